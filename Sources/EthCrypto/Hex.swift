@@ -7,6 +7,11 @@ public enum Hex {
         /// What is wrong.
         public var reason: String
         public var description: String { "invalid hex at character \(offset): \(reason)" }
+
+        public init(offset: Int, reason: String) {
+            self.offset = offset
+            self.reason = reason
+        }
     }
 
     /// Decodes hex digits, with or without a `0x` prefix; surrounding whitespace is ignored.

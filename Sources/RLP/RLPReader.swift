@@ -142,6 +142,14 @@ public struct RLPReader: Sendable {
         return UInt32(try RLPReader.uint(bytes, r, at: start, maxBytes: 4))
     }
 
+    /// Reads a canonical unsigned integer of any width and returns its big-endian bytes (empty for zero).
+    public mutating func readUIntBytes() throws(RLPError) -> ArraySlice<UInt8> {
+        let start = position
+        let r = try readBytesRange()
+        if let first = r.first, bytes[first] == 0 { throw RLPError(.nonCanonicalInteger, at: start) }
+        return bytes[r]
+    }
+
     /// Reads a Go-style boolean: 0x01 true, 0x80 false.
     public mutating func readBool() throws(RLPError) -> Bool {
         let start = position
