@@ -36,12 +36,25 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "Whisper", dependencies: ["RLP", "EthCrypto"], swiftSettings: strict),
+        .target(
+            name: "DevP2P",
+            dependencies: [
+                "RLP", "EthCrypto", "CSnappy",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
 
         // The command-line tool.
         .executableTarget(
             name: "whisper-archive",
             dependencies: [
-                "RLP", "EthCrypto", "Whisper",
+                "RLP", "EthCrypto", "Whisper", "DevP2P",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -53,5 +66,15 @@ let package = Package(
         .testTarget(name: "RLPTests", dependencies: ["RLP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EthCryptoTests", dependencies: ["EthCrypto", "RLP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WhisperTests", dependencies: ["Whisper", "EthCrypto", "RLP", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "DevP2PTests",
+            dependencies: [
+                "DevP2P", "RLP", "EthCrypto", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
     ]
 )
