@@ -37,6 +37,12 @@ let package = Package(
         ),
         .target(name: "Whisper", dependencies: ["RLP", "EthCrypto"], swiftSettings: strict),
         .target(
+            name: "ArchiveStore",
+            dependencies: ["Whisper", "RLP", "EthCrypto", "CSQLite", "CLZ4", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .target(name: "ArchiveFormats", dependencies: ["ArchiveStore", "Whisper", "RLP", "EthCrypto", "CLevelDB", "CLZ4", "CSQLite"], swiftSettings: strict),
+        .target(
             name: "DevP2P",
             dependencies: [
                 "RLP", "EthCrypto", "CSnappy",
@@ -54,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "whisper-archive",
             dependencies: [
-                "RLP", "EthCrypto", "Whisper", "DevP2P",
+                "RLP", "EthCrypto", "Whisper", "DevP2P", "ArchiveStore", "ArchiveFormats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -76,5 +82,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
+        .testTarget(name: "ArchiveFormatsTests", dependencies: ["ArchiveFormats", "ArchiveStore", "Whisper", "EthCrypto", "RLP", "CLevelDB", "TestSupport", "whisper-archive"], swiftSettings: strict),
     ]
 )

@@ -1,0 +1,38 @@
+import ArchiveStore
+import Foundation
+
+/// Writes the envelopes of an archive that match a filter into a sink.
+public enum Exporter {
+    /// Totals of an export.
+    public struct Summary: Sendable, Codable {
+        /// Envelopes written.
+        public var exported = 0
+        /// RLP bytes written.
+        public var bytes: Int64 = 0
+        /// Wall-clock seconds.
+        public var seconds = 0.0
+        /// Megabytes (10^6) of RLP per second.
+        public var megabytesPerSecond: Double { seconds > 0 ? Double(bytes) / seconds / 1e6 : 0 }
+    }
+
+    /// Exports to `path` in `format`; `progress` is called every 10,000 envelopes.
+    public static func run(archive: Archive, filter: EnvelopeFilter, format: ArchiveFormat, path: String,
+                           progress: (Summary) -> Void = { _ in }) throws -> Summary {
+        var sink = try format.sink(path: path)
+        var summary = Summary()
+        let start = Date()
+        var iterator = try archive.records(filter)
+        while let e = try iterator.next() {
+            try sink.write(e)
+            summary.exported += 1
+            summary.bytes += Int64(e.rlp.count)
+            if summary.exported % 10_000 == 0 {
+                summary.seconds = Date().timeIntervalSince(start)
+                progress(summary)
+            }
+        }
+        try sink.finish()
+        summary.seconds = Date().timeIntervalSince(start)
+        return summary
+    }
+}

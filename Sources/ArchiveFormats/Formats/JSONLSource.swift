@@ -1,0 +1,42 @@
+import Whisper
+
+/// Reads one JSON object per line (the keys of `inspect --json`); blank lines are skipped.
+public struct JSONLSource: EnvelopeSource {
+    private let input: ByteInput
+    private var buffer: [UInt8] = []
+    private var start = 0
+    private var eof = false
+    private var line = 0
+
+    /// Opens `path` (`.lz4` is decompressed).
+    public init(path: String) throws(FormatError) { input = try ByteInput(path: path) }
+
+    public var bytesRead: Int64 { input.fileBytesRead }
+
+    public mutating func next() throws(FormatError) -> SourceItem? {
+        while true {
+            var end = buffer[start...].firstIndex(of: 0x0A)
+            while end == nil && !eof {
+                if start > 0 { buffer.removeSubrange(0..<start); start = 0 }
+                let chunk = try input.read()
+                if chunk.isEmpty { eof = true } else { buffer.append(contentsOf: chunk) }
+                end = buffer[start...].firstIndex(of: 0x0A)
+            }
+            let lineEnd = end ?? buffer.count
+            if lineEnd == start && end == nil { return nil }
+            line += 1
+            var text = buffer[start..<lineEnd]
+            start = end.map { $0 + 1 } ?? buffer.count
+            if text.last == 0x0D { text = text.dropLast() }
+            if text.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+            guard let s = String(validating: text, as: UTF8.self) else {
+                return .invalid(FormatError(.invalidRecord, path: input.path, line: line, "not valid UTF-8"))
+            }
+            do {
+                return .envelope(try EnvelopeJSON.decode(line: s), arrival: nil)
+            } catch {
+                return .invalid(FormatError(.invalidRecord, path: input.path, line: line, error.description))
+            }
+        }
+    }
+}

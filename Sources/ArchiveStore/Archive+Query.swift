@@ -1,0 +1,103 @@
+import Whisper
+
+extension Archive {
+    /// The order of a scan.
+    public enum ScanOrder: Sendable {
+        /// The order records were stored in (fastest; for export and audit).
+        case storage
+        /// Ascending (sent time, hash), as queries return them.
+        case key
+    }
+
+    /// One page of envelopes matching `filter`, in ascending (sent time, hash) order — status-go's LevelDB key order.
+    ///
+    /// Topic and bloom selections are answered through the index (a bloom is expanded to the stored topics
+    /// it covers). The envelope at `cursor` is not returned again.
+    /// - Parameters:
+    ///   - limit: at most this many envelopes (≥ 1).
+    ///   - cursor: resume strictly after this 36-byte key prefix.
+    /// - Returns: the page; its `cursor` is set only when more matching envelopes remain.
+    public func query(_ filter: EnvelopeFilter, limit: Int, after cursor: Cursor? = nil) throws(ArchiveError) -> QueryPage {
+        guard limit >= 1 else { throw ArchiveError(.invalidArgument, "the limit must be at least 1, got \(limit)") }
+        guard filter.from <= filter.to else { return QueryPage(envelopes: [], cursor: nil) }
+        let (rows, more) = try withIndex { (index) throws(ArchiveError) -> ([IndexRow], Bool) in
+            let topics = try selectTopics(filter, index: index)
+            if topics.isEmpty { return ([], false) }
+            return try index.page(topics: topics, lower: Archive.bound(filter.from, fill: 0), after: cursor?.bytes,
+                                  upper: Archive.bound(filter.to, fill: 0xFF), limit: limit)
+        }
+        var out: [ArchivedEnvelope] = []
+        out.reserveCapacity(rows.count)
+        for row in rows {
+            let (rlp, arrival) = try readers.read(row.location)
+            let sent = UInt32(row.key[0]) << 24 | UInt32(row.key[1]) << 16 | UInt32(row.key[2]) << 8 | UInt32(row.key[3])
+            out.append(ArchivedEnvelope(rlp: rlp, sentTime: sent, topic: Topic(bytes: row.topic), arrival: arrival,
+                                        hash: Array(row.key[4..<36])))
+        }
+        let next: Cursor? = more ? try? Cursor(bytes: rows[rows.count - 1].key) : nil
+        return QueryPage(envelopes: out, cursor: next)
+    }
+
+    /// Calls `body` for every envelope matching `filter`.
+    ///
+    /// `.storage` order reads the segments sequentially up to the index's high-water mark at the start of the scan;
+    /// `.key` order pages through the index.
+    public func scan(_ filter: EnvelopeFilter = .all, order: ScanOrder = .storage,
+                     _ body: (ArchivedEnvelope) throws -> Void) throws {
+        switch order {
+        case .key:
+            var cursor: Cursor?
+            repeat {
+                let page = try query(filter, limit: 4096, after: cursor)
+                for e in page.envelopes { try body(e) }
+                cursor = page.cursor
+            } while cursor != nil
+        case .storage:
+            let mark = try withIndex { (i) throws(ArchiveError) in try i.highWaterMark() }
+            guard let mark else { return }
+            let segments = try self.segments()
+            for s in segments where s.firstSequence <= mark.segment {
+                let file = try readers.file(s.firstSequence)
+                let end = s.firstSequence == mark.segment ? mark.offset : (s.sealed ? s.bytes : try file.size())
+                var failure: (any Error)?
+                let (stop, invalid) = try Archive.forEachBlock(file, segment: s.firstSequence,
+                                                               from: Int64(SegmentFormat.segmentHeaderLength), to: end) { (block, raw) throws(ArchiveError) in
+                    guard failure == nil else { return }
+                    BlockReader.forEachRecord(raw) { range, arrival, i in
+                        guard failure == nil else { return }
+                        let rlp = Array(raw[range])
+                        guard let f = EnvelopeFields.parse(rlp) else { return }
+                        guard filter.matches(sentTime: f.sentTime, topic: f.topic) else { return }
+                        do {
+                            try body(ArchivedEnvelope(rlp: rlp, sentTime: f.sentTime, topic: f.topic, arrival: arrival,
+                                                      sequence: block.firstSequence + UInt64(i)))
+                        } catch { failure = error }
+                    }
+                }
+                if let failure { throw failure }
+                if let invalid {
+                    throw ArchiveError(.corrupt, "invalid block: \(invalid); run verify", path: file.path, segment: s.firstSequence, offset: stop)
+                }
+            }
+        }
+    }
+
+    func selectTopics(_ filter: EnvelopeFilter, index: ArchiveIndex) throws(ArchiveError) -> [UInt32] {
+        switch filter.topics {
+        case .all:
+            return try index.topics(overlapping: filter.from, filter.to)
+        case .list(let list):
+            return Array(Set(list.map(\.rawValue)))
+        case .bloom(let bloom):
+            let candidates = try index.topics(overlapping: filter.from, filter.to)
+            if bloom.isFull { return candidates }
+            return candidates.filter { bloom.matches(Topic(rawValue: $0).bloom) }
+        }
+    }
+
+    /// `sent ‖ 32 × fill`: the smallest or largest 36-byte key of a second.
+    static func bound(_ t: UInt32, fill: UInt8) -> [UInt8] {
+        [UInt8(t >> 24), UInt8(truncatingIfNeeded: t >> 16), UInt8(truncatingIfNeeded: t >> 8), UInt8(truncatingIfNeeded: t)]
+            + [UInt8](repeating: fill, count: 32)
+    }
+}

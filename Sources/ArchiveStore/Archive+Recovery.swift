@@ -1,0 +1,195 @@
+import Foundation
+import Logging
+import Whisper
+
+extension Archive {
+    /// Iterates the valid blocks of `file` in `from..<to`; stops at the first invalid one and says why.
+    static func forEachBlock(_ file: SegmentFile, segment: UInt64, from: Int64, to: Int64,
+                             _ body: (BlockInfo, [UInt8]) throws(ArchiveError) -> Void) throws(ArchiveError) -> (end: Int64, invalid: String?) {
+        var offset = from
+        while offset < to {
+            switch BlockReader.read(file, segment: segment, at: offset, fileSize: to) {
+            case .end: return (offset, nil)
+            case .invalid(let why): return (offset, why)
+            case .block(let info, let raw):
+                try body(info, raw)
+                offset += Int64(info.length)
+            }
+        }
+        return (offset, nil)
+    }
+
+    /// Validates the segments, cuts a torn tail, and catches the index up with blocks after its high-water mark.
+    static func recover(directory: String, manifest: inout Manifest, index: ArchiveIndex, configuration: ArchiveConfiguration,
+                        report: inout RecoveryReport) throws(ArchiveError) -> (SegmentInfo, SegmentFile, UInt64) {
+        let logger = configuration.logger
+        let segDir = directory + "/segments"
+        let files = try listSegments(segDir)
+        let sealedFirsts = Set(manifest.segments.map(\.firstSequence))
+        for s in manifest.segments where !files.contains(s.firstSequence) {
+            throw ArchiveError(.corrupt, "segment \(s.fileName) listed in the manifest is missing", path: segDir + "/" + s.fileName, segment: s.firstSequence)
+        }
+        let lastSealed = manifest.segments.last
+        var nextSequence: UInt64 = lastSealed.map { $0.firstSequence + UInt64($0.records) } ?? 1
+        var unsealed = files.filter { !sealedFirsts.contains($0) }
+        for stray in unsealed where lastSealed != nil && stray < lastSealed!.firstSequence {
+            logger.warning("ignoring segment \(SegmentFormat.segmentFileName(firstSequence: stray)): older than the sealed segments and not in the manifest")
+        }
+        unsealed.removeAll { lastSealed != nil && $0 < lastSealed!.firstSequence }
+
+        // Validate the unsealed segments; all but the last are sealed now (a roll interrupted by a crash).
+        var active: (SegmentInfo, SegmentFile)?
+        for (i, first) in unsealed.enumerated() {
+            let path = segDir + "/" + SegmentFormat.segmentFileName(firstSequence: first)
+            let file = try SegmentFile(path: path, writable: true)
+            let size = try file.size()
+            var header = [UInt8](repeating: 0, count: SegmentFormat.segmentHeaderLength)
+            let n = try file.read(into: &header, at: 0)
+            let expected = header.count == n ? header : []
+            let created = expected.isEmpty ? UInt32(Date().timeIntervalSince1970) : expected.u32LE(24)
+            if n < SegmentFormat.segmentHeaderLength || Array(header[0..<8]) != SegmentFormat.segmentMagic {
+                guard size <= Int64(SegmentFormat.segmentHeaderLength) else {
+                    throw ArchiveError(.corrupt, "segment header is not valid", path: path, segment: first, offset: 0)
+                }
+                // Created but its header never reached the disk: write it again.
+                let h = SegmentFormat.segmentHeader(firstSequence: first, created: created)
+                try file.truncate(to: 0)
+                try file.write(h, at: 0)
+                try file.sync()
+                report.cuts.append(.init(segment: first, fileName: SegmentFormat.segmentFileName(firstSequence: first),
+                                         range: 0..<size, reason: "incomplete segment header rewritten"))
+            } else {
+                guard header.u64LE(16) == first, CRC32C.checksum(header[0..<28]) == header.u32LE(28) else {
+                    throw ArchiveError(.corrupt, "segment header does not match its file name or checksum", path: path, segment: first, offset: 0)
+                }
+                guard header.u32LE(8) == SegmentFormat.version else {
+                    throw ArchiveError(.unsupportedVersion, "segment format \(header.u32LE(8)) is not supported", path: path, segment: first)
+                }
+            }
+            var info = SegmentInfo(firstSequence: first, bytes: Int64(SegmentFormat.segmentHeaderLength), blocks: 0, records: 0,
+                                   minSentTime: nil, maxSentTime: nil, created: created, sealed: false)
+            var expectedSequence = first
+            let fileSize = try file.size()
+            let (end, invalid) = try forEachBlock(file, segment: first, from: info.bytes, to: fileSize) { (block, raw) throws(ArchiveError) in
+                guard block.firstSequence == expectedSequence else {
+                    throw ArchiveError(.corrupt, "block sequence \(block.firstSequence) where \(expectedSequence) was expected",
+                                       path: path, segment: first, offset: block.offset)
+                }
+                BlockReader.forEachRecord(raw) { range, _, _ in
+                    if let f = EnvelopeFields.parse(Array(raw[range])) { info.add(sentTime: f.sentTime) } else { info.records += 1 }
+                }
+                expectedSequence += UInt64(block.recordCount)
+                info.blocks += 1
+            }
+            info.bytes = end
+            if end < fileSize {
+                let why = invalid ?? "trailing bytes"
+                logger.warning("cutting torn tail of segment \(info.fileName): bytes \(end)..<\(fileSize) (\(why))")
+                report.cuts.append(.init(segment: first, fileName: info.fileName, range: end..<fileSize, reason: why))
+                try file.truncate(to: end)
+                try file.sync()
+            }
+            nextSequence = expectedSequence
+            if i < unsealed.count - 1 {
+                info.sealed = true
+                manifest.segments.append(info)
+                try manifest.store(directory: directory)
+            } else {
+                active = (info, file)
+            }
+        }
+        if active == nil {
+            active = try ArchiveWriter.createSegment(segmentsDirectory: segDir, firstSequence: nextSequence,
+                                                     created: UInt32(Date().timeIntervalSince1970))
+        }
+        let (activeInfo, activeFile) = active!
+        try catchUp(segments: manifest.segments + [activeInfo], activeFile: activeFile, segDir: segDir, index: index,
+                    logger: logger, report: &report)
+        return (activeInfo, activeFile, nextSequence)
+    }
+
+    /// Indexes blocks after the high-water mark; removes rows that point past the end of the segments.
+    static func catchUp(segments: [SegmentInfo], activeFile: SegmentFile, segDir: String, index: ArchiveIndex,
+                        logger: Logger, report: inout RecoveryReport) throws(ArchiveError) {
+        guard let last = segments.last else { return }
+        let hwm = try index.highWaterMark()
+        if let hwm {
+            let ahead: Bool
+            if let s = segments.first(where: { $0.firstSequence == hwm.segment }) { ahead = hwm.offset > s.bytes }
+            else { ahead = hwm.segment > last.firstSequence }
+            if ahead {
+                // The index saw blocks that are not in the segments (lost with `--sync none`): drop those rows.
+                let end = segments.first(where: { $0.firstSequence == hwm.segment })?.bytes ?? 0
+                let seg = min(hwm.segment, last.firstSequence)
+                let removed = try index.db.transaction { () throws(ArchiveError) -> Int in
+                    let s = try index.db.prepare("""
+                        DELETE FROM entries WHERE seg > ?1 OR (seg = ?1 AND (CASE WHEN blk < 0 THEN -blk - 1 ELSE blk END) >= ?2)
+                        """)
+                    s.bind(1, Int64(seg))
+                    s.bind(2, hwm.segment == seg ? end : Int64.max)
+                    let n = try s.run()
+                    try index.rebuildTopics()
+                    try index.setHighWaterMark(segment: seg, offset: hwm.segment == seg ? end : Int64(SegmentFormat.segmentHeaderLength))
+                    return n
+                }
+                report.entriesRemoved += removed
+                logger.warning("the index was ahead of the segments: removed \(removed) rows")
+            }
+        }
+        guard let mark = try index.highWaterMark() ?? (segments.first.map { ($0.firstSequence, Int64(SegmentFormat.segmentHeaderLength)) }) else { return }
+        for s in segments where s.firstSequence >= mark.0 || (hwm == nil) {
+            let from = s.firstSequence == mark.0 ? mark.1 : Int64(SegmentFormat.segmentHeaderLength)
+            guard from < s.bytes else { continue }
+            let file = s.firstSequence == last.firstSequence ? activeFile
+                : try SegmentFile(path: segDir + "/" + s.fileName, writable: false)
+            var added = 0, blocks = 0
+            try index.db.transaction { () throws(ArchiveError) in
+                var stats: [UInt32: TopicStats] = [:]
+                let (end, invalid) = try forEachBlock(file, segment: s.firstSequence, from: from, to: s.bytes) { (block, raw) throws(ArchiveError) in
+                    blocks += 1
+                    try indexBlock(block, raw, index: index, stats: &stats, added: &added)
+                }
+                if let invalid {
+                    throw ArchiveError(.corrupt, "invalid block in a sealed segment: \(invalid); run verify", path: file.path,
+                                       segment: s.firstSequence, offset: end)
+                }
+                try index.addTopicStats(stats)
+                try index.setHighWaterMark(segment: s.firstSequence, offset: s.bytes)
+            }
+            report.blocksIndexed += blocks
+            report.entriesIndexed += added
+        }
+        if report.blocksIndexed > 0 {
+            logger.notice("index caught up: \(report.blocksIndexed) blocks, \(report.entriesIndexed) rows added")
+        }
+        if try index.highWaterMark() == nil {
+            try index.setHighWaterMark(segment: last.firstSequence, offset: last.bytes)
+        }
+    }
+
+    /// Inserts the rows of one block.
+    static func indexBlock(_ block: BlockInfo, _ raw: [UInt8], index: ArchiveIndex, stats: inout [UInt32: TopicStats],
+                           added: inout Int, topics: Set<UInt32>? = nil) throws(ArchiveError) {
+        var failure: ArchiveError?
+        BlockReader.forEachRecord(raw) { range, _, _ in
+            guard failure == nil else { return }
+            let rlp = Array(raw[range])
+            guard let f = EnvelopeFields.parse(rlp) else {
+                failure = ArchiveError(.corrupt, "a record is not an envelope", segment: block.segment, offset: block.offset)
+                return
+            }
+            if let topics, !topics.contains(f.topic.rawValue) { return }
+            let key = EnvelopeKey(sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), topic: f.topic).bytes
+            let loc = RecordLocation(segment: block.segment, blockOffset: block.offset, compressed: block.compressed,
+                                     position: range.lowerBound, length: range.count)
+            do throws(ArchiveError) {
+                let isNew = try index.insert(topic: f.topic.bytes, key: key[0..<36], location: loc)
+                if isNew {
+                    added += 1
+                    stats[f.topic.rawValue, default: TopicStats()].add(f.sentTime)
+                }
+            } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+}

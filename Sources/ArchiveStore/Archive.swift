@@ -1,0 +1,210 @@
+import Foundation
+import Logging
+import Whisper
+
+/// An archive directory: append-only segments (the truth) and a SQLite index (derived).
+///
+/// Open it as the single writer (which takes `DIR/LOCK`, recovers a torn tail and catches the index up),
+/// or as a reader beside a running writer:
+///
+/// ```swift
+/// let archive = try Archive(directory: "/var/lib/mail", configuration: .init())
+/// let result = try await archive.append(envelopes)
+/// let page = try archive.query(EnvelopeFilter(from: t0, to: t1, topics: .list([topic])), limit: 1000)
+/// archive.close()
+/// ```
+public final class Archive: @unchecked Sendable {
+    /// The archive directory.
+    public let directory: String
+    /// How it was opened.
+    public let configuration: ArchiveConfiguration
+    /// What opening repaired (empty for readers).
+    public let recovery: RecoveryReport
+
+    let lock: ArchiveLock?
+    let writer: ArchiveWriter?
+    let readers: SegmentReaders
+    private let poolLock = NSLock()
+    private var pool: [ArchiveIndex] = []
+    private var closed = false
+
+    var segmentsDirectory: String { directory + "/segments" }
+    var indexPath: String { directory + "/" + ArchiveIndex.fileName }
+    var logger: Logger { configuration.logger }
+
+    /// Opens (or creates) the archive at `directory`.
+    ///
+    /// - Throws: ``ArchiveError`` with code `.locked` ("archive DIR is in use by process N") when another
+    ///   writer holds the lock; `.corrupt` or `.unsupportedVersion` when the layout cannot be read.
+    public init(directory: String, configuration: ArchiveConfiguration = ArchiveConfiguration()) throws(ArchiveError) {
+        self.directory = directory
+        self.configuration = configuration
+        readers = SegmentReaders(directory: directory + "/segments")
+        let fm = FileManager.default
+        switch configuration.mode {
+        case .reader:
+            guard try Manifest.load(directory: directory) != nil else {
+                throw ArchiveError(.io, "no archive at \(directory) (no MANIFEST)", path: directory)
+            }
+            lock = nil
+            writer = nil
+            recovery = RecoveryReport()
+        case .writer:
+            if !fm.fileExists(atPath: directory) {
+                guard configuration.createIfMissing else { throw ArchiveError(.io, "no archive at \(directory)", path: directory) }
+            }
+            do {
+                try fm.createDirectory(atPath: directory + "/segments", withIntermediateDirectories: true)
+            } catch {
+                throw ArchiveError(.io, "cannot create the archive directory: \(error)", path: directory)
+            }
+            let lock = try ArchiveLock(directory: directory)
+            var manifest: Manifest
+            if let m = try Manifest.load(directory: directory) {
+                manifest = m
+            } else {
+                manifest = Manifest(format: SegmentFormat.version, segments: [])
+                try manifest.store(directory: directory)
+            }
+            guard manifest.format == SegmentFormat.version else {
+                throw ArchiveError(.unsupportedVersion, "archive format \(manifest.format) is not supported (this build reads format \(SegmentFormat.version))",
+                                   path: directory + "/MANIFEST")
+            }
+            let index = try ArchiveIndex(path: directory + "/" + ArchiveIndex.fileName, readOnly: false)
+            var report = RecoveryReport()
+            let (active, file, next) = try Archive.recover(directory: directory, manifest: &manifest, index: index,
+                                                           configuration: configuration, report: &report)
+            let w = ArchiveWriter(directory: directory, configuration: configuration, index: index, manifest: manifest,
+                                  active: active, activeFile: file, nextSequence: next)
+            w.start()
+            self.lock = lock
+            self.writer = w
+            self.recovery = report
+        }
+    }
+
+    deinit { if !closed { writer?.close() } }
+
+    /// Drains pending appends, syncs, and releases the lock. Further appends fail.
+    public func close() {
+        poolLock.lock()
+        let wasClosed = closed
+        closed = true
+        pool.removeAll()
+        poolLock.unlock()
+        if !wasClosed { writer?.close() }
+    }
+
+    // MARK: appending
+
+    /// Appends a batch; returns once its blocks are written (and, with `--sync always`, fsynced) and indexed.
+    ///
+    /// Concurrent calls share one fsync. Envelopes already stored (same hash) are counted as duplicates.
+    /// - Parameter arrivals: per-envelope arrival times (Unix seconds); by default now.
+    public func append(_ envelopes: [Envelope], arrivals: [UInt32]? = nil) async throws(ArchiveError) -> AppendResult {
+        guard let writer else { throw ArchiveError(.readOnly, "the archive at \(directory) is open for reading only") }
+        if envelopes.isEmpty { return AppendResult() }
+        if let arrivals, arrivals.count != envelopes.count {
+            throw ArchiveError(.invalidArgument, "arrivals must have one entry per envelope")
+        }
+        let result: Result<AppendResult, ArchiveError> = await withCheckedContinuation { continuation in
+            writer.submit(.init(envelopes: envelopes, arrivals: arrivals) { continuation.resume(returning: $0) })
+        }
+        return try result.get()
+    }
+
+    /// Appends a batch and blocks the calling thread until it is acknowledged (not for use on the concurrency pool).
+    public func appendAndWait(_ envelopes: [Envelope], arrivals: [UInt32]? = nil) throws(ArchiveError) -> AppendResult {
+        guard let writer else { throw ArchiveError(.readOnly, "the archive at \(directory) is open for reading only") }
+        if envelopes.isEmpty { return AppendResult() }
+        let box = ResultBox()
+        writer.submit(.init(envelopes: envelopes, arrivals: arrivals) { box.set($0) })
+        return try box.wait().get()
+    }
+
+    // MARK: reading
+
+    func withIndex<T>(_ body: (ArchiveIndex) throws(ArchiveError) -> T) throws(ArchiveError) -> T {
+        poolLock.lock()
+        if closed { poolLock.unlock(); throw ArchiveError(.closed, "the archive is closed") }
+        let idx = pool.popLast()
+        poolLock.unlock()
+        let index: ArchiveIndex
+        if let idx { index = idx } else { index = try ArchiveIndex(path: indexPath, readOnly: true) }
+        defer {
+            poolLock.lock()
+            if !closed { pool.append(index) }
+            poolLock.unlock()
+        }
+        return try body(index)
+    }
+
+    /// The number of stored envelopes.
+    public func count() throws(ArchiveError) -> Int { try withIndex { (i) throws(ArchiveError) in try i.count() } }
+
+    /// The stored envelope with this key, if any.
+    public func envelope(for key: EnvelopeKey) throws(ArchiveError) -> ArchivedEnvelope? {
+        let loc = try withIndex { (i) throws(ArchiveError) in try i.location(topic: key.topic.bytes, key: Array(key.bytes[0..<36])) }
+        guard let loc else { return nil }
+        let (rlp, arrival) = try readers.read(loc)
+        return ArchivedEnvelope(rlp: rlp, sentTime: key.sentTime, topic: key.topic, arrival: arrival, hash: key.hash)
+    }
+
+    /// True when an envelope with this hash, sent time and topic is stored.
+    public func contains(_ envelope: Envelope) throws(ArchiveError) -> Bool {
+        try withIndex { (i) throws(ArchiveError) in
+            try i.location(topic: envelope.topic.bytes, key: Array(envelope.key.bytes[0..<36])) != nil
+        }
+    }
+
+    /// The topics stored, with their envelope counts and sent-time ranges.
+    public func topics() throws(ArchiveError) -> [(topic: Topic, count: Int, sentTimes: ClosedRange<UInt32>)] {
+        try withIndex { (i) throws(ArchiveError) in
+            try i.allTopics().map { (Topic(rawValue: $0.topic), $0.stats.count, $0.stats.minSent...max($0.stats.minSent, $0.stats.maxSent)) }
+        }
+    }
+
+    /// The segments: sealed ones from the manifest, then the active one (writer) or the unsealed files (reader).
+    public func segments() throws(ArchiveError) -> [SegmentInfo] {
+        if let writer { return writer.segments }
+        let manifest = try Manifest.load(directory: directory) ?? Manifest(format: SegmentFormat.version, segments: [])
+        var out = manifest.segments
+        let sealed = Set(out.map(\.firstSequence))
+        for first in try Archive.listSegments(segmentsDirectory) where !sealed.contains(first) {
+            let size = (try? SegmentFile(path: readers.path(first), writable: false).size()) ?? 0
+            out.append(SegmentInfo(firstSequence: first, bytes: size, blocks: 0, records: 0, created: 0, sealed: false))
+        }
+        return out
+    }
+
+    /// Raw and stored payload bytes written by this writer since open: the real LZ4 effect.
+    public var compressionTotals: (raw: Int64, stored: Int64) { writer?.payloadTotals ?? (0, 0) }
+
+    static func listSegments(_ dir: String) throws(ArchiveError) -> [UInt64] {
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: dir) } catch {
+            throw ArchiveError(.io, "cannot list segments: \(error)", path: dir)
+        }
+        return names.compactMap(SegmentFormat.parseSegmentFileName).sorted()
+    }
+}
+
+/// A one-shot result handed from the writer thread to a blocked caller.
+final class ResultBox: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var result: Result<AppendResult, ArchiveError>?
+
+    func set(_ r: Result<AppendResult, ArchiveError>) {
+        condition.lock()
+        result = r
+        condition.signal()
+        condition.unlock()
+    }
+
+    func wait() -> Result<AppendResult, ArchiveError> {
+        condition.lock()
+        defer { condition.unlock() }
+        while result == nil { condition.wait() }
+        return result!
+    }
+}

@@ -1,0 +1,35 @@
+import Logging
+
+/// How an archive is opened.
+public struct ArchiveConfiguration: Sendable {
+    /// Writer (takes the lock, recovers, appends) or reader (runs beside a writer).
+    public enum Mode: Sendable { case writer, reader }
+
+    /// Writer or reader.
+    public var mode: Mode = .writer
+    /// Create the directory when it does not exist (writer only).
+    public var createIfMissing = true
+    /// The fsync policy of appends.
+    public var sync: SyncPolicy = .always
+    /// A segment is sealed once it reaches this many bytes.
+    public var segmentMaxBytes: Int64 = 256 << 20
+    /// A segment is sealed once it is this old (seconds), so retention can drop whole files.
+    public var segmentMaxAge: Int = 3600
+    /// Records are grouped into blocks of at most about this many raw bytes.
+    public var blockMaxBytes = 1 << 20
+    /// Try LZ4 on each block (kept only where it saves at least 1/16).
+    public var compression = true
+    /// Where recovery and maintenance are logged.
+    public var logger = Logger(label: "whisper-archive.store")
+
+    /// The defaults: a writer with `--sync always`.
+    public init() {}
+
+    /// A reader configuration.
+    public static var reader: ArchiveConfiguration {
+        var c = ArchiveConfiguration()
+        c.mode = .reader
+        c.createIfMissing = false
+        return c
+    }
+}

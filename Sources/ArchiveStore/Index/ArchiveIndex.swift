@@ -1,0 +1,233 @@
+/// The SQLite index of an archive (derived data): one row per stored envelope, keyed by (topic, sent time ‖ hash).
+///
+/// Schema (see docs/FORMAT.md):
+/// `entries(topic BLOB(4), key BLOB(36), seg, blk, pos, len)` WITHOUT ROWID, primary key (topic, key);
+/// `topics(topic, count, min_sent, max_sent)`; `meta(name, value)` with the high-water mark.
+final class ArchiveIndex: @unchecked Sendable {
+    static let fileName = "index.sqlite"
+    static let schemaVersion: Int64 = 1
+
+    let db: SQLiteDatabase
+    let readOnly: Bool
+    private var insertStatement: SQLiteStatement?
+    private var markCompressedStatement: SQLiteStatement?
+    private var upsertTopicStatement: SQLiteStatement?
+    private var rangeStatements: [SQLiteStatement] = []
+
+    init(path: String, readOnly: Bool) throws(ArchiveError) {
+        db = try SQLiteDatabase(path: path, readOnly: false, create: !readOnly)
+        self.readOnly = readOnly
+        if readOnly {
+            try db.execute("PRAGMA query_only = 1")
+            guard try db.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'entries'") == 1 else {
+                throw ArchiveError(.index, "the index has no entries table; open the archive once as a writer or run reindex", path: path)
+            }
+        } else {
+            try db.execute("""
+                PRAGMA journal_mode = WAL;
+                PRAGMA synchronous = NORMAL;
+                CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS entries(
+                    topic BLOB NOT NULL, key BLOB NOT NULL,
+                    seg INTEGER NOT NULL, blk INTEGER NOT NULL, pos INTEGER NOT NULL, len INTEGER NOT NULL,
+                    PRIMARY KEY (topic, key)) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS topics(
+                    topic BLOB PRIMARY KEY, count INTEGER NOT NULL,
+                    min_sent INTEGER NOT NULL, max_sent INTEGER NOT NULL) WITHOUT ROWID;
+                INSERT OR IGNORE INTO meta VALUES ('schema', \(ArchiveIndex.schemaVersion));
+                """)
+        }
+        try db.execute("PRAGMA cache_size = -16384")
+    }
+
+    // MARK: meta
+
+    func meta(_ name: String) throws(ArchiveError) -> Int64? {
+        let s = try db.prepare("SELECT value FROM meta WHERE name = ?1")
+        s.bind(1, text: name)
+        return try s.step() ? s.int64(0) : nil
+    }
+
+    func setMeta(_ name: String, _ value: Int64) throws(ArchiveError) {
+        let s = try db.prepare("INSERT OR REPLACE INTO meta VALUES (?1, ?2)")
+        s.bind(1, text: name)
+        s.bind(2, value)
+        try s.run()
+    }
+
+    /// The high-water mark: the first byte after the last indexed block.
+    func highWaterMark() throws(ArchiveError) -> (segment: UInt64, offset: Int64)? {
+        guard let s = try meta("hwm_segment"), let o = try meta("hwm_offset") else { return nil }
+        return (UInt64(s), o)
+    }
+
+    func setHighWaterMark(segment: UInt64, offset: Int64) throws(ArchiveError) {
+        try setMeta("hwm_segment", Int64(segment))
+        try setMeta("hwm_offset", offset)
+    }
+
+    // MARK: writing
+
+    /// Inserts a row unless the key exists; true when the row is new.
+    func insert(topic: [UInt8], key: ArraySlice<UInt8>, location: RecordLocation) throws(ArchiveError) -> Bool {
+        if insertStatement == nil {
+            insertStatement = try db.prepare("INSERT OR IGNORE INTO entries(topic, key, seg, blk, pos, len) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        }
+        let s = insertStatement!
+        s.bind(1, blob: topic)
+        s.bind(2, blob: key)
+        s.bind(3, Int64(location.segment))
+        s.bind(4, location.storedBlock)
+        s.bind(5, Int64(location.position))
+        s.bind(6, Int64(location.length))
+        return try s.run() == 1
+    }
+
+    func markCompressed(topic: [UInt8], key: [UInt8], blockOffset: Int64) throws(ArchiveError) {
+        if markCompressedStatement == nil {
+            markCompressedStatement = try db.prepare("UPDATE entries SET blk = ?3 WHERE topic = ?1 AND key = ?2")
+        }
+        let s = markCompressedStatement!
+        s.bind(1, blob: topic)
+        s.bind(2, blob: key)
+        s.bind(3, -(blockOffset + 1))
+        try s.run()
+    }
+
+    func addTopicStats(_ stats: [UInt32: TopicStats]) throws(ArchiveError) {
+        if upsertTopicStatement == nil {
+            upsertTopicStatement = try db.prepare("""
+                INSERT INTO topics(topic, count, min_sent, max_sent) VALUES (?1, ?2, ?3, ?4)
+                ON CONFLICT(topic) DO UPDATE SET count = count + excluded.count,
+                    min_sent = min(min_sent, excluded.min_sent), max_sent = max(max_sent, excluded.max_sent)
+                """)
+        }
+        let s = upsertTopicStatement!
+        for (topic, st) in stats {
+            s.bind(1, blob: topicBytes(topic))
+            s.bind(2, Int64(st.count))
+            s.bind(3, Int64(st.minSent))
+            s.bind(4, Int64(st.maxSent))
+            try s.run()
+        }
+    }
+
+    /// Recomputes the `topics` table from `entries`.
+    func rebuildTopics() throws(ArchiveError) {
+        try db.execute("DELETE FROM topics")
+        let s = try db.prepare("SELECT topic, key FROM entries ORDER BY topic")
+        var stats: [UInt32: TopicStats] = [:]
+        while try s.step() {
+            let t = s.withBlob(0) { $0.count == 4 ? $0.loadUnaligned(as: UInt32.self).bigEndian : 0 }
+            let sent = s.withBlob(1) { $0.count >= 4 ? $0.loadUnaligned(as: UInt32.self).bigEndian : 0 }
+            stats[t, default: TopicStats()].add(sent)
+        }
+        try addTopicStats(stats)
+    }
+
+    // MARK: reading
+
+    /// Distinct topics with rows whose sent time may fall in `from...to`.
+    func topics(overlapping from: UInt32, _ to: UInt32) throws(ArchiveError) -> [UInt32] {
+        let s = try db.prepare("SELECT topic FROM topics WHERE max_sent >= ?1 AND min_sent <= ?2 AND count > 0")
+        s.bind(1, Int64(from))
+        s.bind(2, Int64(to))
+        var out: [UInt32] = []
+        while try s.step() {
+            out.append(s.withBlob(0) { $0.count == 4 ? $0.loadUnaligned(as: UInt32.self).bigEndian : 0 })
+        }
+        return out
+    }
+
+    /// All topics with their stats.
+    func allTopics() throws(ArchiveError) -> [(topic: UInt32, stats: TopicStats)] {
+        let s = try db.prepare("SELECT topic, count, min_sent, max_sent FROM topics ORDER BY topic")
+        var out: [(UInt32, TopicStats)] = []
+        while try s.step() {
+            let t = s.withBlob(0) { $0.count == 4 ? $0.loadUnaligned(as: UInt32.self).bigEndian : 0 }
+            out.append((t, TopicStats(count: Int(s.int64(1)), minSent: UInt32(s.int64(2)), maxSent: UInt32(s.int64(3)))))
+        }
+        return out
+    }
+
+    func count() throws(ArchiveError) -> Int { Int(try db.scalar("SELECT count(*) FROM entries")) }
+
+    /// Looks a key up.
+    func location(topic: [UInt8], key: [UInt8]) throws(ArchiveError) -> RecordLocation? {
+        let s = try db.prepare("SELECT seg, blk, pos, len FROM entries WHERE topic = ?1 AND key = ?2")
+        s.bind(1, blob: topic)
+        s.bind(2, blob: key)
+        guard try s.step() else { return nil }
+        return RecordLocation(segment: UInt64(s.int64(0)), storedBlock: s.int64(1), position: Int(s.int64(2)), length: Int(s.int64(3)))
+    }
+
+    /// One page of rows in ascending key order: a k-way merge of per-topic ordered ranges.
+    ///
+    /// - Returns: at most `limit` rows, and whether at least one more row matches.
+    func page(topics: [UInt32], lower: [UInt8], after cursor: [UInt8]?, upper: [UInt8], limit: Int)
+    throws(ArchiveError) -> (rows: [IndexRow], more: Bool) {
+        try db.execute("BEGIN")
+        defer { try? db.execute("COMMIT") }
+        while rangeStatements.count < topics.count {
+            rangeStatements.append(try db.prepare("""
+                SELECT key, seg, blk, pos, len FROM entries
+                WHERE topic = ?1 AND key >= ?2 AND key > ?3 AND key <= ?4 ORDER BY key
+                """))
+        }
+        var heads: [IndexRow] = []
+        var sources: [Int] = []
+        heads.reserveCapacity(topics.count)
+        let after = cursor ?? []
+        for (i, topic) in topics.enumerated() {
+            let s = rangeStatements[i]
+            s.reset()
+            s.bind(1, blob: topicBytes(topic))
+            s.bind(2, blob: lower)
+            s.bind(3, blob: after)
+            s.bind(4, blob: upper)
+            if try s.step() {
+                heads.append(row(s, topic: topic))
+                sources.append(i)
+            }
+        }
+        defer { for i in 0..<topics.count { rangeStatements[i].reset() } }
+        var heap = MergeHeap(keys: heads.map(\.key))
+        var out: [IndexRow] = []
+        out.reserveCapacity(min(limit, 4096))
+        while let top = heap.minIndex {
+            if out.count == limit { return (out, true) }
+            out.append(heads[top])
+            let s = rangeStatements[sources[top]]
+            if try s.step() {
+                heads[top] = row(s, topic: topics[sources[top]])
+                heap.replaceMin(with: heads[top].key)
+            } else {
+                heap.removeMin()
+            }
+        }
+        return (out, false)
+    }
+
+    private func row(_ s: SQLiteStatement, topic: UInt32) -> IndexRow {
+        IndexRow(key: s.blob(0), topic: topicBytes(topic),
+                 location: RecordLocation(segment: UInt64(s.int64(1)), storedBlock: s.int64(2),
+                                          position: Int(s.int64(3)), length: Int(s.int64(4))))
+    }
+}
+
+/// Count and sent-time range of one topic.
+struct TopicStats: Sendable, Hashable {
+    var count = 0
+    var minSent = UInt32.max
+    var maxSent = UInt32.min
+
+    mutating func add(_ sent: UInt32) {
+        count += 1
+        minSent = min(minSent, sent)
+        maxSent = max(maxSent, sent)
+    }
+}
+
+func topicBytes(_ t: UInt32) -> [UInt8] {
+    [UInt8(t >> 24), UInt8(truncatingIfNeeded: t >> 16), UInt8(truncatingIfNeeded: t >> 8), UInt8(truncatingIfNeeded: t)]
+}

@@ -1,0 +1,68 @@
+import CSQLite
+
+/// A thin wrapper over one SQLite connection (the C API), used by the index and by the `sqlite` format.
+///
+/// A connection is used by one thread at a time; the class serialises nothing itself.
+public final class SQLiteDatabase: @unchecked Sendable {
+    let handle: OpaquePointer
+    /// The database file.
+    public let path: String
+
+    /// Opens (and by default creates) the database at `path`.
+    public init(path: String, readOnly: Bool = false, create: Bool = true) throws(ArchiveError) {
+        var db: OpaquePointer?
+        var flags = SQLITE_OPEN_NOMUTEX
+        flags |= readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0))
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            if let db { sqlite3_close_v2(db) }
+            throw ArchiveError(.index, "cannot open SQLite database: \(message)", path: path)
+        }
+        handle = db
+        self.path = path
+        sqlite3_busy_timeout(db, 10_000)
+    }
+
+    deinit { sqlite3_close_v2(handle) }
+
+    func error(_ what: String, _ rc: Int32) -> ArchiveError {
+        ArchiveError(.index, "\(what): \(String(cString: sqlite3_errmsg(handle))) (SQLite code \(rc))", path: path)
+    }
+
+    /// Runs one or more SQL statements that return no rows.
+    public func execute(_ sql: String) throws(ArchiveError) {
+        let rc = sqlite3_exec(handle, sql, nil, nil, nil)
+        guard rc == SQLITE_OK else { throw error("SQL failed: \(sql.prefix(80))", rc) }
+    }
+
+    /// Compiles a statement.
+    public func prepare(_ sql: String) throws(ArchiveError) -> SQLiteStatement {
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw error("cannot prepare \(sql.prefix(80))", rc) }
+        return SQLiteStatement(database: self, handle: stmt)
+    }
+
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back if it throws.
+    public func transaction<T>(_ body: () throws(ArchiveError) -> T) throws(ArchiveError) -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// The value of a single-integer query (0 when there is no row).
+    public func scalar(_ sql: String) throws(ArchiveError) -> Int64 {
+        let s = try prepare(sql)
+        return try s.step() ? s.int64(0) : 0
+    }
+}

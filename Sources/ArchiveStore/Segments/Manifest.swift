@@ -1,0 +1,41 @@
+import Foundation
+
+/// The manifest: the format version and the sealed segments, replaced atomically.
+struct Manifest: Codable, Sendable {
+    /// The archive format version.
+    var format: UInt32
+    /// Sealed segments in sequence order.
+    var segments: [SegmentInfo]
+
+    static let fileName = "MANIFEST"
+
+    static func load(directory: String) throws(ArchiveError) -> Manifest? {
+        let path = directory + "/" + fileName
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            return try JSONDecoder().decode(Manifest.self, from: data)
+        } catch {
+            throw ArchiveError(.corrupt, "the manifest cannot be read: \(error)", path: path)
+        }
+    }
+
+    /// Writes `MANIFEST.tmp`, fsyncs it, renames it over `MANIFEST`, fsyncs the directory.
+    func store(directory: String) throws(ArchiveError) {
+        let path = directory + "/" + Manifest.fileName
+        let tmp = path + ".tmp"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data: Data
+        do { data = try encoder.encode(self) } catch { throw ArchiveError(.io, "cannot encode the manifest: \(error)", path: path) }
+        unlink(tmp)
+        let file = try SegmentFile(path: tmp, writable: true, create: true)
+        try file.write(Array(data), at: 0)
+        try file.sync()
+        guard rename(tmp, path) == 0 else {
+            let e = errno
+            throw ArchiveError(.io, "cannot rename the new manifest into place", path: path, errno: e)
+        }
+        try SegmentFile.syncDirectory(directory)
+    }
+}

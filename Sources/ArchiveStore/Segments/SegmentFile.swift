@@ -1,0 +1,99 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An open segment (or any) file: positioned reads, appends, sync, truncate.
+final class SegmentFile: @unchecked Sendable {
+    let fd: Int32
+    let path: String
+
+    init(path: String, writable: Bool, create: Bool = false) throws(ArchiveError) {
+        var flags = writable ? O_RDWR : O_RDONLY
+        if create { flags |= O_CREAT | O_EXCL }
+        flags |= O_CLOEXEC
+        let fd = open(path, flags, 0o644)
+        guard fd >= 0 else {
+            let e = errno
+            throw ArchiveError(.io, "cannot open: \(String(cString: strerror(e)))", path: path, errno: e)
+        }
+        self.fd = fd
+        self.path = path
+    }
+
+    deinit { close(fd) }
+
+    /// The current file size.
+    func size() throws(ArchiveError) -> Int64 {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw ioError("fstat") }
+        return Int64(st.st_size)
+    }
+
+    /// Reads up to `buffer.count` bytes at `offset`; returns the count read (short only at end of file).
+    @discardableResult
+    func read(into buffer: inout [UInt8], at offset: Int64) throws(ArchiveError) -> Int {
+        let count = buffer.count
+        var done = 0
+        let fd = self.fd
+        var failure: Int32 = 0
+        buffer.withUnsafeMutableBytes { p in
+            while done < count {
+                let n = pread(fd, p.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+                if n < 0 { if errno == EINTR { continue }; failure = errno; return }
+                if n == 0 { return }
+                done += n
+            }
+        }
+        if failure != 0 { throw ArchiveError(.io, "read failed: \(String(cString: strerror(failure)))", path: path, offset: offset, errno: failure) }
+        return done
+    }
+
+    /// Writes all of `bytes` at `offset`.
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(ArchiveError) {
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ioError("write", offset: offset + Int64(done))
+            }
+            done += n
+        }
+    }
+
+    func write(_ bytes: [UInt8], at offset: Int64) throws(ArchiveError) {
+        var failure: ArchiveError?
+        bytes.withUnsafeBytes { p in
+            do throws(ArchiveError) { try write(p, at: offset) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Flushes data (and the size) to stable storage.
+    func sync() throws(ArchiveError) {
+        #if os(Linux)
+        guard fdatasync(fd) == 0 else { throw ioError("fdatasync") }
+        #else
+        guard fsync(fd) == 0 else { throw ioError("fsync") }
+        #endif
+    }
+
+    func truncate(to length: Int64) throws(ArchiveError) {
+        guard ftruncate(fd, off_t(length)) == 0 else { throw ioError("truncate", offset: length) }
+    }
+
+    func ioError(_ what: String, offset: Int64? = nil) -> ArchiveError {
+        let e = errno
+        return ArchiveError(.io, "\(what) failed: \(String(cString: strerror(e)))", path: path, offset: offset, errno: e)
+    }
+
+    /// fsyncs a directory so that renames and new files inside it are durable.
+    static func syncDirectory(_ path: String) throws(ArchiveError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { let e = errno; throw ArchiveError(.io, "cannot open directory", path: path, errno: e) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { let e = errno; throw ArchiveError(.io, "fsync of directory failed", path: path, errno: e) }
+    }
+}

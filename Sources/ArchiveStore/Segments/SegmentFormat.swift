@@ -1,0 +1,63 @@
+/// Constants and little-endian helpers of the on-disk layout (docs/FORMAT.md, format version 1).
+enum SegmentFormat {
+    /// The archive format version written by this code.
+    static let version: UInt32 = 1
+    /// Segment header magic: "WHARCSEG".
+    static let segmentMagic: [UInt8] = Array("WHARCSEG".utf8)
+    /// Segment header length.
+    static let segmentHeaderLength = 32
+    /// Block header magic: "WBLK".
+    static let blockMagic: [UInt8] = Array("WBLK".utf8)
+    /// Block header length.
+    static let blockHeaderLength = 32
+    /// Record header length: RLP length (u32) and arrival time (u32).
+    static let recordHeaderLength = 8
+    /// Codec byte: payload stored as is.
+    static let codecRaw: UInt8 = 0
+    /// Codec byte: payload compressed with the LZ4 block format.
+    static let codecLZ4: UInt8 = 1
+    /// The largest raw block payload accepted when reading (64 MiB).
+    static let maxBlockPayload = 64 << 20
+
+    static func segmentFileName(firstSequence: UInt64) -> String {
+        let digits = String(firstSequence)
+        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".seg"
+    }
+
+    static func parseSegmentFileName(_ name: String) -> UInt64? {
+        guard name.hasSuffix(".seg"), name.count == 24 else { return nil }
+        return UInt64(name.prefix(20))
+    }
+
+    static func segmentHeader(firstSequence: UInt64, created: UInt32) -> [UInt8] {
+        var h = segmentMagic
+        h.appendLE(version)
+        h.appendLE(UInt32(segmentHeaderLength))
+        h.appendLE(firstSequence)
+        h.appendLE(created)
+        h.appendLE(CRC32C.checksum(h))
+        return h
+    }
+}
+
+extension Array where Element == UInt8 {
+    mutating func appendLE(_ v: UInt32) {
+        append(UInt8(truncatingIfNeeded: v)); append(UInt8(truncatingIfNeeded: v >> 8))
+        append(UInt8(truncatingIfNeeded: v >> 16)); append(UInt8(truncatingIfNeeded: v >> 24))
+    }
+
+    mutating func appendLE(_ v: UInt64) {
+        appendLE(UInt32(truncatingIfNeeded: v))
+        appendLE(UInt32(truncatingIfNeeded: v >> 32))
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    func u32LE(_ offset: Int) -> UInt32 { loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian }
+    func u64LE(_ offset: Int) -> UInt64 { loadUnaligned(fromByteOffset: offset, as: UInt64.self).littleEndian }
+}
+
+extension Array where Element == UInt8 {
+    func u32LE(_ offset: Int) -> UInt32 { withUnsafeBytes { $0.u32LE(offset) } }
+    func u64LE(_ offset: Int) -> UInt64 { withUnsafeBytes { $0.u64LE(offset) } }
+}

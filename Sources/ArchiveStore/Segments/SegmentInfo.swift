@@ -1,0 +1,28 @@
+/// One segment file and what it holds, as listed in the manifest.
+public struct SegmentInfo: Codable, Sendable, Hashable {
+    /// Sequence number of the segment's first record; also its file name.
+    public var firstSequence: UInt64
+    /// Bytes in the file (header and blocks).
+    public var bytes: Int64
+    /// Number of blocks.
+    public var blocks: Int
+    /// Number of records.
+    public var records: Int
+    /// Smallest sent time of a record (Unix seconds), or nil when empty.
+    public var minSentTime: UInt32?
+    /// Largest sent time of a record (Unix seconds), or nil when empty.
+    public var maxSentTime: UInt32?
+    /// When the segment was created (Unix seconds).
+    public var created: UInt32
+    /// True once the segment is closed for appends and listed in the manifest.
+    public var sealed: Bool
+
+    /// The file name inside `segments/`.
+    public var fileName: String { SegmentFormat.segmentFileName(firstSequence: firstSequence) }
+
+    mutating func add(sentTime: UInt32) {
+        minSentTime = Swift.min(minSentTime ?? sentTime, sentTime)
+        maxSentTime = Swift.max(maxSentTime ?? sentTime, sentTime)
+        records += 1
+    }
+}

@@ -1,0 +1,271 @@
+import Foundation
+import Logging
+import Whisper
+
+/// The single writer: a dedicated thread that takes every pending append, writes them as blocks, syncs once
+/// (group commit), commits the index rows, and only then acknowledges.
+final class ArchiveWriter: @unchecked Sendable {
+    struct Request {
+        var envelopes: [Envelope]
+        var arrivals: [UInt32]?
+        var completion: @Sendable (Result<AppendResult, ArchiveError>) -> Void
+    }
+
+    let directory: String
+    let segmentsDirectory: String
+    let configuration: ArchiveConfiguration
+    let index: ArchiveIndex
+    var manifest: Manifest
+    var active: SegmentInfo
+    var activeFile: SegmentFile
+    var nextSequence: UInt64
+    private var encoder: BlockEncoder
+    private var blockRows: [(topic: [UInt8], key: [UInt8])] = []
+
+    private let condition = NSCondition()
+    /// Held while a group is written and by maintenance operations.
+    private let stateLock = NSLock()
+    private var pending: [Request] = []
+    private var closing = false
+    private var finished = false
+    private var thread: Thread?
+    private var dirty = false
+    private var lastSync = DispatchTime.now()
+    /// Raw and stored payload bytes written by this writer (for the compression ratio).
+    private(set) var rawPayloadBytes: Int64 = 0
+    private(set) var storedPayloadBytes: Int64 = 0
+    private(set) var groups = 0
+
+    init(directory: String, configuration: ArchiveConfiguration, index: ArchiveIndex, manifest: Manifest,
+         active: SegmentInfo, activeFile: SegmentFile, nextSequence: UInt64) {
+        self.directory = directory
+        self.segmentsDirectory = directory + "/segments"
+        self.configuration = configuration
+        self.index = index
+        self.manifest = manifest
+        self.active = active
+        self.activeFile = activeFile
+        self.nextSequence = nextSequence
+        self.encoder = BlockEncoder(capacity: configuration.blockMaxBytes + 64 * 1024)
+    }
+
+    func start() {
+        let t = Thread { [self] in run() }
+        t.name = "whisper-archive.writer"
+        thread = t
+        t.start()
+    }
+
+    /// Queues a request; the completion runs on the writer thread.
+    func submit(_ request: Request) {
+        condition.lock()
+        if closing {
+            condition.unlock()
+            request.completion(.failure(ArchiveError(.closed, "the archive is closed")))
+            return
+        }
+        pending.append(request)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Drains pending appends, syncs, and stops the thread.
+    func close() {
+        condition.lock()
+        closing = true
+        condition.signal()
+        while !finished { condition.wait() }
+        condition.unlock()
+    }
+
+    /// Runs `body` on the writer's state between groups (used by maintenance operations).
+    func exclusive<T>(_ body: () throws(ArchiveError) -> T) throws(ArchiveError) -> T {
+        stateLock.lock()
+        defer { stateLock.unlock() }
+        return try body()
+    }
+
+    var segments: [SegmentInfo] {
+        stateLock.lock()
+        defer { stateLock.unlock() }
+        return manifest.segments + [active]
+    }
+
+    /// Raw and stored payload bytes written so far by this writer.
+    var payloadTotals: (raw: Int64, stored: Int64) {
+        stateLock.lock()
+        defer { stateLock.unlock() }
+        return (rawPayloadBytes, storedPayloadBytes)
+    }
+
+    private func run() {
+        condition.lock()
+        while true {
+            while pending.isEmpty && !closing {
+                if dirty, case .interval(let ms) = configuration.sync {
+                    let due = lastSync + .milliseconds(ms)
+                    if DispatchTime.now() >= due {
+                        condition.unlock()
+                        stateLock.lock()
+                        if dirty { syncNow() }
+                        stateLock.unlock()
+                        condition.lock()
+                        continue
+                    }
+                    let wait = Double(due.uptimeNanoseconds - DispatchTime.now().uptimeNanoseconds) / 1e9
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: max(0.0005, wait)))
+                } else {
+                    condition.wait()
+                }
+            }
+            if pending.isEmpty && closing { break }
+            let group = pending
+            pending.removeAll(keepingCapacity: true)
+            condition.unlock()
+            stateLock.lock()
+            let outcome = process(group)
+            stateLock.unlock()
+            for (request, result) in zip(group, outcome) { request.completion(result) }
+            condition.lock()
+        }
+        stateLock.lock()
+        if dirty { syncNow() }
+        stateLock.unlock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func syncNow() {
+        do {
+            try activeFile.sync()
+            dirty = false
+            lastSync = DispatchTime.now()
+        } catch {
+            configuration.logger.error("fsync failed: \(error)")
+        }
+    }
+
+    private func process(_ group: [Request]) -> [Result<AppendResult, ArchiveError>] {
+        let startSegment = active
+        let startSequence = nextSequence
+        var results = [AppendResult](repeating: AppendResult(), count: group.count)
+        let now = UInt32(clamping: Int(Date().timeIntervalSince1970))
+        var topicStats: [UInt32: TopicStats] = [:]
+        do {
+            try index.db.execute("BEGIN IMMEDIATE")
+            for (ri, request) in group.enumerated() {
+                for (ei, envelope) in request.envelopes.enumerated() {
+                    let rlp = envelope.rlp
+                    guard rlp.count + SegmentFormat.recordHeaderLength <= SegmentFormat.maxBlockPayload else {
+                        throw ArchiveError(.invalidEnvelope, "an envelope of \(rlp.count) bytes exceeds the block limit")
+                    }
+                    if !encoder.isEmpty && encoder.rawSize + rlp.count + SegmentFormat.recordHeaderLength > configuration.blockMaxBytes {
+                        try flushBlock()
+                    }
+                    if encoder.isEmpty { try rollIfNeeded(now: now) }
+                    let key = envelope.key.bytes
+                    let topic = envelope.topic.bytes
+                    let location = RecordLocation(segment: active.firstSequence, blockOffset: active.bytes, compressed: false,
+                                                  position: encoder.rawSize + SegmentFormat.recordHeaderLength, length: rlp.count)
+                    let isNew = try index.insert(topic: topic, key: key[0..<36], location: location)
+                    if isNew {
+                        _ = encoder.append(rlp: rlp, arrival: request.arrivals?[ei] ?? now)
+                        blockRows.append((topic, Array(key[0..<36])))
+                        active.add(sentTime: envelope.sentTime)
+                        topicStats[envelope.topic.rawValue, default: TopicStats()].add(envelope.sentTime)
+                        results[ri].added += 1
+                        results[ri].bytes += rlp.count
+                    } else {
+                        results[ri].duplicates += 1
+                    }
+                }
+            }
+            try flushBlock()
+            if results.contains(where: { $0.added > 0 }) {
+                switch configuration.sync {
+                case .always:
+                    try activeFile.sync()
+                    lastSync = DispatchTime.now()
+                case .interval(let ms):
+                    dirty = true
+                    if DispatchTime.now() >= lastSync + .milliseconds(ms) { syncNow() }
+                case .none:
+                    dirty = true
+                }
+            }
+            try index.addTopicStats(topicStats)
+            try index.setHighWaterMark(segment: active.firstSequence, offset: active.bytes)
+            try index.setMeta("next_sequence", Int64(nextSequence))
+            try index.db.execute("COMMIT")
+            groups += 1
+            return results.map { .success($0) }
+        } catch let error as ArchiveError {
+            try? index.db.execute("ROLLBACK")
+            encoder.removeAll()
+            blockRows.removeAll()
+            if active.firstSequence == startSegment.firstSequence {
+                try? activeFile.truncate(to: startSegment.bytes)
+                active = startSegment
+                nextSequence = startSequence
+            }
+            configuration.logger.error("append failed: \(error)")
+            return group.map { _ in .failure(error) }
+        } catch {
+            try? index.db.execute("ROLLBACK")
+            return group.map { _ in .failure(ArchiveError(.io, "append failed: \(error)")) }
+        }
+    }
+
+    private func flushBlock() throws(ArchiveError) {
+        guard !encoder.isEmpty else { return }
+        let block = encoder.encode(firstSequence: nextSequence, allowCompression: configuration.compression)
+        let compressed = block[28] == SegmentFormat.codecLZ4
+        if compressed {
+            for row in blockRows { try index.markCompressed(topic: row.topic, key: row.key, blockOffset: active.bytes) }
+        }
+        try activeFile.write(block, at: active.bytes)
+        rawPayloadBytes += Int64(encoder.rawSize)
+        storedPayloadBytes += Int64(block.count - SegmentFormat.blockHeaderLength)
+        active.bytes += Int64(block.count)
+        active.blocks += 1
+        nextSequence += UInt64(encoder.count)
+        encoder.removeAll()
+        blockRows.removeAll(keepingCapacity: true)
+    }
+
+    private func rollIfNeeded(now: UInt32) throws(ArchiveError) {
+        let old = active.records > 0 && Int(now) - Int(active.created) >= configuration.segmentMaxAge
+        guard active.bytes >= configuration.segmentMaxBytes || old else { return }
+        try roll(now: now)
+    }
+
+    /// Seals the active segment (sync, manifest) and starts a new one.
+    func roll(now: UInt32) throws(ArchiveError) {
+        guard active.records > 0 else { return }
+        try activeFile.sync()
+        dirty = false
+        var sealed = active
+        sealed.sealed = true
+        var next = manifest
+        next.segments.append(sealed)
+        try next.store(directory: directory)
+        manifest = next
+        let (info, file) = try ArchiveWriter.createSegment(segmentsDirectory: segmentsDirectory, firstSequence: nextSequence, created: now)
+        active = info
+        activeFile = file
+        configuration.logger.info("sealed segment \(sealed.fileName) (\(sealed.records) records, \(sealed.bytes) bytes)")
+    }
+
+    static func createSegment(segmentsDirectory: String, firstSequence: UInt64, created: UInt32) throws(ArchiveError) -> (SegmentInfo, SegmentFile) {
+        let path = segmentsDirectory + "/" + SegmentFormat.segmentFileName(firstSequence: firstSequence)
+        let file = try SegmentFile(path: path, writable: true, create: true)
+        let header = SegmentFormat.segmentHeader(firstSequence: firstSequence, created: created)
+        try file.write(header, at: 0)
+        try file.sync()
+        try SegmentFile.syncDirectory(segmentsDirectory)
+        let info = SegmentInfo(firstSequence: firstSequence, bytes: Int64(header.count), blocks: 0, records: 0,
+                               minSentTime: nil, maxSentTime: nil, created: created, sealed: false)
+        return (info, file)
+    }
+}

@@ -1,0 +1,227 @@
+import ArchiveStore
+import Foundation
+import Testing
+import Whisper
+
+@Suite("Archive store")
+struct ArchiveStoreTests {
+    @Test func crc32cCheckValue() {
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+        #expect(CRC32C.checksum([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)
+    }
+
+    @Test func appendDeduplicatesAndReadsBack() async throws {
+        let dir = try StoreFixtures.directory()
+        let archive = try Archive(directory: dir)
+        defer { archive.close() }
+        let envs = StoreFixtures.envelopes(200, topics: StoreFixtures.topics)
+        let r1 = try await archive.append(envs)
+        #expect(r1.added == 200 && r1.duplicates == 0)
+        let r2 = try await archive.append(Array(envs[0..<50]) + Array(envs[0..<10]))
+        #expect(r2.added == 0 && r2.duplicates == 60)
+        #expect(try archive.count() == 200)
+        for e in envs.prefix(20) {
+            let got = try #require(try archive.envelope(for: e.key))
+            #expect(got.rlp == e.rlp)
+            #expect(got.hash == e.hash)
+        }
+    }
+
+    @Test func queryOrderCursorAndBloom() async throws {
+        let dir = try StoreFixtures.directory()
+        let archive = try Archive(directory: dir)
+        defer { archive.close() }
+        let envs = StoreFixtures.envelopes(500, topics: StoreFixtures.topics, seed: 7)
+        _ = try await archive.append(envs)
+        let filters: [EnvelopeFilter] = [
+            .all,
+            EnvelopeFilter(from: 1_600_000_010, to: 1_600_000_050),
+            EnvelopeFilter(from: 1_600_000_020, to: 1_600_000_020, topics: .list([StoreFixtures.topics[1]])),
+            EnvelopeFilter(topics: .list(Array(StoreFixtures.topics[2..<5]))),
+            EnvelopeFilter(topics: .bloom(Bloom(topics: [StoreFixtures.topics[3], StoreFixtures.topics[6]]))),
+            EnvelopeFilter(topics: .bloom(.full)),
+            EnvelopeFilter(topics: .list([])),
+        ]
+        for f in filters {
+            let want = StoreFixtures.expected(envs, f)
+            var got: [[UInt8]] = []
+            var cursor: Cursor?
+            repeat {
+                let page = try archive.query(f, limit: 37, after: cursor)
+                #expect(page.envelopes.count <= 37)
+                got += page.envelopes.map(\.cursorBytes)
+                if page.cursor != nil { #expect(page.envelopes.count == 37) }
+                cursor = page.cursor
+            } while cursor != nil
+            if case .bloom(let b) = f.topics, !b.isFull {
+                // A bloom may also select other topics whose bloom it covers; check the covered set.
+                let want2 = StoreFixtures.expected(envs, f)
+                #expect(got == want2)
+            } else {
+                #expect(got == want)
+            }
+        }
+        // Exactly `limit` matches: no cursor.
+        let all = StoreFixtures.expected(envs, .all)
+        let page = try archive.query(.all, limit: all.count)
+        #expect(page.cursor == nil && page.envelopes.count == all.count)
+        let page2 = try archive.query(.all, limit: all.count - 1)
+        #expect(page2.cursor?.bytes == all[all.count - 2])
+    }
+
+    @Test(arguments: [1, 2, 3, 5, 8])
+    func paginationOverRandomArchives(seed: UInt64) async throws {
+        var rng = SplitMix(seed: seed)
+        let dir = try StoreFixtures.directory()
+        var config = ArchiveConfiguration()
+        config.sync = .none
+        config.blockMaxBytes = 4096
+        config.segmentMaxBytes = 8 * 1024
+        let archive = try Archive(directory: dir, configuration: config)
+        defer { archive.close() }
+        let n = Int.random(in: 50...800, using: &rng)
+        let topics = Array(StoreFixtures.topics.prefix(Int.random(in: 1...8, using: &rng)))
+        let envs = StoreFixtures.envelopes(n, sentRange: 1000...(1000 + UInt32.random(in: 0...50, using: &rng)), topics: topics, seed: seed)
+        for chunk in stride(from: 0, to: n, by: 97) { _ = try await archive.append(Array(envs[chunk..<min(n, chunk + 97)])) }
+        for _ in 0..<6 {
+            let from = UInt32.random(in: 990...1030, using: &rng)
+            let to = from + UInt32.random(in: 0...40, using: &rng)
+            let sel = topics.filter { _ in Bool.random(using: &rng) }
+            let filter = EnvelopeFilter(from: from, to: to, topics: Bool.random(using: &rng) ? .all : .list(sel))
+            let unbounded = try archive.query(filter, limit: 1_000_000)
+            #expect(unbounded.cursor == nil)
+            #expect(unbounded.envelopes.map(\.cursorBytes) == StoreFixtures.expected(envs, filter))
+            let limit = Int.random(in: 1...60, using: &rng)
+            var got: [[UInt8]] = []
+            var cursor: Cursor?
+            repeat {
+                let page = try archive.query(filter, limit: limit, after: cursor)
+                got += page.envelopes.map(\.cursorBytes)
+                cursor = page.cursor
+            } while cursor != nil
+            #expect(got == unbounded.envelopes.map(\.cursorBytes))
+        }
+        #expect(try archive.segments().count > 1)
+    }
+
+    @Test func paginationWhileAnotherTaskAppends() async throws {
+        let dir = try StoreFixtures.directory()
+        let archive = try Archive(directory: dir)
+        defer { archive.close() }
+        let base = StoreFixtures.envelopes(600, sentRange: 5000...5100, topics: StoreFixtures.topics, seed: 11)
+        _ = try await archive.append(base)
+        let extra = StoreFixtures.envelopes(600, sentRange: 5000...5100, topics: StoreFixtures.topics, seed: 12)
+        let before = try archive.query(.all, limit: 100_000).envelopes.map(\.cursorBytes)
+        let appender = Task {
+            for chunk in stride(from: 0, to: extra.count, by: 20) { _ = try await archive.append(Array(extra[chunk..<(chunk + 20)])) }
+        }
+        var got: [[UInt8]] = []
+        var cursor: Cursor?
+        repeat {
+            let page = try archive.query(.all, limit: 13, after: cursor)
+            got += page.envelopes.map(\.cursorBytes)
+            cursor = page.cursor
+            await Task.yield()
+        } while cursor != nil
+        try await appender.value
+        // Strictly ascending (no duplicate), and nothing stored before paging began is missing (no gap).
+        #expect(zip(got, got.dropFirst()).allSatisfy { $0.lexicographicallyPrecedes($1) })
+        #expect(Set(before).isSubset(of: Set(got)))
+        let extraKeys = Set(extra.map { Array($0.key.bytes[0..<36]) })
+        #expect(Set(got).subtracting(before).isSubset(of: extraKeys))
+    }
+
+    @Test func secondWriterIsLockedOutReadersAreNot() async throws {
+        let dir = try StoreFixtures.directory()
+        let archive = try Archive(directory: dir)
+        defer { archive.close() }
+        _ = try await archive.append(StoreFixtures.envelopes(10, topics: StoreFixtures.topics))
+        do {
+            _ = try Archive(directory: dir)
+            Issue.record("a second writer opened the archive")
+        } catch {
+            #expect(error.code == .locked)
+            #expect(error.description.contains("is in use by process \(ProcessInfo.processInfo.processIdentifier)"))
+        }
+        let reader = try Archive(directory: dir, configuration: .reader)
+        #expect(try reader.count() == 10)
+        _ = try await archive.append(StoreFixtures.envelopes(5, topics: StoreFixtures.topics, seed: 99))
+        #expect(try reader.query(.all, limit: 100).envelopes.count == 15)
+        var scanned = 0
+        try reader.scan { _ in scanned += 1 }
+        #expect(scanned == 15)
+    }
+
+    @Test func tornTailIsCutAndNothingAcknowledgedIsLost() async throws {
+        let dir = try StoreFixtures.directory()
+        let envs = StoreFixtures.envelopes(300, topics: StoreFixtures.topics, seed: 3)
+        do {
+            let archive = try Archive(directory: dir)
+            _ = try await archive.append(envs)
+            archive.close()
+        }
+        let segs = try FileManager.default.contentsOfDirectory(atPath: dir + "/segments").sorted()
+        let path = dir + "/segments/" + segs.last!
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        let size = try handle.seekToEnd()
+        // A torn block: a plausible header and half a payload.
+        try handle.write(contentsOf: Data("WBLK".utf8) + Data(repeating: 7, count: 100))
+        try handle.close()
+        let archive = try Archive(directory: dir)
+        defer { archive.close() }
+        #expect(archive.recovery.cuts.count == 1)
+        #expect(archive.recovery.cuts.first?.range == Int64(size)..<Int64(size + 104))
+        #expect(try archive.count() == 300)
+        let report = try archive.reindex(dryRun: true)
+        #expect(report.isClean && report.entries == 300)
+        // Appends continue after the cut.
+        let more = try await archive.append(StoreFixtures.envelopes(5, topics: StoreFixtures.topics, seed: 4))
+        #expect(more.added == 5)
+    }
+
+    @Test func indexIsRebuiltWhenMissingOrBehind() async throws {
+        let dir = try StoreFixtures.directory()
+        let envs = StoreFixtures.envelopes(250, topics: StoreFixtures.topics, seed: 5)
+        do {
+            let archive = try Archive(directory: dir)
+            _ = try await archive.append(envs)
+            archive.close()
+        }
+        for f in ["index.sqlite", "index.sqlite-wal", "index.sqlite-shm"] { try? FileManager.default.removeItem(atPath: dir + "/" + f) }
+        let archive = try Archive(directory: dir)
+        defer { archive.close() }
+        #expect(archive.recovery.entriesIndexed == 250)
+        #expect(try archive.query(.all, limit: 1000).envelopes.map(\.cursorBytes) == StoreFixtures.expected(envs, .all))
+        let r = try archive.reindex(topics: [StoreFixtures.topics[0]])
+        #expect(r.isClean)
+    }
+
+    @Test func compressibleBlocksUseLZ4AndReadBack() async throws {
+        let dir = try StoreFixtures.directory()
+        let archive = try Archive(directory: dir)
+        defer { archive.close() }
+        let envs = (0..<100).map { i in
+            Envelope(expiry: 2000 + UInt32(i), ttl: 50, topic: StoreFixtures.topics[i % 3], data: [UInt8](repeating: UInt8(i % 4), count: 900), nonce: UInt64(i))
+        }
+        _ = try await archive.append(envs)
+        let totals = archive.compressionTotals
+        #expect(totals.stored < totals.raw / 2)
+        let page = try archive.query(.all, limit: 1000)
+        #expect(Set(page.envelopes.map(\.rlp)) == Set(envs.map(\.rlp)))
+        #expect(try archive.reindex(dryRun: true).isClean)
+    }
+
+    @Test func concurrentAppendsShareGroupCommits() async throws {
+        let dir = try StoreFixtures.directory()
+        let archive = try Archive(directory: dir)
+        defer { archive.close() }
+        let envs = StoreFixtures.envelopes(2000, topics: StoreFixtures.topics, seed: 21)
+        try await withThrowingTaskGroup(of: AppendResult.self) { group in
+            for c in 0..<20 { group.addTask { try await archive.append(Array(envs[(c * 100)..<(c * 100 + 100)])) } }
+            var added = 0
+            for try await r in group { added += r.added }
+            #expect(added == 2000)
+        }
+        #expect(try archive.count() == 2000)
+    }
+}

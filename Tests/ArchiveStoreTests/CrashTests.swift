@@ -1,0 +1,66 @@
+import ArchiveStore
+import Foundation
+import TestSupport
+import Testing
+import Whisper
+
+/// A child `whisper-archive import` prints `ack N` after each acknowledged batch and is killed with SIGKILL at
+/// a random moment; the archive must then open, hold every acknowledged envelope, and have an index that
+/// agrees with its segments.
+@Suite("Crash safety", .serialized)
+struct CrashTests {
+    final class Collected: @unchecked Sendable {
+        let lock = NSLock()
+        var data = Data()
+        func append(_ d: Data) { lock.lock(); data.append(d); lock.unlock() }
+        var acknowledged: Int {
+            lock.lock(); defer { lock.unlock() }
+            let text = String(decoding: data, as: UTF8.self)
+            let complete = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            return complete.compactMap { $0.hasPrefix("ack ") ? Int($0.dropFirst(4)) : nil }.last ?? 0
+        }
+    }
+
+    @Test func sigkillDuringImportLosesNothingAcknowledged() throws {
+        let dir = try CLI.temporaryDirectory("wa-crash").path
+        let archiveDir = dir + "/archive"
+        var rng = SplitMix(seed: 2024)
+        var killsMidImport = 0
+        for round in 0..<24 {
+            let envs = StoreFixtures.envelopes(6000, sentRange: 1_600_000_000...1_600_100_000, topics: StoreFixtures.topics,
+                                               size: 256, seed: UInt64(1000 + round))
+            let input = dir + "/in\(round).rlp"
+            try Data(envs.flatMap(\.rlp)).write(to: URL(fileURLWithPath: input))
+            let p = Process()
+            p.executableURL = CLI.binary
+            p.arguments = ["import", "--archive", archiveDir, "--batch-size", "\(Int.random(in: 20...300, using: &rng))", "--print-acks",
+                           "--format", "rlp", input]
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            let collected = Collected()
+            out.fileHandleForReading.readabilityHandler = { h in collected.append(h.availableData) }
+            try p.run()
+            let delay = Double.random(in: 0.02...0.6, using: &rng)
+            Thread.sleep(forTimeInterval: delay)
+            let wasRunning = p.isRunning
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            out.fileHandleForReading.readabilityHandler = nil
+            collected.append(out.fileHandleForReading.readDataToEndOfFile())
+            if wasRunning { killsMidImport += 1 }
+            let acked = collected.acknowledged
+
+            let archive = try Archive(directory: archiveDir)
+            defer { archive.close() }
+            for e in envs.prefix(acked) {
+                #expect(try archive.contains(e), "round \(round): acknowledged envelope missing")
+                let stored = try archive.envelope(for: e.key)
+                #expect(stored?.rlp == e.rlp)
+            }
+            let report = try archive.reindex(dryRun: true)
+            #expect(report.isClean, "round \(round): index differs from segments: \(report)")
+        }
+        #expect(killsMidImport >= 20)
+    }
+}
