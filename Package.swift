@@ -72,6 +72,7 @@ let package = Package(
         .testTarget(name: "RLPTests", dependencies: ["RLP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EthCryptoTests", dependencies: ["EthCrypto", "RLP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WhisperTests", dependencies: ["Whisper", "EthCrypto", "RLP", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(
             name: "DevP2PTests",
             dependencies: [

@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The `whisper-archive` command: a Whisper/Waku mailserver and archive toolkit.
 @main
@@ -10,10 +13,49 @@ struct WhisperArchive: AsyncParsableCommand {
             whisper-archive is a Whisper mailserver and the tools around its archive: \
             import and export between formats, maintenance, forensics, and fetching \
             history from other mailservers.
+
+            Exit codes: 0 success, 1 failure or findings, 2 usage error.
+
+            Example:
+              whisper-archive inspect --file Samples/envelopes.rlp
             """,
         version: WhisperArchiveVersion.string,
-        subcommands: []
+        subcommands: [
+            InspectCommand.self,
+            SealCommand.self,
+            KeygenCommand.self,
+            BenchCommand.self,
+        ]
     )
+
+    /// Parses, runs, and maps failures to the documented exit codes (usage errors exit 2).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as CLIError {
+            writeStandardError("whisper-archive: \(error.description)\n")
+            Glibc.exit(error.exitCode)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || code.rawValue == 1 {
+                exit(withError: error)
+            }
+            // Usage and validation errors: argument-parser's message, then exit 2.
+            writeStandardError(fullMessage(for: error) + "\n")
+            Glibc.exit(code == .validationFailure || code.rawValue == 64 ? 2 : code.rawValue)
+        }
+    }
+}
+
+/// Writes to standard error without buffering.
+func writeStandardError(_ text: String) {
+    var t = text
+    t.withUTF8 { buf in _ = write(2, buf.baseAddress, buf.count) }
 }
 
 /// The version printed by `--version` and announced in the devp2p client id.

@@ -1,0 +1,125 @@
+import ArgumentParser
+import EthCrypto
+import Foundation
+import RLP
+import Whisper
+
+/// `whisper-archive bench core`: Keccak-256, envelope decoding, message seal/open.
+struct BenchCoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "core",
+        abstract: "Keccak-256, envelope decode+hash, and seal/open rates on one core.",
+        discussion: """
+            Example:
+              whisper-archive bench core --runs 7 --json
+            """
+    )
+
+    @Option(help: "Repetitions of each measurement (the median is reported).")
+    var runs = 5
+
+    @Flag(help: "Print the figures as JSON.")
+    var json = false
+
+    func validate() throws {
+        if runs < 1 { throw ValidationError("--runs must be at least 1") }
+    }
+
+    func run() throws {
+        var figures: [(String, Double, String)] = []
+
+        // Keccak-256 over 1 KiB inputs.
+        let block = SecureRandom.bytes(1024)
+        let keccakRounds = 100_000
+        let keccak = median(runs) {
+            var sink: UInt8 = 0
+            let t = seconds {
+                for _ in 0..<keccakRounds { sink &+= Keccak256.hash(block)[0] }
+            }
+            blackHole(sink)
+            return Double(keccakRounds * 1024) / t / 1e6
+        }
+        figures.append(("keccak256_1KiB", keccak, "MB/s"))
+
+        // Envelope decode + hash of 1 KiB envelopes.
+        let envelopes = (0..<1000).map { i in
+            Envelope(expiry: 1_700_000_050 + UInt32(i), ttl: 50, topic: Topic(rawValue: UInt32(i)),
+                     data: SecureRandom.bytes(1024 - 24), nonce: UInt64(i)).rlp
+        }
+        let decodeRounds = 200
+        let decode = median(runs) {
+            var sink = 0
+            let t = seconds {
+                for _ in 0..<decodeRounds {
+                    for raw in envelopes {
+                        if let e = try? Envelope(rlp: raw) { sink &+= Int(e.hash[0]) }
+                    }
+                }
+            }
+            blackHole(UInt8(truncatingIfNeeded: sink))
+            return Double(decodeRounds * envelopes.count) / t
+        }
+        figures.append(("envelope_decode_hash_1KiB", decode, "envelopes/s"))
+
+        // Seal (no PoW) and open, symmetric and asymmetric, 1 KiB payloads.
+        let payload = SecureRandom.bytes(1024)
+        let symKey = SecureRandom.bytes(32)
+        let recipient = PrivateKey.generate()
+        let signer = PrivateKey.generate()
+        let topic = Topic(rawValue: 0x0102_0304)
+        for (name, sealKey, openKey) in [("symmetric", SealingKey.symmetric(symKey), OpeningKey.symmetric(symKey)),
+                                         ("asymmetric", SealingKey.asymmetric(recipient.publicKey), OpeningKey.asymmetric(recipient))] {
+            let n = name == "symmetric" ? 5000 : 1000
+            var sealed: [Envelope] = []
+            let seal = median(runs) {
+                sealed.removeAll(keepingCapacity: true)
+                let t = seconds {
+                    for _ in 0..<n {
+                        if let e = try? Envelope.seal(payload: payload, topic: topic, key: sealKey, signer: signer, targetPoW: 0) {
+                            sealed.append(e)
+                        }
+                    }
+                }
+                return Double(n) / t
+            }
+            let open = median(runs) {
+                var ok = 0
+                let t = seconds { for e in sealed where (try? e.open(with: openKey)) != nil { ok += 1 } }
+                precondition(ok == sealed.count, "every sealed message must open")
+                return Double(sealed.count) / t
+            }
+            figures.append(("seal_\(name)_signed_1KiB", seal, "messages/s"))
+            figures.append(("open_\(name)_signed_1KiB", open, "messages/s"))
+        }
+
+        if json {
+            let fields = figures.map { "\"\($0.0)\":{\"value\":\(Int($0.1.rounded())),\"unit\":\"\($0.2)\"}" }
+            print("{" + fields.joined(separator: ",") + ",\"runs\":\(runs)}")
+        } else {
+            print("figure                            median       unit   (\(runs) runs)")
+            for (name, value, unit) in figures {
+                let v = String(Int(value.rounded()))
+                print(name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(repeating: " ", count: max(1, 12 - v.count)) + v + "  " + unit)
+            }
+        }
+    }
+}
+
+/// Wall-clock seconds taken by `body`.
+func seconds(_ body: () -> Void) -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+/// The median of `runs` measurements.
+func median(_ runs: Int, _ measure: () -> Double) -> Double {
+    let values = (0..<runs).map { _ in measure() }.sorted()
+    return values[values.count / 2]
+}
+
+/// Keeps a computed value alive so the optimiser cannot drop the work.
+@inline(never)
+func blackHole(_ value: UInt8) {
+    if value == 0xFF && ProcessInfo.processInfo.environment["WA_NEVER"] != nil { print(value) }
+}
