@@ -1,0 +1,46 @@
+import EthCrypto
+import Logging
+import NIOCore
+
+/// Everything an RLPx server or dialer needs to know about this node.
+public struct RLPxConfiguration: Sendable {
+    /// This package's version, announced in the client id.
+    public static let version = "0.1.0"
+
+    /// Our static node key (identity).
+    public var nodeKey: PrivateKey
+    /// The capabilities we speak; a peer sharing none of them is dropped as useless.
+    public var capabilities: [SupportedCapability]
+    /// The client id sent in Hello.
+    public var clientID: String = "whisper-archive/\(RLPxConfiguration.version)"
+    /// Our p2p version: 5 (snappy when the peer also says ≥ 5) or 4 (never snappy).
+    public var protocolVersion: UInt64 = 5
+    /// The auth form a dialer sends (EIP-8 unless talking to very old peers).
+    public var handshakeFormat: HandshakeFormat = .eip8
+    /// Whether a server accepts pre-EIP-8 auth packets.
+    public var acceptLegacyHandshake = true
+    /// The largest auth/ack packet accepted.
+    public var maxHandshakeSize = 2048
+    /// Deadline for the whole handshake: auth, ack and both Hellos.
+    public var handshakeTimeout: TimeAmount = .seconds(5)
+    /// How often we send Ping.
+    public var pingInterval: TimeAmount = .seconds(15)
+    /// A peer silent for this long (no frame at all) is dropped with ``DisconnectReason/readTimeout``.
+    public var readTimeout: TimeAmount = .seconds(30)
+    /// Inbound messages buffered per peer before reading from the socket pauses (backpressure).
+    public var inboundBufferHighWatermark = 16
+    /// The buffered count under which reading resumes.
+    public var inboundBufferLowWatermark = 4
+    /// Where diagnostics go.
+    public var logger = Logger(label: "devp2p")
+
+    /// A configuration with defaults as go-ethereum's.
+    public init(nodeKey: PrivateKey, capabilities: [SupportedCapability]) {
+        self.nodeKey = nodeKey
+        self.capabilities = capabilities
+    }
+
+    var sessionConfiguration: P2PSession.Configuration {
+        .init(clientID: clientID, protocolVersion: protocolVersion, capabilities: capabilities)
+    }
+}

@@ -1,0 +1,283 @@
+import EthCrypto
+import Logging
+import NIOCore
+
+/// The channel handler of one RLPx connection: a thin adapter around ``HandshakeStateMachine``,
+/// ``FrameEncoder``/``FrameDecoder`` and ``P2PSession``.
+///
+/// Inbound it reads bytes and emits ``RLPxMessage``s; outbound it takes ``RLPxMessage``s and
+/// writes frames. Any failure ends only this connection, with a Disconnect when one is owed.
+public final class RLPxHandler: ChannelDuplexHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = RLPxMessage
+    public typealias OutboundIn = RLPxMessage
+    public typealias OutboundOut = ByteBuffer
+
+    /// Decides whether an established peer may stay (the server's peer limit); nil admits it.
+    typealias Admission = @Sendable (RLPxPeerInfo, Channel) -> RLPxError?
+
+    let configuration: RLPxConfiguration
+    var handshake: HandshakeStateMachine?
+    var encoder: FrameEncoder?
+    var decoder: FrameDecoder?
+    var session: P2PSession?
+    var inbound: ByteBuffer?
+    var isClosing = false
+    var lastRead = NIODeadline.now()
+    var handshakeTimer: Scheduled<Void>?
+    var pingTimer: Scheduled<Void>?
+    let admission: Admission?
+    /// Whether to add a `NIOAsyncChannel` bridge behind this handler once established.
+    var installsBridge = false
+    let established: EventLoopPromise<RLPxPeerInfo>
+    let closed: EventLoopPromise<RLPxError>
+    var closeReason: RLPxError?
+    var logger: Logger
+
+    /// A handler for the dialling side (knows the remote key) or the accepting side (`remote` nil).
+    init(configuration: RLPxConfiguration, remote: PublicKey?, eventLoop: EventLoop, admission: Admission? = nil) {
+        self.configuration = configuration
+        if let remote {
+            handshake = HandshakeStateMachine(
+                initiator: configuration.nodeKey, remote: remote, format: configuration.handshakeFormat,
+                maxPacketSize: configuration.maxHandshakeSize)
+        } else {
+            handshake = HandshakeStateMachine(
+                recipient: configuration.nodeKey, acceptLegacy: configuration.acceptLegacyHandshake,
+                maxPacketSize: configuration.maxHandshakeSize)
+        }
+        self.admission = admission
+        established = eventLoop.makePromise()
+        closed = eventLoop.makePromise()
+        logger = configuration.logger
+    }
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { start(context: context) }
+    }
+
+    public func channelActive(context: ChannelHandlerContext) {
+        start(context: context)
+        context.fireChannelActive()
+    }
+
+    func start(context: ChannelHandlerContext) {
+        guard handshakeTimer == nil else { return }
+        lastRead = context.eventLoop.now
+        if let remote = context.remoteAddress { logger[metadataKey: "peer"] = "\(remote)" }
+        handshakeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: configuration.handshakeTimeout) {
+            self.fail(context: context, RLPxError(.handshakeTimeout))
+        }
+        if var hs = handshake, hs.isInitiator {
+            do {
+                let auth = try hs.makeAuth()
+                handshake = hs
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: auth)), promise: nil)
+            } catch {
+                fail(context: context, error)
+            }
+        }
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !isClosing else { return }
+        var bytes = unwrapInboundIn(data)
+        if inbound == nil || inbound!.readableBytes == 0 {
+            inbound = bytes
+        } else {
+            inbound!.writeBuffer(&bytes)
+        }
+        lastRead = context.eventLoop.now
+        do {
+            try process(context: context)
+        } catch {
+            fail(context: context, error)
+        }
+        if var buffer = inbound, buffer.readerIndex > 1 << 20 {
+            buffer.discardReadBytes()
+            inbound = buffer
+        }
+    }
+
+    func process(context: ChannelHandlerContext) throws(RLPxError) {
+        guard var buffer = inbound else { return }
+        inbound = nil
+        defer { inbound = buffer }
+        if var hs = handshake {
+            guard let done = try hs.receive(&buffer) else {
+                handshake = hs
+                return
+            }
+            handshake = nil
+            if let reply = done.reply { context.write(wrapOutboundOut(ByteBuffer(bytes: reply)), promise: nil) }
+            let s = P2PSession(configuration: configuration.sessionConfiguration,
+                               localPublicKey: configuration.nodeKey.publicKey, remotePublicKey: done.remotePublicKey)
+            encoder = FrameEncoder(secrets: done.secrets)
+            decoder = FrameDecoder(secrets: done.secrets, maxFrameSize: s.maxFrameSize)
+            session = s
+            pendingFormat = done.format
+            try send(context: context, s.helloFrame())
+            context.flush()
+        }
+        var wrote = false
+        defer { if wrote { context.flush() } }
+        while !isClosing, var d = decoder {
+            let next = try d.next(&buffer)
+            decoder = d
+            guard let frameData = next, var s = session else { return }
+            let event = try s.receive(frameData)
+            session = s
+            switch event {
+            case .none:
+                break
+            case .reply(let frame):
+                try send(context: context, frame)
+                wrote = true
+            case .established(let hello, let caps):
+                decoder?.maxFrameSize = s.maxFrameSize
+                var info = RLPxPeerInfo(remotePublicKey: s.remotePublicKey, hello: hello, capabilities: caps,
+                                        snappy: s.snappy, format: pendingFormat)
+                if let refusal = admission?(info, context.channel) { throw refusal }
+                if installsBridge {
+                    // Installed now, so it exists only for peers that are handed out (and then always opened).
+                    do {
+                        info.bridge = try NIOAsyncChannel<RLPxMessage, RLPxMessage>(
+                            wrappingChannelSynchronously: context.channel,
+                            configuration: .init(backPressureStrategy: .init(
+                                lowWatermark: configuration.inboundBufferLowWatermark,
+                                highWatermark: configuration.inboundBufferHighWatermark)))
+                    } catch {
+                        throw RLPxError(.connectionClosed, "cannot install the async bridge: \(error)")
+                    }
+                }
+                handshakeTimer?.cancel()
+                handshakeTimer = nil
+                schedulePing(context: context)
+                logger.debug("peer established", metadata: ["client": "\(hello.clientID)", "caps": "\(caps)"])
+                didEstablish = true
+                established.succeed(info)
+            case .message(let message):
+                context.fireChannelRead(wrapInboundOut(message))
+            case .disconnected(let reason):
+                closeReason = RLPxError(.disconnectedByPeer, remoteReason: reason)
+                isClosing = true
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    var pendingFormat: HandshakeFormat = .eip8
+    var didEstablish = false
+    var didClose = false
+
+    func send(context: ChannelHandlerContext, _ frame: P2PSession.OutboundFrame, promise: EventLoopPromise<Void>? = nil) throws(RLPxError) {
+        guard var e = encoder else { throw RLPxError(.connectionClosed, "not established") }
+        let buffer = try e.encode(msgID: frame.msgID, payload: frame.payload, compress: frame.compress,
+                                  allocator: context.channel.allocator)
+        encoder = e
+        context.write(wrapOutboundOut(buffer), promise: promise)
+    }
+
+    func schedulePing(context: ChannelHandlerContext) {
+        pingTimer = context.eventLoop.assumeIsolated().scheduleTask(in: configuration.pingInterval) {
+            guard !self.isClosing, let s = self.session else { return }
+            if context.eventLoop.now - self.lastRead > self.configuration.readTimeout {
+                self.fail(context: context, RLPxError(.readTimeout))
+                return
+            }
+            do {
+                try self.send(context: context, s.pingFrame())
+                context.flush()
+            } catch {
+                self.fail(context: context, error)
+                return
+            }
+            self.schedulePing(context: context)
+        }
+    }
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let message = unwrapOutboundIn(data)
+        guard !isClosing, let s = session, s.isEstablished else {
+            promise?.fail(closeReason ?? RLPxError(.connectionClosed))
+            return
+        }
+        do {
+            try send(context: context, s.frame(for: message), promise: promise)
+        } catch {
+            promise?.fail(error)
+        }
+    }
+
+    public func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        if let request = event as? RLPxDisconnectRequest {
+            disconnect(context: context, reason: request.reason, error: RLPxError(.disconnectedLocally, "\(request.reason)"))
+            promise?.succeed()
+        } else {
+            context.triggerUserOutboundEvent(event, promise: promise)
+        }
+    }
+
+    /// Ends the connection because of `error`, sending the Disconnect it owes if frames are up.
+    func fail(context: ChannelHandlerContext, _ error: Error) {
+        let e = error as? RLPxError ?? RLPxError(.connectionClosed, "\(error)")
+        if let reason = e.disconnectReason {
+            disconnect(context: context, reason: reason, error: e)
+        } else {
+            guard !isClosing else { return }
+            isClosing = true
+            closeReason = e
+            logger.debug("closing connection", metadata: ["error": "\(e)"])
+            context.close(promise: nil)
+        }
+    }
+
+    func disconnect(context: ChannelHandlerContext, reason: DisconnectReason, error: RLPxError) {
+        guard !isClosing else { return }
+        isClosing = true
+        closeReason = error
+        logger.debug("disconnecting", metadata: ["reason": "\(reason)", "error": "\(error)"])
+        let channel = context.channel
+        guard let s = session else {
+            context.close(promise: nil)
+            return
+        }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        do {
+            try send(context: context, s.disconnectFrame(reason), promise: promise)
+            context.flush()
+        } catch {
+            promise.fail(error)
+        }
+        promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
+        channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        finish()
+        context.fireChannelInactive()
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        finish()
+    }
+
+    /// Completes both promises once.
+    func finish() {
+        isClosing = true
+        handshakeTimer?.cancel()
+        pingTimer?.cancel()
+        guard !didClose else { return }
+        didClose = true
+        let reason = closeReason ?? RLPxError(.connectionClosed)
+        if !didEstablish { established.fail(reason) }
+        closed.succeed(reason)
+    }
+
+    public func errorCaught(context: ChannelHandlerContext, error: Error) {
+        fail(context: context, RLPxError(.connectionClosed, "\(error)"))
+    }
+}
+
+@available(*, unavailable)
+extension RLPxHandler: Sendable {}

@@ -1,0 +1,111 @@
+import EthCrypto
+import NIOCore
+
+/// An established RLPx connection: Hello exchanged, capabilities negotiated.
+///
+/// Read ``messages`` (one consumer), write with ``send(capability:code:payload:)``, end with
+/// ``disconnect(reason:)``; ``waitUntilClosed()`` returns once the connection is gone, with why.
+/// When ``messages`` is not consumed, reading from the socket pauses (backpressure); ``send``
+/// suspends while the socket's send buffer is full.
+public final class RLPxPeer: Sendable, CustomStringConvertible {
+    /// The peer's static public key (its node identity, checked against its Hello).
+    public let remotePublicKey: PublicKey
+    /// The peer's socket address.
+    public let remoteAddress: SocketAddress?
+    /// The peer's Hello (client id, p2p version, all capabilities it announced).
+    public let remoteHello: Hello
+    /// The capabilities both sides speak, with their message-id offsets.
+    public let capabilities: [NegotiatedCapability]
+    /// True when messages are snappy-compressed on the wire (both sides p2p ≥ 5).
+    public let isSnappyEnabled: Bool
+    /// The handshake form the connection used.
+    public let handshakeFormat: HandshakeFormat
+    /// Inbound sub-protocol messages; the sequence ends when the connection closes.
+    public let messages: Messages
+
+    let channel: Channel
+    let outbound: NIOAsyncChannelOutboundWriter<RLPxMessage>
+    let closed: EventLoopFuture<RLPxError>
+
+    init(info: RLPxPeerInfo, channel: Channel,
+         inbound: NIOAsyncChannelInboundStream<RLPxMessage>, outbound: NIOAsyncChannelOutboundWriter<RLPxMessage>,
+         closed: EventLoopFuture<RLPxError>) {
+        remotePublicKey = info.remotePublicKey
+        remoteAddress = channel.remoteAddress
+        remoteHello = info.hello
+        capabilities = info.capabilities
+        isSnappyEnabled = info.snappy
+        handshakeFormat = info.format
+        messages = Messages(base: inbound)
+        self.channel = channel
+        self.outbound = outbound
+        self.closed = closed
+    }
+
+    /// The negotiated version of capability `name`, if shared.
+    public func version(of name: String) -> UInt64? {
+        capabilities.first { $0.name == name }?.version
+    }
+
+    /// Sends one message; suspends while the connection cannot take more bytes.
+    /// - Throws: ``RLPxError`` when the capability or code was not negotiated, the payload is too
+    ///   large, or the connection is closed.
+    public func send(capability: String, code: UInt64, payload: [UInt8]) async throws(RLPxError) {
+        try await send(RLPxMessage(capability: capability, code: code, payload: payload))
+    }
+
+    /// Sends one message (see ``send(capability:code:payload:)``).
+    public func send(_ message: RLPxMessage) async throws(RLPxError) {
+        guard let cap = capabilities.first(where: { $0.name == message.capability }) else {
+            throw RLPxError(.unknownMessage, "capability \(message.capability) was not negotiated")
+        }
+        guard message.code < UInt64(cap.messageCount) else {
+            throw RLPxError(.unknownMessage, "code \(message.code) is outside \(cap.capability)'s \(cap.messageCount) codes")
+        }
+        guard message.payload.count <= cap.maxMessageSize else {
+            throw RLPxError(.messageTooLarge, "payload of \(message.payload.count) bytes, limit \(cap.maxMessageSize)")
+        }
+        do {
+            try await outbound.write(message)
+        } catch {
+            throw RLPxError(.connectionClosed, "send failed: \(error)")
+        }
+    }
+
+    /// Sends Disconnect with `reason` and closes the connection; returns once it is closed.
+    public func disconnect(reason: DisconnectReason = .requested) async {
+        channel.triggerUserOutboundEvent(RLPxDisconnectRequest(reason: reason), promise: nil)
+        _ = await waitUntilClosed()
+    }
+
+    /// Waits until the connection is gone and returns why (for example ``RLPxError/Code/disconnectedByPeer``
+    /// with the peer's ``RLPxError/remoteReason``).
+    public func waitUntilClosed() async -> RLPxError {
+        (try? await closed.get()) ?? RLPxError(.connectionClosed)
+    }
+
+    /// True once the connection is closed.
+    public var isClosed: Bool { !channel.isActive }
+
+    public var description: String {
+        "RLPxPeer(\(remotePublicKey.bytes.hex.prefix(16))… \(remoteHello.clientID) at \(remoteAddress.map { "\($0)" } ?? "?"))"
+    }
+
+    /// The inbound message sequence of one peer (a single consumer may iterate it).
+    public struct Messages: AsyncSequence, Sendable {
+        public typealias Element = RLPxMessage
+        public typealias Failure = Never
+        let base: NIOAsyncChannelInboundStream<RLPxMessage>
+
+        /// An iterator; it returns nil once the connection is closed.
+        public struct AsyncIterator: AsyncIteratorProtocol {
+            var base: NIOAsyncChannelInboundStream<RLPxMessage>.AsyncIterator
+            /// The next message, or nil when the connection closed.
+            public mutating func next() async -> RLPxMessage? {
+                do { return try await base.next() } catch { return nil }
+            }
+        }
+
+        public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator()) }
+    }
+}

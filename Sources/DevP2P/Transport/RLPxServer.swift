@@ -1,0 +1,103 @@
+import EthCrypto
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// An RLPx listener: accepts connections, runs the handshake and Hello, and hands out peers.
+///
+/// Each connection is independent: a failed handshake or a protocol breach ends only that one.
+public final class RLPxServer: Sendable {
+    /// The bound address.
+    public let localAddress: SocketAddress
+    /// Established peers, in the order their Hello exchange completed.
+    public let peers: AsyncStream<RLPxPeer>
+    /// Our node URL (the bound address; a wildcard address reads as 127.0.0.1).
+    public let enode: EnodeURL
+
+    let serverChannel: Channel
+    let state: NIOLockedValueBox<State>
+    let continuation: AsyncStream<RLPxPeer>.Continuation
+
+    struct State {
+        var connected: [PublicKey: Channel] = [:]
+        var closed = false
+    }
+
+    init(serverChannel: Channel, enode: EnodeURL, state: NIOLockedValueBox<State>,
+         peers: AsyncStream<RLPxPeer>, continuation: AsyncStream<RLPxPeer>.Continuation) throws(RLPxError) {
+        guard let address = serverChannel.localAddress else { throw RLPxError(.connectionClosed, "server has no address") }
+        self.localAddress = address
+        self.serverChannel = serverChannel
+        self.enode = enode
+        self.state = state
+        self.peers = peers
+        self.continuation = continuation
+    }
+
+    /// Listens on `host:port` (port 0 picks a free one).
+    /// - Parameters:
+    ///   - maxPeers: established peers beyond this are sent ``DisconnectReason/tooManyPeers``.
+    public static func bind(
+        host: String = "0.0.0.0", port: Int, configuration: RLPxConfiguration, maxPeers: Int = 50,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws(RLPxError) -> RLPxServer {
+        let state = NIOLockedValueBox(State())
+        let (stream, continuation) = AsyncStream<RLPxPeer>.makeStream()
+        let admission: RLPxHandler.Admission = { info, channel in
+            state.withLockedValue { s -> RLPxError? in
+                if s.closed { return RLPxError(.tooManyPeers, "server closing") }
+                if s.connected[info.remotePublicKey] != nil { return RLPxError(.alreadyConnected) }
+                if s.connected.count >= maxPeers { return RLPxError(.tooManyPeers, "\(maxPeers) peers connected") }
+                s.connected[info.remotePublicKey] = channel
+                channel.closeFuture.whenComplete { _ in
+                    state.withLockedValue { s in
+                        if s.connected[info.remotePublicKey] === channel { s.connected[info.remotePublicKey] = nil }
+                    }
+                }
+                return nil
+            }
+        }
+        let channel: Channel
+        do {
+            channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 512)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let pending = try RLPxChannelSetup.install(
+                            on: channel, configuration: configuration, remote: nil, admission: admission)
+                        pending.established.whenSuccess { _ in
+                            Task {
+                                if let peer = try? await pending.peer() { continuation.yield(peer) }
+                            }
+                        }
+                    }
+                }
+                .bind(host: host, port: port).get()
+        } catch {
+            throw RLPxError(.connectionClosed, "cannot listen on \(host):\(port): \(error)")
+        }
+        var ip = channel.localAddress?.ipAddress ?? host
+        if ip == "0.0.0.0" || ip == "::" { ip = "127.0.0.1" }
+        let node = EnodeURL(publicKey: configuration.nodeKey.publicKey, host: ip, tcpPort: channel.localAddress?.port ?? port)
+        return try RLPxServer(serverChannel: channel, enode: node, state: state, peers: stream, continuation: continuation)
+    }
+
+    /// The number of established peers.
+    public var peerCount: Int { state.withLockedValue { $0.connected.count } }
+
+    /// Stops accepting, sends ``DisconnectReason/quitting`` to every peer, and ends ``peers``.
+    public func close() async {
+        let channels = state.withLockedValue { s -> [Channel] in
+            s.closed = true
+            return Array(s.connected.values)
+        }
+        try? await serverChannel.close()
+        for c in channels {
+            c.triggerUserOutboundEvent(RLPxDisconnectRequest(reason: .quitting), promise: nil)
+        }
+        for c in channels { try? await c.closeFuture.get() }
+        continuation.finish()
+    }
+}
