@@ -55,12 +55,24 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .target(
+            name: "MailServer",
+            dependencies: [
+                "DevP2P", "Whisper", "ArchiveStore", "RLP", "EthCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
 
         // The command-line tool.
         .executableTarget(
             name: "whisper-archive",
             dependencies: [
-                "RLP", "EthCrypto", "Whisper", "DevP2P", "ArchiveStore", "ArchiveFormats",
+                "RLP", "EthCrypto", "Whisper", "DevP2P", "ArchiveStore", "ArchiveFormats", "MailServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

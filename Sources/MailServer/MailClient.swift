@@ -1,0 +1,181 @@
+import DevP2P
+import EthCrypto
+import NIOCore
+import RLP
+import Whisper
+
+/// The client side of the mailserver protocol, used by `request` and `replay`: dial a peer, exchange
+/// status, send history requests and collect 0x7f batches until the 0x7d completion.
+public final class MailClient: Sendable {
+    /// A failure talking to a mailserver.
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public var description: String
+        public init(_ description: String) { self.description = description }
+    }
+
+    /// One answered page.
+    public struct Page: Sendable {
+        /// The envelopes of the 0x7f packets, in arrival order.
+        public var envelopes: [Envelope]
+        /// The completion.
+        public var completion: RequestCompletion
+        /// Bytes of 0x7f payloads received.
+        public var bytes: Int
+    }
+
+    /// The connected peer.
+    public let peer: RLPxPeer
+    /// The protocol used.
+    public let proto: MailProtocol
+    let inbox: Inbox
+
+    /// Messages are read by one task and handed out here (the peer's sequence has a single consumer).
+    final class Inbox: Sendable {
+        let stream: AsyncStream<RLPxMessage>
+        init(_ peer: RLPxPeer) {
+            let (stream, continuation) = AsyncStream<RLPxMessage>.makeStream()
+            self.stream = stream
+            Task {
+                for await m in peer.messages { continuation.yield(m) }
+                continuation.finish()
+            }
+        }
+    }
+
+    init(peer: RLPxPeer, proto: MailProtocol) {
+        self.peer = peer
+        self.proto = proto
+        self.inbox = Inbox(peer)
+    }
+
+    /// Dials `node`, speaks `proto`, and exchanges status (we announce a light node with an empty interest
+    /// for live traffic, so only requested history arrives).
+    public static func connect(to node: EnodeURL, key: PrivateKey, proto: MailProtocol,
+                               maxMessageSize: Int = 10 << 20, confirmations: Bool = false) async throws -> MailClient {
+        var configuration = RLPxConfiguration(nodeKey: key, capabilities: [proto.capability(maxMessageSize: maxMessageSize)])
+        configuration.clientID = "whisper-archive/\(RLPxConfiguration.version)"
+        let peer: RLPxPeer
+        do { peer = try await RLPxDialer.connect(to: node, configuration: configuration) } catch {
+            throw Failure("\(node): \(error)")
+        }
+        guard peer.version(of: proto.capabilityName) == proto.version else {
+            await peer.disconnect(reason: .uselessPeer)
+            throw Failure("\(node) does not speak \(proto.capabilityName)/\(proto.version)")
+        }
+        let status: [UInt8]
+        switch proto {
+        case .whisper:
+            status = WhisperStatus(pow: 0, bloom: .full, lightNode: true, confirmationsEnabled: confirmations).encoded
+        case .waku:
+            status = WakuStatus(pow: 0, bloom: .full, lightNode: true, confirmationsEnabled: confirmations).encoded
+        }
+        do { try await peer.send(capability: proto.capabilityName, code: MailCode.status, payload: status) } catch {
+            throw Failure("\(node): \(error)")
+        }
+        return MailClient(peer: peer, proto: proto)
+    }
+
+    /// Builds the request envelope status-go sends: payload encrypted with the password's key (or to the
+    /// server's node key when `sealing` is asymmetric), signed by `signer`, topic zero, TTL 50, PoW `pow`.
+    public static func requestEnvelope(_ request: MailRequest, sealing: SealingKey, signer: PrivateKey,
+                                       pow: Double, now: UInt32 = currentUnixTime()) throws -> Envelope {
+        try Envelope.seal(payload: request.encoded(), topic: Topic(rawValue: 0), key: sealing, signer: signer,
+                          ttl: 50, targetPoW: pow, now: now)
+    }
+
+    /// Sends a 0x7e payload and collects the answer until the 0x7d whose request ID is `requestID`.
+    public func exchange(payload: [UInt8], requestID: [UInt8], timeout: Double) async throws -> Page {
+        do { try await peer.send(capability: proto.capabilityName, code: MailCode.p2pRequest, payload: payload) } catch {
+            throw Failure("sending the request failed: \(error)")
+        }
+        return try await withThrowingTaskGroup(of: Page?.self) { group in
+            group.addTask { try await self.collect(requestID: requestID) }
+            group.addTask {
+                try await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
+                return nil
+            }
+            guard let first = try await group.next(), let page = first else {
+                group.cancelAll()
+                throw Failure("timed out after \(timeout) s waiting for the mailserver's answer")
+            }
+            group.cancelAll()
+            return page
+        }
+    }
+
+    func collect(requestID: [UInt8]) async throws -> Page {
+        var envelopes: [Envelope] = []
+        var bytes = 0
+        for await message in inbox.stream {
+            if Task.isCancelled { break }
+            switch message.code {
+            case MailCode.p2pMessage:
+                bytes += message.payload.count
+                envelopes += try Self.decodeBatch(message.payload)
+            case MailCode.p2pRequestComplete:
+                let completion: RequestCompletion
+                do { completion = try RequestCompletion(payload: message.payload) } catch {
+                    throw Failure("undecodable 0x7d completion: \(error)")
+                }
+                guard completion.requestID == requestID else { continue }
+                return Page(envelopes: envelopes, completion: completion, bytes: bytes)
+            default:
+                continue
+            }
+        }
+        throw Failure("the mailserver closed the connection (\(await peer.waitUntilClosed()))")
+    }
+
+    /// A 0x7f payload: a list of envelopes, or one bare envelope (status-go whisper, batch of one).
+    public static func decodeBatch(_ payload: [UInt8]) throws -> [Envelope] {
+        var reader = RLPReader(payload)
+        guard let header = try? reader.peekHeader(), header.isList else { throw Failure("0x7f payload is not RLP") }
+        let probe = RLPReader(payload, range: header.payload)
+        if header.payload.isEmpty { return [] }
+        if let first = try? probe.peekHeader(), first.isList {
+            var list = try reader.readList()
+            var out: [Envelope] = []
+            while !list.isAtEnd {
+                do { out.append(try Envelope(reading: &list)) } catch { throw Failure("bad envelope in 0x7f batch: \(error)") }
+            }
+            return out
+        }
+        do { return [try Envelope(rlp: payload)] } catch { throw Failure("bad envelope in 0x7f packet: \(error)") }
+    }
+
+    /// Sends envelopes as live traffic (code 1, one list per call).
+    public func post(_ envelopes: [Envelope]) async throws {
+        let payload = RLPWriter.listHeader(length: envelopes.reduce(0) { $0 + $1.rlp.count }) + envelopes.flatMap(\.rlp)
+        do { try await peer.send(capability: proto.capabilityName, code: MailCode.messages, payload: payload) } catch {
+            throw Failure("posting failed: \(error)")
+        }
+    }
+
+    /// Sends envelopes as a mailserver answer (0x7f, one list per call).
+    public func deliverHistoric(_ envelopes: [Envelope]) async throws {
+        let payload = RLPWriter.listHeader(length: envelopes.reduce(0) { $0 + $1.rlp.count }) + envelopes.flatMap(\.rlp)
+        do { try await peer.send(capability: proto.capabilityName, code: MailCode.p2pMessage, payload: payload) } catch {
+            throw Failure("delivering failed: \(error)")
+        }
+    }
+
+    /// Waits for the next message with `code` (for acknowledgements), up to `timeout` seconds.
+    public func next(code: UInt64, timeout: Double) async -> RLPxMessage? {
+        await withTaskGroup(of: RLPxMessage?.self) { group in
+            group.addTask {
+                for await m in self.inbox.stream where m.code == code { return m }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// Disconnects.
+    public func close() async { await peer.disconnect(reason: .requested) }
+}

@@ -1,0 +1,25 @@
+import EthCrypto
+import Whisper
+
+/// How a mailserver decides what to accept and answer.
+public struct MailServerConfiguration: Sendable {
+    /// The node key: its public key is the enode identity, and requests may be encrypted to it.
+    public var nodeKey: PrivateKey
+    /// The symmetric key derived from the mailserver password, if one is set.
+    public var passwordKey: [UInt8]?
+    /// Minimum PoW for incoming envelopes and for request envelopes (status: 0.000002; go-ethereum: 0.2).
+    public var minPoW: Double = 0.000002
+    /// Largest envelope and largest 0x7f bundle, in bytes (`MaxMessageSize`).
+    public var maxMessageSize: Int = ReceivePolicy.defaultMaxMessageSize
+    /// Minimum seconds between two accepted requests of one peer (0 disables the limit).
+    public var rateLimitSeconds: Double = 0
+    /// Page size when a request gives none, and the largest accepted.
+    public var maxLimit: UInt32 = 1000
+    /// Seconds added to "now" when a request's upper bound is 0.
+    public var upperSafety: UInt32 = 60
+
+    public init(nodeKey: PrivateKey, password: String? = nil) {
+        self.nodeKey = nodeKey
+        self.passwordKey = password.map(SymmetricCrypto.keyFromPassword)
+    }
+}

@@ -1,0 +1,104 @@
+import ArchiveStore
+import DevP2P
+import EthCrypto
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import RLP
+import Whisper
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A running mailserver: an RLPx server speaking shh/6 and waku/1 over one archive.
+///
+/// Incoming envelopes (code 1) that pass the receive checks are archived and relayed to the other
+/// peers that want them; history requests (0x7e) are answered from the archive.
+public final class MailServerNode: Sendable {
+    /// The enode URL peers dial.
+    public let enode: EnodeURL
+    /// Counters for `--metrics`.
+    public let metrics: MailServerMetrics
+
+    let server: RLPxServer
+    let archive: Archive
+    let configuration: MailServerConfiguration
+    let processor: RequestProcessor
+    let logger: Logger
+    let sessions = NIOLockedValueBox<[ObjectIdentifier: PeerSession]>([:])
+    let rlpx: RLPxConfiguration
+
+    /// Binds the listening socket.
+    public static func start(
+        archive: Archive, configuration: MailServerConfiguration, host: String, port: Int, maxPeers: Int,
+        logger: Logger = Logger(label: "whisper-archive.serve")
+    ) async throws(RLPxError) -> MailServerNode {
+        var rlpx = RLPxConfiguration(
+            nodeKey: configuration.nodeKey,
+            capabilities: MailProtocol.allCases.map { $0.capability(maxMessageSize: configuration.maxMessageSize + 1024) })
+        rlpx.logger = logger
+        let server = try await RLPxServer.bind(host: host, port: port, configuration: rlpx, maxPeers: maxPeers)
+        return MailServerNode(server: server, archive: archive, configuration: configuration, rlpx: rlpx, logger: logger)
+    }
+
+    init(server: RLPxServer, archive: Archive, configuration: MailServerConfiguration, rlpx: RLPxConfiguration, logger: Logger) {
+        self.server = server
+        self.enode = server.enode
+        self.archive = archive
+        self.configuration = configuration
+        self.processor = RequestProcessor(archive: archive, configuration: configuration)
+        self.metrics = MailServerMetrics()
+        self.logger = logger
+        self.rlpx = rlpx
+    }
+
+    /// Accepts peers until ``shutdown()``; each peer runs in its own task.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            for await peer in server.peers {
+                group.addTask { await self.serve(peer) }
+            }
+        }
+    }
+
+    /// Dials `node` and serves it like an inbound peer (for `--peer`).
+    public func connect(to node: EnodeURL) async throws(RLPxError) {
+        let peer = try await RLPxDialer.connect(to: node, configuration: rlpx)
+        Task { await self.serve(peer) }
+    }
+
+    /// The number of connected peers.
+    public var peerCount: Int { sessions.withLockedValue { $0.count } }
+
+    /// Stops accepting, disconnects every peer with "client quitting", and returns once they are gone.
+    public func shutdown() async {
+        await server.close()
+        let all = sessions.withLockedValue { Array($0.values) }
+        await withTaskGroup(of: Void.self) { group in
+            for s in all { group.addTask { await s.peer.disconnect(reason: .quitting) } }
+        }
+    }
+
+    func serve(_ peer: RLPxPeer) async {
+        let session = PeerSession(peer: peer, node: self)
+        let id = ObjectIdentifier(session)
+        sessions.withLockedValue { $0[id] = session }
+        metrics.set("whisper_archive_peers", Double(peerCount))
+        await session.run()
+        sessions.withLockedValue { $0[id] = nil }
+        metrics.set("whisper_archive_peers", Double(peerCount))
+    }
+
+    /// Sends newly archived envelopes to every other peer that wants them.
+    func relay(_ envelopes: [(Envelope, Double)], from origin: PeerSession) {
+        let others = sessions.withLockedValue { $0.values.filter { $0 !== origin } }
+        for other in others { other.enqueueRelay(envelopes) }
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
