@@ -1,8 +1,10 @@
 import EthCrypto
 #if canImport(Glibc)
 import Glibc
+private let systemWrite = Glibc.write
 #elseif canImport(Darwin)
 import Darwin
+private let systemWrite = Darwin.write
 #endif
 
 /// The node key file: the 32-byte secp256k1 private key as 64 hex digits and a newline, mode 0600.
@@ -39,7 +41,7 @@ public enum NodeKey {
         }
         defer { close(fd) }
         let text = Array((key.bytes.hex + "\n").utf8)
-        let written = text.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let written = text.withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
         guard written == text.count, fsync(fd) == 0 else {
             throw RLPxError(.nodeKey, "\(path): write failed (\(String(cString: strerror(errno))))")
         }

@@ -1,0 +1,137 @@
+import ArgumentParser
+import DevP2P
+import EthCrypto
+import Foundation
+
+/// `whisper-archive bench net`: RLPx throughput and handshake rate over loopback.
+struct BenchNetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "net",
+        abstract: "RLPx payload throughput on one loopback connection, and handshakes per second.",
+        discussion: """
+            Throughput: one connection, one direction, random (incompressible) payloads of \
+            1 KiB and 64 KiB, with snappy on (p2p v5) and off (v4); the figure is payload \
+            MB/s, the median of --runs. Handshakes: dial + accept + Hello exchange, several \
+            at a time. Use a release build.
+
+            Example:
+              whisper-archive bench net --runs 5 --megabytes 256 --json
+            """
+    )
+
+    @Option(help: "Repetitions of each measurement (the median is reported).")
+    var runs = 5
+
+    @Option(help: "Payload megabytes sent per throughput run.")
+    var megabytes = 128
+
+    @Option(help: "Handshakes per handshake run.")
+    var handshakes = 400
+
+    @Option(help: "Handshakes in flight at once.")
+    var concurrency = 8
+
+    @Flag(help: "Print the figures as JSON.")
+    var json = false
+
+    func validate() throws {
+        if runs < 1 { throw ValidationError("--runs must be at least 1") }
+        if megabytes < 1 { throw ValidationError("--megabytes must be at least 1") }
+        if handshakes < 1 || concurrency < 1 { throw ValidationError("--handshakes and --concurrency must be at least 1") }
+    }
+
+    static let capability = SupportedCapability(name: "bench", version: 1, messageCount: 1, maxMessageSize: 1 << 20)
+
+    static func configuration(version: UInt64) -> RLPxConfiguration {
+        var c = RLPxConfiguration(nodeKey: .generate(), capabilities: [capability])
+        c.protocolVersion = version
+        c.logger.logLevel = .critical
+        return c
+    }
+
+    func run() async throws {
+        var figures: [(String, Double, String)] = []
+        for size in [1024, 64 * 1024] {
+            for snappy in [true, false] {
+                let value = try await throughput(size: size, snappy: snappy)
+                figures.append(("throughput_\(size / 1024)KiB_snappy_\(snappy ? "on" : "off")", value, "MB/s"))
+            }
+        }
+        figures.append(("handshakes", try await handshakeRate(), "handshakes/s"))
+
+        if json {
+            let fields = figures.map { "\"\($0.0)\":{\"value\":\(Int($0.1.rounded())),\"unit\":\"\($0.2)\"}" }
+            print("{" + fields.joined(separator: ",") + ",\"runs\":\(runs)}")
+        } else {
+            print("figure                              median        unit   (\(runs) runs)")
+            for (name, value, unit) in figures {
+                let v = String(Int(value.rounded()))
+                print(name.padding(toLength: 34, withPad: " ", startingAt: 0)
+                      + String(repeating: " ", count: max(1, 10 - v.count)) + v + "  " + unit)
+            }
+        }
+    }
+
+    /// Payload MB/s from a dialer to a server that only counts what it reads.
+    func throughput(size: Int, snappy: Bool) async throws -> Double {
+        let version: UInt64 = snappy ? 5 : 4
+        let server = try await RLPxServer.bind(host: "127.0.0.1", port: 0, configuration: Self.configuration(version: version))
+        defer { Task { await server.close() } }
+        let peer = try await RLPxDialer.connect(to: server.enode, configuration: Self.configuration(version: version))
+        var accepted = server.peers.makeAsyncIterator()
+        guard let remote = await accepted.next() else { throw ValidationError("the server accepted no peer") }
+        let payloads = (0..<16).map { _ in SecureRandom.bytes(size) }
+        let count = max(1, megabytes * 1_000_000 / size)
+        var results: [Double] = []
+        var inbound = remote.messages.makeAsyncIterator()
+        for _ in 0..<runs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            async let sent: Void = {
+                for i in 0..<count {
+                    try await peer.send(capability: "bench", code: 0, payload: payloads[i & 15])
+                }
+            }()
+            var received = 0
+            while received < count, await inbound.next() != nil { received += 1 }
+            try await sent
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            results.append(Double(count * size) / elapsed / 1e6)
+        }
+        await peer.disconnect()
+        return results.sorted()[results.count / 2]
+    }
+
+    /// Complete handshakes (TCP connect, auth/ack, Hello both ways) per second.
+    func handshakeRate() async throws -> Double {
+        let server = try await RLPxServer.bind(
+            host: "127.0.0.1", port: 0, configuration: Self.configuration(version: 5), maxPeers: handshakes + concurrency)
+        defer { Task { await server.close() } }
+        let drain = Task { for await peer in server.peers { _ = peer } }
+        defer { drain.cancel() }
+        let dialer = Self.configuration(version: 5)
+        let node = server.enode
+        var results: [Double] = []
+        for _ in 0..<runs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            var peers: [RLPxPeer] = []
+            try await withThrowingTaskGroup(of: RLPxPeer.self) { group in
+                var started = 0
+                for _ in 0..<min(concurrency, handshakes) {
+                    group.addTask { try await RLPxDialer.connect(to: node, configuration: dialer) }
+                    started += 1
+                }
+                for try await peer in group {
+                    peers.append(peer)
+                    if started < handshakes {
+                        group.addTask { try await RLPxDialer.connect(to: node, configuration: dialer) }
+                        started += 1
+                    }
+                }
+            }
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            results.append(Double(peers.count) / elapsed)
+            for p in peers { await p.disconnect() }
+        }
+        return results.sorted()[results.count / 2]
+    }
+}
