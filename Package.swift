@@ -42,6 +42,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "ArchiveFormats", dependencies: ["ArchiveStore", "Whisper", "RLP", "EthCrypto", "CLevelDB", "CLZ4", "CSQLite"], swiftSettings: strict),
+        .target(name: "ArchiveAudit", dependencies: ["ArchiveStore", "Whisper", "EthCrypto"], swiftSettings: strict),
         .target(
             name: "DevP2P",
             dependencies: [
