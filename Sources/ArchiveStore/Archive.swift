@@ -21,7 +21,7 @@ public final class Archive: @unchecked Sendable {
     /// What opening repaired (empty for readers).
     public let recovery: RecoveryReport
 
-    let lock: ArchiveLock?
+    private var lock: ArchiveLock?
     let writer: ArchiveWriter?
     let readers: SegmentReaders
     private let poolLock = NSLock()
@@ -92,7 +92,12 @@ public final class Archive: @unchecked Sendable {
         closed = true
         pool.removeAll()
         poolLock.unlock()
-        if !wasClosed { writer?.close() }
+        if !wasClosed {
+            writer?.close()
+            poolLock.lock()
+            lock = nil
+            poolLock.unlock()
+        }
     }
 
     // MARK: appending

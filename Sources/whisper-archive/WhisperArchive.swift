@@ -25,6 +25,7 @@ struct WhisperArchive: AsyncParsableCommand {
             SealCommand.self,
             KeygenCommand.self,
             BenchCommand.self,
+            ImportCommand.self, ExportCommand.self, ReindexCommand.self,
         ]
     )
 

@@ -1,0 +1,275 @@
+import ArchiveFormats
+import ArchiveStore
+import ArgumentParser
+import EthCrypto
+import Foundation
+import Whisper
+
+/// `whisper-archive bench store`: the archive store against status-go's schema in SQLite, on the same data.
+struct BenchStoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Durable ingest, request pages, export, size and memory of the archive store vs. a SQLite baseline.",
+        discussion: """
+            One run, side by side, in one process: the archive store (segments + index) and the \
+            baseline, status-go's envelopes table in SQLite (WAL, prepared statements, batched \
+            transactions). Ingest is also compared with writing the same bytes to a plain file \
+            with the same fsync policy (the physical limit). Memory is the peak RSS of a child \
+            `whisper-archive import` of the same envelopes.
+
+            Example:
+              swift build -c release && .build/release/whisper-archive bench store --count 1000000
+            """
+    )
+
+    @Option(help: "Envelopes to store (1 KiB each).")
+    var count = 1_000_000
+
+    @Option(help: "Envelopes per append batch.")
+    var batch = 1000
+
+    @Option(help: "Concurrent appenders.")
+    var writers = 4
+
+    @Option(help: "Distinct topics.")
+    var topics = 100
+
+    @Option(help: "Request pages to time.")
+    var requests = 1000
+
+    @Option(help: "Work directory (default: a fresh temporary directory, removed afterwards).")
+    var directory: String?
+
+    @Flag(help: "Skip the child-process memory measurement.")
+    var skipMemory = false
+
+    @Flag(help: "Print the figures as JSON.")
+    var json = false
+
+    func validate() throws {
+        if count < 10_000 { throw ValidationError("--count must be at least 10000") }
+        if batch < 1 || writers < 1 || topics < 10 || requests < 1 { throw ValidationError("--batch, --writers, --requests ≥ 1, --topics ≥ 10") }
+    }
+
+    struct Figure: Encodable {
+        var name: String
+        var value: Double
+        var unit: String
+        var baseline: Double?
+        var note: String?
+    }
+
+    func run() async throws {
+        let work = directory ?? (FileManager.default.temporaryDirectory.path + "/wa-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { if directory == nil { try? FileManager.default.removeItem(atPath: work) } }
+        var figures: [Figure] = []
+        func note(_ s: String) { if !json { writeStandardError(s + "\n") } }
+
+        // Data: 1 KiB envelopes over 7 days, `topics` topics.
+        note("generating \(count) envelopes…")
+        let topicList = (0..<topics).map { Topic(rawValue: UInt32($0) &* 0x9E37_79B1 &+ 0x1234_5678) }
+        let pool = SecureRandom.bytes(1 << 20)
+        let t0: UInt32 = 1_700_000_000
+        let span: UInt32 = 7 * 86_400
+        var envelopes: [Envelope] = []
+        envelopes.reserveCapacity(count)
+        var rng = SystemRandomNumberGenerator()
+        for i in 0..<count {
+            let off = Int.random(in: 0..<(pool.count - 1000), using: &rng)
+            let sent = t0 + UInt32(UInt64(i) * UInt64(span) / UInt64(count))
+            envelopes.append(Envelope(expiry: sent + 300, ttl: 300, topic: topicList[i % topics], data: pool[off..<(off + 1000)], nonce: UInt64(i)))
+        }
+        let rlpBytes = envelopes.reduce(0) { $0 + $1.rlp.count }
+
+        // 1. Durable ingest: archive store.
+        let dir = work + "/archive"
+        var config = ArchiveConfiguration()
+        config.sync = .always
+        let archive = try Archive(directory: dir, configuration: config)
+        let batches = stride(from: 0, to: count, by: batch).map { Array(envelopes[$0..<min(count, $0 + batch)]) }
+        let ingestStart = Date()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for w in 0..<writers {
+                group.addTask {
+                    var i = w
+                    while i < batches.count {
+                        _ = try await archive.append(batches[i])
+                        i += writers
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let ingestSeconds = Date().timeIntervalSince(ingestStart)
+        let ours = Double(count) / ingestSeconds
+        note(String(format: "store ingest: %.0f envelopes/s", ours))
+
+        // Physical limit: the same bytes to a plain file, fsync after each batch.
+        let plainPath = work + "/plain.bin"
+        _ = FileManager.default.createFile(atPath: plainPath, contents: nil)
+        let fd = open(plainPath, O_WRONLY | O_APPEND)
+        let plainStart = Date()
+        for b in batches {
+            var buf: [UInt8] = []
+            buf.reserveCapacity(b.count * 1100)
+            for e in b { buf += e.rlp }
+            _ = buf.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            fdatasync(fd)
+        }
+        let plainSeconds = Date().timeIntervalSince(plainStart)
+        close(fd)
+        try? FileManager.default.removeItem(atPath: plainPath)
+        let plain = Double(count) / plainSeconds
+        note(String(format: "plain file: %.0f envelopes/s", plain))
+
+        // Baseline ingest: status-go schema in SQLite.
+        let basePath = work + "/baseline.sqlite"
+        let base = try SQLiteDatabase(path: basePath)
+        try base.execute("""
+            PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+            CREATE TABLE envelopes (id BLOB PRIMARY KEY, data BLOB NOT NULL, topic BLOB NOT NULL, bloom BLOB NOT NULL);
+            CREATE INDEX id_bloom_idx ON envelopes (id DESC, bloom);
+            CREATE INDEX id_topic_idx ON envelopes (id DESC, topic);
+            CREATE INDEX topic_idx ON envelopes (topic);
+            """)
+        let ins = try base.prepare("INSERT OR IGNORE INTO envelopes (id, data, topic, bloom) VALUES (?1, ?2, ?3, ?4)")
+        let baseStart = Date()
+        for b in batches {
+            try base.execute("BEGIN")
+            for e in b {
+                ins.bind(1, blob: e.key.bytes)
+                ins.bind(2, blob: e.rlp)
+                ins.bind(3, blob: e.topic.bytes)
+                ins.bind(4, blob: e.bloom.bytes)
+                try ins.run()
+            }
+            try base.execute("COMMIT")
+        }
+        let baseSeconds = Date().timeIntervalSince(baseStart)
+        let baseline = Double(count) / baseSeconds
+        figures.append(Figure(name: "ingest_1KiB_sync_always", value: ours, unit: "envelopes/s", baseline: baseline,
+                              note: String(format: "%.1fx baseline; %.0f%% of the plain-file limit (%.0f/s)", ours / baseline, 100 * ours / plain, plain)))
+
+        // 2. Request pages: 24 h window, 10 topics, limit 1000.
+        note("timing \(requests) request pages…")
+        var firstPage: [Double] = [], cursorPage: [Double] = [], baseFirst: [Double] = [], baseCursor: [Double] = []
+        let placeholders = (1...10).map { "?\($0 + 2)" }.joined(separator: ",")
+        let bq = try base.prepare("SELECT id, data FROM envelopes WHERE id >= ?1 AND id <= ?2 AND topic IN (\(placeholders)) ORDER BY id LIMIT 1001")
+        for _ in 0..<requests {
+            let from = t0 + UInt32.random(in: 0...(span - 86_400), using: &rng)
+            let to = from + 86_400
+            let chosen = Array(topicList.shuffled(using: &rng).prefix(10))
+            let filter = EnvelopeFilter(from: from, to: to, topics: .list(chosen))
+            var s = Date()
+            let p1 = try archive.query(filter, limit: 1000)
+            firstPage.append(Date().timeIntervalSince(s) * 1000)
+            if let c = p1.cursor {
+                s = Date()
+                _ = try archive.query(filter, limit: 1000, after: c)
+                cursorPage.append(Date().timeIntervalSince(s) * 1000)
+            }
+            // Baseline: same question in SQL, ascending like LevelDB; the cursor continues after the last id.
+            func baseQuery(lower: [UInt8]) throws -> [UInt8]? {
+                bq.reset()
+                bq.bind(1, blob: lower)
+                bq.bind(2, blob: EnvelopeKey(sentTime: to, hash: [UInt8](repeating: 0xFF, count: 32), topic: Topic(rawValue: .max)).bytes)
+                for (i, t) in chosen.enumerated() { bq.bind(Int32(i + 3), blob: t.bytes) }
+                var last: [UInt8]?
+                var n = 0
+                var sink = 0
+                while try bq.step() {
+                    n += 1
+                    if n > 1000 { break }
+                    last = bq.blob(0)
+                    sink &+= bq.blob(1).count
+                }
+                return n > 1000 ? last : nil
+            }
+            s = Date()
+            let c = try baseQuery(lower: EnvelopeKey.lowerBound(sentTime: from).bytes)
+            baseFirst.append(Date().timeIntervalSince(s) * 1000)
+            if let c {
+                s = Date()
+                _ = try baseQuery(lower: c + [0])
+                baseCursor.append(Date().timeIntervalSince(s) * 1000)
+            }
+        }
+        figures.append(Figure(name: "request_first_page_p99", value: percentile(firstPage, 0.99), unit: "ms", baseline: percentile(baseFirst, 0.99),
+                              note: String(format: "p50 %.2f ms (baseline %.2f ms)", percentile(firstPage, 0.5), percentile(baseFirst, 0.5))))
+        figures.append(Figure(name: "request_cursor_page_p99", value: percentile(cursorPage, 0.99), unit: "ms", baseline: percentile(baseCursor, 0.99),
+                              note: String(format: "p50 %.2f ms (baseline %.2f ms)", percentile(cursorPage, 0.5), percentile(baseCursor, 0.5))))
+
+        // 3. Export (rlp) and size on disk.
+        let exportStart = Date()
+        let exported = try Exporter.run(archive: archive, filter: .all, format: .rlp, path: work + "/export.rlp")
+        let exportSeconds = Date().timeIntervalSince(exportStart)
+        try? FileManager.default.removeItem(atPath: work + "/export.rlp")
+        figures.append(Figure(name: "export_rlp", value: Double(exported.bytes) / exportSeconds / 1e6, unit: "MB/s", baseline: nil, note: nil))
+        let totals = archive.compressionTotals
+        archive.close()
+        let onDisk = directorySize(dir)
+        let baseSize = directorySize(work, only: "baseline.sqlite")
+        figures.append(Figure(name: "size_on_disk_vs_raw_rlp", value: 100 * Double(onDisk) / Double(rlpBytes) - 100, unit: "% over raw RLP",
+                              baseline: 100 * Double(baseSize) / Double(rlpBytes) - 100,
+                              note: "\(onDisk) bytes for \(rlpBytes) bytes of RLP, index included"))
+        figures.append(Figure(name: "lz4_ratio", value: Double(totals.stored) / Double(max(1, totals.raw)), unit: "stored/raw", baseline: nil,
+                              note: "per-block LZ4, kept only where it saves ≥ 1/16"))
+
+        // 4. Memory: a child `whisper-archive import` of the same envelopes.
+        if !skipMemory {
+            note("measuring import memory…")
+            let input = work + "/input.rlp"
+            _ = FileManager.default.createFile(atPath: input, contents: nil)
+            let h = try FileHandle(forWritingTo: URL(fileURLWithPath: input))
+            for b in batches { try h.write(contentsOf: Data(b.flatMap(\.rlp))) }
+            try h.close()
+            envelopes.removeAll()
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            p.arguments = ["import", "--archive", work + "/archive2", "--format", "rlp", input]
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            // VmHWM of the child after exec (getrusage would count the pages it shared with this process at fork).
+            var peakKB = 0
+            while p.isRunning {
+                if let status = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8),
+                   let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                   let kb = Int(line.split(separator: " ").dropFirst().first ?? "") {
+                    peakKB = max(peakKB, kb)
+                }
+                usleep(50_000)
+            }
+            p.waitUntilExit()
+            figures.append(Figure(name: "import_peak_rss", value: Double(peakKB) / 1024, unit: "MB", baseline: nil,
+                                  note: "child import of \(count) envelopes, exit \(p.terminationStatus)"))
+        }
+
+        if json {
+            print(jsonLine(figures))
+        } else {
+            print("figure                          ours            baseline        note")
+            for f in figures {
+                let b = f.baseline.map { String(format: "%.2f", $0) } ?? "-"
+                print(String(format: "%-30@  %-14@  %-14@  %@", f.name as NSString, (String(format: "%.2f ", f.value) + f.unit) as NSString,
+                             b as NSString, (f.note ?? "") as NSString))
+            }
+        }
+    }
+
+    func percentile(_ xs: [Double], _ p: Double) -> Double {
+        guard !xs.isEmpty else { return 0 }
+        let s = xs.sorted()
+        return s[min(s.count - 1, Int(Double(s.count - 1) * p))]
+    }
+
+    func directorySize(_ path: String, only: String? = nil) -> Int64 {
+        guard let e = FileManager.default.enumerator(atPath: path) else { return 0 }
+        var total: Int64 = 0
+        while let f = e.nextObject() as? String {
+            if let only, !f.hasPrefix(only) { continue }
+            if let a = try? FileManager.default.attributesOfItem(atPath: path + "/" + f), let s = a[.size] as? NSNumber { total += s.int64Value }
+        }
+        return total
+    }
+}

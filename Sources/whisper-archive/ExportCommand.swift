@@ -1,0 +1,70 @@
+import ArchiveFormats
+import ArchiveStore
+import ArgumentParser
+import Foundation
+import Whisper
+
+/// `whisper-archive export`: write an archive's envelopes (or a time/topic slice) to a file in a chosen format.
+struct ExportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export envelopes from an archive to rlp, jsonl, sqlite, LevelDB or another archive.",
+        discussion: """
+            Reads the archive as a reader, so it can run beside a running server. --from and --to \
+            select on sent time (inclusive) and take Unix seconds or ISO-8601; --topic can be repeated. \
+            rlp and jsonl outputs ending in .lz4 are LZ4-compressed (readable by the lz4 tool).
+
+            Example:
+              whisper-archive export --archive ./mail --format jsonl --output day.jsonl.lz4 \\
+                --from 2024-05-01 --to 2024-05-02 --topic 0xf8946aac
+            """
+    )
+
+    @OptionGroup var options: ArchiveOptions
+
+    @Option(help: "The output format.")
+    var format: ArchiveFormat
+
+    @Option(help: ArgumentHelp("The output file or directory.", valueName: "path"))
+    var output: String
+
+    @Option(help: "Earliest sent time (inclusive).")
+    var from: TimeArgument?
+
+    @Option(help: "Latest sent time (inclusive).")
+    var to: TimeArgument?
+
+    @Option(help: ArgumentHelp("Only this topic (8 hex digits); repeatable.", valueName: "hex"))
+    var topic: [TopicArgument] = []
+
+    func validate() throws {
+        if let from, let to, from.seconds > to.seconds { throw ValidationError("--from is after --to") }
+        if output.hasSuffix(".lz4") && !format.isStream { throw ValidationError("only rlp and jsonl outputs can be LZ4-compressed") }
+    }
+
+    func run() async throws {
+        let filter = EnvelopeFilter(from: from?.seconds ?? 0, to: to?.seconds ?? .max,
+                                    topics: topic.isEmpty ? .all : .list(topic.map(\.topic)))
+        let archive: Archive
+        do { archive = try Archive(directory: options.archive, configuration: options.configuration(mode: .reader)) }
+        catch { throw CLIError(error.description) }
+        defer { archive.close() }
+        let progress = ProgressLine()
+        let summary: Exporter.Summary
+        do {
+            summary = try Exporter.run(archive: archive, filter: filter, format: format, path: output) { s in
+                progress.update("exported", count: s.exported)
+            }
+        } catch {
+            progress.finish()
+            throw CLIError("export failed: \(error)")
+        }
+        progress.finish()
+        if options.json {
+            print(jsonLine(summary))
+        } else {
+            print(String(format: "exported %d envelopes, %d bytes of RLP, %.1f MB/s (%.2f s)",
+                         summary.exported, summary.bytes, summary.megabytesPerSecond, summary.seconds))
+        }
+    }
+}

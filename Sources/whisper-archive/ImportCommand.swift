@@ -1,0 +1,87 @@
+import ArchiveFormats
+import ArchiveStore
+import ArgumentParser
+import Foundation
+
+/// `whisper-archive import`: load envelopes from files in any supported format into an archive.
+struct ImportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import envelopes from rlp, jsonl, sqlite, LevelDB or archive inputs into an archive.",
+        discussion: """
+            The format of each PATH is detected from its name and content unless --format is given; \
+            rlp and jsonl inputs ending in .lz4 are decompressed (LZ4 frame format). Envelopes already \
+            in the archive are counted as duplicates. Invalid records are skipped and reported with \
+            their file and byte offset (or line, or LevelDB key); --strict stops at the first one with \
+            exit status 1, keeping what was imported before it.
+
+            Example:
+              whisper-archive import --archive /var/lib/whisper-archive Samples/envelopes.rlp
+              whisper-archive import --archive ./mail --format leveldb ~/status-go/mailserver-data
+            """
+    )
+
+    @OptionGroup var options: ArchiveOptions
+
+    @Option(help: "The input format (detected when omitted).")
+    var format: ArchiveFormat?
+
+    @Flag(help: "Stop at the first invalid record or unreadable input (exit 1).")
+    var strict = false
+
+    @Option(help: "fsync policy: always, none or interval:MS.")
+    var sync: SyncPolicy = .always
+
+    @Option(help: ArgumentHelp("Envelopes per append.", visibility: .hidden))
+    var batchSize = 2048
+
+    @Flag(help: ArgumentHelp("Print `ack N` after each acknowledged batch (N input records so far).", visibility: .hidden))
+    var printAcks = false
+
+    @Argument(help: ArgumentHelp("Input files or directories.", valueName: "path"))
+    var paths: [String]
+
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("give at least one input PATH") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+    }
+
+    func run() async throws {
+        let archive: Archive
+        do { archive = try Archive(directory: options.archive, configuration: options.configuration(mode: .writer, sync: sync)) }
+        catch { throw CLIError(error.description) }
+        for cut in archive.recovery.cuts { writeStandardError("whisper-archive: recovered: cut \(cut)\n") }
+        let progress = ProgressLine()
+        var importer = Importer(archive: archive)
+        importer.strict = strict
+        importer.batchSize = batchSize
+        importer.onInvalid = { error in
+            progress.finish()
+            writeStandardError("whisper-archive: \(error.description)\n")
+        }
+        let printAcks = self.printAcks
+        importer.onBatch = { summary, acknowledged in
+            if printAcks {
+                var line = "ack \(acknowledged)\n"
+                line.withUTF8 { _ = write(1, $0.baseAddress, $0.count) }
+            }
+            progress.update("imported", count: summary.imported + summary.duplicates)
+        }
+        let summary: Importer.Summary
+        do {
+            summary = try await importer.run(paths: paths, format: format)
+        } catch {
+            archive.close()
+            throw CLIError("import failed: \(error)")
+        }
+        archive.close()
+        progress.finish()
+        if options.json {
+            print(jsonLine(summary))
+        } else {
+            print(String(format: "imported %d, duplicates %d, rejected %d, %d bytes read, %.0f envelopes/s (%.2f s)",
+                         summary.imported, summary.duplicates, summary.rejected, summary.bytes, summary.rate, summary.seconds))
+        }
+        if summary.stopped || summary.unreadableFiles > 0 { throw ExitCode(1) }
+    }
+}

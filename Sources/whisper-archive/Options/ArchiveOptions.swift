@@ -1,0 +1,93 @@
+import ArchiveFormats
+import ArchiveStore
+import ArgumentParser
+import Foundation
+import Whisper
+
+/// Flags shared by the commands that open an archive.
+struct ArchiveOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The archive directory.", valueName: "dir"))
+    var archive: String
+
+    @Flag(name: .long, help: "Print the summary as JSON on standard output.")
+    var json = false
+
+    /// A store configuration for this archive.
+    func configuration(mode: ArchiveConfiguration.Mode, sync: SyncPolicy = .always) -> ArchiveConfiguration {
+        var c = mode == .reader ? ArchiveConfiguration.reader : ArchiveConfiguration()
+        c.sync = sync
+        return c
+    }
+}
+
+extension SyncPolicy: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public static var defaultCompletionKind: CompletionKind { .list(["always", "none", "interval:100"]) }
+}
+
+extension ArchiveFormat: ExpressibleByArgument {}
+
+/// A point in time given as Unix seconds or ISO-8601 (`2024-05-01`, `2024-05-01T12:00:00Z`).
+struct TimeArgument: ExpressibleByArgument, Sendable {
+    var seconds: UInt32
+
+    init?(argument: String) {
+        if let s = UInt32(argument) { seconds = s; return }
+        let full = ISO8601DateFormatter()
+        let dateOnly = ISO8601DateFormatter()
+        dateOnly.formatOptions = [.withFullDate]
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        guard let d = full.date(from: argument) ?? fractional.date(from: argument) ?? dateOnly.date(from: argument),
+              d.timeIntervalSince1970 >= 0, d.timeIntervalSince1970 <= Double(UInt32.max) else { return nil }
+        seconds = UInt32(d.timeIntervalSince1970)
+    }
+
+    static var defaultValueDescription: String { "Unix seconds or ISO-8601" }
+}
+
+/// A 4-byte topic given as 8 hex digits.
+struct TopicArgument: ExpressibleByArgument, Sendable {
+    var topic: Topic
+
+    init?(argument: String) {
+        guard let t = try? Topic(hex: argument) else { return nil }
+        topic = t
+    }
+}
+
+/// Progress on standard error when it is a terminal; silent when piped.
+final class ProgressLine: @unchecked Sendable {
+    let enabled: Bool
+    private var last = Date.distantPast
+    private let start = Date()
+
+    init() { enabled = isatty(2) == 1 }
+
+    /// Shows `count` items done (of `total`, when known), the rate and an ETA; at most 10 times a second.
+    func update(_ what: String, count: Int, total: Int? = nil) {
+        guard enabled, Date().timeIntervalSince(last) >= 0.1 else { return }
+        last = Date()
+        let elapsed = max(0.001, Date().timeIntervalSince(start))
+        let rate = Double(count) / elapsed
+        var text = "\r\(what): \(count)"
+        if let total, total > 0 {
+            text += "/\(total)"
+            if rate > 0 { text += ", ETA \(Int(Double(total - count) / rate))s" }
+        }
+        text += String(format: ", %.0f/s   ", rate)
+        writeStandardError(text)
+    }
+
+    /// Clears the line.
+    func finish() {
+        if enabled { writeStandardError("\r\u{1B}[K") }
+    }
+}
+
+/// Encodes a value as one line of JSON.
+func jsonLine<T: Encodable>(_ value: T) -> String {
+    let e = JSONEncoder()
+    e.outputFormatting = [.sortedKeys]
+    return (try? String(decoding: e.encode(value), as: UTF8.self)) ?? "{}"
+}
