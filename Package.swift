@@ -85,6 +85,11 @@ let package = Package(
         .testTarget(name: "RLPTests", dependencies: ["RLP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EthCryptoTests", dependencies: ["EthCrypto", "RLP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WhisperTests", dependencies: ["Whisper", "EthCrypto", "RLP", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "MailServerTests",
+            dependencies: ["MailServer", "DevP2P", "ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "CLITests", dependencies: ["EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(
             name: "DevP2PTests",

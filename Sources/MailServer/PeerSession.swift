@@ -61,8 +61,18 @@ final class PeerSession: Sendable {
         }
     }
 
+    /// Seconds a peer has to send its status before it is dropped.
+    static let statusTimeout: UInt64 = 10
+
     func messageLoop() async {
         var statusSeen = Set<MailProtocol>()
+        let gotStatus = NIOLockedValueBox(false)
+        let peer = self.peer
+        let deadline = Task {
+            try? await Task.sleep(nanoseconds: PeerSession.statusTimeout * 1_000_000_000)
+            if !Task.isCancelled && !gotStatus.withLockedValue({ $0 }) { await peer.disconnect(reason: .readTimeout) }
+        }
+        defer { deadline.cancel() }
         for await message in peer.messages {
             guard let proto = MailProtocol(capabilityName: message.capability) else { continue }
             node.metrics.increment("whisper_archive_bytes_in_total", by: Double(message.payload.count))
@@ -78,6 +88,7 @@ final class PeerSession: Sendable {
                     return
                 }
                 statusSeen.insert(proto)
+                gotStatus.withLockedValue { $0 = true }
                 continue
             }
             let keepGoing = await handle(message, proto)

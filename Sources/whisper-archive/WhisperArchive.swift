@@ -25,6 +25,9 @@ struct WhisperArchive: AsyncParsableCommand {
             SealCommand.self,
             KeygenCommand.self,
             BenchCommand.self,
+            ServeCommand.self,
+            RequestCommand.self,
+            ReplayCommand.self,
             ImportCommand.self, ExportCommand.self, ReindexCommand.self,
         ]
     )

@@ -14,6 +14,7 @@ struct BenchCommand: AsyncParsableCommand {
             """,
         subcommands: [
             BenchCoreCommand.self,
+            BenchServeCommand.self,
         ]
     )
 }

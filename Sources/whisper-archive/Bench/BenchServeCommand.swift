@@ -1,0 +1,183 @@
+import ArchiveStore
+import ArgumentParser
+import DevP2P
+import EthCrypto
+import Foundation
+import Logging
+import MailServer
+import Whisper
+
+/// `whisper-archive bench serve`: the mailserver answering history requests on loopback.
+struct BenchServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Envelopes/s to one requesting client, page latency with 1 and 50 clients, and under a flood.",
+        discussion: """
+            Builds an archive of 1 KiB envelopes over 10 days and 100 topics, starts a mailserver \
+            in this process on 127.0.0.1, and measures with real RLPx clients: (1) envelopes per \
+            second delivered to one client paging through everything with limit 1000; (2) latency \
+            of a request page (24 h window, 10 topics, limit 1000, password-encrypted and signed) \
+            with 1 and with 50 concurrent clients; (3) the same single-client latency while a \
+            hostile peer floods junk requests and invalid packets.
+
+            Example:
+              swift build -c release && .build/release/whisper-archive bench serve --envelopes 1000000
+            """
+    )
+
+    @Option(help: "Envelopes in the archive.")
+    var envelopes = 1_000_000
+
+    @Option(help: "Requests timed per client in the latency runs.")
+    var requests = 100
+
+    @Option(help: "Concurrent clients in the loaded latency run.")
+    var clients = 50
+
+    @Option(help: "Work directory (default: a fresh temporary directory, removed afterwards).")
+    var directory: String?
+
+    @Flag(help: "Print the figures as JSON.")
+    var json = false
+
+    func validate() throws {
+        if envelopes < 10_000 { throw ValidationError("--envelopes must be at least 10000") }
+        if requests < 10 || clients < 1 { throw ValidationError("--requests ≥ 10 and --clients ≥ 1") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = .critical
+            return h
+        }
+        let dir = directory ?? NSTemporaryDirectory() + "wa-bench-serve-\(UUID().uuidString)"
+        defer { if directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        var storeConfig = ArchiveConfiguration()
+        storeConfig.sync = .none
+        let store = try Archive(directory: dir + "/archive", configuration: storeConfig)
+        let start: UInt32 = 1_700_000_000
+        let span: UInt32 = 10 * 86400
+        let topics = (0..<100).map { Topic(rawValue: UInt32($0) &* 0x9E37_79B9) }
+        writeStandardError("building an archive of \(envelopes) envelopes…\n")
+        let payload = SecureRandom.bytes(1024 - 24)
+        var batch: [Envelope] = []
+        for i in 0..<envelopes {
+            let sent = start + UInt32(UInt64(i) * UInt64(span) / UInt64(envelopes))
+            batch.append(Envelope(expiry: sent + 60, ttl: 60, topic: topics[i % topics.count], data: payload, nonce: UInt64(i)))
+            if batch.count == 1000 {
+                _ = try await store.append(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        if !batch.isEmpty { _ = try await store.append(batch) }
+
+        let serverKey = PrivateKey.generate()
+        var config = MailServerConfiguration(nodeKey: serverKey, password: "bench")
+        config.minPoW = 0
+        let node = try await MailServerNode.start(archive: store, configuration: config, host: "127.0.0.1", port: 0, maxPeers: clients + 10)
+        let runner = Task { await node.run() }
+        var enode = node.enode
+        enode.host = "127.0.0.1"
+        let sealing = SealingKey.password("bench")
+
+        // (1) One client pages through everything.
+        let everything = try await MailClient.connect(to: enode, key: .generate(), proto: .waku)
+        let signer = PrivateKey.generate()
+        var delivered = 0
+        var cursor: [UInt8] = []
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        repeat {
+            let request = MailRequest(lower: start, upper: start + span, limit: 1000, cursor: cursor)
+            let envelope = try MailClient.requestEnvelope(request, sealing: sealing, signer: signer, pow: 0)
+            let page = try await everything.exchange(payload: envelope.rlp, requestID: envelope.hash, timeout: 60)
+            delivered += page.envelopes.count
+            if case .success(_, _, let next) = page.completion, let next { cursor = next.bytes } else { cursor = [] }
+        } while !cursor.isEmpty
+        let throughput = Double(delivered) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        await everything.close()
+
+        // (2) Page latency, 1 client and N clients.
+        let target = enode
+        let perClient = requests
+        func latencies(clients n: Int, hostile: Bool = false) async throws -> [Double] {
+            try await Self.latencies(clients: n, hostile: hostile, enode: target, requests: perClient, topics: topics,
+                                     start: start, span: span, sealing: sealing)
+        }
+        func pct(_ v: [Double], _ p: Double) -> Double { v[min(v.count - 1, Int(Double(v.count) * p))] }
+        let one = try await latencies(clients: 1)
+        let many = try await latencies(clients: clients)
+        let flooded = try await latencies(clients: 1, hostile: true)
+
+        await node.shutdown()
+        runner.cancel()
+        store.close()
+
+        let rows: [(String, Double, String)] = [
+            ("delivered_envelopes_per_s_1_client", throughput, "envelopes/s"),
+            ("page_latency_p50_1_client", pct(one, 0.5), "ms"),
+            ("page_latency_p99_1_client", pct(one, 0.99), "ms"),
+            ("page_latency_p50_\(clients)_clients", pct(many, 0.5), "ms"),
+            ("page_latency_p99_\(clients)_clients", pct(many, 0.99), "ms"),
+            ("page_latency_p50_1_client_flooded", pct(flooded, 0.5), "ms"),
+            ("page_latency_p99_1_client_flooded", pct(flooded, 0.99), "ms"),
+            ("flooded_p99_over_quiet_p99", pct(flooded, 0.99) / pct(one, 0.99), "ratio"),
+        ]
+        if json {
+            print("{" + rows.map { "\"\($0.0)\":{\"value\":\($0.1),\"unit\":\"\($0.2)\"}" }.joined(separator: ",") + ",\"envelopes\":\(envelopes)}")
+        } else {
+            print("bench serve: \(envelopes) envelopes of 1 KiB, \(requests) pages per client")
+            for (name, value, unit) in rows {
+                print(name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: "%12.2f  ", value) + unit)
+            }
+        }
+    }
+
+    /// Sorted page latencies in milliseconds of `clients` concurrent clients, optionally under a flood.
+    static func latencies(clients n: Int, hostile: Bool, enode: EnodeURL, requests: Int, topics: [Topic],
+                          start: UInt32, span: UInt32, sealing: SealingKey) async throws -> [Double] {
+        var flood: Task<Void, Never>?
+        if hostile {
+            let bad = try await MailClient.connect(to: enode, key: .generate(), proto: .whisper)
+            flood = Task {
+                var peer = bad
+                while !Task.isCancelled {
+                    // Junk 0x7e (undecodable: the server drops the peer) and reconnect.
+                    try? await peer.peer.send(capability: "shh", code: MailCode.p2pRequest, payload: SecureRandom.bytes(4096))
+                    try? await peer.peer.send(capability: "shh", code: MailCode.messages, payload: SecureRandom.bytes(65536))
+                    if peer.peer.isClosed {
+                        guard let again = try? await MailClient.connect(to: enode, key: .generate(), proto: .whisper) else { break }
+                        peer = again
+                    }
+                }
+            }
+        }
+        defer { flood?.cancel() }
+        let requests = requests
+        return try await withThrowingTaskGroup(of: [Double].self) { group in
+            for c in 0..<n {
+                group.addTask {
+                    let client = try await MailClient.connect(to: enode, key: .generate(), proto: .waku)
+                    let key = PrivateKey.generate()
+                    var out: [Double] = []
+                    var rng = SystemRandomNumberGenerator()
+                    for _ in 0..<requests {
+                        let from = start + UInt32.random(in: 0..<(span - 86400), using: &rng)
+                        let chosen = (0..<10).map { topics[($0 * 10 + c) % topics.count] }
+                        let request = MailRequest(lower: from, upper: from + 86400, bloom: Bloom(topics: chosen).bytes,
+                                                  topics: chosen, limit: 1000)
+                        let envelope = try MailClient.requestEnvelope(request, sealing: sealing, signer: key, pow: 0)
+                        let t = DispatchTime.now().uptimeNanoseconds
+                        _ = try await client.exchange(payload: envelope.rlp, requestID: envelope.hash, timeout: 60)
+                        out.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6)
+                    }
+                    await client.close()
+                    return out
+                }
+            }
+            var all: [Double] = []
+            for try await part in group { all += part }
+            return all.sorted()
+        }
+    }
+}

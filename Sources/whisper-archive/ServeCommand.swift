@@ -1,0 +1,171 @@
+import ArchiveStore
+import ArgumentParser
+import DevP2P
+import Dispatch
+import EthCrypto
+import Foundation
+import Logging
+import MailServer
+import Whisper
+
+/// `whisper-archive serve`: run a mailserver on an archive.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run a Whisper/Waku mailserver (shh/6 and waku/1) on an archive.",
+        discussion: """
+            Archives every valid envelope peers post (code 1), relays it to the other peers that \
+            want it, and answers history requests (0x7e) from the archive in the requester's \
+            dialect. Prints its enode URL as the first line of standard output. Without \
+            --node-key the identity is kept in DIR/node.key so it survives restarts. \
+            SIGINT/SIGTERM stop it cleanly (peers get "client quitting").
+
+            Example:
+              whisper-archive serve --archive ./archive --listen 0.0.0.0:30303 --password status-offline-inbox
+            """
+    )
+
+    @Option(help: ArgumentHelp("The archive directory (created if missing).", valueName: "dir"))
+    var archive: String
+
+    @Option(help: ArgumentHelp("Address to listen on.", valueName: "host:port"))
+    var listen = "0.0.0.0:30303"
+
+    @Option(name: .customLong("node-key"), help: "The node key file (default: DIR/node.key, created on first start).")
+    var nodeKey: String?
+
+    @Option(help: "Mailserver password: requests encrypted with its key are accepted.")
+    var password: String?
+
+    @Option(name: .customLong("password-file"), help: "Read the mailserver password from this file.")
+    var passwordFile: String?
+
+    @Option(name: .customLong("min-pow"), help: "Minimum PoW for posted envelopes and for requests.")
+    var minPoW = 0.000002
+
+    @Option(name: .customLong("max-message-size"), help: "Largest envelope and 0x7f bundle, in bytes.")
+    var maxMessageSize = 1 << 20
+
+    @Option(name: .customLong("rate-limit"), help: "Minimum seconds between two requests of one peer (0: off).")
+    var rateLimit = 0.0
+
+    @Option(name: .customLong("max-peers"), help: "Most peers connected at once.")
+    var maxPeers = 50
+
+    @Option(name: .customLong("peer"), help: ArgumentHelp("Dial this peer at start (repeatable).", valueName: "enode"))
+    var peers: [String] = []
+
+    @Option(help: ArgumentHelp("Serve Prometheus metrics on this address.", valueName: "host:port"))
+    var metrics: String?
+
+    @Option(name: .customLong("enode-file"), help: "Also write the enode URL to this file.")
+    var enodeFile: String?
+
+    @Option(help: "Durability of archived envelopes: always, none, or interval:MS.")
+    var sync: SyncPolicy = .always
+
+    func validate() throws {
+        if password != nil && passwordFile != nil { throw ValidationError("give --password or --password-file, not both") }
+        if HostPort(listen) == nil { throw ValidationError("--listen must be HOST:PORT, got \(listen)") }
+        if let metrics, HostPort(metrics) == nil { throw ValidationError("--metrics must be HOST:PORT, got \(metrics)") }
+        if !(minPoW >= 0) || !minPoW.isFinite { throw ValidationError("--min-pow must be a finite number ≥ 0") }
+        if maxMessageSize < 1024 || maxMessageSize > 10 << 20 { throw ValidationError("--max-message-size must be 1024…10485760") }
+        if maxPeers < 1 { throw ValidationError("--max-peers must be at least 1") }
+        for p in peers where EnodeURL(p) == nil { throw ValidationError("--peer: not an enode URL: \(p)") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "whisper-archive.serve")
+        logger.logLevel = .info
+
+        var storeConfig = ArchiveConfiguration()
+        storeConfig.sync = sync
+        let store: Archive
+        do { store = try Archive(directory: archive, configuration: storeConfig) } catch { throw CLIError(error.description) }
+
+        let key: PrivateKey
+        let keyPath = nodeKey ?? (archive as NSString).appendingPathComponent("node.key")
+        if FileManager.default.fileExists(atPath: keyPath) {
+            key = try KeyFile.read(keyPath)
+        } else if nodeKey != nil {
+            throw CLIError("node key file \(keyPath) does not exist (create one with `whisper-archive keygen --output \(keyPath)`)")
+        } else {
+            key = PrivateKey.generate()
+            do { try NodeKey.write(key, to: keyPath) } catch { throw CLIError(error.description) }
+        }
+
+        var pw = password
+        if let passwordFile {
+            guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
+                throw CLIError("cannot read password file \(passwordFile)")
+            }
+            pw = text.trimmingCharacters(in: .newlines)
+        }
+        var config = MailServerConfiguration(nodeKey: key, password: pw)
+        config.minPoW = minPoW
+        config.maxMessageSize = maxMessageSize
+        config.rateLimitSeconds = rateLimit
+
+        let address = HostPort(listen)!
+        let node: MailServerNode
+        do {
+            node = try await MailServerNode.start(archive: store, configuration: config, host: address.host,
+                                                  port: address.port, maxPeers: maxPeers, logger: logger)
+        } catch {
+            throw CLIError("cannot listen on \(listen): \(error)")
+        }
+        var enode = node.enode
+        if address.host == "0.0.0.0" || address.host == "::" { enode.host = "127.0.0.1" }
+        FileHandle.standardOutput.write(Data((enode.description + "\n").utf8))
+        if let enodeFile { try? (enode.description + "\n").write(toFile: enodeFile, atomically: true, encoding: .utf8) }
+        logger.info("serving \(archive) as \(enode)")
+
+        var metricsServer: MetricsServer?
+        if let metrics, let m = HostPort(metrics) {
+            do { metricsServer = try await MetricsServer.start(host: m.host, port: m.port, metrics: node.metrics, archive: store) } catch {
+                throw CLIError("cannot serve metrics on \(metrics): \(error)")
+            }
+        }
+
+        for p in peers {
+            do { try await node.connect(to: EnodeURL(p)!) } catch { logger.warning("cannot dial \(p): \(error)") }
+        }
+
+        let stop = AsyncStream<Int32>.makeStream()
+        let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { stop.continuation.yield(sig) }
+            s.resume()
+            return s
+        }
+        let runner = Task { await node.run() }
+        for await sig in stop.stream {
+            logger.info("signal \(sig): stopping")
+            break
+        }
+        sources.forEach { $0.cancel() }
+        await node.shutdown()
+        runner.cancel()
+        await metricsServer?.close()
+        store.close()
+        logger.info("stopped; archive closed")
+    }
+}
+
+/// A `host:port` argument.
+struct HostPort {
+    var host: String
+    var port: Int
+
+    init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+              (0...65535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host.isEmpty { host = "0.0.0.0" }
+        self.host = host
+        self.port = port
+    }
+}

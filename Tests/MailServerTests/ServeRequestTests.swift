@@ -1,0 +1,306 @@
+import ArchiveStore
+import DevP2P
+import EthCrypto
+import Foundation
+import MailServer
+import Testing
+import TestSupport
+import Whisper
+
+/// Real `serve` processes on loopback, talked to by `request`, `replay` and in-process clients.
+@Suite("serve, request, replay", .serialized)
+struct ServeRequestTests {
+    static let topics = [Topic(rawValue: 0xF26E_7779), Topic(rawValue: 0x8F9A_2B7D), Topic(rawValue: 0x0102_0304)]
+
+    /// An archive of `count` envelopes sent within the last hour, over three topics.
+    static func makeArchive(count: Int) throws -> (URL, [Envelope]) {
+        let dir = try CLI.temporaryDirectory("wa-serve")
+        let now = currentUnixTime()
+        var envelopes: [Envelope] = []
+        for i in 0..<count {
+            let sent = now - 3600 + UInt32(i % 3000)
+            envelopes.append(Envelope(expiry: sent + 60, ttl: 60, topic: topics[i % topics.count],
+                                      data: SecureRandom.bytes(100 + i % 300), nonce: UInt64(i)))
+        }
+        let file = dir.appendingPathComponent("in.rlp")
+        try Data(envelopes.flatMap(\.rlp)).write(to: file)
+        let r = try CLI.run(["import", "--archive", dir.appendingPathComponent("archive").path, file.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        return (dir.appendingPathComponent("archive"), envelopes)
+    }
+
+    static func hashes(jsonl: String) -> [String] {
+        jsonl.split(separator: "\n").compactMap { line in
+            guard let r = line.range(of: "\"hash\":\"0x") else { return nil }
+            return String(line[r.upperBound...].prefix(64))
+        }
+    }
+
+    @Test func requestAllEqualsExportInEveryDialectAndProtocol() throws {
+        let (archive, envelopes) = try Self.makeArchive(count: 700)
+        defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
+        let server = try ServerProcess(archive: archive, arguments: ["--password", "pw"])
+        defer { server.stop() }
+        let now = currentUnixTime()
+        let from = String(now - 7200), to = String(now)
+
+        let exported = archive.deletingLastPathComponent().appendingPathComponent("out.jsonl")
+        let e = try CLI.run(["export", "--archive", archive.path, "--format", "jsonl", "--output", exported.path,
+                             "--from", from, "--to", to, "--topic", "f26e7779", "--topic", "8f9a2b7d"])
+        #expect(e.status == 0, "\(e.stderr)")
+        let expected = Self.hashes(jsonl: try String(contentsOf: exported, encoding: .utf8)).sorted()
+        #expect(expected.count == envelopes.filter { $0.topic != Self.topics[2] }.count)
+
+        let runs: [[String]] = [
+            ["--dialect", "rlp7", "--protocol", "shh", "--password", "pw"],
+            ["--dialect", "rlp6", "--protocol", "shh", "--password", "pw"],
+            ["--dialect", "legacy", "--protocol", "shh", "--password", "pw"],
+            ["--dialect", "direct", "--protocol", "shh"],
+            ["--dialect", "rlp7", "--protocol", "waku", "--password", "pw"],
+            ["--dialect", "direct", "--protocol", "waku"],
+            ["--dialect", "rlp7", "--protocol", "shh"],  // asymmetric: to the node key
+        ]
+        for args in runs {
+            let r = try CLI.run(["request", "--peer", server.enode, "--from", from, "--to", to, "--limit", "97", "--all",
+                                 "--topic", "f26e7779", "--topic", "8f9a2b7d"] + args)
+            #expect(r.status == 0, "\(args): \(r.stderr)")
+            let got = Self.hashes(jsonl: r.stdout)
+            #expect(Set(got).count == got.count, "\(args): duplicates across pages")
+            if args.contains("legacy") || (args.contains("direct") && args.contains("shh")) {
+                // No topics in these dialects: the bloom of both topics selects exactly them here.
+                #expect(got.sorted() == expected, "\(args)")
+            } else {
+                #expect(got.sorted() == expected, "\(args)")
+            }
+            #expect(r.stderr.contains("pages"), "\(args): \(r.stderr)")
+        }
+
+        // --into stores a deduplicated copy whose export equals the server's.
+        let copy = archive.deletingLastPathComponent().appendingPathComponent("copy")
+        let into = try CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--to", to,
+                                "--all", "--into", copy.path, "--json"])
+        #expect(into.status == 0, "\(into.stderr)")
+        #expect(into.stdout.contains("\"envelopes\":700"))
+        let again = try CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--to", to,
+                                 "--all", "--into", copy.path, "--json"])
+        #expect(again.stdout.contains("\"stored\":0"))
+    }
+
+    @Test func refusedRequestsGetAnErrorCompletionAndNoEnvelope() async throws {
+        let (archive, _) = try Self.makeArchive(count: 50)
+        defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
+        let server = try ServerProcess(archive: archive, arguments: ["--password", "pw", "--min-pow", "0.001", "--rate-limit", "30"])
+        defer { server.stop() }
+        let node = try EnodeURL(parsing: server.enode)
+        let client = try await MailClient.connect(to: node, key: .generate(), proto: .whisper)
+        defer { Task { await client.close() } }
+        let now = currentUnixTime()
+        let request = MailRequest(lower: now - 7200, upper: now, limit: 10)
+        let signer = PrivateKey.generate()
+
+        func expectError(_ envelope: Envelope, _ text: String) async throws {
+            let page = try await client.exchange(payload: envelope.rlp, requestID: envelope.hash, timeout: 10)
+            #expect(page.envelopes.isEmpty, "\(text)")
+            guard case .failure(_, let message) = page.completion else {
+                Issue.record("expected an error for \(text), got \(page.completion)")
+                return
+            }
+            #expect(message.contains(text), "\(message)")
+        }
+        // Wrong password.
+        try await expectError(try MailClient.requestEnvelope(request, sealing: .password("nope"), signer: signer, pow: 0.01),
+                              "failed to decrypt")
+        // Unsigned.
+        let unsigned = Envelope.seal(expiry: now + 50, ttl: 50, topic: Topic(rawValue: 0),
+                                     data: try Message.encrypt(try Message.plaintext(payload: request.encoded()), with: .password("pw")),
+                                     targetPoW: 0.01)
+        try await expectError(unsigned, "not signed")
+        // PoW too low.
+        let weak = Envelope(expiry: now + 50, ttl: 50, topic: Topic(rawValue: 0),
+                            data: try Message.encrypt(try Message.plaintext(payload: request.encoded(), signer: signer), with: .password("pw")),
+                            nonce: 0)
+        if weak.proofOfWork() < 0.001 { try await expectError(weak, "PoW too low") }
+        // Limit over the cap.
+        var big = request
+        big.limit = 5000
+        try await expectError(try MailClient.requestEnvelope(big, sealing: .password("pw"), signer: signer, pow: 0.01), "exceeds")
+        // A good request, then a second one within the rate limit.
+        let ok = try MailClient.requestEnvelope(request, sealing: .password("pw"), signer: signer, pow: 0.01)
+        let page = try await client.exchange(payload: ok.rlp, requestID: ok.hash, timeout: 10)
+        #expect(page.envelopes.count == 10)
+        try await expectError(try MailClient.requestEnvelope(request, sealing: .password("pw"), signer: signer, pow: 0.01),
+                              "rate limit exceeded")
+    }
+
+    @Test func postedEnvelopesAreArchivedAndRelayedButNotStaleOnes() async throws {
+        let dir = try CLI.temporaryDirectory("wa-relay")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let server = try ServerProcess(archive: dir.appendingPathComponent("a"), arguments: ["--min-pow", "0"])
+        defer { server.stop() }
+        let node = try EnodeURL(parsing: server.enode)
+        let poster = try await MailClient.connect(to: node, key: .generate(), proto: .whisper, confirmations: true)
+        let listener = try await MailClient.connect(to: node, key: .generate(), proto: .waku)
+        try await Task.sleep(nanoseconds: 300_000_000)
+        let now = currentUnixTime()
+        let fresh = (0..<5).map { i in Envelope(expiry: now + 100, ttl: 100, topic: Self.topics[0], data: SecureRandom.bytes(64), nonce: UInt64(i)) }
+        let expired = Envelope(expiry: now - 5, ttl: 100, topic: Self.topics[0], data: SecureRandom.bytes(64), nonce: 9)
+        try await poster.post(fresh + [expired])
+        let ack = await poster.next(code: MailCode.batchAcknowledged, timeout: 10)
+        #expect(ack != nil, "no batch acknowledgement")
+        let relayed = await listener.next(code: MailCode.messages, timeout: 10)
+        let got = try relayed.map { try MailClient.decodeBatch($0.payload) } ?? []
+        #expect(Set(got.map(\.hash)) == Set(fresh.map(\.hash)))
+        // A future-dated envelope (beyond the 10 s allowance) is rejected.
+        let future = Envelope(expiry: now + 500, ttl: 100, topic: Self.topics[0], data: SecureRandom.bytes(64), nonce: 10)
+        try await poster.post([future])
+        try await Task.sleep(nanoseconds: 500_000_000)
+        await poster.close()
+        await listener.close()
+        #expect(server.stop() == 0, "serve must exit 0 on SIGTERM")
+        let export = try CLI.run(["export", "--archive", dir.appendingPathComponent("a").path, "--format", "jsonl",
+                                  "--output", dir.appendingPathComponent("x.jsonl").path])
+        #expect(export.status == 0, "\(export.stderr)")
+        let stored = Self.hashes(jsonl: try String(contentsOf: dir.appendingPathComponent("x.jsonl"), encoding: .utf8))
+        #expect(Set(stored) == Set(fresh.map { $0.hash.hex }))
+    }
+
+    @Test func replayLiveIntoASecondServerArchivesThere() throws {
+        let (archive, _) = try Self.makeArchive(count: 30)
+        defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
+        // Fresh, unexpired envelopes to replay live.
+        let source = archive.deletingLastPathComponent().appendingPathComponent("live")
+        let now = currentUnixTime()
+        let live = (0..<20).map { i in Envelope(expiry: now + 300, ttl: 300, topic: Self.topics[1], data: SecureRandom.bytes(80), nonce: UInt64(i)) }
+        let file = archive.deletingLastPathComponent().appendingPathComponent("live.rlp")
+        try Data(live.flatMap(\.rlp)).write(to: file)
+        #expect(try CLI.run(["import", "--archive", source.path, file.path]).status == 0)
+
+        let target = archive.deletingLastPathComponent().appendingPathComponent("target")
+        let server = try ServerProcess(archive: target, arguments: ["--min-pow", "0"])
+        let r = try CLI.run(["replay", "--archive", source.path, "--peer", server.enode, "--mode", "live", "--rate", "200"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("20 envelopes"))
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(server.stop() == 0)
+        let out = archive.deletingLastPathComponent().appendingPathComponent("t.jsonl")
+        #expect(try CLI.run(["export", "--archive", target.path, "--format", "jsonl", "--output", out.path]).status == 0)
+        #expect(Set(Self.hashes(jsonl: try String(contentsOf: out, encoding: .utf8))) == Set(live.map { $0.hash.hex }))
+    }
+
+    @Test func sigkillLosesNoAcknowledgedEnvelope() async throws {
+        let dir = try CLI.temporaryDirectory("wa-kill")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let archive = dir.appendingPathComponent("a")
+        var acknowledged: [Envelope] = []
+        for round in 0..<3 {
+            let server = try ServerProcess(archive: archive, arguments: ["--min-pow", "0"])
+            let client = try await MailClient.connect(to: try EnodeURL(parsing: server.enode), key: .generate(),
+                                                      proto: .whisper, confirmations: true)
+            let now = currentUnixTime()
+            for batch in 0..<5 {
+                let envelopes = (0..<20).map { i in
+                    Envelope(expiry: now + 300, ttl: 300, topic: Self.topics[0], data: SecureRandom.bytes(200),
+                             nonce: UInt64(round * 1000 + batch * 20 + i))
+                }
+                try await client.post(envelopes)
+                if await client.next(code: MailCode.batchAcknowledged, timeout: 10) != nil { acknowledged += envelopes }
+            }
+            server.stop(signal: SIGKILL)
+        }
+        #expect(acknowledged.count == 300)
+        let out = dir.appendingPathComponent("x.jsonl")
+        let e = try CLI.run(["export", "--archive", archive.path, "--format", "jsonl", "--output", out.path])
+        #expect(e.status == 0, "\(e.stderr)")
+        let stored = Set(Self.hashes(jsonl: try String(contentsOf: out, encoding: .utf8)))
+        #expect(Set(acknowledged.map { $0.hash.hex }).isSubset(of: stored))
+    }
+
+    @Test func hostilePeerDoesNotStopAnHonestOne() async throws {
+        let (archive, _) = try Self.makeArchive(count: 400)
+        defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
+        let server = try ServerProcess(archive: archive, arguments: ["--password", "pw"])
+        defer { server.stop() }
+        let node = try EnodeURL(parsing: server.enode)
+        // Hostile: junk TCP connections and a peer sending invalid requests.
+        let junk = Task {
+            for _ in 0..<50 {
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                var addr = sockaddr_in()
+                addr.sin_family = sa_family_t(AF_INET)
+                addr.sin_port = in_port_t(UInt16(node.tcpPort).bigEndian)
+                addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+                _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+                let garbage = SecureRandom.bytes(4096)
+                _ = garbage.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                close(fd)
+            }
+        }
+        let hostile = try await MailClient.connect(to: node, key: .generate(), proto: .whisper)
+        try? await hostile.peer.send(capability: "shh", code: MailCode.p2pRequest, payload: SecureRandom.bytes(1000))
+        let honest = try CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--limit", "50", "--all", "--json"])
+        await junk.value
+        #expect(honest.status == 0, "\(honest.stderr)")
+        #expect(honest.stdout.contains("\"envelopes\":400"))
+        // The hostile peer was dropped for its invalid request; the server still serves.
+        let closed = await hostile.peer.waitUntilClosed()
+        #expect(closed.code == .disconnectedByPeer || closed.code == .connectionClosed)
+        let after = try CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--limit", "10", "--json"])
+        #expect(after.status == 0)
+    }
+
+    /// A free loopback TCP port (bound and released).
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    /// A plain HTTP GET over a socket.
+    static func httpGet(port: Int, path: String) -> String {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard ok == 0 else { return "" }
+        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+        _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        var out = [UInt8]()
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            out += buf[0..<n]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    @Test func metricsEndpointCountsRequestsAndArchivedEnvelopes() async throws {
+        let (archive, _) = try Self.makeArchive(count: 30)
+        defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
+        let port = Self.freePort()
+        let server = try ServerProcess(archive: archive, arguments: ["--password", "pw", "--min-pow", "0", "--metrics", "127.0.0.1:\(port)"])
+        defer { server.stop() }
+        let r = try CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--limit", "10", "--all"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let client = try await MailClient.connect(to: try EnodeURL(parsing: server.enode), key: .generate(), proto: .whisper, confirmations: true)
+        let now = currentUnixTime()
+        try await client.post([Envelope(expiry: now + 60, ttl: 60, topic: Self.topics[0], data: [1, 2, 3], nonce: 1)])
+        _ = await client.next(code: MailCode.batchAcknowledged, timeout: 10)
+        let text = Self.httpGet(port: port, path: "/metrics")
+        #expect(text.contains("200 OK"))
+        #expect(text.contains("mailserver_requests_total 3"), "\(text)")
+        #expect(text.contains("mailserver_archived_envelopes_total 1"))
+        #expect(text.contains("whisper_archive_peers 1"))
+        #expect(text.contains("mailserver_request_duration_seconds_count 3"))
+        await client.close()
+    }
+}

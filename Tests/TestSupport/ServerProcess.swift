@@ -1,0 +1,48 @@
+import Foundation
+
+/// A `whisper-archive serve` child process on a loopback port.
+public final class ServerProcess: @unchecked Sendable {
+    /// The process.
+    public let process: Process
+    /// The enode URL it printed first.
+    public let enode: String
+    /// Standard error so far is collected here.
+    let errPipe: Pipe
+
+    /// Starts `serve --archive DIR --listen 127.0.0.1:0 ARGS` and waits for its enode line.
+    public init(archive: URL, arguments: [String] = []) throws {
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["serve", "--archive", archive.path, "--listen", "127.0.0.1:0"] + arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        var line = [UInt8]()
+        let handle = out.fileHandleForReading
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            line += chunk
+            if line.contains(0x0A) { break }
+        }
+        guard let nl = line.firstIndex(of: 0x0A) else {
+            p.terminate()
+            throw VectorError("serve did not print its enode: \(String(decoding: err.fileHandleForReading.availableData, as: UTF8.self))")
+        }
+        enode = String(decoding: line[..<nl], as: UTF8.self)
+        process = p
+        errPipe = err
+    }
+
+    /// Sends `signal` and waits for the exit status.
+    @discardableResult
+    public func stop(signal: Int32 = SIGTERM) -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+}
