@@ -36,8 +36,6 @@ struct SamplesTests {
                 _ = try Exporter.run(archive: a, filter: .all, format: format, path: Self.root + "/" + name)
             }
             a.close()
-            // Readers of the sample should not need WAL files in the repository.
-            try SQLiteDatabase(path: Self.root + "/mail-archive/index.sqlite").execute("PRAGMA journal_mode = DELETE")
             for f in ["LOCK", "index.sqlite-wal", "index.sqlite-shm"] { try? FileManager.default.removeItem(atPath: Self.root + "/mail-archive/" + f) }
         }
         for (format, name) in Self.names {
