@@ -4,11 +4,13 @@ import NIOCore
 import NIOPosix
 import Testing
 
+extension SocketTests {
 @Suite("Hostile input on a live server", .serialized)
 struct HostileInputTests {
-    static func server() async throws -> (RLPxServer, PrivateKey) {
+    /// A server with a short handshake timeout (long enough for a loaded debug build).
+    static func server(handshakeTimeout: TimeAmount = .seconds(2)) async throws -> (RLPxServer, PrivateKey) {
         let key = PrivateKey.generate()
-        return (try await Loopback.echoServer(Loopback.config(key, handshakeTimeout: .seconds(1))), key)
+        return (try await Loopback.echoServer(Loopback.config(key, handshakeTimeout: handshakeTimeout)), key)
     }
 
     @Test("junk instead of auth: closed, server still serves")
@@ -28,7 +30,7 @@ struct HostileInputTests {
         let start = ContinuousClock.now
         try await raw.send([0x7F, 0xFF, 0x00])
         #expect(await raw.readUntilClosed() == 0)
-        #expect(ContinuousClock.now - start < .milliseconds(900))
+        #expect(ContinuousClock.now - start < .milliseconds(1500))
         try await Loopback.checkServes(server)
         await server.close()
     }
@@ -36,14 +38,14 @@ struct HostileInputTests {
     @Test("truncated auth, and a peer that never sends anything: closed by the handshake timeout", arguments: [0, 100])
     func truncated(bytes: Int) async throws {
         let (server, key) = try await Self.server()
+        let start = ContinuousClock.now
         let raw = try await RawClient(port: server.localAddress.port!)
         var hs = HandshakeStateMachine(initiator: raw.key, remote: key.publicKey)
         let auth = try hs.makeAuth()
         if bytes > 0 { try await raw.send(Array(auth.prefix(bytes))) }
-        let start = ContinuousClock.now
         #expect(await raw.readUntilClosed() == 0)
         let waited = ContinuousClock.now - start
-        #expect(waited > .milliseconds(700) && waited < .seconds(4))
+        #expect(waited > .milliseconds(1500) && waited < .seconds(8))
         try await Loopback.checkServes(server)
         await server.close()
     }
@@ -98,7 +100,7 @@ struct HostileInputTests {
 
     @Test("200 connections opened at once: the server keeps serving, and times them out")
     func flood() async throws {
-        let (server, _) = try await Self.server()
+        let (server, _) = try await Self.server(handshakeTimeout: .seconds(4))
         let port = server.localAddress.port!
         let clients = try await withThrowingTaskGroup(of: RawClient.self) { group in
             for _ in 0..<200 { group.addTask { try await RawClient(port: port) } }
@@ -114,4 +116,5 @@ struct HostileInputTests {
         try await Loopback.checkServes(server)
         await server.close()
     }
+}
 }

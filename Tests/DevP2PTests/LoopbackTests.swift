@@ -55,6 +55,12 @@ enum Loopback {
     }
 }
 
+/// Socket suites run one after another: on 2 cores, a 10 MiB debug-build transfer would
+/// otherwise starve the handshake timers of a concurrent hostile-input test.
+@Suite("RLPx over real sockets", .serialized)
+enum SocketTests {}
+
+extension SocketTests {
 @Suite("RLPx dialer and server over loopback", .serialized)
 struct LoopbackTests {
     @Test("handshake both ways, both formats; identities, capabilities, clean close", arguments: HandshakeFormat.allCases)
@@ -192,6 +198,7 @@ struct LoopbackTests {
         await peer.disconnect()
         await server.close()
     }
+}
 }
 
 func expectThrows(_ body: () async throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) async {

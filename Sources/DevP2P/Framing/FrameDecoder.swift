@@ -28,7 +28,7 @@ public struct FrameDecoder: Sendable {
                 let ciphertext = UnsafeRawBufferPointer(rebasing: all[0..<16])
                 let expected = mac.headerMAC(ciphertext)
                 header.withUnsafeMutableBytes { $0.copyMemory(from: ciphertext) }
-                return constantTimeEqual(expected, all[16..<32])
+                return Self.macEqual(expected, UnsafeRawBufferPointer(rebasing: all[16..<32]))
             }
             guard ok else { throw RLPxError(.badHeaderMAC) }
             header.withUnsafeMutableBytes { cipher.apply($0) }
@@ -48,7 +48,7 @@ public struct FrameDecoder: Sendable {
             let body = UnsafeRawBufferPointer(rebasing: all[0..<padded])
             let expected = mac.frameMAC(body)
             frameData.withUnsafeMutableBytes { $0.copyMemory(from: body) }
-            return constantTimeEqual(expected, all[padded..<(padded + 16)])
+            return Self.macEqual(expected, UnsafeRawBufferPointer(rebasing: all[padded..<(padded + 16)]))
         }
         guard ok else { throw RLPxError(.badFrameMAC) }
         frameData.withUnsafeMutableBytes { cipher.apply($0) }
@@ -56,5 +56,13 @@ public struct FrameDecoder: Sendable {
         buffer.moveReaderIndex(forwardBy: padded + 16)
         pendingSize = nil
         return frameData
+    }
+
+    /// Compares a 16-byte MAC without an early exit (non-generic: this runs for every frame).
+    static func macEqual(_ expected: [UInt8], _ received: UnsafeRawBufferPointer) -> Bool {
+        guard expected.count == 16, received.count == 16 else { return false }
+        var diff: UInt8 = 0
+        for i in 0..<16 { diff |= expected[i] ^ received[i] }
+        return diff == 0
     }
 }
