@@ -39,8 +39,14 @@ struct SamplesTests {
             for f in ["LOCK", "index.sqlite-wal", "index.sqlite-shm"] { try? FileManager.default.removeItem(atPath: Self.root + "/mail-archive/" + f) }
         }
         for (format, name) in Self.names {
-            let path = Self.root + "/" + name
+            var path = Self.root + "/" + name
             guard FileManager.default.fileExists(atPath: path) else { continue }
+            if format == .leveldb {
+                // Opening a LevelDB rewrites its log and manifest: read a copy, keep the sample pristine.
+                let copy = try FormatFixtures.tempDir() + "/" + name
+                try FileManager.default.copyItem(atPath: path, toPath: copy)
+                path = copy
+            }
             #expect(try ArchiveFormat.detect(path: path) == format)
             var source = try format.source(path: path)
             var got = Set<[UInt8]>()
