@@ -73,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "whisper-archive",
             dependencies: [
-                "RLP", "EthCrypto", "Whisper", "DevP2P", "ArchiveStore", "ArchiveFormats", "MailServer",
+                "RLP", "EthCrypto", "Whisper", "DevP2P", "ArchiveStore", "ArchiveFormats", "MailServer", "ArchiveAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -102,6 +102,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
+        .testTarget(name: "AuditTests", dependencies: ["ArchiveAudit", "ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "ArchiveFormatsTests", dependencies: ["ArchiveFormats", "ArchiveStore", "Whisper", "EthCrypto", "RLP", "CLevelDB", "TestSupport", "whisper-archive"], swiftSettings: strict),
     ]
 )

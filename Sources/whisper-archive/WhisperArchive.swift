@@ -29,6 +29,7 @@ struct WhisperArchive: AsyncParsableCommand {
             RequestCommand.self,
             ReplayCommand.self,
             ImportCommand.self, ExportCommand.self, ReindexCommand.self,
+            AuditCommand.self,
         ]
     )
 
