@@ -102,6 +102,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
+        .testTarget(name: "MaintenanceTests", dependencies: ["ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "AuditTests", dependencies: ["ArchiveAudit", "ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "ArchiveFormatsTests", dependencies: ["ArchiveFormats", "ArchiveStore", "Whisper", "EthCrypto", "RLP", "CLevelDB", "TestSupport", "whisper-archive"], swiftSettings: strict),
     ]

@@ -30,6 +30,7 @@ struct WhisperArchive: AsyncParsableCommand {
             ReplayCommand.self,
             ImportCommand.self, ExportCommand.self, ReindexCommand.self,
             AuditCommand.self,
+            VerifyCommand.self,
         ]
     )
 

@@ -1,0 +1,404 @@
+import EthCrypto
+import Foundation
+import Whisper
+
+extension Archive {
+    /// Checks an archive directory without trusting it and without changing it.
+    ///
+    /// Quick checks: the manifest, every segment header, every block's CRC32C and layout, and index ↔ segment
+    /// consistency (every index entry points at a record with that key; every record is indexed).
+    /// With `full`, every envelope is also decoded strictly and hashed, and its key and uniqueness checked.
+    /// Damaged bytes are skipped by searching for the next valid block, so one bad block does not hide the rest.
+    /// - Parameters:
+    ///   - progress: called at most twice a second.
+    ///   - finding: called once per finding, as soon as it is known.
+    /// - Throws: ``ArchiveError`` only when `directory` is not a directory.
+    public static func verify(directory: String, full: Bool = false, progress: (VerifyProgress) -> Void = { _ in },
+                              finding: (VerifyFinding) -> Void = { _ in }) throws(ArchiveError) -> VerifyReport {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
+            throw ArchiveError(.io, "no archive directory at \(directory)", path: directory)
+        }
+        return withoutActuallyEscaping(progress) { progress in
+            withoutActuallyEscaping(finding) { finding in
+                var v = Verifier(directory: directory, full: full, progress: progress, emit: finding)
+                v.run()
+                v.report.seconds = Date().timeIntervalSince(v.started)
+                return v.report
+            }
+        }
+    }
+}
+
+/// The state of one verify run.
+struct Verifier {
+    let directory: String
+    let full: Bool
+    let progress: (VerifyProgress) -> Void
+    let emit: (VerifyFinding) -> Void
+    var report = VerifyReport()
+    let started = Date()
+    var lastProgress = Date.distantPast
+    var totalBytes: Int64 = 0
+    var index: ArchiveIndex?
+    var rows: SQLiteStatement?
+    var pendingRow: IndexEntryRow?
+    var rowsDone = false
+    var highWaterMark: (segment: UInt64, offset: Int64)?
+    var seen = Set<HashPrefix>()
+    var unindexedAfterMark = 0
+    let readers: SegmentReaders
+
+    struct HashPrefix: Hashable { var a: UInt64; var b: UInt64 }
+
+    struct IndexEntryRow {
+        var topic: [UInt8]
+        var key: [UInt8]
+        var location: RecordLocation
+        var hash: String { Array(key[4..<36]).hexString }
+        func sortKey() -> (UInt64, Int64, Int) { (location.segment, location.blockOffset, location.position) }
+    }
+
+    init(directory: String, full: Bool, progress: @escaping (VerifyProgress) -> Void, emit: @escaping (VerifyFinding) -> Void) {
+        self.directory = directory
+        self.full = full
+        self.progress = progress
+        self.emit = emit
+        readers = SegmentReaders(directory: directory + "/segments")
+        report.full = full
+    }
+
+    mutating func add(_ f: VerifyFinding) {
+        report.findings.append(f)
+        emit(f)
+    }
+
+    static func segmentPath(_ first: UInt64) -> String { "segments/" + SegmentFormat.segmentFileName(firstSequence: first) }
+
+    mutating func run() {
+        // 1. Manifest.
+        var manifest: Manifest?
+        if !FileManager.default.fileExists(atPath: directory + "/" + Manifest.fileName) {
+            add(.init(.missing, "missing-manifest", file: Manifest.fileName, detail: "the manifest is missing; verify --repair rebuilds it from the segments"))
+        } else {
+            do throws(ArchiveError) {
+                manifest = try Manifest.load(directory: directory)
+                if let m = manifest, m.format != SegmentFormat.version {
+                    add(.init(.manifest, "unsupported-format", file: Manifest.fileName, detail: "format \(m.format); this build reads format \(SegmentFormat.version)"))
+                }
+            } catch {
+                add(.init(.manifest, "manifest-unreadable", file: Manifest.fileName, detail: error.message))
+            }
+        }
+        let sealed = manifest?.segments ?? []
+        let files: [UInt64]
+        do throws(ArchiveError) { files = try Archive.listSegments(directory + "/segments") } catch {
+            add(.init(.missing, "missing-segments-directory", file: "segments", detail: error.message))
+            files = []
+        }
+        let fileSet = Set(files)
+        for s in sealed where !fileSet.contains(s.firstSequence) {
+            add(.init(.missing, "missing-segment", file: Self.segmentPath(s.firstSequence), segment: s.firstSequence,
+                      range: 0..<s.bytes, detail: "listed in the manifest (\(s.records) records, \(s.bytes) bytes) but the file is missing"))
+        }
+        let sealedSet = Set(sealed.map(\.firstSequence))
+        let lastSealed = sealed.map(\.firstSequence).max() ?? 0
+        let unlisted = files.filter { !sealedSet.contains($0) }
+        let active = unlisted.filter { $0 > lastSealed }.max()
+        for u in unlisted where u != active {
+            add(.init(.manifest, "unlisted-segment", file: Self.segmentPath(u), segment: u,
+                      detail: u < lastSealed ? "not in the manifest and older than its last segment (stale manifest or leftover file)"
+                                             : "a sealed segment missing from the manifest (stale manifest)"))
+        }
+
+        // 2. Index.
+        let indexPath = directory + "/" + ArchiveIndex.fileName
+        if !FileManager.default.fileExists(atPath: indexPath) {
+            add(.init(.missing, "missing-index", file: ArchiveIndex.fileName, detail: "the index is missing; verify --repair (or reindex) rebuilds it"))
+        } else {
+            do throws(ArchiveError) {
+                let idx = try ArchiveIndex(path: indexPath, readOnly: true)
+                let check = try idx.db.prepare("PRAGMA quick_check")
+                var problems: [String] = []
+                while try check.step() { let t = check.text(0); if t != "ok" { problems.append(t) } }
+                if !problems.isEmpty {
+                    add(.init(.index, "index-corrupt", file: ArchiveIndex.fileName, detail: "SQLite quick_check: " + problems.prefix(3).joined(separator: "; ")))
+                }
+                highWaterMark = try idx.highWaterMark()
+                rows = try idx.db.prepare("""
+                    SELECT topic, key, seg, blk, pos, len FROM entries
+                    ORDER BY seg, (CASE WHEN blk < 0 THEN -blk - 1 ELSE blk END), pos
+                    """)
+                index = idx
+            } catch {
+                add(.init(.index, "index-unreadable", file: ArchiveIndex.fileName, detail: error.message))
+            }
+        }
+
+        // 3. Segments, in sequence order, merged with the index rows.
+        for f in files { totalBytes += (try? SegmentFile(path: segPath(f), writable: false).size()) ?? 0 }
+        let infos = Dictionary(sealed.map { ($0.firstSequence, $0) }, uniquingKeysWith: { a, _ in a })
+        for f in files {
+            danglingRows(before: f, existing: fileSet)
+            checkSegment(f, listed: infos[f])
+            report.segments += 1
+        }
+        danglingRows(before: .max, existing: fileSet)
+        if unindexedAfterMark > 0 {
+            report.notes.append("\(unindexedAfterMark) records after the index high-water mark are not indexed yet; the next writer open indexes them")
+        }
+        checkTopicStats()
+        sendProgress(force: true)
+    }
+
+    func segPath(_ f: UInt64) -> String { directory + "/" + Self.segmentPath(f) }
+
+    // MARK: index rows
+
+    mutating func nextRow() -> IndexEntryRow? {
+        if let r = pendingRow { return r }
+        guard let rows, !rowsDone else { return nil }
+        do throws(ArchiveError) {
+            guard try rows.step() else { rowsDone = true; return nil }
+        } catch {
+            rowsDone = true
+            add(.init(.index, "index-unreadable", file: ArchiveIndex.fileName, detail: "reading entries failed: \(error.message)"))
+            return nil
+        }
+        let r = IndexEntryRow(topic: rows.blob(0), key: rows.blob(1),
+                              location: RecordLocation(segment: UInt64(rows.int64(2)), storedBlock: rows.int64(3),
+                                                       position: Int(rows.int64(4)), length: Int(rows.int64(5))))
+        report.indexEntries += 1
+        pendingRow = r
+        return r
+    }
+
+    mutating func popRow() { pendingRow = nil }
+
+    /// Rows of segments that have no file.
+    mutating func danglingRows(before segment: UInt64, existing: Set<UInt64>) {
+        var bySegment: [UInt64: [String]] = [:]
+        while let r = nextRow(), r.location.segment < segment {
+            popRow()
+            if existing.contains(r.location.segment) {
+                add(.init(.index, "index-extra", file: Self.segmentPath(r.location.segment), segment: r.location.segment,
+                          range: r.location.blockOffset..<(r.location.blockOffset + 1), hashes: [r.hash],
+                          detail: "index entry points past the segment's last block"))
+            } else {
+                bySegment[r.location.segment, default: []].append(r.hash)
+            }
+        }
+        for (s, hashes) in bySegment.sorted(by: { $0.key < $1.key }) {
+            add(.init(.index, "index-dangling", file: Self.segmentPath(s), segment: s, hashes: hashes,
+                      detail: "\(hashes.count) index entries point into a segment that does not exist"))
+        }
+    }
+
+    // MARK: segments
+
+    mutating func checkSegment(_ first: UInt64, listed: SegmentInfo?) {
+        let rel = Self.segmentPath(first)
+        let file: SegmentFile
+        let size: Int64
+        do throws(ArchiveError) {
+            file = try SegmentFile(path: segPath(first), writable: false)
+            size = try file.size()
+        } catch {
+            add(.init(.data, "unreadable-segment", file: rel, segment: first, detail: error.message))
+            return
+        }
+        if let listed, listed.bytes != size {
+            if size < listed.bytes {
+                add(.init(.data, "truncated-segment", file: rel, segment: first, range: size..<listed.bytes,
+                          detail: "the file has \(size) bytes; the manifest lists \(listed.bytes)"))
+            } else {
+                add(.init(.manifest, "size-mismatch", file: rel, segment: first, range: listed.bytes..<size,
+                          detail: "the file has \(size) bytes; the manifest lists \(listed.bytes) (stale manifest or bytes appended)"))
+            }
+        }
+        var header = [UInt8](repeating: 0, count: SegmentFormat.segmentHeaderLength)
+        let n = (try? file.read(into: &header, at: 0)) ?? 0
+        if n < header.count || Array(header[0..<8]) != SegmentFormat.segmentMagic || header.u64LE(16) != first
+            || CRC32C.checksum(header[0..<28]) != header.u32LE(28) || header.u32LE(8) != SegmentFormat.version {
+            add(.init(.data, "bad-header", file: rel, segment: first, range: 0..<Int64(min(SegmentFormat.segmentHeaderLength, Int(size))),
+                      detail: "the segment header is not valid (magic, version, first sequence or CRC32C)"))
+        }
+        report.bytes += Int64(min(Int64(SegmentFormat.segmentHeaderLength), size))
+        var damaged: [(range: Range<Int64>, why: String, hashes: [String])] = []
+        var offset = Int64(SegmentFormat.segmentHeaderLength)
+        var expectedSequence = first
+        while offset < size {
+            switch BlockReader.read(file, segment: first, at: offset, fileSize: size) {
+            case .end:
+                offset = size
+            case .invalid(let why):
+                let next = Self.resync(file, from: offset + 1, to: size, segment: first)
+                damaged.append((offset..<next, why, []))
+                report.bytes += next - offset
+                offset = next
+            case .block(let block, let raw):
+                if block.firstSequence < expectedSequence {
+                    add(.init(.data, "sequence-order", file: rel, segment: first, range: block.byteRange,
+                              detail: "block starts at sequence \(block.firstSequence), before \(expectedSequence)"))
+                }
+                expectedSequence = block.firstSequence + UInt64(block.recordCount)
+                checkBlock(block, raw, rel: rel, damaged: &damaged)
+                report.blocks += 1
+                report.bytes += Int64(block.length)
+                offset += Int64(block.length)
+            }
+            sendProgress()
+        }
+        // Rows left for this segment point at no record, or into a damaged range.
+        while let r = nextRow(), r.location.segment == first {
+            popRow()
+            if let d = damaged.firstIndex(where: { $0.range.contains(r.location.blockOffset) }) {
+                damaged[d].hashes.append(r.hash)
+            } else {
+                add(.init(.index, "index-extra", file: rel, segment: first, range: r.location.blockOffset..<(r.location.blockOffset + 1),
+                          hashes: [r.hash], detail: "index entry points at no record (block at \(r.location.blockOffset), position \(r.location.position))"))
+            }
+        }
+        for d in damaged {
+            let torn = d.range.upperBound == size
+            add(.init(.data, torn ? "torn-tail" : "bad-block", file: rel, segment: first, range: d.range, hashes: d.hashes,
+                      detail: (torn ? "invalid bytes to the end of the segment: " : "damaged block: ") + d.why
+                        + (d.hashes.isEmpty ? "" : "; \(d.hashes.count) indexed envelopes lost")))
+        }
+    }
+
+    /// The offset of the next valid block after damage, or `to` when there is none.
+    static func resync(_ file: SegmentFile, from: Int64, to: Int64, segment: UInt64) -> Int64 {
+        let magic = SegmentFormat.blockMagic
+        var pos = from
+        let chunk = 1 << 20
+        while pos < to {
+            var buf = [UInt8](repeating: 0, count: Int(min(Int64(chunk + 3), to - pos)))
+            guard let n = try? file.read(into: &buf, at: pos), n >= 4 else { return to }
+            var i = 0
+            while i + 4 <= n {
+                if buf[i] == magic[0] && buf[i + 1] == magic[1] && buf[i + 2] == magic[2] && buf[i + 3] == magic[3] {
+                    if case .block = BlockReader.read(file, segment: segment, at: pos + Int64(i), fileSize: to) { return pos + Int64(i) }
+                }
+                i += 1
+            }
+            pos += Int64(max(1, n - 3))
+            if n < chunk { break }
+        }
+        return to
+    }
+
+    mutating func checkBlock(_ block: BlockInfo, _ raw: [UInt8], rel: String, damaged: inout [(range: Range<Int64>, why: String, hashes: [String])]) {
+        var pos = 0
+        var i = 0
+        while pos < raw.count {
+            let len = Int(raw.u32LE(pos))
+            let start = pos + SegmentFormat.recordHeaderLength
+            pos = start + len
+            let seq = block.firstSequence + UInt64(i)
+            i += 1
+            report.records += 1
+            let rlp = Array(raw[start..<pos])
+            var sent: UInt32 = 0, topic = Topic(rawValue: 0), hash: [UInt8]?
+            if full {
+                do {
+                    let e = try Envelope(rlp: rlp)
+                    sent = e.sentTime; topic = e.topic; hash = e.hash
+                    let p = e.hash.withUnsafeBytes { HashPrefix(a: $0.loadUnaligned(as: UInt64.self), b: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+                    if !seen.insert(p).inserted {
+                        add(.init(.data, "duplicate", file: rel, segment: block.segment, range: block.byteRange, hashes: [e.hash.hex],
+                                  detail: "record \(seq) repeats an envelope stored earlier (compact removes duplicates)"))
+                    }
+                } catch {
+                    add(.init(.data, "undecodable", file: rel, segment: block.segment, range: block.byteRange, hashes: [EnvelopeFields.hash(rlp).hex],
+                              detail: "record \(seq) (payload offset \(start)) is not a valid envelope: \(error.description)"))
+                    continue
+                }
+            } else {
+                guard let f = EnvelopeFields.parse(rlp) else {
+                    add(.init(.data, "undecodable", file: rel, segment: block.segment, range: block.byteRange,
+                              detail: "record \(seq) (payload offset \(start)) does not start like an envelope"))
+                    continue
+                }
+                sent = f.sentTime; topic = f.topic
+            }
+            matchIndex(block: block, position: start, length: len, sent: sent, topic: topic, hash: hash, rlp: rlp, seq: seq, rel: rel, damaged: &damaged)
+        }
+    }
+
+    mutating func matchIndex(block: BlockInfo, position: Int, length: Int, sent: UInt32, topic: Topic, hash: [UInt8]?,
+                             rlp: [UInt8], seq: UInt64, rel: String, damaged: inout [(range: Range<Int64>, why: String, hashes: [String])]) {
+        guard index != nil else { return }
+        let here = (block.segment, block.offset, position)
+        // Rows before this record point at nothing (or into damage).
+        while let r = nextRow(), r.sortKey() < here {
+            popRow()
+            if r.location.segment == block.segment, let d = damaged.firstIndex(where: { $0.range.contains(r.location.blockOffset) }) {
+                damaged[d].hashes.append(r.hash)
+            } else {
+                add(.init(.index, "index-extra", file: Self.segmentPath(r.location.segment), segment: r.location.segment,
+                          range: r.location.blockOffset..<(r.location.blockOffset + 1), hashes: [r.hash],
+                          detail: "index entry points at no record (block at \(r.location.blockOffset), position \(r.location.position))"))
+            }
+        }
+        if let r = nextRow(), r.sortKey() == here {
+            popRow()
+            var problems: [String] = []
+            if r.location.length != length { problems.append("length \(r.location.length) ≠ \(length)") }
+            if r.location.compressed != block.compressed { problems.append("compression flag differs") }
+            if r.topic != topic.bytes { problems.append("topic \(r.topic.hexString) ≠ \(topic)") }
+            let rowSent = UInt32(r.key[0]) << 24 | UInt32(r.key[1]) << 16 | UInt32(r.key[2]) << 8 | UInt32(r.key[3])
+            if rowSent != sent { problems.append("sent time \(rowSent) ≠ \(sent)") }
+            if let hash, Array(r.key[4..<36]) != hash { problems.append("hash differs") }
+            if !problems.isEmpty {
+                add(.init(.index, "index-mismatch", file: rel, segment: block.segment, range: block.byteRange,
+                          hashes: [hash?.hex ?? r.hash], detail: "index entry of record \(seq) does not match it: " + problems.joined(separator: ", ")))
+            }
+            return
+        }
+        if let mark = highWaterMark, (block.segment, block.offset) >= (mark.segment, mark.offset) {
+            unindexedAfterMark += 1
+            return
+        }
+        let h = hash ?? EnvelopeFields.hash(rlp)
+        let key = EnvelopeKey(sentTime: sent, hash: h, topic: topic).bytes
+        let elsewhere = (try? index?.location(topic: topic.bytes, key: Array(key[0..<36]))) ?? nil
+        if let elsewhere {
+            let same = (try? readers.read(elsewhere)).map { EnvelopeFields.hash($0.rlp) == h } ?? false
+            if !same {
+                add(.init(.index, "index-mismatch", file: rel, segment: block.segment, range: block.byteRange, hashes: [h.hex],
+                          detail: "record \(seq) is indexed at the wrong place (segment \(elsewhere.segment), block \(elsewhere.blockOffset), position \(elsewhere.position))"))
+            } else if !full {
+                add(.init(.data, "duplicate", file: rel, segment: block.segment, range: block.byteRange, hashes: [h.hex],
+                          detail: "record \(seq) repeats the envelope indexed in segment \(elsewhere.segment) (compact removes duplicates)"))
+            }
+        } else {
+            add(.init(.index, "index-missing", file: rel, segment: block.segment, range: block.byteRange, hashes: [h.hex],
+                      detail: "record \(seq) is not indexed (reindex or verify --repair adds it)"))
+        }
+    }
+
+    mutating func checkTopicStats() {
+        guard let index else { return }
+        do throws(ArchiveError) {
+            let s = try index.db.prepare("""
+                SELECT hex(e.topic), e.n, t.count FROM (SELECT topic, count(*) AS n FROM entries GROUP BY topic) e
+                LEFT JOIN topics t ON t.topic = e.topic WHERE t.count IS NULL OR t.count != e.n
+                """)
+            while try s.step() {
+                add(.init(.index, "topic-stats", file: ArchiveIndex.fileName,
+                          detail: "topic \(s.text(0).lowercased()) has \(s.int64(1)) entries but its topics row says \(s.int64(2))"))
+            }
+        } catch {
+            add(.init(.index, "index-unreadable", file: ArchiveIndex.fileName, detail: error.message))
+        }
+    }
+
+    mutating func sendProgress(force: Bool = false) {
+        let now = Date()
+        guard force || now.timeIntervalSince(lastProgress) >= 0.5 else { return }
+        lastProgress = now
+        progress(VerifyProgress(bytes: report.bytes, totalBytes: totalBytes, records: report.records,
+                                findings: report.findings.count, seconds: now.timeIntervalSince(started)))
+    }
+}
