@@ -111,7 +111,9 @@ public final class MailClient: Sendable {
             switch message.code {
             case MailCode.p2pMessage:
                 bytes += message.payload.count
-                envelopes += try Self.decodeBatch(message.payload)
+                do { envelopes += try Envelope.decodeBatch(message.payload) } catch {
+                    throw Failure("bad 0x7f packet: \(error)")
+                }
             case MailCode.p2pRequestComplete:
                 let completion: RequestCompletion
                 do { completion = try RequestCompletion(payload: message.payload) } catch {
@@ -126,26 +128,9 @@ public final class MailClient: Sendable {
         throw Failure("the mailserver closed the connection (\(await peer.waitUntilClosed()))")
     }
 
-    /// A 0x7f payload: a list of envelopes, or one bare envelope (status-go whisper, batch of one).
-    public static func decodeBatch(_ payload: [UInt8]) throws -> [Envelope] {
-        var reader = RLPReader(payload)
-        guard let header = try? reader.peekHeader(), header.isList else { throw Failure("0x7f payload is not RLP") }
-        let probe = RLPReader(payload, range: header.payload)
-        if header.payload.isEmpty { return [] }
-        if let first = try? probe.peekHeader(), first.isList {
-            var list = try reader.readList()
-            var out: [Envelope] = []
-            while !list.isAtEnd {
-                do { out.append(try Envelope(reading: &list)) } catch { throw Failure("bad envelope in 0x7f batch: \(error)") }
-            }
-            return out
-        }
-        do { return [try Envelope(rlp: payload)] } catch { throw Failure("bad envelope in 0x7f packet: \(error)") }
-    }
-
     /// Sends envelopes as live traffic (code 1, one list per call).
     public func post(_ envelopes: [Envelope]) async throws {
-        let payload = RLPWriter.listHeader(length: envelopes.reduce(0) { $0 + $1.rlp.count }) + envelopes.flatMap(\.rlp)
+        let payload = Envelope.encodeList(envelopes.map(\.rlp))
         do { try await peer.send(capability: proto.capabilityName, code: MailCode.messages, payload: payload) } catch {
             throw Failure("posting failed: \(error)")
         }
@@ -153,7 +138,7 @@ public final class MailClient: Sendable {
 
     /// Sends envelopes as a mailserver answer (0x7f, one list per call).
     public func deliverHistoric(_ envelopes: [Envelope]) async throws {
-        let payload = RLPWriter.listHeader(length: envelopes.reduce(0) { $0 + $1.rlp.count }) + envelopes.flatMap(\.rlp)
+        let payload = Envelope.encodeList(envelopes.map(\.rlp))
         do { try await peer.send(capability: proto.capabilityName, code: MailCode.p2pMessage, payload: payload) } catch {
             throw Failure("delivering failed: \(error)")
         }

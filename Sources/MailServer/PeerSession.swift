@@ -179,11 +179,9 @@ final class PeerSession: Sendable {
 
     /// Code 1: receive checks, archive (durable before acknowledging), relay, confirmations.
     func receiveEnvelopes(_ payload: [UInt8], _ proto: MailProtocol) async -> Bool {
-        var envelopes: [Envelope] = []
-        var reader = RLPReader(payload)
+        let envelopes: [Envelope]
         do {
-            var list = try reader.readList()
-            while !list.isAtEnd { envelopes.append(try Envelope(reading: &list)) }
+            envelopes = try Envelope.decodeBatch(payload)
         } catch {
             logger.info("undecodable messages packet; disconnecting")
             await peer.disconnect(reason: .protocolError)
@@ -266,7 +264,7 @@ final class PeerSession: Sendable {
     func relayLoop() async {
         for await batch in relayQueue {
             let proto = protocols.last ?? .whisper
-            let payload = RLPWriter.listHeader(length: batch.reduce(0) { $0 + $1.rlp.count }) + batch.flatMap(\.rlp)
+            let payload = Envelope.encodeList(batch.map(\.rlp))
             do {
                 try await peer.send(capability: proto.capabilityName, code: MailCode.messages, payload: payload)
                 node.metrics.increment("whisper_archive_bytes_out_total", by: Double(payload.count))

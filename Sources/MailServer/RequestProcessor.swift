@@ -149,10 +149,7 @@ public final class RequestProcessor: Sendable {
                 packets.append(Packet(code: MailCode.p2pMessage, payload: bundle[0]))
                 return
             }
-            var payload = RLPWriter.listHeader(length: size)
-            payload.reserveCapacity(payload.count + size)
-            for e in bundle { payload += e }
-            packets.append(Packet(code: MailCode.p2pMessage, payload: payload))
+            packets.append(Packet(code: MailCode.p2pMessage, payload: Envelope.encodeList(bundle)))
         }
         if !batch {
             for e in envelopes { emit([e], size: e.count) }

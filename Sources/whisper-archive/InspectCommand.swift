@@ -1,3 +1,4 @@
+import ArchiveFormats
 import ArgumentParser
 import EthCrypto
 import Foundation
@@ -38,27 +39,38 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         let key = try keys.openingKey()
-        let source: String
-        let bytes: [UInt8]
         if let hex {
-            source = "argument"
-            bytes = try CLIError.parseHex(hex, what: "envelope hex")
-        } else {
-            source = file!
-            guard let data = FileManager.default.contents(atPath: source) else {
-                throw CLIError("cannot read \(source): no such file or not readable")
+            let bytes = try CLIError.parseHex(hex, what: "envelope hex")
+            let envelope: Envelope
+            do { envelope = try Envelope(rlp: bytes) } catch {
+                throw CLIError("envelope: \(error.detail)" + (error.offset.map { " at byte \($0)" } ?? ""))
             }
-            bytes = Array(data)
+            print(render(envelope, index: 0, key: key))
+            return
         }
-        var index = 0
-        try EnvelopeStream.forEach(in: bytes, source: source) { envelope, offset in
-            print(render(envelope, index: index, offset: offset, key: key))
-            index += 1
+        var source: RLPStreamSource
+        do { source = try RLPStreamSource(path: file!) } catch { throw CLIError("cannot read \(file!): \(error.detail)") }
+        var index = 0, invalid = 0
+        var firstError: FormatError?
+        while true {
+            let item: SourceItem?
+            do { item = try source.next() } catch { throw CLIError(error.description) }
+            guard let item else { break }
+            switch item {
+            case .envelope(let envelope, _):
+                print(render(envelope, index: index, key: key))
+                index += 1
+            case .invalid(let error):
+                writeStandardError("whisper-archive: \(error.description)\n")
+                firstError = firstError ?? error
+                invalid += 1
+            }
         }
-        if index == 0 { throw CLIError("\(source): no envelope found (empty input)") }
+        if let firstError { throw CLIError("\(invalid) invalid record(s) in \(file!); the first: \(firstError.description)") }
+        if index == 0 { throw CLIError("\(file!): no envelope found (empty input)") }
     }
 
-    func render(_ e: Envelope, index: Int, offset: Int, key: OpeningKey?) -> String {
+    func render(_ e: Envelope, index: Int, key: OpeningKey?) -> String {
         var opened: Result<Message, WhisperError>?
         if let key { opened = Result { () throws(WhisperError) -> Message in try e.open(with: key) } }
         if json {
@@ -75,7 +87,7 @@ struct InspectCommand: ParsableCommand {
             return EnvelopeJSON.encode(e, extra: extra)
         }
         var lines = [
-            "envelope \(index) at byte \(offset) (\(e.rlp.count) bytes of RLP)",
+            "envelope \(index) (\(e.rlp.count) bytes of RLP)",
             "  hash     0x\(e.hash.hex)",
             "  expiry   \(e.expiry) (\(TimeFormat.iso8601(e.expiry)))",
             "  ttl      \(e.ttl) s",
@@ -105,28 +117,5 @@ struct InspectCommand: ParsableCommand {
               s.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F || $0 == "\n" || $0 == "\t" })
         else { return nil }
         return s
-    }
-}
-
-/// Iterates over the envelopes in a byte stream: concatenated RLPs, or one RLP list of envelopes.
-enum EnvelopeStream {
-    /// Calls `body` for each envelope with its byte offset; stops with an error naming the source and offset.
-    static func forEach(in bytes: [UInt8], source: String, _ body: (Envelope, Int) throws -> Void) throws {
-        var reader = RLPReader(bytes)
-        // A single top-level list whose first item is itself a list is a list of envelopes.
-        if let h = try? reader.peekHeader(), h.isList, h.itemEnd == bytes.count {
-            let probe = RLPReader(bytes, range: h.payload)
-            if let first = try? probe.peekHeader(), first.isList {
-                reader = RLPReader(bytes, range: h.payload)
-            }
-        }
-        while !reader.isAtEnd {
-            let offset = reader.position
-            let envelope: Envelope
-            do { envelope = try Envelope(reading: &reader) } catch {
-                throw CLIError("\(source): \(error.detail) at byte \(error.offset ?? offset) (envelope starting at byte \(offset))")
-            }
-            try body(envelope, offset)
-        }
     }
 }

@@ -69,7 +69,8 @@ struct CoreCommandTests {
         let tail = try CLI.run(["inspect", "--file", file.path])
         #expect(tail.status == 1)
         #expect(tail.stderr.contains("\(file.path)"))
-        #expect(tail.stderr.contains("envelope starting at byte 36"))
+        #expect(tail.stderr.contains("at byte 36"), "\(tail.stderr)")
+        #expect(tail.stdout.contains("envelope 1"), "the valid envelopes before the damage are still shown")
 
         let missing = try CLI.run(["inspect", "--file", dir.appendingPathComponent("nope").path])
         #expect(missing.status == 1)

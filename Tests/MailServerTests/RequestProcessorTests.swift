@@ -47,7 +47,7 @@ struct RequestProcessorTests {
     }
 
     static func delivered(_ answer: RequestProcessor.Answer) throws -> [Envelope] {
-        try answer.packets.filter { $0.code == MailCode.p2pMessage }.flatMap { try MailClient.decodeBatch($0.payload) }
+        try answer.packets.filter { $0.code == MailCode.p2pMessage }.flatMap { try Envelope.decodeBatch($0.payload) }
     }
 
     @Test func paginationLikeStatusGoLimit6Of10() throws {

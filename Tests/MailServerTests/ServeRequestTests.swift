@@ -148,7 +148,7 @@ struct ServeRequestTests {
         let ack = await poster.next(code: MailCode.batchAcknowledged, timeout: 10)
         #expect(ack != nil, "no batch acknowledgement")
         let relayed = await listener.next(code: MailCode.messages, timeout: 10)
-        let got = try relayed.map { try MailClient.decodeBatch($0.payload) } ?? []
+        let got = try relayed.map { try Envelope.decodeBatch($0.payload) } ?? []
         #expect(Set(got.map(\.hash)) == Set(fresh.map(\.hash)))
         // A future-dated envelope (beyond the 10 s allowance) is rejected.
         let future = Envelope(expiry: now + 500, ttl: 100, topic: Self.topics[0], data: SecureRandom.bytes(64), nonce: 10)
