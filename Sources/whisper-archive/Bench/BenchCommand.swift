@@ -15,6 +15,8 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [
             BenchCoreCommand.self,
             BenchServeCommand.self,
+            BenchNetCommand.self,
+            BenchStoreCommand.self,
         ]
     )
 }
