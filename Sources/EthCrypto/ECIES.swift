@@ -90,6 +90,7 @@ public enum ECIES {
 }
 
 /// Compares two byte sequences without an early exit.
+@inlinable
 public func constantTimeEqual<A: Collection, B: Collection>(_ a: A, _ b: B) -> Bool
 where A.Element == UInt8, B.Element == UInt8 {
     guard a.count == b.count else { return false }

@@ -27,6 +27,30 @@ public struct Keccak256: Sendable {
         return h.finalize()
     }
 
+    /// The hash of `bytes` (non-generic fast path).
+    public static func hash(_ bytes: [UInt8]) -> [UInt8] {
+        var h = Keccak256()
+        bytes.withUnsafeBytes { h.update($0) }
+        return h.finalize()
+    }
+
+    /// The hash of `bytes` (non-generic fast path).
+    public static func hash(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+        var h = Keccak256()
+        bytes.withUnsafeBytes { h.update($0) }
+        return h.finalize()
+    }
+
+    /// Absorbs `bytes` (non-generic fast path).
+    public mutating func update(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { update($0) }
+    }
+
+    /// Absorbs `bytes` (non-generic fast path).
+    public mutating func update(_ bytes: ArraySlice<UInt8>) {
+        bytes.withUnsafeBytes { update($0) }
+    }
+
     /// Absorbs `bytes`.
     public mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         if let done: Void = bytes.withContiguousStorageIfAvailable({ update(UnsafeRawBufferPointer($0)) }) {
@@ -40,9 +64,13 @@ public struct Keccak256: Sendable {
     public mutating func update(_ input: UnsafeRawBufferPointer) {
         var offset = 0
         let count = input.count
+        guard count > 0 else { return }
         if queued > 0 {
             let take = min(Self.rate - queued, count)
-            for i in 0..<take { queue[queued + i] = input[i] }
+            let at = queued
+            withUnsafeMutableBytes(of: &queue) { q in
+                q.baseAddress!.advanced(by: at).copyMemory(from: input.baseAddress!, byteCount: take)
+            }
             queued += take
             offset = take
             if queued < Self.rate { return }
@@ -54,7 +82,12 @@ public struct Keccak256: Sendable {
             offset += whole
         }
         let rest = count - offset
-        for i in 0..<rest { queue[i] = input[offset + i] }
+        if rest > 0 {
+            let from = offset
+            withUnsafeMutableBytes(of: &queue) { q in
+                q.baseAddress!.copyMemory(from: input.baseAddress!.advanced(by: from), byteCount: rest)
+            }
+        }
         queued = rest
     }
 
