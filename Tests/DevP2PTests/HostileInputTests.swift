@@ -17,7 +17,8 @@ struct HostileInputTests {
     func junk() async throws {
         let (server, _) = try await Self.server()
         let raw = try await RawClient(port: server.localAddress.port!)
-        try await raw.send([0x01, 0x80] + Loopback.noise(0x180))
+        // The server may close while the junk is still being written: that is a pass, not an error.
+        try? await raw.send([0x01, 0x80] + Loopback.noise(0x180))
         #expect(await raw.readUntilClosed() == 0)
         try await Loopback.checkServes(server)
         await server.close()
