@@ -104,6 +104,7 @@ let package = Package(
         .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "MaintenanceTests", dependencies: ["ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "AuditTests", dependencies: ["ArchiveAudit", "ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
+        .testTarget(name: "CompactTests", dependencies: ["ArchiveStore", "Whisper", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "ArchiveFormatsTests", dependencies: ["ArchiveFormats", "ArchiveStore", "Whisper", "EthCrypto", "RLP", "CLevelDB", "TestSupport", "whisper-archive"], swiftSettings: strict),
     ]
 )

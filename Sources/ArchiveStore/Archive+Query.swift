@@ -1,3 +1,4 @@
+import Foundation
 import Whisper
 
 extension Archive {
@@ -20,6 +21,36 @@ extension Archive {
     public func query(_ filter: EnvelopeFilter, limit: Int, after cursor: Cursor? = nil) throws(ArchiveError) -> QueryPage {
         guard limit >= 1 else { throw ArchiveError(.invalidArgument, "the limit must be at least 1, got \(limit)") }
         guard filter.from <= filter.to else { return QueryPage(envelopes: [], cursor: nil) }
+        var attempt = 0
+        while true {
+            do {
+                return try swapLock.withReadLock { () throws(ArchiveError) -> QueryPage in try queryLocked(filter, limit: limit, after: cursor) }
+            } catch where writer == nil && error.errno == ENOENT && attempt < 3 {
+                // A reader beside a writer: a compaction replaced a file between reading the index and the record.
+                attempt += 1
+            }
+        }
+    }
+
+    /// The segments to read in storage order and the index high-water mark, with every segment file up to the mark
+    /// opened, so that a compaction in another process cannot delete a file from under the read.
+    func readSnapshot() throws(ArchiveError) -> (segments: [SegmentInfo], mark: (segment: UInt64, offset: Int64)?) {
+        var attempt = 0
+        while true {
+            let mark = try withIndex { (i) throws(ArchiveError) in try i.highWaterMark() }
+            let segments = try self.segments()
+            do {
+                if writer == nil, let mark {
+                    for s in segments where s.firstSequence <= mark.segment { _ = try readers.currentFile(s.firstSequence) }
+                }
+                return (segments, mark)
+            } catch where error.errno == ENOENT && attempt < 5 {
+                attempt += 1
+            }
+        }
+    }
+
+    private func queryLocked(_ filter: EnvelopeFilter, limit: Int, after cursor: Cursor?) throws(ArchiveError) -> QueryPage {
         let (rows, more) = try withIndex { (index) throws(ArchiveError) -> ([IndexRow], Bool) in
             let topics = try selectTopics(filter, index: index)
             if topics.isEmpty { return ([], false) }
@@ -53,31 +84,35 @@ extension Archive {
                 cursor = page.cursor
             } while cursor != nil
         case .storage:
-            let mark = try withIndex { (i) throws(ArchiveError) in try i.highWaterMark() }
-            guard let mark else { return }
-            let segments = try self.segments()
-            for s in segments where s.firstSequence <= mark.segment {
-                let file = try readers.file(s.firstSequence)
-                let end = s.firstSequence == mark.segment ? mark.offset : (s.sealed ? s.bytes : try file.size())
-                var failure: (any Error)?
-                let (stop, invalid) = try Archive.forEachBlock(file, segment: s.firstSequence,
-                                                               from: Int64(SegmentFormat.segmentHeaderLength), to: end) { (block, raw) throws(ArchiveError) in
+            // Compaction cannot swap segments under a storage scan of this archive object.
+            try swapLock.withReadLock { () throws in try scanStorage(filter, body) }
+        }
+    }
+
+    private func scanStorage(_ filter: EnvelopeFilter, _ body: (ArchivedEnvelope) throws -> Void) throws {
+        let (segments, mark) = try readSnapshot()
+        guard let mark else { return }
+        for s in segments where s.firstSequence <= mark.segment {
+            let file = try readers.file(s.firstSequence)
+            let end = s.firstSequence == mark.segment ? mark.offset : (s.sealed ? s.bytes : try file.size())
+            var failure: (any Error)?
+            let (stop, invalid) = try Archive.forEachBlock(file, segment: s.firstSequence,
+                                                           from: Int64(SegmentFormat.segmentHeaderLength), to: end) { (block, raw) throws(ArchiveError) in
+                guard failure == nil else { return }
+                BlockReader.forEachRecord(raw) { range, arrival, i in
                     guard failure == nil else { return }
-                    BlockReader.forEachRecord(raw) { range, arrival, i in
-                        guard failure == nil else { return }
-                        let rlp = Array(raw[range])
-                        guard let f = EnvelopeFields.parse(rlp) else { return }
-                        guard filter.matches(sentTime: f.sentTime, topic: f.topic) else { return }
-                        do {
-                            try body(ArchivedEnvelope(rlp: rlp, sentTime: f.sentTime, topic: f.topic, arrival: arrival,
-                                                      sequence: block.firstSequence + UInt64(i)))
-                        } catch { failure = error }
-                    }
+                    let rlp = Array(raw[range])
+                    guard let f = EnvelopeFields.parse(rlp) else { return }
+                    guard filter.matches(sentTime: f.sentTime, topic: f.topic) else { return }
+                    do {
+                        try body(ArchivedEnvelope(rlp: rlp, sentTime: f.sentTime, topic: f.topic, arrival: arrival,
+                                                  sequence: block.firstSequence + UInt64(i)))
+                    } catch { failure = error }
                 }
-                if let failure { throw failure }
-                if let invalid {
-                    throw ArchiveError(.corrupt, "invalid block: \(invalid); run verify", path: file.path, segment: s.firstSequence, offset: stop)
-                }
+            }
+            if let failure { throw failure }
+            if let invalid {
+                throw ArchiveError(.corrupt, "invalid block: \(invalid); run verify", path: file.path, segment: s.firstSequence, offset: stop)
             }
         }
     }

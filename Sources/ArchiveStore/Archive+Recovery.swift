@@ -29,13 +29,11 @@ extension Archive {
         for s in manifest.segments where !files.contains(s.firstSequence) {
             throw ArchiveError(.corrupt, "segment \(s.fileName) listed in the manifest is missing", path: segDir + "/" + s.fileName, segment: s.firstSequence)
         }
-        let lastSealed = manifest.segments.last
-        var nextSequence: UInt64 = lastSealed.map { $0.firstSequence + UInt64($0.records) } ?? 1
-        var unsealed = files.filter { !sealedFirsts.contains($0) }
-        for stray in unsealed where lastSealed != nil && stray < lastSealed!.firstSequence {
-            logger.warning("ignoring segment \(SegmentFormat.segmentFileName(firstSequence: stray)): older than the sealed segments and not in the manifest")
-        }
-        unsealed.removeAll { lastSealed != nil && $0 < lastSealed!.firstSequence }
+        // The manifest is authoritative: unlisted files below its floor are leftovers of an interrupted compaction.
+        let floor = manifest.activeFloor
+        var nextSequence = floor
+        try removeCompactionLeftovers(segDir: segDir, manifest: manifest, files: files, logger: logger, report: &report)
+        let unsealed = files.filter { !sealedFirsts.contains($0) && $0 >= floor }
 
         // Validate the unsealed segments; all but the last are sealed now (a roll interrupted by a crash).
         var active: (SegmentInfo, SegmentFile)?
@@ -93,6 +91,7 @@ extension Archive {
             if i < unsealed.count - 1 {
                 info.sealed = true
                 manifest.segments.append(info)
+                manifest.nextSequence = unsealed[i + 1]
                 try manifest.store(directory: directory)
             } else {
                 active = (info, file)
@@ -103,9 +102,61 @@ extension Archive {
                                                      created: UInt32(Date().timeIntervalSince1970))
         }
         let (activeInfo, activeFile) = active!
+        if manifest.nextSequence != activeInfo.firstSequence {
+            manifest.nextSequence = activeInfo.firstSequence
+            try manifest.store(directory: directory)
+        }
+        // A crash between a compaction's manifest swap and its index update leaves the index describing the old
+        // segments: rebuild it from the segments.
+        let generation = Int64(manifest.generation ?? 0)
+        if try index.meta("manifest_generation") ?? 0 != generation {
+            logger.warning("the index does not match manifest generation \(generation) (interrupted compaction): rebuilding it")
+            try index.db.transaction { () throws(ArchiveError) in
+                try index.db.execute("DELETE FROM entries; DELETE FROM topics; DELETE FROM meta WHERE name IN ('hwm_segment', 'hwm_offset')")
+                try index.setMeta("manifest_generation", generation)
+            }
+            report.indexRebuilt = true
+        }
         try catchUp(segments: manifest.segments + [activeInfo], activeFile: activeFile, segDir: segDir, index: index,
                     logger: logger, report: &report)
         return (activeInfo, activeFile, nextSequence)
+    }
+
+    /// Deletes what an interrupted compaction left behind: unlisted segment files below the manifest's floor,
+    /// temporary outputs (`*.seg.compact`), and bytes a merge appended to a sealed segment that the manifest
+    /// never took in.
+    static func removeCompactionLeftovers(segDir: String, manifest: Manifest, files: [UInt64], logger: Logger,
+                                          report: inout RecoveryReport) throws(ArchiveError) {
+        let listed = Set(manifest.segments.map(\.firstSequence))
+        var removed = false
+        for f in files where !listed.contains(f) && f < manifest.activeFloor {
+            let name = SegmentFormat.segmentFileName(firstSequence: f)
+            logger.warning("removing \(name): not in the manifest and below its floor (left by an interrupted compaction)")
+            guard unlink(segDir + "/" + name) == 0 else {
+                throw ArchiveError(.io, "cannot remove a leftover segment", path: segDir + "/" + name, errno: errno)
+            }
+            report.leftoversRemoved.append(name)
+            removed = true
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: segDir)) ?? []
+        for name in names where name.hasSuffix(SegmentFormat.compactionSuffix) {
+            logger.warning("removing \(name): an unfinished compaction output")
+            unlink(segDir + "/" + name)
+            report.leftoversRemoved.append(name)
+            removed = true
+        }
+        for s in manifest.segments {
+            let file = try SegmentFile(path: segDir + "/" + s.fileName, writable: true)
+            let size = try file.size()
+            if size > s.bytes {
+                logger.warning("cutting \(s.fileName) to its manifest length \(s.bytes) (bytes \(s.bytes)..<\(size) left by an interrupted merge)")
+                try file.truncate(to: s.bytes)
+                try file.sync()
+                report.cuts.append(.init(segment: s.firstSequence, fileName: s.fileName, range: s.bytes..<size,
+                                         reason: "beyond the manifest length (interrupted merge)"))
+            }
+        }
+        if removed { try SegmentFile.syncDirectory(segDir) }
     }
 
     /// Indexes blocks after the high-water mark; removes rows that point past the end of the segments.

@@ -25,6 +25,10 @@ public final class Archive: @unchecked Sendable {
     let writer: ArchiveWriter?
     let readers: SegmentReaders
     private let poolLock = NSLock()
+    /// Shared by reads that go from index rows to records; exclusive while compaction swaps segments.
+    let swapLock = ReadWriteLock()
+    /// Serialises compactions of this archive.
+    let compactionLock = NSLock()
     private var pool: [ArchiveIndex] = []
     private var closed = false
 
@@ -149,10 +153,12 @@ public final class Archive: @unchecked Sendable {
 
     /// The stored envelope with this key, if any.
     public func envelope(for key: EnvelopeKey) throws(ArchiveError) -> ArchivedEnvelope? {
-        let loc = try withIndex { (i) throws(ArchiveError) in try i.location(topic: key.topic.bytes, key: Array(key.bytes[0..<36])) }
-        guard let loc else { return nil }
-        let (rlp, arrival) = try readers.read(loc)
-        return ArchivedEnvelope(rlp: rlp, sentTime: key.sentTime, topic: key.topic, arrival: arrival, hash: key.hash)
+        try swapLock.withReadLock { () throws(ArchiveError) -> ArchivedEnvelope? in
+            let loc = try withIndex { (i) throws(ArchiveError) in try i.location(topic: key.topic.bytes, key: Array(key.bytes[0..<36])) }
+            guard let loc else { return nil }
+            let (rlp, arrival) = try readers.read(loc)
+            return ArchivedEnvelope(rlp: rlp, sentTime: key.sentTime, topic: key.topic, arrival: arrival, hash: key.hash)
+        }
     }
 
     /// True when an envelope with this hash, sent time and topic is stored.
@@ -170,12 +176,16 @@ public final class Archive: @unchecked Sendable {
     }
 
     /// The segments: sealed ones from the manifest, then the active one (writer) or the unsealed files (reader).
+    ///
+    /// The manifest is authoritative: a reader takes unlisted files only at or above its floor (the active
+    /// segment), never leftovers of an interrupted compaction.
     public func segments() throws(ArchiveError) -> [SegmentInfo] {
         if let writer { return writer.segments }
         let manifest = try Manifest.load(directory: directory) ?? Manifest(format: SegmentFormat.version, segments: [])
         var out = manifest.segments
         let sealed = Set(out.map(\.firstSequence))
-        for first in try Archive.listSegments(segmentsDirectory) where !sealed.contains(first) {
+        let floor = manifest.activeFloor
+        for first in try Archive.listSegments(segmentsDirectory) where !sealed.contains(first) && first >= floor {
             let size = (try? SegmentFile(path: readers.path(first), writable: false).size()) ?? 0
             out.append(SegmentInfo(firstSequence: first, bytes: size, blocks: 0, records: 0, created: 0, sealed: false))
         }

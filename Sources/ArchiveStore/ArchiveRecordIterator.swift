@@ -16,9 +16,9 @@ public struct ArchiveRecordIterator {
     init(archive: Archive, filter: EnvelopeFilter) throws(ArchiveError) {
         self.archive = archive
         self.filter = filter
-        let m = try archive.withIndex { (i) throws(ArchiveError) in try i.highWaterMark() }
+        let (all, m) = try archive.readSnapshot()
         mark = m
-        segments = try archive.segments().filter { s in m.map { s.firstSequence <= $0.segment } ?? false }
+        segments = all.filter { s in m.map { s.firstSequence <= $0.segment } ?? false }
     }
 
     /// The next matching envelope, or nil at the end.

@@ -22,9 +22,13 @@ public struct RecoveryReport: Sendable {
     public var entriesIndexed = 0
     /// Index rows removed because they pointed past a cut.
     public var entriesRemoved = 0
+    /// Files an interrupted compaction left behind, removed (names inside `segments/`).
+    public var leftoversRemoved: [String] = []
+    /// True when the index was rebuilt because it did not match the manifest (a compaction was interrupted).
+    public var indexRebuilt = false
 
     /// True when nothing had to be done.
-    public var isClean: Bool { cuts.isEmpty && blocksIndexed == 0 && entriesRemoved == 0 }
+    public var isClean: Bool { cuts.isEmpty && blocksIndexed == 0 && entriesRemoved == 0 && leftoversRemoved.isEmpty && !indexRebuilt }
 }
 
 /// The differences found when rebuilding the index from the segments.

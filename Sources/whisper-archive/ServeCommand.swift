@@ -64,6 +64,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Durability of archived envelopes: always, none, or interval:MS.")
     var sync: SyncPolicy = .always
 
+    @Option(name: .customLong("retention-days"), help: ArgumentHelp("Remove envelopes sent more than N days ago, at start and then hourly.", valueName: "N"))
+    var retentionDays: Int?
+
     func validate() throws {
         if password != nil && passwordFile != nil { throw ValidationError("give --password or --password-file, not both") }
         if HostPort(listen) == nil { throw ValidationError("--listen must be HOST:PORT, got \(listen)") }
@@ -72,6 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
         if maxMessageSize < 1024 || maxMessageSize > 10 << 20 { throw ValidationError("--max-message-size must be 1024…10485760") }
         if maxPeers < 1 { throw ValidationError("--max-peers must be at least 1") }
         for p in peers where EnodeURL(p) == nil { throw ValidationError("--peer: not an enode URL: \(p)") }
+        if let retentionDays, retentionDays < 1 { throw ValidationError("--retention-days must be at least 1") }
     }
 
     func run() async throws {
@@ -132,6 +136,8 @@ struct ServeCommand: AsyncParsableCommand {
             do { try await node.connect(to: EnodeURL(p)!) } catch { logger.warning("cannot dial \(p): \(error)") }
         }
 
+        let retention = retentionDays.map { Self.startRetention(store: store, days: $0, logger: logger) }
+
         let stop = AsyncStream<Int32>.makeStream()
         let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
             signal(sig, SIG_IGN)
@@ -148,9 +154,32 @@ struct ServeCommand: AsyncParsableCommand {
         sources.forEach { $0.cancel() }
         await node.shutdown()
         runner.cancel()
+        retention?.cancel()
+        await retention?.value
         await metricsServer?.close()
         store.close()
         logger.info("stopped; archive closed")
+    }
+}
+
+extension ServeCommand {
+    /// Applies retention (now − `days`) at start and then every hour, off the concurrency pool, until cancelled.
+    static func startRetention(store: Archive, days: Int, logger: Logger) -> Task<Void, Never> {
+        Task.detached {
+            while !Task.isCancelled {
+                let cutoff = UInt32(clamping: Int(Date().timeIntervalSince1970) - days * 86_400)
+                let result: Result<CompactionReport, ArchiveError> = await withCheckedContinuation { c in
+                    DispatchQueue.global().async { c.resume(returning: Result { () throws(ArchiveError) in try store.applyRetention(before: cutoff) }) }
+                }
+                switch result {
+                case .success(let r):
+                    logger.info("retention: removed \(r.envelopesRemoved) envelopes sent before \(cutoff) (\(r.expired) expired, \(r.duplicates) duplicates), \(r.bytesRemoved) bytes; \(r.segmentsDropped) segments dropped, \(r.segmentsRewritten) rewritten; kept \(r.envelopesKept)")
+                case .failure(let e):
+                    logger.error("retention failed: \(e)")
+                }
+                try? await Task.sleep(for: .seconds(3600))
+            }
+        }
     }
 }
 

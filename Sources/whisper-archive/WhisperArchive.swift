@@ -31,6 +31,7 @@ struct WhisperArchive: AsyncParsableCommand {
             ImportCommand.self, ExportCommand.self, ReindexCommand.self,
             AuditCommand.self,
             VerifyCommand.self,
+            CompactCommand.self,
         ]
     )
 

@@ -6,6 +6,27 @@ struct Manifest: Codable, Sendable {
     var format: UInt32
     /// Sealed segments in sequence order.
     var segments: [SegmentInfo]
+    /// The first sequence number after the sealed segments: the active segment starts here. Segment files
+    /// named below it and not listed are leftovers (of an interrupted compaction) that must never be read.
+    /// Absent in archives written before compaction existed: then it is the end of the last sealed segment.
+    var nextSequence: UInt64?
+    /// Incremented by every compaction; the index records the generation it matches.
+    var generation: UInt64?
+
+    init(format: UInt32, segments: [SegmentInfo], nextSequence: UInt64? = nil, generation: UInt64? = nil) {
+        self.format = format
+        self.segments = segments
+        self.nextSequence = nextSequence
+        self.generation = generation
+    }
+
+    /// Segment files named at or above this sequence number are the active segment (or a roll in progress);
+    /// unlisted files below it are leftovers.
+    var activeFloor: UInt64 {
+        if let nextSequence { return nextSequence }
+        guard let last = segments.last else { return 1 }
+        return last.firstSequence + UInt64(last.records)
+    }
 
     static let fileName = "MANIFEST"
 

@@ -19,6 +19,9 @@ enum SegmentFormat {
     /// The largest raw block payload accepted when reading (64 MiB).
     static let maxBlockPayload = 64 << 20
 
+    /// Suffix of a compaction output before it is renamed into place (never read as a segment).
+    static let compactionSuffix = ".seg.compact"
+
     static func segmentFileName(firstSequence: UInt64) -> String {
         let digits = String(firstSequence)
         return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".seg"

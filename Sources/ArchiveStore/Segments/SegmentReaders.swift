@@ -20,6 +20,22 @@ final class SegmentReaders: @unchecked Sendable {
         return f
     }
 
+    /// The handle of a segment, checked against the file now at its path (a compaction in another process may
+    /// have replaced it): reopened when the path names another file, `ENOENT` when there is none.
+    func currentFile(_ segment: UInt64) throws(ArchiveError) -> SegmentFile {
+        var st = stat()
+        guard stat(path(segment), &st) == 0 else {
+            let e = errno
+            forget(segment)
+            throw ArchiveError(.io, "cannot open: \(String(cString: strerror(e)))", path: path(segment), segment: segment, errno: e)
+        }
+        let cached = try file(segment)
+        var cst = stat()
+        if fstat(cached.fd, &cst) == 0 && cst.st_ino == st.st_ino && cst.st_dev == st.st_dev { return cached }
+        forget(segment)
+        return try file(segment)
+    }
+
     /// Forgets a segment's handle (after it was dropped or rewritten).
     func forget(_ segment: UInt64) {
         lock.lock()

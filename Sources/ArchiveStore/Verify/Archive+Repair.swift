@@ -29,8 +29,10 @@ extension Archive {
         var actions: [RepairAction] = []
         let segDir = directory + "/segments"
         var lock: ArchiveLock? = try ArchiveLock(directory: directory)
-        let files = (try? listSegments(segDir)) ?? []
         let old = (try? Manifest.load(directory: directory)) ?? nil
+        // Unlisted files below a readable manifest's floor are leftovers of an interrupted compaction: never read them.
+        let listed = Set(old?.segments.map(\.firstSequence) ?? [])
+        let files = ((try? listSegments(segDir)) ?? []).filter { f in old.map { listed.contains(f) || f >= $0.activeFloor } ?? true }
         for s in old?.segments ?? [] where !files.contains(s.firstSequence) {
             actions.append(.init(kind: "manifest", file: "segments/" + s.fileName, detail: "removed the missing segment from the manifest (\(s.records) records lost)"))
         }

@@ -249,6 +249,7 @@ final class ArchiveWriter: @unchecked Sendable {
         sealed.sealed = true
         var next = manifest
         next.segments.append(sealed)
+        next.nextSequence = nextSequence
         try next.store(directory: directory)
         manifest = next
         let (info, file) = try ArchiveWriter.createSegment(segmentsDirectory: segmentsDirectory, firstSequence: nextSequence, created: now)

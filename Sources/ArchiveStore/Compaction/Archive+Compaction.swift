@@ -1,0 +1,562 @@
+import Foundation
+import Whisper
+
+extension Archive {
+    /// Removes envelopes sent before `cutoff` and every envelope of `dropTopics`; see ``compact(_:)``.
+    ///
+    /// Safe to call from a running server while it appends and answers queries: appends wait only while the
+    /// active segment is sealed and while the new manifest and index rows are swapped in, not during the rewrite.
+    /// - Parameters:
+    ///   - cutoff: Unix seconds; envelopes with an earlier sent time (expiry − TTL) are removed.
+    ///   - dryRun: report what would be removed; change nothing.
+    public func applyRetention(before cutoff: UInt32, dropTopics: [Topic] = [], dryRun: Bool = false) throws(ArchiveError) -> CompactionReport {
+        try compact(CompactionOptions(before: cutoff, dropTopics: dropTopics, dryRun: dryRun))
+    }
+
+    /// Compacts the archive: drops expired envelopes and dropped topics, removes duplicates, merges small segments.
+    ///
+    /// The active segment is sealed first, so every stored envelope is subject to the cutoff. A sealed segment
+    /// whose newest envelope is before the cutoff is deleted as a whole file. Other segments that lose records,
+    /// and runs of small neighbouring segments, are rewritten into new files, which are swapped in through the
+    /// manifest (write, fsync, rename, fsync directory) and then the index, in one SQLite transaction. A crash at
+    /// any point leaves the old or the new archive; the next writer open removes leftovers and, when the crash
+    /// fell between the manifest and the index, rebuilds the index.
+    /// - Throws: ``ArchiveError`` `.readOnly` for a reader; `.io`, `.corrupt` or `.index` when a step fails
+    ///   (the archive is then left as it was, or as the new manifest describes it).
+    public func compact(_ options: CompactionOptions) throws(ArchiveError) -> CompactionReport {
+        guard let writer else { throw ArchiveError(.readOnly, "compaction needs the archive open as the writer") }
+        compactionLock.lock()
+        defer { compactionLock.unlock() }
+        var compactor = Compactor(archive: self, writer: writer, options: options)
+        return try compactor.run()
+    }
+}
+
+/// One compaction run: plan, read (decide per record), write new segments, swap.
+struct Compactor {
+    let archive: Archive
+    let writer: ArchiveWriter
+    let options: CompactionOptions
+    let segDir: String
+    let dropTopics: Set<UInt32>
+    var report = CompactionReport()
+    let started = Date()
+
+    /// A record kept by a rewrite, and what its index row needs.
+    struct Kept {
+        /// Topic and 36-byte key, or nil for a record that is not an envelope (kept as is, never indexed).
+        var topic: [UInt8]?
+        var key: [UInt8]?
+        /// True when no index row existed for it (it is inserted).
+        var isNew: Bool
+        /// RLP range in the source block's raw payload.
+        var range: Range<Int>
+    }
+
+    /// The decisions for one source block.
+    struct BlockPlan {
+        var info: BlockInfo
+        /// Per record, in order: kept or not (nil when all are kept).
+        var keep: [Bool]?
+        var kept: [Kept]
+        /// Bytes the block would take after the rewrite (estimate for a filtered block).
+        var outputBytes: Int64
+    }
+
+    /// The decisions for one source segment.
+    struct SourcePlan {
+        var info: SegmentInfo
+        var blocks: [BlockPlan] = []
+        var kept = 0
+        var removed = 0
+    }
+
+    /// Consecutive sealed segments rewritten into one file.
+    struct Unit {
+        var sources: [SourcePlan]
+        /// End of the sequence range of the preceding kept segment: the output's range must start at or after it.
+        var lowest: UInt64
+        var end: UInt64 { let l = sources[sources.count - 1].info; return l.firstSequence + UInt64(l.records) }
+        var kept: Int { sources.reduce(0) { $0 + $1.kept } }
+        var removed: Int { sources.reduce(0) { $0 + $1.removed } }
+    }
+
+    /// The output of a unit: its segment (nil when nothing was kept) and the index changes.
+    struct Output {
+        var sources: [UInt64]
+        var segment: SegmentInfo?
+        var temporaryPath: String?
+        /// Sources whose file stays (the first source of an in-place merge).
+        var retained: UInt64?
+        var moves: [(topic: [UInt8], key: [UInt8], location: RecordLocation, isNew: Bool)] = []
+    }
+
+    init(archive: Archive, writer: ArchiveWriter, options: CompactionOptions) {
+        self.archive = archive
+        self.writer = writer
+        self.options = options
+        self.segDir = archive.segmentsDirectory
+        self.dropTopics = Set(options.dropTopics.map(\.rawValue))
+        report.dryRun = options.dryRun
+        report.cutoff = options.before
+        report.droppedTopics = options.dropTopics.map { $0.bytes.hexString }.sorted()
+    }
+
+    mutating func run() throws(ArchiveError) -> CompactionReport {
+        let now = UInt32(clamping: Int(Date().timeIntervalSince1970))
+        // 1. Seal the active segment so that every record is subject to retention (a dry run reads it as it is).
+        let (sealed, active) = try writer.exclusive { () throws(ArchiveError) -> ([SegmentInfo], SegmentInfo) in
+            if !options.dryRun && writer.active.records > 0 { try writer.roll(now: now) }
+            return (writer.manifest.segments, writer.active)
+        }
+        let candidates = options.dryRun && active.records > 0 ? sealed + [active] : sealed
+        report.segmentsBefore = sealed.count + 1
+        report.envelopesBefore = (sealed + [active]).reduce(0) { $0 + $1.records }
+        report.bytesBefore = (sealed + [active]).reduce(0) { $0 + $1.bytes }
+        // 2. What the index says about each segment: rows per segment, rows of dropped topics per segment.
+        let db = try SQLiteDatabase(path: archive.indexPath, readOnly: false, create: false)
+        try db.execute("PRAGMA query_only = 1")
+        let rowCounts = try countRows(db, topics: nil)
+        let topicRows = dropTopics.isEmpty ? [:] : try countRows(db, topics: dropTopics)
+        // 3. Plan: whole-file drops, and units to rewrite.
+        let mergeBelow = options.mergeBelow ?? archive.configuration.segmentMaxBytes / 4
+        var drops: [SegmentInfo] = []
+        var units: [Unit] = []
+        var current: [SegmentInfo] = []
+        var currentLowest: UInt64 = 1
+        var lowest: UInt64 = 1
+        func needsRewrite(_ s: SegmentInfo) -> Bool {
+            if let cutoff = options.before, (s.minSentTime ?? 0) < cutoff { return true }
+            return (topicRows[s.firstSequence] ?? 0) > 0 || (rowCounts[s.firstSequence] ?? 0) != s.records
+        }
+        func flush() {
+            if current.count > 1 || (current.count == 1 && needsRewrite(current[0])) {
+                units.append(Unit(sources: current.map { SourcePlan(info: $0) }, lowest: currentLowest))
+            }
+            current = []
+        }
+        for s in candidates {
+            if s.sealed, s.records == 0 || (options.before.map { c in s.maxSentTime.map { $0 < c } ?? false } ?? false) {
+                drops.append(s)
+                continue
+            }
+            let small = s.sealed && s.bytes < mergeBelow
+            let fits = current.reduce(0) { $0 + $1.bytes } + s.bytes <= archive.configuration.segmentMaxBytes
+            if !(small && fits) { flush() }
+            if current.isEmpty { currentLowest = lowest }
+            current.append(s)
+            if !small { flush() }
+            lowest = s.firstSequence + UInt64(s.records)
+        }
+        flush()
+        for d in drops { report.expired += d.records }
+        report.segmentsDropped = drops.count
+
+        // 4. Decide per record (one pass over the index rows of all units, in storage order).
+        try decide(&units, db: db)
+        for u in units {
+            for s in u.sources { report.bytesRewritten += s.info.bytes }
+        }
+        report.segmentsRewritten = units.reduce(0) { $0 + $1.sources.count }
+        report.envelopesRemoved = report.expired + report.topicDropped + report.duplicates
+        report.envelopesKept = report.envelopesBefore - report.envelopesRemoved
+
+        if options.dryRun {
+            var freed = drops.reduce(0) { $0 + $1.bytes }
+            for u in units {
+                freed += u.sources.reduce(0) { $0 + $1.info.bytes }
+                if u.kept > 0 {
+                    freed -= Int64(SegmentFormat.segmentHeaderLength) + u.sources.reduce(0) { $0 + $1.blocks.reduce(0) { $0 + $1.outputBytes } }
+                    report.segmentsWritten += 1
+                }
+            }
+            report.bytesRemoved = freed
+            report.bytesKept = report.bytesBefore - freed
+            report.segmentsAfter = report.segmentsBefore - drops.count - report.segmentsRewritten + report.segmentsWritten
+            report.seconds = Date().timeIntervalSince(started)
+            return report
+        }
+
+        // 5. Write the new segments under temporary names, then give them their final names.
+        var names = Set(try Archive.listSegments(segDir))
+        var outputs: [Output] = []
+        do throws(ArchiveError) {
+            for u in units { outputs += try write(u, names: &names) }
+            for o in outputs {
+                guard let t = o.temporaryPath, let s = o.segment else { continue }
+                guard rename(t, segDir + "/" + s.fileName) == 0 else {
+                    throw ArchiveError(.io, "cannot rename a compacted segment into place", path: t, errno: errno)
+                }
+            }
+            try SegmentFile.syncDirectory(segDir)
+        } catch {
+            // Nothing references the new files yet: remove them (the next writer open would too).
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: segDir)) ?? [] where name.hasSuffix(SegmentFormat.compactionSuffix) {
+                unlink(segDir + "/" + name)
+            }
+            for o in outputs {
+                if let t = o.temporaryPath { unlink(t) }
+                if o.temporaryPath != nil, let s = o.segment { unlink(segDir + "/" + s.fileName) }
+                if let r = o.retained, let old = sealed.first(where: { $0.firstSequence == r }),
+                   let f = try? SegmentFile(path: segDir + "/" + old.fileName, writable: true) {
+                    try? f.truncate(to: old.bytes)
+                }
+            }
+            throw error
+        }
+
+        // 6. Swap: manifest, then index, then delete the old files.
+        try swap(drops: drops, outputs: outputs)
+        // Bytes freed by this compaction (appends that ran meanwhile are not counted against it).
+        report.segmentsAfter = writer.segments.count
+        var freed = drops.reduce(0) { $0 + $1.bytes }
+        for o in outputs {
+            freed += o.sources.reduce(0) { s, first in s + (sealed.first { $0.firstSequence == first }?.bytes ?? 0) }
+            freed -= o.segment?.bytes ?? 0
+        }
+        report.bytesRemoved = freed
+        report.bytesKept = report.bytesBefore - freed
+        report.segmentsWritten = outputs.filter { $0.segment != nil }.count
+        report.seconds = Date().timeIntervalSince(started)
+        archive.logger.notice("compaction: removed \(report.envelopesRemoved) envelopes (\(report.expired) expired, \(report.topicDropped) of dropped topics, \(report.duplicates) duplicates), \(report.bytesRemoved) bytes; dropped \(report.segmentsDropped) segments, rewrote \(report.segmentsRewritten)")
+        return report
+    }
+
+    /// Index rows per segment (of `topics` only, when given).
+    func countRows(_ db: SQLiteDatabase, topics: Set<UInt32>?) throws(ArchiveError) -> [UInt64: Int] {
+        var out: [UInt64: Int] = [:]
+        if let topics {
+            let s = try db.prepare("SELECT seg, count(*) FROM entries WHERE topic = ?1 GROUP BY seg")
+            for t in topics {
+                s.reset()
+                s.bind(1, blob: topicBytes(t))
+                while try s.step() { out[UInt64(s.int64(0)), default: 0] += Int(s.int64(1)) }
+            }
+        } else {
+            let s = try db.prepare("SELECT seg, count(*) FROM entries GROUP BY seg")
+            while try s.step() { out[UInt64(s.int64(0))] = Int(s.int64(1)) }
+        }
+        return out
+    }
+
+    /// Reads every record of the units and decides: keep, expired, dropped topic or duplicate.
+    mutating func decide(_ units: inout [Unit], db: SQLiteDatabase) throws(ArchiveError) {
+        let segs = units.flatMap { $0.sources.map(\.info.firstSequence) }
+        guard !segs.isEmpty else { return }
+        let rows = try db.prepare("""
+            SELECT seg, (CASE WHEN blk < 0 THEN -blk - 1 ELSE blk END) AS off, pos, topic, key FROM entries
+            WHERE seg IN (\(segs.map(String.init).joined(separator: ","))) ORDER BY seg, off, pos
+            """)
+        let lookup = try db.prepare("SELECT 1 FROM entries WHERE topic = ?1 AND key = ?2")
+        var row: (seg: UInt64, off: Int64, pos: Int, topic: [UInt8], key: [UInt8])?
+        var rowsDone = false
+        func nextRow() throws(ArchiveError) {
+            if !rowsDone, try rows.step() {
+                row = (UInt64(rows.int64(0)), rows.int64(1), Int(rows.int64(2)), rows.blob(3), rows.blob(4))
+            } else {
+                row = nil
+                rowsDone = true
+            }
+        }
+        try nextRow()
+        var seenNew = Set<[UInt8]>()
+        for u in units.indices {
+            for si in units[u].sources.indices {
+                var plan = units[u].sources[si]
+                let seg = plan.info.firstSequence
+                let file = try archive.readers.file(seg)
+                var expired = 0, topicDropped = 0, duplicates = 0
+                let (end, invalid) = try Archive.forEachBlock(file, segment: seg, from: Int64(SegmentFormat.segmentHeaderLength),
+                                                              to: plan.info.bytes) { (block, raw) throws(ArchiveError) in
+                    var keep: [Bool] = []
+                    var kept: [Kept] = []
+                    var keptRaw = 0
+                    var failure: ArchiveError?
+                    BlockReader.forEachRecord(raw) { range, _, _ in
+                        guard failure == nil else { return }
+                        do throws(ArchiveError) {
+                            let here = (seg, block.offset, range.lowerBound)
+                            while let r = row, (r.seg, r.off, r.pos) < here { try nextRow() }
+                            let indexed = row.map { ($0.seg, $0.off, $0.pos) == here } ?? false
+                            let rlp = Array(raw[range])
+                            guard let f = EnvelopeFields.parse(rlp) else {
+                                keep.append(true)
+                                kept.append(Kept(topic: nil, key: nil, isNew: false, range: range))
+                                keptRaw += range.count + SegmentFormat.recordHeaderLength
+                                return
+                            }
+                            if let cutoff = options.before, f.sentTime < cutoff {
+                                expired += 1
+                                keep.append(false)
+                            } else if dropTopics.contains(f.topic.rawValue) {
+                                topicDropped += 1
+                                keep.append(false)
+                            } else if indexed, let r = row {
+                                keep.append(true)
+                                kept.append(Kept(topic: r.topic, key: r.key, isNew: false, range: range))
+                                keptRaw += range.count + SegmentFormat.recordHeaderLength
+                            } else {
+                                let key = Array(EnvelopeKey(sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), topic: f.topic).bytes[0..<36])
+                                lookup.reset()
+                                lookup.bind(1, blob: f.topic.bytes)
+                                lookup.bind(2, blob: key)
+                                if try lookup.step() || seenNew.contains(f.topic.bytes + key) {
+                                    duplicates += 1
+                                    keep.append(false)
+                                } else {
+                                    seenNew.insert(f.topic.bytes + key)
+                                    keep.append(true)
+                                    kept.append(Kept(topic: f.topic.bytes, key: key, isNew: true, range: range))
+                                    keptRaw += range.count + SegmentFormat.recordHeaderLength
+                                }
+                                lookup.reset()
+                            }
+                        } catch { failure = error }
+                    }
+                    if let failure { throw failure }
+                    let all = kept.count == block.recordCount
+                    plan.blocks.append(BlockPlan(info: block, keep: all ? nil : keep, kept: kept,
+                                                 outputBytes: all ? Int64(block.length) : (kept.isEmpty ? 0 : Int64(SegmentFormat.blockHeaderLength + keptRaw))))
+                    plan.kept += kept.count
+                    plan.removed += block.recordCount - kept.count
+                }
+                if let invalid {
+                    throw ArchiveError(.corrupt, "invalid block in a sealed segment: \(invalid); run verify --repair before compacting",
+                                       path: file.path, segment: seg, offset: end)
+                }
+                report.expired += expired
+                report.topicDropped += topicDropped
+                report.duplicates += duplicates
+                units[u].sources[si] = plan
+            }
+        }
+        rows.reset()
+    }
+
+    /// Writes a unit: one new file named inside the unit's sequence range, an in-place merge (nothing removed,
+    /// contiguous sequences: the other sources' blocks are appended to the first source), or, when neither
+    /// fits, each source on its own.
+    func write(_ u: Unit, names: inout Set<UInt64>) throws(ArchiveError) -> [Output] {
+        let n = UInt64(u.kept)
+        if n == 0 { return [Output(sources: u.sources.map(\.info.firstSequence))] }
+        // The highest free name whose range [f, f + n) stays inside [lowest, end): the order of segments and
+        // the sequence numbers after them do not change.
+        var f = u.end - n
+        while f >= u.lowest && names.contains(f) { f -= 1 }
+        if f >= u.lowest && !names.contains(f) {
+            names.insert(f)
+            return [try writeNew(u, first: f)]
+        }
+        let contiguous = zip(u.sources, u.sources.dropFirst()).allSatisfy { $0.info.firstSequence + UInt64($0.info.records) == $1.info.firstSequence }
+        if u.removed == 0 && contiguous && u.sources[0].blocks.allSatisfy({ $0.keep == nil }) {
+            return [try appendInPlace(u)]
+        }
+        if u.sources.count == 1 { return [] }  // no room for a new name: leave the segment as it is
+        var out: [Output] = []
+        var lowest = u.lowest
+        for s in u.sources {
+            if s.removed > 0 { out += try write(Unit(sources: [s], lowest: lowest), names: &names) }
+            lowest = s.info.firstSequence + UInt64(s.info.records)
+        }
+        return out
+    }
+
+    /// Copies the kept records of a unit into a new segment `first` (renumbered from `first`).
+    func writeNew(_ u: Unit, first: UInt64) throws(ArchiveError) -> Output {
+        let name = SegmentFormat.segmentFileName(firstSequence: first)
+        let tmp = segDir + "/" + name + ".compact"
+        unlink(tmp)
+        let out = try SegmentFile(path: tmp, writable: true, create: true)
+        let created = u.sources[0].info.created
+        try out.write(SegmentFormat.segmentHeader(firstSequence: first, created: created), at: 0)
+        var info = SegmentInfo(firstSequence: first, bytes: Int64(SegmentFormat.segmentHeaderLength), blocks: 0, records: 0,
+                               minSentTime: nil, maxSentTime: nil, created: created, sealed: true)
+        var output = Output(sources: u.sources.map(\.info.firstSequence), segment: nil, temporaryPath: tmp)
+        var sequence = first
+        for s in u.sources {
+            let file = try archive.readers.file(s.info.firstSequence)
+            for b in s.blocks where !b.kept.isEmpty {
+                try copyBlock(b, from: file, to: out, info: &info, sequence: &sequence, output: &output)
+            }
+        }
+        try out.sync()
+        output.segment = info
+        return output
+    }
+
+    /// Appends the blocks of every source but the first to the first source's file (their sequence numbers
+    /// already follow on); the manifest then lists the first source with its new length.
+    func appendInPlace(_ u: Unit) throws(ArchiveError) -> Output {
+        let first = u.sources[0].info
+        let out = try SegmentFile(path: segDir + "/" + first.fileName, writable: true)
+        guard try out.size() == first.bytes else {
+            throw ArchiveError(.corrupt, "segment length differs from the manifest", path: out.path, segment: first.firstSequence)
+        }
+        var info = first
+        var output = Output(sources: u.sources.map(\.info.firstSequence), segment: nil, temporaryPath: nil, retained: first.firstSequence)
+        var sequence = first.firstSequence + UInt64(first.records)
+        do throws(ArchiveError) {
+            for s in u.sources.dropFirst() {
+                let file = try archive.readers.file(s.info.firstSequence)
+                for b in s.blocks { try copyBlock(b, from: file, to: out, info: &info, sequence: &sequence, output: &output) }
+            }
+            try out.sync()
+        } catch {
+            try? out.truncate(to: first.bytes)
+            throw error
+        }
+        output.segment = info
+        return output
+    }
+
+    /// Writes one block's kept records at the end of `out`: the stored bytes as they are when every record is kept
+    /// (with the sequence number patched), else a new block of the kept records.
+    func copyBlock(_ b: BlockPlan, from file: SegmentFile, to out: SegmentFile, info: inout SegmentInfo, sequence: inout UInt64,
+                   output: inout Output) throws(ArchiveError) {
+        var bytes: [UInt8]
+        var positions: [Int]
+        let compressed: Bool
+        if b.keep == nil {
+            bytes = [UInt8](repeating: 0, count: b.info.length)
+            guard try file.read(into: &bytes, at: b.info.offset) == b.info.length else {
+                throw ArchiveError(.corrupt, "short read of a block", path: file.path, segment: b.info.segment, offset: b.info.offset)
+            }
+            if b.info.firstSequence != sequence {
+                withUnsafeBytes(of: sequence.littleEndian) { for k in 0..<8 { bytes[16 + k] = $0[k] } }
+                let crc = bytes.withUnsafeBytes { CRC32C.update(0, UnsafeRawBufferPointer(rebasing: $0[8...])) }
+                withUnsafeBytes(of: crc.littleEndian) { for k in 0..<4 { bytes[4 + k] = $0[k] } }
+            }
+            positions = b.kept.map(\.range.lowerBound)
+            compressed = b.info.compressed
+        } else {
+            guard case .block(_, let raw) = BlockReader.read(file, segment: b.info.segment, at: b.info.offset, fileSize: b.info.offset + Int64(b.info.length)) else {
+                throw ArchiveError(.corrupt, "a block changed during compaction", path: file.path, segment: b.info.segment, offset: b.info.offset)
+            }
+            var encoder = BlockEncoder(capacity: b.info.rawLength)
+            positions = []
+            for k in b.kept {
+                let arrival = raw.u32LE(k.range.lowerBound - 4)
+                positions.append(encoder.append(rlp: Array(raw[k.range]), arrival: arrival))
+            }
+            bytes = encoder.encode(firstSequence: sequence, allowCompression: archive.configuration.compression)
+            compressed = bytes[28] == SegmentFormat.codecLZ4
+        }
+        let offset = info.bytes
+        try out.write(bytes, at: offset)
+        for (k, pos) in zip(b.kept, positions) {
+            if let topic = k.topic, let key = k.key {
+                let sent = UInt32(key[0]) << 24 | UInt32(key[1]) << 16 | UInt32(key[2]) << 8 | UInt32(key[3])
+                info.add(sentTime: sent)
+                output.moves.append((topic, key, RecordLocation(segment: info.firstSequence, blockOffset: offset, compressed: compressed,
+                                                                position: pos, length: k.range.count), k.isNew))
+            } else {
+                info.records += 1
+            }
+        }
+        info.bytes += Int64(bytes.count)
+        info.blocks += 1
+        sequence += UInt64(b.kept.count)
+    }
+
+    /// Installs the new manifest, updates the index in one transaction, and deletes the replaced files.
+    func swap(drops: [SegmentInfo], outputs: [Output]) throws(ArchiveError) {
+        let dropped = Set(drops.map(\.firstSequence))
+        var replacedBy: [UInt64: SegmentInfo?] = [:]
+        var removedFiles: [UInt64] = drops.map(\.firstSequence)
+        for o in outputs {
+            for (i, s) in o.sources.enumerated() {
+                replacedBy.updateValue(i == 0 ? o.segment : nil, forKey: s)
+                if s != o.retained { removedFiles.append(s) }
+            }
+        }
+        try writer.exclusive { () throws(ArchiveError) in
+            var manifest = writer.manifest
+            var segments: [SegmentInfo] = []
+            for s in manifest.segments where !dropped.contains(s.firstSequence) {
+                if let r = replacedBy[s.firstSequence] {
+                    if let r { segments.append(r) }
+                } else {
+                    segments.append(s)
+                }
+            }
+            manifest.segments = segments
+            manifest.generation = (manifest.generation ?? 0) + 1
+            manifest.nextSequence = writer.active.firstSequence
+            try archive.swapLock.withWriteLock { () throws(ArchiveError) in
+                try manifest.store(directory: archive.directory)
+                writer.manifest = manifest
+                try updateIndex(writer.index, dropped: drops, outputs: outputs, generation: manifest.generation ?? 0)
+                for f in removedFiles {
+                    archive.readers.forget(f)
+                    unlink(segDir + "/" + SegmentFormat.segmentFileName(firstSequence: f))
+                }
+                for o in outputs { if let r = o.retained { archive.readers.forget(r) } }
+                try SegmentFile.syncDirectory(segDir)
+            }
+        }
+    }
+
+    /// Index changes of a compaction, in one transaction: rows of whole dropped segments (by topic and key range),
+    /// rows of removed records, new locations of kept records, topic counts, high-water mark, generation.
+    func updateIndex(_ index: ArchiveIndex, dropped: [SegmentInfo], outputs: [Output], generation: UInt64) throws(ArchiveError) {
+        let db = index.db
+        try db.transaction { () throws(ArchiveError) in
+            var removedPerTopic: [[UInt8]: Int] = [:]
+            if !dropped.isEmpty {
+                let list = dropped.map { String($0.firstSequence) }.joined(separator: ",")
+                let topics = try db.prepare("SELECT topic, min_sent FROM topics")
+                var all: [([UInt8], Int64)] = []
+                while try topics.step() { all.append((topics.blob(0), topics.int64(1))) }
+                let upper = dropped.compactMap(\.maxSentTime).max().map { Int64($0) + 1 } ?? 0
+                let del = try db.prepare("DELETE FROM entries WHERE topic = ?1 AND key < ?2 AND seg IN (\(list))")
+                for (topic, minSent) in all where minSent < upper {
+                    del.reset()
+                    del.bind(1, blob: topic)
+                    del.bind(2, blob: Archive.bound(UInt32(clamping: upper), fill: 0))
+                    let n = try del.run()
+                    if n > 0 { removedPerTopic[topic, default: 0] += n }
+                }
+            }
+            // Rows of removed records in rewritten segments: every row still pointing into a replaced source.
+            let replaced = outputs.flatMap { o in o.sources.filter { $0 != o.retained } }
+            let moved = try db.prepare("UPDATE entries SET seg = ?3, blk = ?4, pos = ?5, len = ?6 WHERE topic = ?1 AND key = ?2")
+            let insert = try db.prepare("INSERT OR IGNORE INTO entries(topic, key, seg, blk, pos, len) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            var stats: [UInt32: TopicStats] = [:]
+            for o in outputs {
+                for m in o.moves {
+                    let s = m.isNew ? insert : moved
+                    s.reset()
+                    s.bind(1, blob: m.topic)
+                    s.bind(2, blob: m.key)
+                    s.bind(3, Int64(m.location.segment))
+                    s.bind(4, m.location.storedBlock)
+                    s.bind(5, Int64(m.location.position))
+                    s.bind(6, Int64(m.location.length))
+                    if try s.run() == 1, m.isNew {
+                        let t = m.topic.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self).bigEndian }
+                        let sent = m.key.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self).bigEndian }
+                        stats[t, default: TopicStats()].add(sent)
+                    }
+                }
+            }
+            if !replaced.isEmpty {
+                // What still points into a replaced file belongs to a removed record.
+                let list = replaced.map(String.init).joined(separator: ",")
+                let gone = try db.prepare("SELECT topic, count(*) FROM entries WHERE seg IN (\(list)) GROUP BY topic")
+                while try gone.step() { removedPerTopic[gone.blob(0), default: 0] += Int(gone.int64(1)) }
+                try db.execute("DELETE FROM entries WHERE seg IN (\(list))")
+            }
+            let dec = try db.prepare("UPDATE topics SET count = count - ?2 WHERE topic = ?1")
+            for (topic, n) in removedPerTopic {
+                dec.reset()
+                dec.bind(1, blob: topic)
+                dec.bind(2, Int64(n))
+                try dec.run()
+            }
+            try db.execute("DELETE FROM topics WHERE count <= 0")
+            try index.addTopicStats(stats)
+            try index.setHighWaterMark(segment: writer.active.firstSequence, offset: writer.active.bytes)
+            try index.setMeta("manifest_generation", Int64(generation))
+        }
+    }
+}

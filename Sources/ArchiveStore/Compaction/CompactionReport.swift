@@ -1,0 +1,66 @@
+import Whisper
+
+/// What a compaction (or retention pass) removed and kept.
+public struct CompactionReport: Sendable, Codable, Hashable {
+    /// True when nothing was changed: the figures say what a real run would do (rewritten sizes are estimates).
+    public var dryRun = false
+    /// Envelopes sent before this time (Unix seconds) were removed; nil when no time cutoff was given.
+    public var cutoff: UInt32?
+    /// Topics whose envelopes were all removed (8 hex digits each).
+    public var droppedTopics: [String] = []
+    /// Records in the segments before.
+    public var envelopesBefore = 0
+    /// Records removed: `expired + topicDropped + duplicates`.
+    public var envelopesRemoved = 0
+    /// Records left.
+    public var envelopesKept = 0
+    /// Records removed because they were sent before the cutoff.
+    public var expired = 0
+    /// Records removed because their topic was dropped.
+    public var topicDropped = 0
+    /// Records removed because the same envelope is stored elsewhere.
+    public var duplicates = 0
+    /// Segment bytes before (all segment files, the active one included).
+    public var bytesBefore: Int64 = 0
+    /// Segment bytes freed.
+    public var bytesRemoved: Int64 = 0
+    /// Segment bytes left.
+    public var bytesKept: Int64 = 0
+    /// Segment files before and after.
+    public var segmentsBefore = 0
+    /// Segment files after.
+    public var segmentsAfter = 0
+    /// Sealed segments deleted as whole files (entirely before the cutoff), without a rewrite.
+    public var segmentsDropped = 0
+    /// Sealed segments read and rewritten (filtered, or merged with their neighbours).
+    public var segmentsRewritten = 0
+    /// New segment files written (a merge of several segments writes one).
+    public var segmentsWritten = 0
+    /// Bytes of the segments that were rewritten (read once to decide, once to copy).
+    public var bytesRewritten: Int64 = 0
+    /// Wall-clock seconds.
+    public var seconds = 0.0
+
+    /// Creates an empty report.
+    public init() {}
+}
+
+/// What `Archive.compact(_:)` does.
+public struct CompactionOptions: Sendable {
+    /// Remove envelopes sent before this time (Unix seconds).
+    public var before: UInt32?
+    /// Remove every envelope of these topics.
+    public var dropTopics: [Topic] = []
+    /// Only report; change nothing.
+    public var dryRun = false
+    /// Merge neighbouring sealed segments smaller than this many bytes (nil: a quarter of the segment size limit).
+    public var mergeBelow: Int64?
+
+    /// Creates options.
+    public init(before: UInt32? = nil, dropTopics: [Topic] = [], dryRun: Bool = false, mergeBelow: Int64? = nil) {
+        self.before = before
+        self.dropTopics = dropTopics
+        self.dryRun = dryRun
+        self.mergeBelow = mergeBelow
+    }
+}

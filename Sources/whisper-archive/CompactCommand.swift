@@ -1,0 +1,86 @@
+import ArchiveStore
+import ArgumentParser
+import Foundation
+
+/// `whisper-archive compact`: retention, topic removal, duplicate removal and segment merging.
+struct CompactCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compact",
+        abstract: "Drop old envelopes and unwanted topics, remove duplicates, and merge small segments.",
+        discussion: """
+            Seals the active segment, then: deletes every sealed segment whose newest envelope was sent \
+            before the cutoff as a whole file (no rewrite); rewrites segments that hold expired envelopes, \
+            envelopes of a --drop-topic, or duplicates; and merges runs of small neighbouring segments. \
+            New files are swapped in through the manifest, so a crash at any moment leaves either the old \
+            or the new archive (the next open removes leftovers). The writer lock is taken: stop the \
+            server first, or give it --retention-days instead.
+
+            The cutoff is --before TIME (Unix seconds or ISO-8601) or --retention-days N (now - N days); \
+            sent time is expiry - TTL. --dry-run reports what would be removed and changes nothing \
+            (rewritten sizes are then estimates). --json prints the report as one JSON object.
+
+            Example:
+              whisper-archive compact --archive ./mail --retention-days 30
+              whisper-archive compact --archive ./mail --before 2024-05-01 --drop-topic 0xf8946aac --dry-run --json
+            """
+    )
+
+    @OptionGroup var options: ArchiveOptions
+
+    @Option(name: .customLong("retention-days"), help: ArgumentHelp("Remove envelopes sent more than N days ago.", valueName: "N"))
+    var retentionDays: Int?
+
+    @Option(help: "Remove envelopes sent before this time.")
+    var before: TimeArgument?
+
+    @Option(name: .customLong("drop-topic"), help: ArgumentHelp("Remove every envelope of this topic (8 hex digits); repeatable.", valueName: "hex"))
+    var dropTopic: [TopicArgument] = []
+
+    @Flag(name: .customLong("dry-run"), help: "Report what would be removed; change nothing.")
+    var dryRun = false
+
+    @Option(name: .customLong("merge-below"),
+            help: ArgumentHelp("Merge neighbouring sealed segments smaller than this many bytes (default: a quarter of the segment size limit, 64 MiB; 0: never merge).", valueName: "bytes"))
+    var mergeBelow: Int64?
+
+    func validate() throws {
+        if retentionDays != nil && before != nil { throw ValidationError("give --retention-days or --before, not both") }
+        if let retentionDays, retentionDays < 0 { throw ValidationError("--retention-days must be at least 0") }
+        if let mergeBelow, mergeBelow < 0 { throw ValidationError("--merge-below must be at least 0") }
+    }
+
+    /// The cutoff in Unix seconds, if any.
+    var cutoff: UInt32? {
+        if let before { return before.seconds }
+        guard let retentionDays else { return nil }
+        return UInt32(clamping: Int(Date().timeIntervalSince1970) - retentionDays * 86_400)
+    }
+
+    func run() async throws {
+        let archive: Archive
+        do {
+            var config = options.configuration(mode: .writer)
+            config.createIfMissing = false
+            archive = try Archive(directory: options.archive, configuration: config)
+        } catch { throw CLIError(error.description) }
+        defer { archive.close() }
+        for cut in archive.recovery.cuts { writeStandardError("whisper-archive: recovered: cut \(cut)\n") }
+        for name in archive.recovery.leftoversRemoved { writeStandardError("whisper-archive: recovered: removed leftover \(name)\n") }
+        let report: CompactionReport
+        do {
+            report = try archive.compact(CompactionOptions(before: cutoff, dropTopics: dropTopic.map(\.topic), dryRun: dryRun,
+                                                          mergeBelow: mergeBelow))
+        } catch { throw CLIError("compaction failed: \(error.description)") }
+        if options.json {
+            print(jsonLine(report))
+            return
+        }
+        let mb = { (b: Int64) in String(format: "%.1f MB", Double(b) / 1e6) }
+        print("\(dryRun ? "would remove" : "removed") \(report.envelopesRemoved) envelopes (\(report.expired) expired, "
+              + "\(report.topicDropped) of dropped topics, \(report.duplicates) duplicates) and \(mb(report.bytesRemoved)); "
+              + "kept \(report.envelopesKept) envelopes in \(mb(report.bytesKept))")
+        print("segments: \(report.segmentsBefore) before, \(report.segmentsAfter) after; \(report.segmentsDropped) dropped whole, "
+              + "\(report.segmentsRewritten) rewritten into \(report.segmentsWritten)"
+              + String(format: "; %.2f s", report.seconds))
+    }
+}
