@@ -141,7 +141,9 @@ struct Compactor {
                 continue
             }
             let small = s.sealed && s.bytes < mergeBelow
-            let fits = current.reduce(0) { $0 + $1.bytes } + s.bytes <= archive.configuration.segmentMaxBytes
+            let times = (current + [s]).flatMap { [$0.minSentTime, $0.maxSentTime].compactMap { $0 } }
+            let span = (times.max() ?? 0) - (times.min() ?? 0)
+            let fits = current.reduce(0) { $0 + $1.bytes } + s.bytes <= archive.configuration.segmentMaxBytes && span <= options.mergeSpan
             if !(small && fits) { flush() }
             if current.isEmpty { currentLowest = lowest }
             current.append(s)

@@ -55,12 +55,17 @@ public struct CompactionOptions: Sendable {
     public var dryRun = false
     /// Merge neighbouring sealed segments smaller than this many bytes (nil: a quarter of the segment size limit).
     public var mergeBelow: Int64?
+    /// A merged segment spans at most this many seconds of sent time, so that later retention can still drop
+    /// whole files (default one day).
+    public var mergeSpan: UInt32 = 86_400
 
     /// Creates options.
-    public init(before: UInt32? = nil, dropTopics: [Topic] = [], dryRun: Bool = false, mergeBelow: Int64? = nil) {
+    public init(before: UInt32? = nil, dropTopics: [Topic] = [], dryRun: Bool = false, mergeBelow: Int64? = nil,
+                mergeSpan: UInt32 = 86_400) {
         self.before = before
         self.dropTopics = dropTopics
         self.dryRun = dryRun
         self.mergeBelow = mergeBelow
+        self.mergeSpan = mergeSpan
     }
 }

@@ -17,6 +17,7 @@ struct BenchCommand: AsyncParsableCommand {
             BenchServeCommand.self,
             BenchNetCommand.self,
             BenchStoreCommand.self,
+            BenchCompactCommand.self,
         ]
     )
 }
