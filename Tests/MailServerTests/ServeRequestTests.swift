@@ -303,4 +303,19 @@ struct ServeRequestTests {
         #expect(text.contains("mailserver_request_duration_seconds_count 3"))
         await client.close()
     }
+
+    @Test func sigintDisconnectsPeersWithClientQuittingAndExitsZero() async throws {
+        let dir = try CLI.temporaryDirectory("wa-quit")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let server = try ServerProcess(archive: dir.appendingPathComponent("a"))
+        let client = try await MailClient.connect(to: try EnodeURL(parsing: server.enode), key: .generate(), proto: .waku)
+        try await Task.sleep(nanoseconds: 300_000_000)
+        #expect(server.stop(signal: SIGINT) == 0)
+        let why = await client.peer.waitUntilClosed()
+        #expect(why.remoteReason == .quitting, "\(why)")
+        // The identity survives a restart: the key was kept in the archive directory.
+        let again = try ServerProcess(archive: dir.appendingPathComponent("a"))
+        defer { again.stop() }
+        #expect(again.enode.split(separator: "@").first == server.enode.split(separator: "@").first)
+    }
 }
