@@ -131,9 +131,19 @@ extension Archive {
         var removed = false
         for f in files where !listed.contains(f) && f < manifest.activeFloor {
             let name = SegmentFormat.segmentFileName(firstSequence: f)
-            logger.warning("removing \(name): not in the manifest and below its floor (left by an interrupted compaction)")
-            guard unlink(segDir + "/" + name) == 0 else {
-                throw ArchiveError(.io, "cannot remove a leftover segment", path: segDir + "/" + name, errno: errno)
+            if manifest.nextSequence == nil {
+                // A manifest from before compaction existed: not a compaction leftover; keep it aside, unread.
+                let quarantine = (segDir as NSString).deletingLastPathComponent + "/quarantine"
+                try FileManager.default.createDirectoryIfMissing(quarantine)
+                logger.warning("moving \(name) to quarantine/: not in the manifest and older than its segments")
+                guard rename(segDir + "/" + name, quarantine + "/" + name) == 0 else {
+                    throw ArchiveError(.io, "cannot move an unlisted segment to quarantine", path: segDir + "/" + name, errno: errno)
+                }
+            } else {
+                logger.warning("removing \(name): not in the manifest and below its floor (left by an interrupted compaction)")
+                guard unlink(segDir + "/" + name) == 0 else {
+                    throw ArchiveError(.io, "cannot remove a leftover segment", path: segDir + "/" + name, errno: errno)
+                }
             }
             report.leftoversRemoved.append(name)
             removed = true

@@ -471,20 +471,21 @@ struct Compactor {
                 if s != o.retained { removedFiles.append(s) }
             }
         }
-        try writer.exclusive { () throws(ArchiveError) in
-            var manifest = writer.manifest
-            var segments: [SegmentInfo] = []
-            for s in manifest.segments where !dropped.contains(s.firstSequence) {
-                if let r = replacedBy[s.firstSequence] {
-                    if let r { segments.append(r) }
-                } else {
-                    segments.append(s)
+        // Queries first (so appends do not wait behind a long scan), then the writer.
+        try archive.swapLock.withWriteLock { () throws(ArchiveError) in
+            try writer.exclusive { () throws(ArchiveError) in
+                var manifest = writer.manifest
+                var segments: [SegmentInfo] = []
+                for s in manifest.segments where !dropped.contains(s.firstSequence) {
+                    if let r = replacedBy[s.firstSequence] {
+                        if let r { segments.append(r) }
+                    } else {
+                        segments.append(s)
+                    }
                 }
-            }
-            manifest.segments = segments
-            manifest.generation = (manifest.generation ?? 0) + 1
-            manifest.nextSequence = writer.active.firstSequence
-            try archive.swapLock.withWriteLock { () throws(ArchiveError) in
+                manifest.segments = segments
+                manifest.generation = (manifest.generation ?? 0) + 1
+                manifest.nextSequence = writer.active.firstSequence
                 try manifest.store(directory: archive.directory)
                 writer.manifest = manifest
                 try updateIndex(writer.index, dropped: drops, outputs: outputs, generation: manifest.generation ?? 0)
