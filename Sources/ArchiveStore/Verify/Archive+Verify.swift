@@ -288,7 +288,46 @@ struct Verifier {
         return to
     }
 
+    /// The strict decode of one record (`--full`), computed off the sequential path.
+    enum Decoded: Sendable {
+        case envelope(sent: UInt32, topic: Topic, hash: [UInt8])
+        case invalid(String)
+    }
+
+    /// Decodes and hashes the records of a block on every core (the expensive part of `--full`).
+    static func decodeRecords(_ raw: [UInt8]) -> [Decoded] {
+        var ranges: [Range<Int>] = []
+        var pos = 0
+        while pos < raw.count {
+            let len = Int(raw.u32LE(pos))
+            let start = pos + SegmentFormat.recordHeaderLength
+            pos = start + len
+            ranges.append(start..<pos)
+        }
+        let records = ranges
+        var out = [Decoded](repeating: .invalid(""), count: records.count)
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, records.count / 64))
+        out.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let results = buffer
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                var k = w * records.count / workers
+                let end = (w + 1) * records.count / workers
+                while k < end {
+                    do {
+                        let e = try Envelope(rlp: Array(raw[records[k]]))
+                        results[k] = .envelope(sent: e.sentTime, topic: e.topic, hash: e.hash)
+                    } catch {
+                        results[k] = .invalid("\(error)")
+                    }
+                    k += 1
+                }
+            }
+        }
+        return out
+    }
+
     mutating func checkBlock(_ block: BlockInfo, _ raw: [UInt8], rel: String, damaged: inout [(range: Range<Int64>, why: String, hashes: [String])]) {
+        let decoded = full ? Self.decodeRecords(raw) : []
         var pos = 0
         var i = 0
         while pos < raw.count {
@@ -301,17 +340,17 @@ struct Verifier {
             let rlp = Array(raw[start..<pos])
             var sent: UInt32 = 0, topic = Topic(rawValue: 0), hash: [UInt8]?
             if full {
-                do {
-                    let e = try Envelope(rlp: rlp)
-                    sent = e.sentTime; topic = e.topic; hash = e.hash
-                    let p = e.hash.withUnsafeBytes { HashPrefix(a: $0.loadUnaligned(as: UInt64.self), b: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+                switch decoded[i - 1] {
+                case .envelope(let s, let t, let h):
+                    sent = s; topic = t; hash = h
+                    let p = h.withUnsafeBytes { HashPrefix(a: $0.loadUnaligned(as: UInt64.self), b: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
                     if !seen.insert(p).inserted {
-                        add(.init(.data, "duplicate", file: rel, segment: block.segment, range: block.byteRange, hashes: [e.hash.hex],
+                        add(.init(.data, "duplicate", file: rel, segment: block.segment, range: block.byteRange, hashes: [h.hex],
                                   detail: "record \(seq) repeats an envelope stored earlier (compact removes duplicates)"))
                     }
-                } catch {
+                case .invalid(let why):
                     add(.init(.data, "undecodable", file: rel, segment: block.segment, range: block.byteRange, hashes: [EnvelopeFields.hash(rlp).hex],
-                              detail: "record \(seq) (payload offset \(start)) is not a valid envelope: \(error.description)"))
+                              detail: "record \(seq) (payload offset \(start)) is not a valid envelope: \(why)"))
                     continue
                 }
             } else {
