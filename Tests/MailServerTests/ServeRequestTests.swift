@@ -318,4 +318,32 @@ struct ServeRequestTests {
         defer { again.stop() }
         #expect(again.enode.split(separator: "@").first == server.enode.split(separator: "@").first)
     }
+
+    @Test func replayHistoricReachesARequestSidePeer() async throws {
+        let (archive, envelopes) = try Self.makeArchive(count: 120)
+        defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
+        // A client-side node that listens: it accepts the replaying peer and collects its 0x7f batches.
+        let server = try await RLPxServer.bind(
+            host: "127.0.0.1", port: 0,
+            configuration: RLPxConfiguration(nodeKey: .generate(), capabilities: [MailProtocol.whisper.capability(maxMessageSize: 10 << 20)]))
+        let collected = Task { () -> [Envelope] in
+            var out: [Envelope] = []
+            for await peer in server.peers {
+                for await m in peer.messages where m.code == MailCode.p2pMessage {
+                    out += (try? Envelope.decodeBatch(m.payload)) ?? []
+                }
+                break
+            }
+            return out
+        }
+        var enode = server.enode
+        enode.host = "127.0.0.1"
+        let r = try CLI.run(["replay", "--archive", archive.path, "--peer", enode.description, "--mode", "historic", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\"envelopes\":120"))
+        let got = await collected.value
+        await server.close()
+        #expect(Set(got.map(\.hash)) == Set(envelopes.map(\.hash)))
+        #expect(got.count == envelopes.count)
+    }
 }
