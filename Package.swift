@@ -82,6 +82,7 @@ let package = Package(
 
         // Tests.
         .target(name: "TestSupport", dependencies: ["RLP", "EthCrypto"], path: "Tests/TestSupport", swiftSettings: strict),
+        .target(name: "ArchiveTestSupport", dependencies: ["ArchiveStore"], path: "Tests/ArchiveTestSupport", swiftSettings: strict),
         .testTarget(name: "RLPTests", dependencies: ["RLP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "EthCryptoTests", dependencies: ["EthCrypto", "RLP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WhisperTests", dependencies: ["Whisper", "EthCrypto", "RLP", "TestSupport"], swiftSettings: strict),
@@ -102,9 +103,9 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
-        .testTarget(name: "MaintenanceTests", dependencies: ["ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
+        .testTarget(name: "MaintenanceTests", dependencies: ["ArchiveStore", "ArchiveTestSupport", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "AuditTests", dependencies: ["ArchiveAudit", "ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
-        .testTarget(name: "CompactTests", dependencies: ["ArchiveStore", "Whisper", "TestSupport", "whisper-archive"], swiftSettings: strict),
+        .testTarget(name: "CompactTests", dependencies: ["ArchiveStore", "ArchiveTestSupport", "Whisper", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "ArchiveFormatsTests", dependencies: ["ArchiveFormats", "ArchiveStore", "Whisper", "EthCrypto", "RLP", "CLevelDB", "TestSupport", "whisper-archive"], swiftSettings: strict),
     ]
 )

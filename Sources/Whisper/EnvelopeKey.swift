@@ -48,9 +48,7 @@ public struct EnvelopeKey: Hashable, Comparable, Sendable, CustomStringConvertib
         EnvelopeKey(sentTime: sentTime, hash: [UInt8](repeating: 0, count: 32), topic: Topic(rawValue: 0))
     }
 
-    public var description: String { EnvelopeKey.hexString(bytes) }
-
-    static func hexString(_ b: [UInt8]) -> String { b.hex }
+    public var description: String { bytes.hex }
 
     public static func < (a: EnvelopeKey, b: EnvelopeKey) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
 }
@@ -82,7 +80,7 @@ public struct Cursor: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The envelope hash (bytes 4..35).
     public var hash: [UInt8] { Array(bytes[4..<36]) }
 
-    public var description: String { EnvelopeKey.hexString(bytes) }
+    public var description: String { bytes.hex }
 
     public static func < (a: Cursor, b: Cursor) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
 }

@@ -1,4 +1,5 @@
 import ArchiveStore
+import ArchiveTestSupport
 import Foundation
 import Testing
 import TestSupport
@@ -33,19 +34,6 @@ enum CompactFixture {
         for chunk in stride(from: 0, to: count, by: 100) { _ = try await archive.append(Array(envelopes[chunk..<min(count, chunk + 100)])) }
         archive.close()
         return (dir, path, envelopes)
-    }
-
-    /// Hashes of every envelope a reader exports (what `export` writes).
-    static func exported(_ path: String) throws -> Set<[UInt8]> {
-        let a = try Archive(directory: path, configuration: .reader)
-        defer { a.close() }
-        var out = Set<[UInt8]>()
-        try a.scan { out.insert($0.hash) }
-        return out
-    }
-
-    static func segmentFiles(_ path: String) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: path + "/segments").filter { $0.hasSuffix(".seg") }.sorted()
     }
 
     static func inode(_ path: String) throws -> UInt64 {
@@ -105,8 +93,8 @@ struct CompactTests {
         #expect(report.bytesRemoved > 0)
 
         let expected = Set(envelopes.filter { $0.sentTime >= cutoff }.map(\.hash))
-        #expect(try CompactFixture.exported(path) == expected)
-        let files = try CompactFixture.segmentFiles(path)
+        #expect(try ArchiveSnapshot.exportedHashes(path) == expected)
+        let files = try ArchiveSnapshot.segmentFiles(path)
         for name in wholeDrops { #expect(!files.contains(name), "\(name) should have been deleted") }
         for name in untouched {
             #expect(files.contains(name))
@@ -136,7 +124,7 @@ struct CompactTests {
         let report = try CompactFixture.report(r)
         #expect(report.topicDropped == envelopes.count / 5)
         #expect(report.expired == 0)
-        #expect(try CompactFixture.exported(path) == Set(envelopes.filter { $0.topic != topic }.map(\.hash)))
+        #expect(try ArchiveSnapshot.exportedHashes(path) == Set(envelopes.filter { $0.topic != topic }.map(\.hash)))
         let v = try CompactFixture.verifyFull(path)
         #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
         let a = try Archive(directory: path, configuration: .reader)
@@ -153,14 +141,14 @@ struct CompactTests {
         // Let the first writer open settle the manifest, so the snapshot compares like with like.
         Archive.openAndClose(path)
         let before = try CompactFixture.snapshot(path)
-        let exportBefore = try CompactFixture.exported(path)
+        let exportBefore = try ArchiveSnapshot.exportedHashes(path)
         let dry = try CLI.run(["compact", "--archive", path, "--before", String(cutoff), "--drop-topic", topic, "--dry-run", "--json"])
         #expect(dry.status == 0, "\(dry.stderr)")
         let dryReport = try CompactFixture.report(dry)
         #expect(dryReport.dryRun)
         let after = try CompactFixture.snapshot(path).filter { !$0.key.hasPrefix("index.sqlite") && $0.key != "LOCK" }
         #expect(after == before.filter { !$0.key.hasPrefix("index.sqlite") && $0.key != "LOCK" })
-        #expect(try CompactFixture.exported(path) == exportBefore)
+        #expect(try ArchiveSnapshot.exportedHashes(path) == exportBefore)
 
         let real = try CompactFixture.report(try CLI.run(["compact", "--archive", path, "--before", String(cutoff), "--drop-topic", topic, "--json"]))
         #expect(real.envelopesRemoved == dryReport.envelopesRemoved)
@@ -198,7 +186,7 @@ struct CompactTests {
         let segmentsAfter = try c.segments().count
         #expect(segmentsAfter < segmentsBefore)
         c.close()
-        #expect(try CompactFixture.exported(path) == Set(envelopes.map(\.hash)))
+        #expect(try ArchiveSnapshot.exportedHashes(path) == Set(envelopes.map(\.hash)))
         let v = try CompactFixture.verifyFull(path)
         #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
     }
@@ -218,7 +206,7 @@ struct CompactTests {
         let t0 = Date()
         #expect(try CLI.run(["compact", "--archive", timing] + args).status == 0)
         let whole = Date().timeIntervalSince(t0)
-        #expect(try CompactFixture.exported(timing) == new)
+        #expect(try ArchiveSnapshot.exportedHashes(timing) == new)
 
         var outcomes: [String] = []
         let runs = 10
@@ -241,12 +229,12 @@ struct CompactTests {
             w.close()
             let v = try CompactFixture.verifyFull(copy)
             #expect(v.status == 0, "kill \(i) after \(delay) s: \(v.stdout)\(v.stderr)")
-            let got = try CompactFixture.exported(copy)
+            let got = try ArchiveSnapshot.exportedHashes(copy)
             #expect(got == old || got == new, "kill \(i) after \(delay) s: \(got.count) envelopes")
             outcomes.append(got == old ? "old" : "new")
             // A compaction after the crash finishes the job.
             #expect(try CLI.run(["compact", "--archive", copy] + args).status == 0)
-            #expect(try CompactFixture.exported(copy) == new)
+            #expect(try ArchiveSnapshot.exportedHashes(copy) == new)
             #expect(try CompactFixture.verifyFull(copy).status == 0)
         }
         print("kill outcomes: \(outcomes) (whole run \(whole) s)")
@@ -274,7 +262,7 @@ struct CompactTests {
                 try fm.copyItem(atPath: path + "/index.sqlite" + suffix, toPath: between + "/index.sqlite" + suffix)
             }
         }
-        for name in try CompactFixture.segmentFiles(path) where !fm.fileExists(atPath: between + "/segments/" + name) {
+        for name in try ArchiveSnapshot.segmentFiles(path) where !fm.fileExists(atPath: between + "/segments/" + name) {
             try fm.copyItem(atPath: path + "/segments/" + name, toPath: between + "/segments/" + name)
         }
         let a = try Archive(directory: between, configuration: CompactFixture.configuration)
@@ -282,8 +270,8 @@ struct CompactTests {
         #expect(!a.recovery.leftoversRemoved.isEmpty)
         a.close()
         #expect(try CompactFixture.verifyFull(between).status == 0)
-        #expect(try CompactFixture.exported(between) == new)
-        #expect(try CompactFixture.segmentFiles(between) == CompactFixture.segmentFiles(done))
+        #expect(try ArchiveSnapshot.exportedHashes(between) == new)
+        #expect(try ArchiveSnapshot.segmentFiles(between) == ArchiveSnapshot.segmentFiles(done))
 
         // 2. Old manifest, but the first segment already has the blocks of its neighbours appended (a merge in place).
         let merged = dir.path + "/merged"
@@ -292,7 +280,7 @@ struct CompactTests {
         try fm.copyItem(atPath: path, toPath: mergedDone)
         let r = try CompactFixture.report(try CLI.run(["compact", "--archive", mergedDone, "--json"]))
         #expect(r.segmentsWritten >= 1)
-        let first = try CompactFixture.segmentFiles(path)[0]
+        let first = try ArchiveSnapshot.segmentFiles(path)[0]
         let grown = try Data(contentsOf: URL(fileURLWithPath: mergedDone + "/segments/" + first))
         let original = try Data(contentsOf: URL(fileURLWithPath: merged + "/segments/" + first))
         #expect(grown.count > original.count)
@@ -302,8 +290,8 @@ struct CompactTests {
         #expect(b.recovery.cuts.count == 1)
         b.close()
         #expect(try CompactFixture.verifyFull(merged).status == 0)
-        #expect(try CompactFixture.exported(merged) == old)
-        #expect(try CompactFixture.exported(mergedDone) == old)
+        #expect(try ArchiveSnapshot.exportedHashes(merged) == old)
+        #expect(try ArchiveSnapshot.exportedHashes(mergedDone) == old)
         #expect(try CompactFixture.verifyFull(mergedDone).status == 0)
     }
 
@@ -339,7 +327,7 @@ struct CompactTests {
         #expect(try archive.count() == envelopes.count - 400 + fresh.count)
         archive.close()
         let expected = Set(envelopes.filter { $0.sentTime >= cutoff }.map(\.hash) + fresh.map(\.hash))
-        #expect(try CompactFixture.exported(path) == expected)
+        #expect(try ArchiveSnapshot.exportedHashes(path) == expected)
         let v = try CompactFixture.verifyFull(path)
         #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
     }
@@ -359,13 +347,13 @@ struct CompactTests {
         let server = try ServerProcess(archive: URL(fileURLWithPath: path), arguments: ["--retention-days", "1", "--sync", "none"])
         var got = Set<[UInt8]>()
         for _ in 0..<100 {
-            got = try CompactFixture.exported(path)
+            got = try ArchiveSnapshot.exportedHashes(path)
             if got.count == recent.count { break }
             try await Task.sleep(nanoseconds: 100_000_000)
         }
         #expect(server.stop() == 0)
         #expect(got == Set(recent.map(\.hash)))
-        #expect(try CompactFixture.exported(path) == Set(recent.map(\.hash)))
+        #expect(try ArchiveSnapshot.exportedHashes(path) == Set(recent.map(\.hash)))
         #expect(envelopes.count == 600)
         let v = try CompactFixture.verifyFull(path)
         #expect(v.status == 0, "\(v.stdout)\(v.stderr)")

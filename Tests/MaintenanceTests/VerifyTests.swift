@@ -1,4 +1,5 @@
 import ArchiveStore
+import ArchiveTestSupport
 import EthCrypto
 import Foundation
 import Testing
@@ -25,19 +26,6 @@ enum Fixture {
         for chunk in stride(from: 0, to: count, by: 100) { _ = try await archive.append(Array(envelopes[chunk..<min(count, chunk + 100)])) }
         archive.close()
         return (dir, path, envelopes)
-    }
-
-    /// Hashes of every envelope a reader exports.
-    static func exported(_ path: String) throws -> Set<[UInt8]> {
-        let a = try Archive(directory: path, configuration: .reader)
-        defer { a.close() }
-        var out = Set<[UInt8]>()
-        try a.scan { out.insert($0.hash) }
-        return out
-    }
-
-    static func segmentFiles(_ path: String) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: path + "/segments").filter { $0.hasSuffix(".seg") }.sorted()
     }
 
     /// The blocks of a segment file (offset, length, record hashes), parsed from the documented layout.
@@ -105,9 +93,9 @@ struct VerifyTests {
     @Test(arguments: 0..<4) func byteFlipsInSegmentsAreFoundAndRepaired(seed: Int) async throws {
         let f = try await Fixture.build()
         defer { try? FileManager.default.removeItem(at: f.dir) }
-        let before = try Fixture.exported(f.archive)
+        let before = try ArchiveSnapshot.exportedHashes(f.archive)
         #expect(before.count == f.envelopes.count)
-        let segs = try Fixture.segmentFiles(f.archive)
+        let segs = try ArchiveSnapshot.segmentFiles(f.archive)
         #expect(segs.count >= 5)
         let name = segs[(seed * 3 + 1) % (segs.count - 1)]  // a sealed segment
         let file = f.archive + "/segments/" + name
@@ -130,7 +118,7 @@ struct VerifyTests {
         let r = try Fixture.verify(f.archive, ["--repair"])
         #expect(r.status == 1 | 4 | 64)
         #expect(try Fixture.verify(f.archive, ["--full"]).status == 0)
-        #expect(try Fixture.exported(f.archive) == before.subtracting(block.hashes))
+        #expect(try ArchiveSnapshot.exportedHashes(f.archive) == before.subtracting(block.hashes))
         let q = try FileManager.default.contentsOfDirectory(atPath: f.archive + "/quarantine")
         #expect(q.count == 1)
     }
@@ -138,8 +126,8 @@ struct VerifyTests {
     @Test func truncatedSegmentLosesOnlyTheCutBlocks() async throws {
         let f = try await Fixture.build()
         defer { try? FileManager.default.removeItem(at: f.dir) }
-        let before = try Fixture.exported(f.archive)
-        let name = try Fixture.segmentFiles(f.archive)[2]
+        let before = try ArchiveSnapshot.exportedHashes(f.archive)
+        let name = try ArchiveSnapshot.segmentFiles(f.archive)[2]
         let file = f.archive + "/segments/" + name
         let blocks = try Fixture.blocks(file)
         let cut = blocks[blocks.count / 2].offset + 40
@@ -153,14 +141,14 @@ struct VerifyTests {
         _ = try Fixture.verify(f.archive, ["--repair"])
         #expect(try Fixture.verify(f.archive, ["--full"]).status == 0)
         let lost = blocks[(blocks.count / 2)...].flatMap(\.hashes)
-        #expect(try Fixture.exported(f.archive) == before.subtracting(lost))
+        #expect(try ArchiveSnapshot.exportedHashes(f.archive) == before.subtracting(lost))
     }
 
     @Test func deletedSegmentIsReportedMissing() async throws {
         let f = try await Fixture.build()
         defer { try? FileManager.default.removeItem(at: f.dir) }
-        let before = try Fixture.exported(f.archive)
-        let name = try Fixture.segmentFiles(f.archive)[1]
+        let before = try ArchiveSnapshot.exportedHashes(f.archive)
+        let name = try ArchiveSnapshot.segmentFiles(f.archive)[1]
         let lost = try Fixture.blocks(f.archive + "/segments/" + name).flatMap(\.hashes)
         try FileManager.default.removeItem(atPath: f.archive + "/segments/" + name)
         let v = try Fixture.verify(f.archive)
@@ -169,13 +157,13 @@ struct VerifyTests {
         #expect(v.findings.contains { $0.kind == "index-dangling" && Set($0.hashes ?? []) == Set(lost.map(\.hex)) })
         _ = try Fixture.verify(f.archive, ["--repair"])
         #expect(try Fixture.verify(f.archive, ["--full"]).status == 0)
-        #expect(try Fixture.exported(f.archive) == before.subtracting(lost))
+        #expect(try ArchiveSnapshot.exportedHashes(f.archive) == before.subtracting(lost))
     }
 
     @Test func staleManifestIsReportedAndRebuilt() async throws {
         let f = try await Fixture.build()
         defer { try? FileManager.default.removeItem(at: f.dir) }
-        let before = try Fixture.exported(f.archive)
+        let before = try ArchiveSnapshot.exportedHashes(f.archive)
         // A manifest that lists only the first two segments, as an old copy would.
         let mpath = f.archive + "/MANIFEST"
         var m = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: mpath))) as! [String: Any]
@@ -186,13 +174,13 @@ struct VerifyTests {
         #expect(v.findings.contains { $0.kind == "unlisted-segment" })
         _ = try Fixture.verify(f.archive, ["--repair"])
         #expect(try Fixture.verify(f.archive, ["--full"]).status == 0)
-        #expect(try Fixture.exported(f.archive) == before)
+        #expect(try ArchiveSnapshot.exportedHashes(f.archive) == before)
     }
 
     @Test func damagedIndexIsFoundAndRebuilt() async throws {
         let f = try await Fixture.build()
         defer { try? FileManager.default.removeItem(at: f.dir) }
-        let before = try Fixture.exported(f.archive)
+        let before = try ArchiveSnapshot.exportedHashes(f.archive)
         // Flip a byte inside one stored key (sent time ‖ hash) in the SQLite file.
         let victim = f.envelopes[777]
         let ipath = f.archive + "/index.sqlite"
@@ -214,6 +202,6 @@ struct VerifyTests {
         let repaired = try Fixture.verify(f.archive, ["--full", "--repair"])
         #expect(repaired.status & 64 != 0)
         #expect(try Fixture.verify(f.archive, ["--full"]).status == 0)
-        #expect(try Fixture.exported(f.archive) == before)
+        #expect(try ArchiveSnapshot.exportedHashes(f.archive) == before)
     }
 }
