@@ -13,6 +13,7 @@ final class ArchiveIndex: @unchecked Sendable {
     private var markCompressedStatement: SQLiteStatement?
     private var upsertTopicStatement: SQLiteStatement?
     private var rangeStatements: [SQLiteStatement] = []
+    private var rangeStatementsInclusive: [SQLiteStatement] = []
 
     init(path: String, readOnly: Bool) throws(ArchiveError) {
         db = try SQLiteDatabase(path: path, readOnly: false, create: !readOnly)
@@ -168,36 +169,47 @@ final class ArchiveIndex: @unchecked Sendable {
     throws(ArchiveError) -> (rows: [IndexRow], more: Bool) {
         try db.execute("BEGIN")
         defer { try? db.execute("COMMIT") }
+        // One lower bound per statement: SQLite seeks on only one of two lower bounds and filters by the other,
+        // which would make every cursor page rescan the pages before it.
+        var bound = lower
+        var exclusive = false
+        if let cursor, !cursor.lexicographicallyPrecedes(lower) {
+            bound = cursor
+            exclusive = true
+        }
         while rangeStatements.count < topics.count {
             rangeStatements.append(try db.prepare("""
                 SELECT key, seg, blk, pos, len FROM entries
-                WHERE topic = ?1 AND key >= ?2 AND key > ?3 AND key <= ?4 ORDER BY key
+                WHERE topic = ?1 AND key > ?2 AND key <= ?3 ORDER BY key
+                """))
+            rangeStatementsInclusive.append(try db.prepare("""
+                SELECT key, seg, blk, pos, len FROM entries
+                WHERE topic = ?1 AND key >= ?2 AND key <= ?3 ORDER BY key
                 """))
         }
+        let statements = exclusive ? rangeStatements : rangeStatementsInclusive
         var heads: [IndexRow] = []
         var sources: [Int] = []
         heads.reserveCapacity(topics.count)
-        let after = cursor ?? []
         for (i, topic) in topics.enumerated() {
-            let s = rangeStatements[i]
+            let s = statements[i]
             s.reset()
             s.bind(1, blob: topicBytes(topic))
-            s.bind(2, blob: lower)
-            s.bind(3, blob: after)
-            s.bind(4, blob: upper)
+            s.bind(2, blob: bound)
+            s.bind(3, blob: upper)
             if try s.step() {
                 heads.append(row(s, topic: topic))
                 sources.append(i)
             }
         }
-        defer { for i in 0..<topics.count { rangeStatements[i].reset() } }
+        defer { for i in 0..<topics.count { statements[i].reset() } }
         var heap = MergeHeap(keys: heads.map(\.key))
         var out: [IndexRow] = []
         out.reserveCapacity(min(limit, 4096))
         while let top = heap.minIndex {
             if out.count == limit { return (out, true) }
             out.append(heads[top])
-            let s = rangeStatements[sources[top]]
+            let s = statements[sources[top]]
             if try s.step() {
                 heads[top] = row(s, topic: topics[sources[top]])
                 heap.replaceMin(with: heads[top].key)

@@ -34,7 +34,7 @@ struct BenchServeCommand: AsyncParsableCommand {
     @Option(help: "Concurrent clients in the loaded latency run.")
     var clients = 50
 
-    @Option(help: "Work directory (default: a fresh temporary directory, removed afterwards).")
+    @Option(help: "Work directory (default: a fresh temporary directory, removed afterwards); an archive it already holds with exactly --envelopes envelopes is reused.")
     var directory: String?
 
     @Flag(help: "Print the figures as JSON.")
@@ -59,10 +59,12 @@ struct BenchServeCommand: AsyncParsableCommand {
         let start: UInt32 = 1_700_000_000
         let span: UInt32 = 10 * 86400
         let topics = (0..<100).map { Topic(rawValue: UInt32($0) &* 0x9E37_79B9) }
-        writeStandardError("building an archive of \(envelopes) envelopes…\n")
+        let reuse = try store.count() == envelopes
+        writeStandardError(reuse ? "reusing the archive of \(envelopes) envelopes in \(dir)/archive\n"
+                                 : "building an archive of \(envelopes) envelopes…\n")
         let payload = SecureRandom.bytes(1024 - 24)
         var batch: [Envelope] = []
-        for i in 0..<envelopes {
+        for i in 0..<(reuse ? 0 : envelopes) {
             let sent = start + UInt32(UInt64(i) * UInt64(span) / UInt64(envelopes))
             batch.append(Envelope(expiry: sent + 60, ttl: 60, topic: topics[i % topics.count], data: payload, nonce: UInt64(i)))
             if batch.count == 1000 {
