@@ -240,11 +240,10 @@ extension Archive {
                 return
             }
             if let topics, !topics.contains(f.topic.rawValue) { return }
-            let key = EnvelopeKey(sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), topic: f.topic).bytes
             let loc = RecordLocation(segment: block.segment, blockOffset: block.offset, compressed: block.compressed,
                                      position: range.lowerBound, length: range.count)
             do throws(ArchiveError) {
-                let isNew = try index.insert(topic: f.topic.bytes, key: key[0..<36], location: loc)
+                let isNew = try index.insert(topic: f.topic.rawValue, sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), location: loc)
                 if isNew {
                     added += 1
                     stats[f.topic.rawValue, default: TopicStats()].add(f.sentTime)

@@ -179,6 +179,33 @@ struct ArchiveStoreTests {
         #expect(more.added == 5)
     }
 
+    /// The writer commits index rows before the fsync that makes their blocks durable; a power failure in between
+    /// leaves an index that names blocks the segment lost. Opening removes exactly those rows.
+    @Test func indexRowsOfBlocksLostBeforeTheirSyncAreRemoved() async throws {
+        let dir = try StoreFixtures.directory()
+        let first = StoreFixtures.envelopes(200, topics: StoreFixtures.topics, seed: 21)
+        let second = StoreFixtures.envelopes(150, topics: StoreFixtures.topics, seed: 22)
+        let cut: UInt64
+        do {
+            let archive = try Archive(directory: dir)
+            _ = try await archive.append(first)
+            cut = try #require(archive.segments().last).bytes.magnitude
+            _ = try await archive.append(second)
+            archive.close()
+        }
+        let segs = try FileManager.default.contentsOfDirectory(atPath: dir + "/segments").sorted()
+        #expect(truncate(dir + "/segments/" + segs.last!, off_t(cut)) == 0)
+        let archive = try Archive(directory: dir)
+        defer { archive.close() }
+        #expect(archive.recovery.entriesRemoved == StoreFixtures.expected(second, .all).count)
+        #expect(try archive.count() == StoreFixtures.expected(first, .all).count)
+        #expect(try archive.query(.all, limit: 1000).envelopes.map(\.cursorBytes) == StoreFixtures.expected(first, .all))
+        #expect(try archive.reindex(dryRun: true).isClean)
+        #expect(try archive.topics().reduce(0) { $0 + $1.count } == StoreFixtures.expected(first, .all).count)
+        let again = try await archive.append(second)
+        #expect(again.added == StoreFixtures.expected(second, .all).count)
+    }
+
     @Test func indexIsRebuiltWhenMissingOrBehind() async throws {
         let dir = try StoreFixtures.directory()
         let envs = StoreFixtures.envelopes(250, topics: StoreFixtures.topics, seed: 5)

@@ -13,7 +13,11 @@ final class ArchiveIndex: @unchecked Sendable {
     private var markCompressedStatement: SQLiteStatement?
     private var upsertTopicStatement: SQLiteStatement?
     private var rangeStatements: [SQLiteStatement] = []
+    /// `sent time ‖ hash ‖ topic`, bound without copying by `insert` and `markCompressed` (SQLite reads it during the step).
+    private let keyBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 40, alignment: 8)
     private var rangeStatementsInclusive: [SQLiteStatement] = []
+
+    deinit { keyBuffer.deallocate() }
 
     init(path: String, readOnly: Bool) throws(ArchiveError) {
         db = try SQLiteDatabase(path: path, readOnly: false, create: !readOnly)
@@ -70,13 +74,14 @@ final class ArchiveIndex: @unchecked Sendable {
     // MARK: writing
 
     /// Inserts a row unless the key exists; true when the row is new.
-    func insert(topic: [UInt8], key: ArraySlice<UInt8>, location: RecordLocation) throws(ArchiveError) -> Bool {
+    func insert(topic: UInt32, sentTime: UInt32, hash: [UInt8], location: RecordLocation) throws(ArchiveError) -> Bool {
         if insertStatement == nil {
             insertStatement = try db.prepare("INSERT OR IGNORE INTO entries(topic, key, seg, blk, pos, len) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
         }
         let s = insertStatement!
-        s.bind(1, blob: topic)
-        s.bind(2, blob: key)
+        setKey(topic: topic, sentTime: sentTime, hash: hash)
+        s.bindStatic(1, UnsafeRawBufferPointer(rebasing: keyBuffer[36..<40]))
+        s.bindStatic(2, UnsafeRawBufferPointer(rebasing: keyBuffer[0..<36]))
         s.bind(3, Int64(location.segment))
         s.bind(4, location.storedBlock)
         s.bind(5, Int64(location.position))
@@ -84,15 +89,25 @@ final class ArchiveIndex: @unchecked Sendable {
         return try s.run() == 1
     }
 
-    func markCompressed(topic: [UInt8], key: [UInt8], blockOffset: Int64) throws(ArchiveError) {
+    /// Marks a row's block as LZ4-compressed.
+    func markCompressed(topic: UInt32, sentTime: UInt32, hash: [UInt8], blockOffset: Int64) throws(ArchiveError) {
         if markCompressedStatement == nil {
             markCompressedStatement = try db.prepare("UPDATE entries SET blk = ?3 WHERE topic = ?1 AND key = ?2")
         }
         let s = markCompressedStatement!
-        s.bind(1, blob: topic)
-        s.bind(2, blob: key)
+        setKey(topic: topic, sentTime: sentTime, hash: hash)
+        s.bindStatic(1, UnsafeRawBufferPointer(rebasing: keyBuffer[36..<40]))
+        s.bindStatic(2, UnsafeRawBufferPointer(rebasing: keyBuffer[0..<36]))
         s.bind(3, -(blockOffset + 1))
         try s.run()
+    }
+
+    /// Fills `keyBuffer` with `sent time ‖ hash ‖ topic` (the 40-byte status-go key; the row key is its first 36 bytes).
+    private func setKey(topic: UInt32, sentTime: UInt32, hash: [UInt8]) {
+        precondition(hash.count == 32, "an envelope hash has 32 bytes")
+        keyBuffer.storeBytes(of: sentTime.bigEndian, toByteOffset: 0, as: UInt32.self)
+        hash.withUnsafeBytes { keyBuffer.baseAddress!.advanced(by: 4).copyMemory(from: $0.baseAddress!, byteCount: 32) }
+        keyBuffer.storeBytes(of: topic.bigEndian, toByteOffset: 36, as: UInt32.self)
     }
 
     func addTopicStats(_ stats: [UInt32: TopicStats]) throws(ArchiveError) {

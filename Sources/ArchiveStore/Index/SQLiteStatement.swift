@@ -37,6 +37,11 @@ public final class SQLiteStatement: @unchecked Sendable {
         }
     }
 
+    /// Binds a blob without copying it: the memory must stay valid and unchanged until the statement is reset.
+    public func bindStatic(_ index: Int32, _ value: UnsafeRawBufferPointer) {
+        sqlite3_bind_blob(handle, index, value.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(value.count), nil)
+    }
+
     /// Binds text to parameter `index`.
     public func bind(_ index: Int32, text value: String) {
         sqlite3_bind_text(handle, index, value, -1, SQLiteStatement.transient)

@@ -28,6 +28,13 @@ struct BlockEncoder {
 
     /// The whole block: header followed by the stored payload (LZ4 only if it saves at least 1/16).
     func encode(firstSequence: UInt64, allowCompression: Bool = true) -> [UInt8] {
+        let parts = encodeParts(firstSequence: firstSequence, allowCompression: allowCompression)
+        return parts.header + parts.body
+    }
+
+    /// The block as its 32-byte header and its stored payload (the raw payload itself when not compressed, so
+    /// nothing is copied); write them back to back.
+    func encodeParts(firstSequence: UInt64, allowCompression: Bool = true) -> (header: [UInt8], body: [UInt8]) {
         var codec = SegmentFormat.codecRaw
         var stored: [UInt8]? = nil
         if allowCompression, payload.count >= 256, BlockEncoder.looksCompressible(payload) {
@@ -47,19 +54,19 @@ struct BlockEncoder {
             }
         }
         let body = stored ?? payload
-        var block = SegmentFormat.blockMagic
-        block.reserveCapacity(SegmentFormat.blockHeaderLength + body.count)
-        block.appendLE(UInt32(0))  // CRC, filled below
-        block.appendLE(UInt32(body.count))
-        block.appendLE(UInt32(payload.count))
-        block.appendLE(firstSequence)
-        block.appendLE(UInt32(count))
-        block.append(codec); block.append(0); block.append(0); block.append(0)
-        block.append(contentsOf: body)
-        let crc = block.withUnsafeBytes { CRC32C.update(0, UnsafeRawBufferPointer(rebasing: $0[8...])) }
-        block[4] = UInt8(truncatingIfNeeded: crc); block[5] = UInt8(truncatingIfNeeded: crc >> 8)
-        block[6] = UInt8(truncatingIfNeeded: crc >> 16); block[7] = UInt8(truncatingIfNeeded: crc >> 24)
-        return block
+        var header = SegmentFormat.blockMagic
+        header.reserveCapacity(SegmentFormat.blockHeaderLength)
+        header.appendLE(UInt32(0))  // CRC, filled below
+        header.appendLE(UInt32(body.count))
+        header.appendLE(UInt32(payload.count))
+        header.appendLE(firstSequence)
+        header.appendLE(UInt32(count))
+        header.append(codec); header.append(0); header.append(0); header.append(0)
+        var crc = header.withUnsafeBytes { CRC32C.update(0, UnsafeRawBufferPointer(rebasing: $0[8...])) }
+        crc = body.withUnsafeBytes { CRC32C.update(crc, $0) }
+        header[4] = UInt8(truncatingIfNeeded: crc); header[5] = UInt8(truncatingIfNeeded: crc >> 8)
+        header[6] = UInt8(truncatingIfNeeded: crc >> 16); header[7] = UInt8(truncatingIfNeeded: crc >> 24)
+        return (header, body)
     }
 
     /// Compresses a 16 KiB sample first, so ciphertext blocks cost almost nothing.

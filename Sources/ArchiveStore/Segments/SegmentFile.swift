@@ -63,6 +63,37 @@ final class SegmentFile: @unchecked Sendable {
         }
     }
 
+    /// Writes `first` and then `second` at `offset` with one `pwritev` (one syscall for a block's header and payload).
+    func write(_ first: [UInt8], _ second: [UInt8], at offset: Int64) throws(ArchiveError) {
+        let total = first.count + second.count
+        var done = 0
+        var failure: Int32 = 0
+        let fd = self.fd
+        first.withUnsafeBytes { a in
+            second.withUnsafeBytes { b in
+                while done < total {
+                    let n: Int
+                    if done < a.count {
+                        var iov = [iovec(iov_base: UnsafeMutableRawPointer(mutating: a.baseAddress! + done), iov_len: a.count - done),
+                                   iovec(iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress), iov_len: b.count)]
+                        n = pwritev(fd, &iov, b.count == 0 ? 1 : 2, off_t(offset) + off_t(done))
+                    } else {
+                        n = pwrite(fd, b.baseAddress! + (done - a.count), total - done, off_t(offset) + off_t(done))
+                    }
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        failure = errno
+                        return
+                    }
+                    done += n
+                }
+            }
+        }
+        if failure != 0 {
+            throw ArchiveError(.io, "write failed: \(String(cString: strerror(failure)))", path: path, offset: offset + Int64(done), errno: failure)
+        }
+    }
+
     func write(_ bytes: [UInt8], at offset: Int64) throws(ArchiveError) {
         var failure: ArchiveError?
         bytes.withUnsafeBytes { p in

@@ -20,7 +20,9 @@ final class ArchiveWriter: @unchecked Sendable {
     var activeFile: SegmentFile
     var nextSequence: UInt64
     private var encoder: BlockEncoder
-    private var blockRows: [(topic: [UInt8], key: [UInt8])] = []
+    /// The records of the block being built, as (request, envelope) indices into the group.
+    private var blockRows: [(Int, Int)] = []
+    private let syncer = GroupSyncer()
 
     private let condition = NSCondition()
     /// Held while a group is written and by maintenance operations.
@@ -54,6 +56,7 @@ final class ArchiveWriter: @unchecked Sendable {
         t.name = "whisper-archive.writer"
         thread = t
         t.start()
+        syncer.start()
     }
 
     /// Queues a request; the completion runs on the writer thread.
@@ -124,10 +127,18 @@ final class ArchiveWriter: @unchecked Sendable {
             condition.unlock()
             stateLock.lock()
             let outcome = process(group)
+            let file = activeFile
             stateLock.unlock()
-            for (request, result) in zip(group, outcome) { request.completion(result) }
+            if outcome.needsSync {
+                // The index is committed and the blocks are written; they become durable (and are acknowledged)
+                // on the syncer thread while this thread goes on with the next group.
+                syncer.enqueue(file: file, group.map(\.completion), outcome.results)
+            } else {
+                syncer.afterPending(group.map(\.completion), outcome.results)
+            }
             condition.lock()
         }
+        syncer.stop()
         stateLock.lock()
         if dirty { syncNow() }
         stateLock.unlock()
@@ -146,7 +157,9 @@ final class ArchiveWriter: @unchecked Sendable {
         }
     }
 
-    private func process(_ group: [Request]) -> [Result<AppendResult, ArchiveError>] {
+    /// Writes a group's new envelopes as blocks and commits their index rows; with `--sync always` the blocks
+    /// still need an fsync before the group may be acknowledged (`needsSync`).
+    private func process(_ group: [Request]) -> (results: [Result<AppendResult, ArchiveError>], needsSync: Bool) {
         let startSegment = active
         let startSequence = nextSequence
         var results = [AppendResult](repeating: AppendResult(), count: group.count)
@@ -161,19 +174,18 @@ final class ArchiveWriter: @unchecked Sendable {
                         throw ArchiveError(.invalidEnvelope, "an envelope of \(rlp.count) bytes exceeds the block limit")
                     }
                     if !encoder.isEmpty && encoder.rawSize + rlp.count + SegmentFormat.recordHeaderLength > configuration.blockMaxBytes {
-                        try flushBlock()
+                        try flushBlock(group)
                     }
                     if encoder.isEmpty { try rollIfNeeded(now: now) }
-                    let key = envelope.key.bytes
-                    let topic = envelope.topic.bytes
+                    let sent = envelope.sentTime
+                    let topic = envelope.topic.rawValue
                     let location = RecordLocation(segment: active.firstSequence, blockOffset: active.bytes, compressed: false,
                                                   position: encoder.rawSize + SegmentFormat.recordHeaderLength, length: rlp.count)
-                    let isNew = try index.insert(topic: topic, key: key[0..<36], location: location)
-                    if isNew {
+                    if try index.insert(topic: topic, sentTime: sent, hash: envelope.hash, location: location) {
                         _ = encoder.append(rlp: rlp, arrival: request.arrivals?[ei] ?? now)
-                        blockRows.append((topic, Array(key[0..<36])))
-                        active.add(sentTime: envelope.sentTime)
-                        topicStats[envelope.topic.rawValue, default: TopicStats()].add(envelope.sentTime)
+                        blockRows.append((ri, ei))
+                        active.add(sentTime: sent)
+                        topicStats[topic, default: TopicStats()].add(sent)
                         results[ri].added += 1
                         results[ri].bytes += rlp.count
                     } else {
@@ -181,12 +193,12 @@ final class ArchiveWriter: @unchecked Sendable {
                     }
                 }
             }
-            try flushBlock()
+            try flushBlock(group)
+            var needsSync = false
             if results.contains(where: { $0.added > 0 }) {
                 switch configuration.sync {
                 case .always:
-                    try activeFile.sync()
-                    lastSync = DispatchTime.now()
+                    needsSync = true
                 case .interval(let ms):
                     dirty = true
                     if DispatchTime.now() >= lastSync + .milliseconds(ms) { syncNow() }
@@ -197,9 +209,11 @@ final class ArchiveWriter: @unchecked Sendable {
             try index.addTopicStats(topicStats)
             try index.setHighWaterMark(segment: active.firstSequence, offset: active.bytes)
             try index.setMeta("next_sequence", Int64(nextSequence))
+            // Committed before the fsync: readers find the records in the page cache, and if the machine fails before
+            // the fsync, recovery removes the rows the segments lost (the index is then ahead of them).
             try index.db.execute("COMMIT")
             groups += 1
-            return results.map { .success($0) }
+            return (results.map { .success($0) }, needsSync)
         } catch let error as ArchiveError {
             try? index.db.execute("ROLLBACK")
             encoder.removeAll()
@@ -210,24 +224,27 @@ final class ArchiveWriter: @unchecked Sendable {
                 nextSequence = startSequence
             }
             configuration.logger.error("append failed: \(error)")
-            return group.map { _ in .failure(error) }
+            return (group.map { _ in .failure(error) }, false)
         } catch {
             try? index.db.execute("ROLLBACK")
-            return group.map { _ in .failure(ArchiveError(.io, "append failed: \(error)")) }
+            return (group.map { _ in .failure(ArchiveError(.io, "append failed: \(error)")) }, false)
         }
     }
 
-    private func flushBlock() throws(ArchiveError) {
+    private func flushBlock(_ group: [Request]) throws(ArchiveError) {
         guard !encoder.isEmpty else { return }
-        let block = encoder.encode(firstSequence: nextSequence, allowCompression: configuration.compression)
-        let compressed = block[28] == SegmentFormat.codecLZ4
-        if compressed {
-            for row in blockRows { try index.markCompressed(topic: row.topic, key: row.key, blockOffset: active.bytes) }
+        let (header, body) = encoder.encodeParts(firstSequence: nextSequence, allowCompression: configuration.compression)
+        if header[28] == SegmentFormat.codecLZ4 {
+            for (ri, ei) in blockRows {
+                let e = group[ri].envelopes[ei]
+                try index.markCompressed(topic: e.topic.rawValue, sentTime: e.sentTime, hash: e.hash, blockOffset: active.bytes)
+            }
         }
-        try activeFile.write(block, at: active.bytes)
+        try activeFile.write(header, body, at: active.bytes)
+        let length = header.count + body.count
         rawPayloadBytes += Int64(encoder.rawSize)
-        storedPayloadBytes += Int64(block.count - SegmentFormat.blockHeaderLength)
-        active.bytes += Int64(block.count)
+        storedPayloadBytes += Int64(body.count)
+        active.bytes += Int64(length)
         active.blocks += 1
         nextSequence += UInt64(encoder.count)
         encoder.removeAll()
