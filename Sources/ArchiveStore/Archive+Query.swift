@@ -62,7 +62,7 @@ extension Archive {
         for row in rows {
             let (rlp, arrival) = try readers.read(row.location)
             let sent = UInt32(row.key[0]) << 24 | UInt32(row.key[1]) << 16 | UInt32(row.key[2]) << 8 | UInt32(row.key[3])
-            out.append(ArchivedEnvelope(rlp: rlp, sentTime: sent, topic: Topic(bytes: row.topic), arrival: arrival,
+            out.append(ArchivedEnvelope(rlp: rlp, sentTime: sent, topic: Topic(rawValue: row.topic), arrival: arrival,
                                         hash: Array(row.key[4..<36])))
         }
         let next: Cursor? = more ? try? Cursor(bytes: rows[rows.count - 1].key) : nil

@@ -34,6 +34,6 @@ public struct RecordLocation: Sendable, Hashable {
 /// One index row: the 36-byte key prefix (sent time ‖ hash), the topic, and the location.
 struct IndexRow: Sendable {
     var key: [UInt8]
-    var topic: [UInt8]
+    var topic: UInt32
     var location: RecordLocation
 }

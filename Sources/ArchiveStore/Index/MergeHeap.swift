@@ -1,3 +1,5 @@
+import Foundation
+
 /// A binary min-heap over byte-string keys, used to merge per-topic ordered ranges.
 struct MergeHeap {
     private var keys: [[UInt8]]
@@ -24,7 +26,15 @@ struct MergeHeap {
         if !heap.isEmpty { siftDown(0) }
     }
 
-    private func less(_ a: Int, _ b: Int) -> Bool { keys[heap[a]].lexicographicallyPrecedes(keys[heap[b]]) }
+    private func less(_ a: Int, _ b: Int) -> Bool {
+        keys[heap[a]].withUnsafeBytes { x in
+            keys[heap[b]].withUnsafeBytes { y in
+                let n = min(x.count, y.count)
+                let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
+                return c < 0 || (c == 0 && x.count < y.count)
+            }
+        }
+    }
 
     private mutating func siftDown(_ start: Int) {
         var i = start

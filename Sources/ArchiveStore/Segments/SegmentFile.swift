@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -22,7 +23,51 @@ final class SegmentFile: @unchecked Sendable {
         self.path = path
     }
 
+    private let mapLock = NSLock()
+    private var mapping: Mapping?
+
     deinit { close(fd) }
+
+    /// A read-only shared mapping of the first `length` bytes of the file.
+    final class Mapping: @unchecked Sendable {
+        let base: UnsafeRawPointer
+        let length: Int
+
+        init?(fd: Int32, length: Int) {
+            guard length > 0, let p = mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0), p != MAP_FAILED else { return nil }
+            base = UnsafeRawPointer(p)
+            self.length = length
+        }
+
+        deinit { munmap(UnsafeMutableRawPointer(mutating: base), length) }
+    }
+
+    /// Calls `body` with `count` bytes at `offset`, read in place from a mapping of the file (no syscall once mapped;
+    /// remapped when the file has grown past the mapping). Nil when the range lies past the end of the file.
+    ///
+    /// Only ranges inside the file at mapping time are touched, so the mapping never faults past its end unless the
+    /// file is shortened from outside while mapped.
+    func withMappedBytes<T>(at offset: Int64, count: Int, _ body: (UnsafeRawBufferPointer) throws(ArchiveError) -> T) throws(ArchiveError) -> T? {
+        guard offset >= 0, count >= 0 else { return nil }
+        let end = Int(offset) + count
+        mapLock.lock()
+        var m = mapping
+        if m == nil || m!.length < end {
+            var st = stat()
+            let size = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
+            if size >= end, let fresh = Mapping(fd: fd, length: size) {
+                mapping = fresh
+                m = fresh
+            } else {
+                m = nil
+            }
+        }
+        mapLock.unlock()
+        guard let m, m.length >= end else { return nil }
+        return try withExtendedLifetime(m) { () throws(ArchiveError) -> T in
+            try body(UnsafeRawBufferPointer(start: m.base + Int(offset), count: count))
+        }
+    }
 
     /// The current file size.
     func size() throws(ArchiveError) -> Int64 {

@@ -52,15 +52,16 @@ final class SegmentReaders: @unchecked Sendable {
             throw ArchiveError(.corrupt, "index points before the first record of a block", path: f.path, segment: loc.segment, offset: loc.blockOffset)
         }
         if !loc.compressed {
-            var buf = [UInt8](repeating: 0, count: loc.length + SegmentFormat.recordHeaderLength)
             let at = loc.blockOffset + Int64(SegmentFormat.blockHeaderLength + recordStart)
-            let n = try f.read(into: &buf, at: at)
-            guard n == buf.count, Int(buf.u32LE(0)) == loc.length else {
+            let record = try f.withMappedBytes(at: at, count: loc.length + SegmentFormat.recordHeaderLength) { r -> (rlp: [UInt8], arrival: UInt32)? in
+                guard Int(UInt32(littleEndian: r.loadUnaligned(as: UInt32.self))) == loc.length else { return nil }
+                let arrival = UInt32(littleEndian: r.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+                return (Array(UnsafeRawBufferPointer(rebasing: r[SegmentFormat.recordHeaderLength...])), arrival)
+            }
+            guard let record, let record else {
                 throw ArchiveError(.corrupt, "index entry does not match the record in the segment; run reindex", path: f.path, segment: loc.segment, offset: at)
             }
-            let arrival = buf.u32LE(4)
-            buf.removeFirst(SegmentFormat.recordHeaderLength)
-            return (buf, arrival)
+            return record
         }
         let raw = try block(loc.segment, f, loc.blockOffset)
         guard loc.position + loc.length <= raw.count, Int(raw.u32LE(recordStart)) == loc.length else {
