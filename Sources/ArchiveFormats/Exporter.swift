@@ -11,11 +11,14 @@ public enum Exporter {
         public var bytes: Int64 = 0
         /// Wall-clock seconds.
         public var seconds = 0.0
+        /// Damaged bytes skipped (their envelopes are missing from the output).
+        public var damaged: [DamagedBlock] = []
         /// Megabytes (10^6) of RLP per second.
         public var megabytesPerSecond: Double { seconds > 0 ? Double(bytes) / seconds / 1e6 : 0 }
     }
 
-    /// Exports to `path` in `format`; `progress` is called every 10,000 envelopes.
+    /// Exports to `path` in `format`; `progress` is called every 10,000 envelopes. Damaged blocks are skipped
+    /// (with a warning on the archive's logger) and listed in the summary.
     public static func run(archive: Archive, filter: EnvelopeFilter, format: ArchiveFormat, path: String,
                            progress: (Summary) -> Void = { _ in }) throws -> Summary {
         var sink = try format.sink(path: path)
@@ -32,6 +35,7 @@ public enum Exporter {
             }
         }
         try sink.finish()
+        summary.damaged = iterator.damaged
         summary.seconds = Date().timeIntervalSince(start)
         return summary
     }

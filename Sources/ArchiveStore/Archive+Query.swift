@@ -44,8 +44,11 @@ extension Archive {
                     for s in segments where s.firstSequence <= mark.segment { _ = try readers.currentFile(s.firstSequence) }
                 }
                 return (segments, mark)
-            } catch where error.errno == ENOENT && attempt < 5 {
+            } catch where error.errno == ENOENT {
+                // A compaction in another process swapped files between the two reads: read again. A file still
+                // missing after that is damage, which the reads report and skip.
                 attempt += 1
+                if attempt >= 5 { return (segments, mark) }
             }
         }
     }
@@ -58,61 +61,51 @@ extension Archive {
                                   upper: Archive.bound(filter.to, fill: 0xFF), limit: limit)
         }
         var out: [ArchivedEnvelope] = []
+        var damaged: [DamagedBlock] = []
         out.reserveCapacity(rows.count)
         for row in rows {
-            let (rlp, arrival) = try readers.read(row.location)
+            let rlp: [UInt8], arrival: UInt32
+            do throws(ArchiveError) {
+                (rlp, arrival) = try readers.read(row.location)
+            } catch where error.code == .corrupt {
+                let d = DamagedBlock(segment: row.location.segment, path: error.path ?? readers.path(row.location.segment),
+                                     range: row.location.blockOffset..<(row.location.blockOffset + 1), reason: error.message)
+                if damaged.last?.segment != d.segment || damaged.last?.range != d.range { logger.warning("\(d)"); damaged.append(d) }
+                continue
+            }
             let sent = UInt32(row.key[0]) << 24 | UInt32(row.key[1]) << 16 | UInt32(row.key[2]) << 8 | UInt32(row.key[3])
             out.append(ArchivedEnvelope(rlp: rlp, sentTime: sent, topic: Topic(rawValue: row.topic), arrival: arrival,
                                         hash: Array(row.key[4..<36])))
         }
         let next: Cursor? = more ? try? Cursor(bytes: rows[rows.count - 1].key) : nil
-        return QueryPage(envelopes: out, cursor: next)
+        return QueryPage(envelopes: out, cursor: next, damaged: damaged)
     }
 
     /// Calls `body` for every envelope matching `filter`.
     ///
     /// `.storage` order reads the segments sequentially up to the index's high-water mark at the start of the scan;
-    /// `.key` order pages through the index.
+    /// `.key` order pages through the index. Damaged blocks and records are skipped with a warning.
+    /// - Returns: what was skipped as damaged.
+    @discardableResult
     public func scan(_ filter: EnvelopeFilter = .all, order: ScanOrder = .storage,
-                     _ body: (ArchivedEnvelope) throws -> Void) throws {
+                     _ body: (ArchivedEnvelope) throws -> Void) throws -> [DamagedBlock] {
         switch order {
         case .key:
             var cursor: Cursor?
+            var damaged: [DamagedBlock] = []
             repeat {
                 let page = try query(filter, limit: 4096, after: cursor)
                 for e in page.envelopes { try body(e) }
+                damaged += page.damaged
                 cursor = page.cursor
             } while cursor != nil
+            return damaged
         case .storage:
             // Compaction cannot swap segments under a storage scan of this archive object.
-            try swapLock.withReadLock { () throws in try scanStorage(filter, body) }
-        }
-    }
-
-    private func scanStorage(_ filter: EnvelopeFilter, _ body: (ArchivedEnvelope) throws -> Void) throws {
-        let (segments, mark) = try readSnapshot()
-        guard let mark else { return }
-        for s in segments where s.firstSequence <= mark.segment {
-            let file = try readers.file(s.firstSequence)
-            let end = s.firstSequence == mark.segment ? mark.offset : (s.sealed ? s.bytes : try file.size())
-            var failure: (any Error)?
-            let (stop, invalid) = try Archive.forEachBlock(file, segment: s.firstSequence,
-                                                           from: Int64(SegmentFormat.segmentHeaderLength), to: end) { (block, raw) throws(ArchiveError) in
-                guard failure == nil else { return }
-                BlockReader.forEachRecord(raw) { range, arrival, i in
-                    guard failure == nil else { return }
-                    let rlp = Array(raw[range])
-                    guard let f = EnvelopeFields.parse(rlp) else { return }
-                    guard filter.matches(sentTime: f.sentTime, topic: f.topic) else { return }
-                    do {
-                        try body(ArchivedEnvelope(rlp: rlp, sentTime: f.sentTime, topic: f.topic, arrival: arrival,
-                                                  sequence: block.firstSequence + UInt64(i)))
-                    } catch { failure = error }
-                }
-            }
-            if let failure { throw failure }
-            if let invalid {
-                throw ArchiveError(.corrupt, "invalid block: \(invalid); run verify", path: file.path, segment: s.firstSequence, offset: stop)
+            return try swapLock.withReadLock { () throws -> [DamagedBlock] in
+                var iterator = try records(filter)
+                while let e = try iterator.next() { try body(e) }
+                return iterator.damaged
             }
         }
     }

@@ -1,6 +1,13 @@
+import Foundation
+
 /// Pulls stored envelopes in storage order, one block in memory at a time (up to the index high-water mark
 /// taken when the iterator was made).
+///
+/// A damaged block is skipped, not fatal: the iterator logs a warning, resumes at the next valid block, and lists
+/// what it skipped in ``damaged``.
 public struct ArchiveRecordIterator {
+    /// The damaged bytes skipped so far.
+    public private(set) var damaged: [DamagedBlock] = []
     private let archive: Archive
     private let filter: EnvelopeFilter
     private var segments: [SegmentInfo]
@@ -40,7 +47,17 @@ public struct ArchiveRecordIterator {
                 guard segmentIndex < segments.count, let mark else { return nil }
                 let s = segments[segmentIndex]
                 segmentIndex += 1
-                let f = try archive.readers.file(s.firstSequence)
+                let f: SegmentFile
+                do throws(ArchiveError) {
+                    f = try archive.readers.file(s.firstSequence)
+                } catch where error.errno == ENOENT {
+                    let d = DamagedBlock(segment: s.firstSequence, path: archive.readers.path(s.firstSequence),
+                                         range: 0..<max(s.bytes, 0), reason: "the segment file is missing")
+                    archive.logger.warning("\(d)")
+                    damaged.append(d)
+                    file = nil
+                    continue
+                }
                 file = f
                 offset = Int64(SegmentFormat.segmentHeaderLength)
                 end = s.firstSequence == mark.segment ? mark.offset : (s.sealed ? s.bytes : try f.size())
@@ -50,8 +67,12 @@ public struct ArchiveRecordIterator {
             case .end:
                 offset = end
             case .invalid(let why):
-                throw ArchiveError(.corrupt, "invalid block: \(why); run verify", path: file!.path,
-                                   segment: segments[segmentIndex - 1].firstSequence, offset: offset)
+                let segment = segments[segmentIndex - 1].firstSequence
+                let next = BlockReader.nextValidBlock(file!, from: offset + 1, to: end, segment: segment)
+                let d = DamagedBlock(segment: segment, path: file!.path, range: offset..<next, reason: why)
+                archive.logger.warning("\(d)")
+                damaged.append(d)
+                offset = next
             case .block(let info, let raw):
                 block = (info, raw)
                 position = 0

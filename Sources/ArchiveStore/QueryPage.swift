@@ -6,6 +6,8 @@ public struct QueryPage: Sendable {
     public var envelopes: [ArchivedEnvelope]
     /// Where the next page starts (the last envelope's key prefix); nil when no more envelopes match.
     public var cursor: Cursor?
+    /// Blocks whose records the index names but that failed their checks: those records were skipped.
+    public var damaged: [DamagedBlock] = []
 }
 
 /// What an append did.

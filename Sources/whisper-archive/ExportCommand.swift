@@ -10,7 +10,9 @@ struct ExportCommand: AsyncParsableCommand {
         commandName: "export",
         abstract: "Export envelopes from an archive to rlp, jsonl, sqlite, LevelDB or another archive.",
         discussion: """
-            Reads the archive as a reader, so it can run beside a running server. --from and --to \
+            Reads the archive as a reader, so it can run beside a running server. Damaged blocks are \
+            skipped with a warning naming the segment and byte range; the export is still written, and the \
+            exit status is then 1. --from and --to \
             select on sent time (inclusive) and take Unix seconds or ISO-8601; --topic can be repeated. \
             rlp and jsonl outputs ending in .lz4 are LZ4-compressed (readable by the lz4 tool).
 
@@ -65,6 +67,10 @@ struct ExportCommand: AsyncParsableCommand {
         } else {
             print(String(format: "exported %d envelopes, %d bytes of RLP, %.1f MB/s (%.2f s)",
                          summary.exported, summary.bytes, summary.megabytesPerSecond, summary.seconds))
+        }
+        if !summary.damaged.isEmpty {
+            let bytes = summary.damaged.reduce(Int64(0)) { $0 + Int64($1.range.count) }
+            throw CLIError("skipped \(summary.damaged.count) damaged block(s), \(bytes) bytes: their envelopes are not in \(output); run verify")
         }
     }
 }

@@ -112,8 +112,29 @@ struct VerifyTests {
             #expect(hit?.start == Int64(block.offset))
             #expect(Set(hit?.hashes ?? []) == Set(block.hashes.map(\.hex)))
         }
-        let export = try CLI.run(["export", "--archive", f.archive, "--format", "rlp", "--output", f.dir.path + "/damaged.rlp"])
-        #expect(export.status == 0 || export.status == 1, "export must not crash: \(export.stderr)")
+        // Export and queries skip the damaged block with a warning naming it, and keep everything else.
+        let damagedOut = f.dir.path + "/damaged.jsonl"
+        let export = try CLI.run(["export", "--archive", f.archive, "--format", "jsonl", "--output", damagedOut])
+        #expect(export.status == 1, "export: \(export.stderr)")
+        #expect(export.stderr.contains(name) && export.stderr.contains("\(block.offset)..<"), "\(export.stderr)")
+        let lines = try String(contentsOfFile: damagedOut, encoding: .utf8).split(separator: "\n")
+        let exportedHashes = Set(lines.compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))).flatMap { ($0 as? [String: Any])?["hash"] as? String }
+        })
+        #expect(exportedHashes == Set(before.subtracting(block.hashes).map { "0x" + $0.hex }))
+        let reader = try Archive(directory: f.archive, configuration: .reader)
+        var queried = Set<[UInt8]>()
+        var damaged: [DamagedBlock] = []
+        var cursor: Cursor?
+        repeat {
+            let page = try reader.query(.all, limit: 97, after: cursor)
+            queried.formUnion(page.envelopes.map(\.hash))
+            damaged += page.damaged
+            cursor = page.cursor
+        } while cursor != nil
+        reader.close()
+        #expect(queried == before.subtracting(block.hashes))
+        #expect(damaged.contains { $0.path.hasSuffix(name) && $0.range.lowerBound == Int64(block.offset) })
 
         let r = try Fixture.verify(f.archive, ["--repair"])
         #expect(r.status == 1 | 4 | 64)
@@ -151,6 +172,9 @@ struct VerifyTests {
         let name = try ArchiveSnapshot.segmentFiles(f.archive)[1]
         let lost = try Fixture.blocks(f.archive + "/segments/" + name).flatMap(\.hashes)
         try FileManager.default.removeItem(atPath: f.archive + "/segments/" + name)
+        #expect(try ArchiveSnapshot.exportedHashes(f.archive) == before.subtracting(lost))
+        let export = try CLI.run(["export", "--archive", f.archive, "--format", "rlp", "--output", f.dir.path + "/rest.rlp"])
+        #expect(export.status == 1 && export.stderr.contains(name) && export.stderr.contains("missing"), "\(export.stderr)")
         let v = try Fixture.verify(f.archive)
         #expect(v.status == 1 | 8 | 16)
         #expect(v.findings.contains { $0.kind == "missing-segment" && $0.file == "segments/" + name })

@@ -53,6 +53,53 @@ enum BlockReader {
         return .block(info, raw)
     }
 
+    /// Checks the header and CRC32C of the raw (uncompressed) block at `offset` in place, through the file's
+    /// mapping, once per open file; a query reads single records out of it afterwards.
+    /// - Returns: nil when the block is valid, otherwise why not.
+    static func checkRawBlockOnce(_ file: SegmentFile, at offset: Int64) -> String? {
+        if file.isVerified(block: offset) { return nil }
+        let h = SegmentFormat.blockHeaderLength
+        typealias Header = (crc: UInt32, stored: Int, partial: UInt32)
+        let parsed = try? file.withMappedBytes(at: offset, count: h) { header -> Header? in
+            guard header.prefix(4).elementsEqual(SegmentFormat.blockMagic), header[28] == SegmentFormat.codecRaw else { return nil }
+            let stored = Int(UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
+            let raw = Int(UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
+            guard stored == raw, stored <= SegmentFormat.maxBlockPayload else { return nil }
+            return (UInt32(littleEndian: header.loadUnaligned(fromByteOffset: 4, as: UInt32.self)), stored,
+                    CRC32C.update(0, UnsafeRawBufferPointer(rebasing: header[8...])))
+        }
+        guard let parsed else { return "block header past the end of the file" }
+        guard let header = parsed else { return "the block header is not that of a raw block (magic, codec or lengths)" }
+        let computed = try? file.withMappedBytes(at: offset + Int64(h), count: header.stored) { CRC32C.update(header.partial, $0) }
+        guard let crc = computed else { return "block runs past the end of the file" }
+        guard crc == header.crc else {
+            return "CRC32C mismatch (stored \(String(header.crc, radix: 16)), computed \(String(crc, radix: 16)))"
+        }
+        file.markVerified(block: offset)
+        return nil
+    }
+
+    /// The offset of the next valid block after damage, or `to` when there is none.
+    static func nextValidBlock(_ file: SegmentFile, from: Int64, to: Int64, segment: UInt64) -> Int64 {
+        let magic = SegmentFormat.blockMagic
+        var pos = from
+        let chunk = 1 << 20
+        while pos < to {
+            var buf = [UInt8](repeating: 0, count: Int(min(Int64(chunk + 3), to - pos)))
+            guard let n = try? file.read(into: &buf, at: pos), n >= 4 else { return to }
+            var i = 0
+            while i + 4 <= n {
+                if buf[i] == magic[0] && buf[i + 1] == magic[1] && buf[i + 2] == magic[2] && buf[i + 3] == magic[3] {
+                    if case .block = read(file, segment: segment, at: pos + Int64(i), fileSize: to) { return pos + Int64(i) }
+                }
+                i += 1
+            }
+            pos += Int64(max(1, n - 3))
+            if n < chunk { break }
+        }
+        return to
+    }
+
     static func decompress(_ stored: [UInt8], rawLength: Int) -> [UInt8]? {
         var out = [UInt8](repeating: 0, count: rawLength)
         let n = stored.withUnsafeBytes { src in

@@ -25,6 +25,20 @@ final class SegmentFile: @unchecked Sendable {
 
     private let mapLock = NSLock()
     private var mapping: Mapping?
+    /// Offsets of blocks whose CRC32C was checked since the file was opened (blocks never change once written).
+    private var verified = Set<Int64>()
+
+    func isVerified(block offset: Int64) -> Bool {
+        mapLock.lock()
+        defer { mapLock.unlock() }
+        return verified.contains(offset)
+    }
+
+    func markVerified(block offset: Int64) {
+        mapLock.lock()
+        verified.insert(offset)
+        mapLock.unlock()
+    }
 
     deinit { close(fd) }
 

@@ -52,6 +52,9 @@ final class SegmentReaders: @unchecked Sendable {
             throw ArchiveError(.corrupt, "index points before the first record of a block", path: f.path, segment: loc.segment, offset: loc.blockOffset)
         }
         if !loc.compressed {
+            if let why = BlockReader.checkRawBlockOnce(f, at: loc.blockOffset) {
+                throw ArchiveError(.corrupt, "the block holding this record is damaged: \(why)", path: f.path, segment: loc.segment, offset: loc.blockOffset)
+            }
             let at = loc.blockOffset + Int64(SegmentFormat.blockHeaderLength + recordStart)
             let record = try f.withMappedBytes(at: at, count: loc.length + SegmentFormat.recordHeaderLength) { r -> (rlp: [UInt8], arrival: UInt32)? in
                 guard Int(UInt32(littleEndian: r.loadUnaligned(as: UInt32.self))) == loc.length else { return nil }

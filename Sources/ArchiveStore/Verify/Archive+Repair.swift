@@ -59,7 +59,7 @@ extension Archive {
                 switch BlockReader.read(file, segment: first, at: offset, fileSize: size) {
                 case .end: offset = size
                 case .invalid(let why):
-                    let next = Verifier.resync(file, from: offset + 1, to: size, segment: first)
+                    let next = BlockReader.nextValidBlock(file, from: offset + 1, to: size, segment: first)
                     damaged.append((offset..<next, why))
                     offset = next
                 case .block(let b, let raw):

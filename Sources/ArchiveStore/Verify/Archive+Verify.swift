@@ -232,7 +232,7 @@ struct Verifier {
             case .end:
                 offset = size
             case .invalid(let why):
-                let next = Self.resync(file, from: offset + 1, to: size, segment: first)
+                let next = BlockReader.nextValidBlock(file, from: offset + 1, to: size, segment: first)
                 damaged.append((offset..<next, why, []))
                 report.bytes += next - offset
                 offset = next
@@ -265,27 +265,6 @@ struct Verifier {
                       detail: (torn ? "invalid bytes to the end of the segment: " : "damaged block: ") + d.why
                         + (d.hashes.isEmpty ? "" : "; \(d.hashes.count) indexed envelopes lost")))
         }
-    }
-
-    /// The offset of the next valid block after damage, or `to` when there is none.
-    static func resync(_ file: SegmentFile, from: Int64, to: Int64, segment: UInt64) -> Int64 {
-        let magic = SegmentFormat.blockMagic
-        var pos = from
-        let chunk = 1 << 20
-        while pos < to {
-            var buf = [UInt8](repeating: 0, count: Int(min(Int64(chunk + 3), to - pos)))
-            guard let n = try? file.read(into: &buf, at: pos), n >= 4 else { return to }
-            var i = 0
-            while i + 4 <= n {
-                if buf[i] == magic[0] && buf[i + 1] == magic[1] && buf[i + 2] == magic[2] && buf[i + 3] == magic[3] {
-                    if case .block = BlockReader.read(file, segment: segment, at: pos + Int64(i), fileSize: to) { return pos + Int64(i) }
-                }
-                i += 1
-            }
-            pos += Int64(max(1, n - 3))
-            if n < chunk { break }
-        }
-        return to
     }
 
     /// The strict decode of one record (`--full`), computed off the sequential path.
