@@ -227,11 +227,21 @@ struct Verifier {
         var damaged: [(range: Range<Int64>, why: String, hashes: [String])] = []
         var offset = Int64(SegmentFormat.segmentHeaderLength)
         var expectedSequence = first
+        // With --full, blocks are decoded a few ahead of the one being matched against the index.
+        var pending: [(block: BlockInfo, raw: [UInt8], decode: PendingDecode?)] = []
+        func checkOldest() {
+            let (block, raw, decode) = pending.removeFirst()
+            checkBlock(block, raw, decoded: decode?.wait() ?? [], rel: rel, damaged: &damaged)
+            report.blocks += 1
+            report.bytes += Int64(block.length)
+            sendProgress()
+        }
         while offset < size {
             switch BlockReader.read(file, segment: first, at: offset, fileSize: size) {
             case .end:
                 offset = size
             case .invalid(let why):
+                while !pending.isEmpty { checkOldest() }
                 let next = BlockReader.nextValidBlock(file, from: offset + 1, to: size, segment: first)
                 damaged.append((offset..<next, why, []))
                 report.bytes += next - offset
@@ -242,13 +252,12 @@ struct Verifier {
                               detail: "block starts at sequence \(block.firstSequence), before \(expectedSequence)"))
                 }
                 expectedSequence = block.firstSequence + UInt64(block.recordCount)
-                checkBlock(block, raw, rel: rel, damaged: &damaged)
-                report.blocks += 1
-                report.bytes += Int64(block.length)
+                pending.append((block, raw, full ? PendingDecode(raw) : nil))
                 offset += Int64(block.length)
+                if pending.count > 2 { checkOldest() }
             }
-            sendProgress()
         }
+        while !pending.isEmpty { checkOldest() }
         // Rows left for this segment point at no record, or into a damaged range.
         while let r = nextRow(), r.location.segment == first {
             popRow()
@@ -273,40 +282,49 @@ struct Verifier {
         case invalid(String)
     }
 
-    /// Decodes and hashes the records of a block on every core (the expensive part of `--full`).
-    static func decodeRecords(_ raw: [UInt8]) -> [Decoded] {
-        var ranges: [Range<Int>] = []
-        var pos = 0
-        while pos < raw.count {
-            let len = Int(raw.u32LE(pos))
-            let start = pos + SegmentFormat.recordHeaderLength
-            pos = start + len
-            ranges.append(start..<pos)
-        }
-        let records = ranges
-        var out = [Decoded](repeating: .invalid(""), count: records.count)
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, records.count / 64))
-        out.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let results = buffer
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var k = w * records.count / workers
-                let end = (w + 1) * records.count / workers
-                while k < end {
-                    do {
-                        let e = try Envelope(rlp: Array(raw[records[k]]))
-                        results[k] = .envelope(sent: e.sentTime, topic: e.topic, hash: e.hash)
-                    } catch {
-                        results[k] = .invalid("\(error)")
+    /// The decode of one block's records, running on the global queue while the verifier reads the next blocks
+    /// and matches earlier ones against the index (the expensive part of `--full`, spread over every core).
+    final class PendingDecode: @unchecked Sendable {
+        private let group = DispatchGroup()
+        private var results: [Decoded]
+
+        init(_ raw: [UInt8]) {
+            var ranges: [Range<Int>] = []
+            var pos = 0
+            while pos < raw.count {
+                let len = Int(raw.u32LE(pos))
+                let start = pos + SegmentFormat.recordHeaderLength
+                pos = start + len
+                ranges.append(start..<pos)
+            }
+            results = [Decoded](repeating: .invalid(""), count: ranges.count)
+            let records = ranges
+            let chunks = max(1, min(2 * ProcessInfo.processInfo.activeProcessorCount, records.count / 64))
+            let buffer = results.withUnsafeMutableBufferPointer { $0 }
+            nonisolated(unsafe) let out = buffer
+            for c in 0..<chunks {
+                DispatchQueue.global().async(group: group) {
+                    for k in (c * records.count / chunks)..<((c + 1) * records.count / chunks) {
+                        do {
+                            let e = try Envelope(rlp: Array(raw[records[k]]))
+                            out[k] = .envelope(sent: e.sentTime, topic: e.topic, hash: e.hash)
+                        } catch {
+                            out[k] = .invalid("\(error)")
+                        }
                     }
-                    k += 1
                 }
             }
         }
-        return out
+
+        /// Waits for the decode and returns one result per record.
+        func wait() -> [Decoded] {
+            group.wait()
+            return results
+        }
     }
 
-    mutating func checkBlock(_ block: BlockInfo, _ raw: [UInt8], rel: String, damaged: inout [(range: Range<Int64>, why: String, hashes: [String])]) {
-        let decoded = full ? Self.decodeRecords(raw) : []
+    mutating func checkBlock(_ block: BlockInfo, _ raw: [UInt8], decoded: [Decoded], rel: String,
+                             damaged: inout [(range: Range<Int64>, why: String, hashes: [String])]) {
         var pos = 0
         var i = 0
         while pos < raw.count {

@@ -272,7 +272,7 @@ final class ArchiveWriter: @unchecked Sendable {
         let (info, file) = try ArchiveWriter.createSegment(segmentsDirectory: segmentsDirectory, firstSequence: nextSequence, created: now)
         active = info
         activeFile = file
-        configuration.logger.info("sealed segment \(sealed.fileName) (\(sealed.records) records, \(sealed.bytes) bytes)")
+        configuration.logger.debug("sealed segment \(sealed.fileName) (\(sealed.records) records, \(sealed.bytes) bytes)")
     }
 
     static func createSegment(segmentsDirectory: String, firstSequence: UInt64, created: UInt32) throws(ArchiveError) -> (SegmentInfo, SegmentFile) {

@@ -18,6 +18,7 @@ struct BenchCommand: AsyncParsableCommand {
             BenchNetCommand.self,
             BenchStoreCommand.self,
             BenchCompactCommand.self,
+            BenchVerifyCommand.self,
         ]
     )
 }

@@ -1,0 +1,106 @@
+import ArchiveStore
+import ArgumentParser
+import EthCrypto
+import Foundation
+import Whisper
+
+/// `whisper-archive bench verify`: quick and full verification rates against Keccak-256 in the same run.
+struct BenchVerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "verify and verify --full over an archive of 1 KiB envelopes, against Keccak-256 in the same run.",
+        discussion: """
+            Builds an archive of --count 1 KiB envelopes (or reuses the one in --directory when it holds \
+            exactly that many), then alternates --runs times: Keccak-256 over 1 KiB inputs on one core, \
+            `verify` (headers, CRC32C, index ↔ segments) and `verify --full` (also decodes every envelope, \
+            recomputes its hash and checks its key). Rates are MB/s of segment bytes read; the ratio is \
+            the median full-verify rate over the median Keccak-256 rate.
+
+            Example:
+              swift build -c release && .build/release/whisper-archive bench verify --count 1000000
+            """
+    )
+
+    @Option(help: "Envelopes in the archive (1 KiB each).")
+    var count = 1_000_000
+
+    @Option(help: "Repetitions (the median is reported).")
+    var runs = 3
+
+    @Option(help: "Work directory (default: a fresh temporary directory, removed afterwards); an archive it already holds with exactly --count envelopes is reused.")
+    var directory: String?
+
+    @Flag(help: "Print the figures as JSON.")
+    var json = false
+
+    func validate() throws {
+        if count < 1000 { throw ValidationError("--count must be at least 1000") }
+        if runs < 1 { throw ValidationError("--runs must be at least 1") }
+    }
+
+    struct Figures: Encodable {
+        var keccak256MBps: Double
+        var verifyMBps: Double
+        var verifyFullMBps: Double
+        var fullOverKeccak: Double
+        var segmentBytes: Int64
+        var envelopes: Int
+    }
+
+    func run() async throws {
+        let work = directory ?? (FileManager.default.temporaryDirectory.path + "/wa-bench-verify-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { if directory == nil { try? FileManager.default.removeItem(atPath: work) } }
+        let path = work + "/archive"
+        var config = ArchiveConfiguration()
+        config.sync = .none
+        let archive = try Archive(directory: path, configuration: config)
+        if try archive.count() != count {
+            if !json { writeStandardError("building an archive of \(count) envelopes…\n") }
+            let topics = (0..<100).map { Topic(rawValue: UInt32($0) &* 0x9E37_79B1 &+ 0x1234_5678) }
+            let pool = SecureRandom.bytes(1 << 20)
+            var rng = SystemRandomNumberGenerator()
+            var batch: [Envelope] = []
+            for i in 0..<count {
+                let off = Int.random(in: 0..<(pool.count - 1000), using: &rng)
+                let sent = 1_700_000_000 + UInt32(i / 100)
+                batch.append(Envelope(expiry: sent + 300, ttl: 300, topic: topics[i % topics.count], data: pool[off..<(off + 1000)], nonce: UInt64(i)))
+                if batch.count == 1000 {
+                    _ = try await archive.append(batch)
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+            if !batch.isEmpty { _ = try await archive.append(batch) }
+        }
+        archive.close()
+
+        let block = SecureRandom.bytes(1024)
+        var keccak: [Double] = [], quick: [Double] = [], full: [Double] = []
+        var bytes: Int64 = 0
+        for _ in 0..<runs {
+            let rounds = 200_000
+            var sink: UInt8 = 0
+            let t = seconds { for _ in 0..<rounds { sink &+= Keccak256.hash(block)[0] } }
+            blackHole(sink)
+            keccak.append(Double(rounds * 1024) / t / 1e6)
+            for isFull in [false, true] {
+                let report = try Archive.verify(directory: path, full: isFull)
+                guard report.isClean else { throw CLIError("the bench archive does not verify clean: \(report.findings.first.map { "\($0)" } ?? "")") }
+                bytes = report.bytes
+                let rate = Double(report.bytes) / report.seconds / 1e6
+                if isFull { full.append(rate) } else { quick.append(rate) }
+            }
+        }
+        func med(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+        let f = Figures(keccak256MBps: med(keccak), verifyMBps: med(quick), verifyFullMBps: med(full),
+                        fullOverKeccak: med(full) / med(keccak), segmentBytes: bytes, envelopes: count)
+        if json {
+            print(jsonLine(f))
+        } else {
+            print("bench verify: \(count) envelopes, \(bytes) segment bytes, median of \(runs) runs")
+            print(String(format: "keccak256_1KiB        %9.1f MB/s", f.keccak256MBps))
+            print(String(format: "verify                %9.1f MB/s", f.verifyMBps))
+            print(String(format: "verify_full           %9.1f MB/s  (%.0f%% of Keccak-256)", f.verifyFullMBps, 100 * f.fullOverKeccak))
+        }
+    }
+}
