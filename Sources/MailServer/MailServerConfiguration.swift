@@ -13,6 +13,9 @@ public struct MailServerConfiguration: Sendable {
     public var maxMessageSize: Int = ReceivePolicy.defaultMaxMessageSize
     /// Minimum seconds between two accepted requests of one peer (0 disables the limit).
     public var rateLimitSeconds: Double = 0
+    /// Each peer's inbound byte budget in bytes per second (0: unlimited); past it the server stops reading
+    /// from that peer until the budget refills.
+    public var peerBytesPerSecond = 8 << 20
     /// Page size when a request gives none, and the largest accepted.
     public var maxLimit: UInt32 = 1000
     /// Seconds added to "now" when a request's upper bound is 0.

@@ -38,6 +38,10 @@ public final class MailServerNode: Sendable {
             nodeKey: configuration.nodeKey,
             capabilities: MailProtocol.allCases.map { $0.capability(maxMessageSize: configuration.maxMessageSize + 1024) })
         rlpx.logger = logger
+        if configuration.peerBytesPerSecond > 0 {
+            rlpx.inboundBytesPerSecond = configuration.peerBytesPerSecond
+            rlpx.inboundBurstBytes = max(4 << 20, 2 * configuration.maxMessageSize)
+        }
         let server = try await RLPxServer.bind(host: host, port: port, configuration: rlpx, maxPeers: maxPeers)
         return MailServerNode(server: server, archive: archive, configuration: configuration, rlpx: rlpx, logger: logger)
     }

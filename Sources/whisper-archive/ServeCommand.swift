@@ -49,6 +49,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("rate-limit"), help: "Minimum seconds between two requests of one peer (0: off).")
     var rateLimit = 0.0
 
+    @Option(help: ArgumentHelp("Each peer's inbound byte budget; past it the server stops reading from that peer until the budget refills (0: unlimited).", valueName: "bytes"))
+    var peerBytesPerSecond = 8 << 20
+
     @Option(name: .customLong("max-peers"), help: "Most peers connected at once.")
     var maxPeers = 50
 
@@ -73,6 +76,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let metrics, HostPort(metrics) == nil { throw ValidationError("--metrics must be HOST:PORT, got \(metrics)") }
         if !(minPoW >= 0) || !minPoW.isFinite { throw ValidationError("--min-pow must be a finite number ≥ 0") }
         if maxMessageSize < 1024 || maxMessageSize > 10 << 20 { throw ValidationError("--max-message-size must be 1024…10485760") }
+        if peerBytesPerSecond < 0 { throw ValidationError("--peer-bytes-per-second must be 0 (unlimited) or more") }
         if maxPeers < 1 { throw ValidationError("--max-peers must be at least 1") }
         for p in peers where EnodeURL(p) == nil { throw ValidationError("--peer: not an enode URL: \(p)") }
         if let retentionDays, retentionDays < 1 { throw ValidationError("--retention-days must be at least 1") }
@@ -110,6 +114,7 @@ struct ServeCommand: AsyncParsableCommand {
         config.minPoW = minPoW
         config.maxMessageSize = maxMessageSize
         config.rateLimitSeconds = rateLimit
+        config.peerBytesPerSecond = peerBytesPerSecond
 
         let address = HostPort(listen)!
         let node: MailServerNode

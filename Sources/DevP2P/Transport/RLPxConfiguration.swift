@@ -31,6 +31,12 @@ public struct RLPxConfiguration: Sendable {
     public var inboundBufferHighWatermark = 16
     /// The buffered count under which reading resumes.
     public var inboundBufferLowWatermark = 4
+    /// The peer's inbound byte budget: bytes per second it may send on average (nil: unlimited). Past its
+    /// budget the connection stops reading until the budget refills, so TCP slows the peer down and its
+    /// flood costs this node no more decoding than the budget allows.
+    public var inboundBytesPerSecond: Int? = nil
+    /// Bytes a peer may send at once above its rate (the token bucket's size).
+    public var inboundBurstBytes = 4 << 20
     /// Where diagnostics go.
     public var logger = Logger(label: "devp2p")
 

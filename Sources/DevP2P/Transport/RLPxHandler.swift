@@ -26,6 +26,11 @@ public final class RLPxHandler: ChannelDuplexHandler {
     var lastRead = NIODeadline.now()
     var handshakeTimer: Scheduled<Void>?
     var pingTimer: Scheduled<Void>?
+    /// The inbound byte budget (a token bucket), when the configuration sets one.
+    var budget: ByteBudget?
+    /// A `read` withheld because the budget is spent, and the timer that releases it.
+    var readHeld = false
+    var resumeTimer: Scheduled<Void>?
     let admission: Admission?
     /// Whether to add a `NIOAsyncChannel` bridge behind this handler once established.
     var installsBridge = false
@@ -47,6 +52,9 @@ public final class RLPxHandler: ChannelDuplexHandler {
                 maxPacketSize: configuration.maxHandshakeSize)
         }
         self.admission = admission
+        if let rate = configuration.inboundBytesPerSecond {
+            budget = ByteBudget(bytesPerSecond: rate, burst: configuration.inboundBurstBytes, now: eventLoop.now)
+        }
         established = eventLoop.makePromise()
         closed = eventLoop.makePromise()
         logger = configuration.logger
@@ -82,6 +90,7 @@ public final class RLPxHandler: ChannelDuplexHandler {
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !isClosing else { return }
         var bytes = unwrapInboundIn(data)
+        budget?.charge(bytes.readableBytes, now: context.eventLoop.now)
         if inbound == nil || inbound!.readableBytes == 0 {
             inbound = bytes
         } else {
@@ -196,6 +205,22 @@ public final class RLPxHandler: ChannelDuplexHandler {
         }
     }
 
+    /// Reading from the socket waits while the peer's byte budget is spent.
+    public func read(context: ChannelHandlerContext) {
+        guard var b = budget else { return context.read() }
+        let wait = b.wait(now: context.eventLoop.now)
+        budget = b
+        guard let wait else { return context.read() }
+        readHeld = true
+        guard resumeTimer == nil else { return }
+        resumeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: wait) {
+            self.resumeTimer = nil
+            guard self.readHeld, !self.isClosing else { return }
+            self.readHeld = false
+            self.read(context: context)
+        }
+    }
+
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let message = unwrapOutboundIn(data)
         guard !isClosing, let s = session, s.isEstablished else {
@@ -267,6 +292,7 @@ public final class RLPxHandler: ChannelDuplexHandler {
         isClosing = true
         handshakeTimer?.cancel()
         pingTimer?.cancel()
+        resumeTimer?.cancel()
         guard !didClose else { return }
         didClose = true
         let reason = closeReason ?? RLPxError(.connectionClosed)

@@ -1,0 +1,37 @@
+import NIOCore
+
+/// A token bucket of bytes: refills at a fixed rate up to a burst size; spending may run it negative.
+struct ByteBudget: Sendable {
+    let bytesPerSecond: Double
+    let burst: Double
+    private(set) var tokens: Double
+    private var refilled: NIODeadline
+
+    init(bytesPerSecond: Int, burst: Int, now: NIODeadline) {
+        self.bytesPerSecond = Double(max(1, bytesPerSecond))
+        self.burst = Double(max(1, burst))
+        tokens = self.burst
+        refilled = now
+    }
+
+    private mutating func refill(now: NIODeadline) {
+        let elapsed = Double((now - refilled).nanoseconds) / 1e9
+        if elapsed > 0 {
+            tokens = min(burst, tokens + elapsed * bytesPerSecond)
+            refilled = now
+        }
+    }
+
+    /// Spends `bytes` received.
+    mutating func charge(_ bytes: Int, now: NIODeadline) {
+        refill(now: now)
+        tokens -= Double(bytes)
+    }
+
+    /// How long until the budget is positive again; nil when it is now.
+    mutating func wait(now: NIODeadline) -> TimeAmount? {
+        refill(now: now)
+        guard tokens < 0 else { return nil }
+        return .nanoseconds(Int64((-tokens / bytesPerSecond * 1e9).rounded(.up)) + 1_000_000)
+    }
+}
