@@ -76,6 +76,7 @@ let package = Package(
                 "RLP", "EthCrypto", "Whisper", "DevP2P", "ArchiveStore", "ArchiveFormats", "MailServer", "ArchiveAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

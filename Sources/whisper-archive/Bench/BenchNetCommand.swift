@@ -2,6 +2,7 @@ import ArgumentParser
 import DevP2P
 import EthCrypto
 import Foundation
+import NIOPosix
 
 /// `whisper-archive bench net`: RLPx throughput and handshake rate over loopback.
 struct BenchNetCommand: AsyncParsableCommand {
@@ -75,9 +76,13 @@ struct BenchNetCommand: AsyncParsableCommand {
     /// Payload MB/s from a dialer to a server that only counts what it reads.
     func throughput(size: Int, snappy: Bool) async throws -> Double {
         let version: UInt64 = snappy ? 5 : 4
-        let server = try await RLPxServer.bind(host: "127.0.0.1", port: 0, configuration: Self.configuration(version: version))
-        defer { Task { await server.close() } }
-        let peer = try await RLPxDialer.connect(to: server.enode, configuration: Self.configuration(version: version))
+        // One event loop thread per side, as if sender and receiver were two machines: on the shared group both
+        // channels may land on the same thread and then share one core.
+        let serverLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let dialerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = try await RLPxServer.bind(host: "127.0.0.1", port: 0, configuration: Self.configuration(version: version),
+                                               group: serverLoop)
+        let peer = try await RLPxDialer.connect(to: server.enode, configuration: Self.configuration(version: version), group: dialerLoop)
         var accepted = server.peers.makeAsyncIterator()
         guard let remote = await accepted.next() else { throw ValidationError("the server accepted no peer") }
         let payloads = (0..<16).map { _ in SecureRandom.bytes(size) }
@@ -105,6 +110,9 @@ struct BenchNetCommand: AsyncParsableCommand {
             results.append(Double(count * size) / elapsed / 1e6)
         }
         await peer.disconnect()
+        await server.close()
+        try await serverLoop.shutdownGracefully()
+        try await dialerLoop.shutdownGracefully()
         return results.sorted()[results.count / 2]
     }
 
