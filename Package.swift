@@ -24,11 +24,15 @@ let package = Package(
         .systemLibrary(name: "CLevelDB", providers: [.apt(["libleveldb-dev"])]),
         .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
 
+        // Our own C: the Keccak-f[1600] absorb loop.
+        .target(name: "CPrimitives"),
+
         // Core.
         .target(name: "RLP", swiftSettings: strict),
         .target(
             name: "EthCrypto",
             dependencies: [
+                "CPrimitives",
                 "CSecp256k1",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
@@ -84,7 +88,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["RLP", "EthCrypto"], path: "Tests/TestSupport", swiftSettings: strict),
         .target(name: "ArchiveTestSupport", dependencies: ["ArchiveStore"], path: "Tests/ArchiveTestSupport", swiftSettings: strict),
         .testTarget(name: "RLPTests", dependencies: ["RLP", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "EthCryptoTests", dependencies: ["EthCrypto", "RLP", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "EthCryptoTests", dependencies: ["EthCrypto", "CPrimitives", "RLP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WhisperTests", dependencies: ["Whisper", "EthCrypto", "RLP", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "MailServerTests",
