@@ -24,7 +24,7 @@ let package = Package(
         .systemLibrary(name: "CLevelDB", providers: [.apt(["libleveldb-dev"])]),
         .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
 
-        // Our own C: the Keccak-f[1600] absorb loop.
+        // Our own C: the Keccak-f[1600] absorb loop and CRC-32C.
         .target(name: "CPrimitives"),
 
         // Core.
@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Whisper", dependencies: ["RLP", "EthCrypto"], swiftSettings: strict),
         .target(
             name: "ArchiveStore",
-            dependencies: ["Whisper", "RLP", "EthCrypto", "CSQLite", "CLZ4", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CPrimitives", "Whisper", "RLP", "EthCrypto", "CSQLite", "CLZ4", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(name: "ArchiveFormats", dependencies: ["ArchiveStore", "Whisper", "RLP", "EthCrypto", "CLevelDB", "CLZ4", "CSQLite"], swiftSettings: strict),
@@ -106,7 +106,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
+        .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "CPrimitives", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "MaintenanceTests", dependencies: ["ArchiveStore", "ArchiveTestSupport", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "AuditTests", dependencies: ["ArchiveAudit", "ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "CompactTests", dependencies: ["ArchiveStore", "ArchiveTestSupport", "Whisper", "TestSupport", "whisper-archive"], swiftSettings: strict),
