@@ -24,11 +24,15 @@ let package = Package(
         .systemLibrary(name: "CLevelDB", providers: [.apt(["libleveldb-dev"])]),
         .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
 
+        // Our own C: the Keccak-f[1600] absorb loop and CRC-32C.
+        .target(name: "CPrimitives"),
+
         // Core.
         .target(name: "RLP", swiftSettings: strict),
         .target(
             name: "EthCrypto",
             dependencies: [
+                "CPrimitives",
                 "CSecp256k1",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
@@ -38,7 +42,7 @@ let package = Package(
         .target(name: "Whisper", dependencies: ["RLP", "EthCrypto"], swiftSettings: strict),
         .target(
             name: "ArchiveStore",
-            dependencies: ["Whisper", "RLP", "EthCrypto", "CSQLite", "CLZ4", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CPrimitives", "Whisper", "RLP", "EthCrypto", "CSQLite", "CLZ4", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .target(name: "ArchiveFormats", dependencies: ["ArchiveStore", "Whisper", "RLP", "EthCrypto", "CLevelDB", "CLZ4", "CSQLite"], swiftSettings: strict),
@@ -85,7 +89,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["RLP", "EthCrypto"], path: "Tests/TestSupport", swiftSettings: strict),
         .target(name: "ArchiveTestSupport", dependencies: ["ArchiveStore"], path: "Tests/ArchiveTestSupport", swiftSettings: strict),
         .testTarget(name: "RLPTests", dependencies: ["RLP", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "EthCryptoTests", dependencies: ["EthCrypto", "RLP", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "EthCryptoTests", dependencies: ["EthCrypto", "CPrimitives", "RLP", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WhisperTests", dependencies: ["Whisper", "EthCrypto", "RLP", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "MailServerTests",
@@ -103,7 +107,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
+        .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "CPrimitives", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "MaintenanceTests", dependencies: ["ArchiveStore", "ArchiveTestSupport", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "AuditTests", dependencies: ["ArchiveAudit", "ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "CompactTests", dependencies: ["ArchiveStore", "ArchiveTestSupport", "Whisper", "TestSupport", "whisper-archive"], swiftSettings: strict),

@@ -41,7 +41,7 @@ struct CrashTests {
             let collected = Collected()
             out.fileHandleForReading.readabilityHandler = { h in collected.append(h.availableData) }
             try p.run()
-            let delay = Double.random(in: 0.02...0.6, using: &rng)
+            let delay = Double.random(in: 0.02...0.35, using: &rng)
             Thread.sleep(forTimeInterval: delay)
             let wasRunning = p.isRunning
             kill(p.processIdentifier, SIGKILL)

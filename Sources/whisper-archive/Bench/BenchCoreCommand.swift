@@ -1,10 +1,11 @@
+import ArchiveStore
 import ArgumentParser
 import EthCrypto
 import Foundation
 import RLP
 import Whisper
 
-/// `whisper-archive bench core`: Keccak-256, envelope decoding, message seal/open.
+/// `whisper-archive bench core`: Keccak-256, CRC32C, envelope decoding, message seal/open.
 struct BenchCoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "core",
@@ -40,6 +41,21 @@ struct BenchCoreCommand: ParsableCommand {
             return Double(keccakRounds * 1024) / t / 1e6
         }
         figures.append(("keccak256_1KiB", keccak, "MB/s"))
+
+        // CRC32C over 64 KiB buffers (every segment block is checksummed on write and read).
+        let crcBuffer = SecureRandom.bytes(64 * 1024)
+        let crcRounds = 5000
+        let crc = median(runs) {
+            var sink: UInt32 = 0
+            let t = seconds {
+                crcBuffer.withUnsafeBytes { bytes in
+                    for _ in 0..<crcRounds { sink = CRC32C.update(sink, bytes) }
+                }
+            }
+            blackHole(UInt8(truncatingIfNeeded: sink))
+            return Double(crcRounds * crcBuffer.count) / t / 1e6
+        }
+        figures.append(("crc32c_64KiB", crc, "MB/s"))
 
         // Envelope decode + hash of 1 KiB envelopes.
         let envelopes = (0..<1000).map { i in
