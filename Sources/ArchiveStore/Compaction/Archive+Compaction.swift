@@ -4,13 +4,16 @@ import Whisper
 extension Archive {
     /// Removes envelopes sent before `cutoff` and every envelope of `dropTopics`; see ``compact(_:)``.
     ///
+    /// Retention only: it neither merges small segments nor looks for duplicates (no pass over the whole index),
+    /// so dropping whole expired segments costs their files and their index rows.
+    ///
     /// Safe to call from a running server while it appends and answers queries: appends wait only while the
     /// active segment is sealed and while the new manifest and index rows are swapped in, not during the rewrite.
     /// - Parameters:
     ///   - cutoff: Unix seconds; envelopes with an earlier sent time (expiry − TTL) are removed.
     ///   - dryRun: report what would be removed; change nothing.
     public func applyRetention(before cutoff: UInt32, dropTopics: [Topic] = [], dryRun: Bool = false) throws(ArchiveError) -> CompactionReport {
-        try compact(CompactionOptions(before: cutoff, dropTopics: dropTopics, dryRun: dryRun))
+        try compact(CompactionOptions(before: cutoff, dropTopics: dropTopics, dryRun: dryRun, mergeBelow: 0, removeDuplicates: false))
     }
 
     /// Compacts the archive: drops expired envelopes and dropped topics, removes duplicates, merges small segments.
@@ -116,7 +119,7 @@ struct Compactor {
         // 2. What the index says about each segment: rows per segment, rows of dropped topics per segment.
         let db = try SQLiteDatabase(path: archive.indexPath, readOnly: false, create: false)
         try db.execute("PRAGMA query_only = 1")
-        let rowCounts = try countRows(db, topics: nil)
+        let rowCounts = options.removeDuplicates ? try countRows(db, topics: nil) : [:]
         let topicRows = dropTopics.isEmpty ? [:] : try countRows(db, topics: dropTopics)
         // 3. Plan: whole-file drops, and units to rewrite.
         let mergeBelow = options.mergeBelow ?? archive.configuration.segmentMaxBytes / 4
@@ -127,7 +130,8 @@ struct Compactor {
         var lowest: UInt64 = 1
         func needsRewrite(_ s: SegmentInfo) -> Bool {
             if let cutoff = options.before, (s.minSentTime ?? 0) < cutoff { return true }
-            return (topicRows[s.firstSequence] ?? 0) > 0 || (rowCounts[s.firstSequence] ?? 0) != s.records
+            if (topicRows[s.firstSequence] ?? 0) > 0 { return true }
+            return options.removeDuplicates && (rowCounts[s.firstSequence] ?? 0) != s.records
         }
         func flush() {
             if current.count > 1 || (current.count == 1 && needsRewrite(current[0])) {

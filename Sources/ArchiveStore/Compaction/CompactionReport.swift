@@ -58,10 +58,14 @@ public struct CompactionOptions: Sendable {
     /// A merged segment spans at most this many seconds of sent time, so that later retention can still drop
     /// whole files (default one day).
     public var mergeSpan: UInt32 = 86_400
+    /// Also rewrite segments holding records the index does not list (second copies of an envelope that
+    /// slipped in); finding them costs one pass over the whole index.
+    public var removeDuplicates = true
 
     /// Creates options.
     public init(before: UInt32? = nil, dropTopics: [Topic] = [], dryRun: Bool = false, mergeBelow: Int64? = nil,
-                mergeSpan: UInt32 = 86_400) {
+                mergeSpan: UInt32 = 86_400, removeDuplicates: Bool = true) {
+        self.removeDuplicates = removeDuplicates
         self.before = before
         self.dropTopics = dropTopics
         self.dryRun = dryRun

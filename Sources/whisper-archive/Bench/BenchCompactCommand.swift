@@ -12,7 +12,8 @@ struct BenchCompactCommand: AsyncParsableCommand {
         discussion: """
             Builds an archive of --count 1 KiB envelopes sent over --days days, in segments of about \
             one hour of traffic each (as a server's hourly roll makes them), then measures in order: \
-            dropping the first day (whole-segment drops, no rewrite), dropping one of the --topics \
+            dropping the first day with the retention that `serve --retention-days` runs (whole-segment \
+            drops, no rewrite), dropping one of the --topics \
             topics from the rest (every segment rewritten; MB/s of segment bytes rewritten), and merging \
             the hourly segments into daily ones (MB/s). Each step includes its manifest swap and index transaction.
 
@@ -88,7 +89,8 @@ struct BenchCompactCommand: AsyncParsableCommand {
         var figures: [Figure] = []
         func measure(_ name: String, rate: Bool, _ options: CompactionOptions) throws {
             let start = Date()
-            let report = try archive.compact(options)
+            let report = options.removeDuplicates ? try archive.compact(options)
+                : try archive.applyRetention(before: options.before ?? 0, dropTopics: options.dropTopics)
             let seconds = Date().timeIntervalSince(start)
             let mbps = rate && report.bytesRewritten > 0 ? Double(report.bytesRewritten) / 1e6 / seconds : nil
             figures.append(Figure(name: name, seconds: seconds, megabytesPerSecond: mbps, report: report))
@@ -97,7 +99,7 @@ struct BenchCompactCommand: AsyncParsableCommand {
                         report.segmentsDropped, report.segmentsRewritten, report.segmentsWritten)
                  + (mbps.map { String(format: "; %.0f MB/s of segments rewritten", $0) } ?? ""))
         }
-        try measure("drop the first day (retention)", rate: false, CompactionOptions(before: t0 + 86_400, mergeBelow: 0))
+        try measure("drop the first day (retention)", rate: false, CompactionOptions(before: t0 + 86_400, removeDuplicates: false))
         try measure("drop one topic (rewrite)", rate: true, CompactionOptions(dropTopics: [topicList[0]], mergeBelow: 0))
         // Merging: reopened with the default 256 MiB segment limit, hourly segments merge into one file per day.
         archive.close()
