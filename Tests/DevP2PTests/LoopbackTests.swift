@@ -148,6 +148,29 @@ struct LoopbackTests {
         await server.close()
     }
 
+    @Test("an IP over its new-connection budget is closed before the handshake; its peers stay and it may come back")
+    func connectionBudgetPerIP() async throws {
+        var config = Loopback.config()
+        config.connectionsPerSecondPerIP = 2  // bursts of 4
+        let server = try await Loopback.echoServer(config)
+        var peers: [RLPxPeer] = []
+        for _ in 0..<4 { peers.append(try await RLPxDialer.connect(to: server.enode, configuration: Loopback.config())) }
+        await #expect(throws: RLPxError.self) {
+            _ = try await RLPxDialer.connect(to: server.enode, configuration: Loopback.config())
+        }
+        func peerCount(reaches n: Int) async throws -> Bool {
+            for _ in 0..<100 where server.peerCount != n { try await Task.sleep(for: .milliseconds(10)) }
+            return server.peerCount == n
+        }
+        #expect(try await peerCount(reaches: 4))
+        try await Task.sleep(for: .milliseconds(600))  // one new connection's worth of budget at 2/s
+        let again = try await RLPxDialer.connect(to: server.enode, configuration: Loopback.config())
+        #expect(try await peerCount(reaches: 5))
+        await again.disconnect()
+        for p in peers { await p.disconnect() }
+        await server.close()
+    }
+
     @Test("max peers: the extra peer is told too many peers; already-connected keys are refused")
     func maxPeers() async throws {
         let server = try await Loopback.echoServer(maxPeers: 2)

@@ -41,7 +41,10 @@ struct Verifier {
     var lastProgress = Date.distantPast
     var totalBytes: Int64 = 0
     var index: ArchiveIndex?
-    var rows: SQLiteStatement?
+    /// Index rows in storage order, read and sorted by SQLite on a thread of their own.
+    var rows: RowFeed?
+    var chunk: [IndexEntryRow] = []
+    var chunkPosition = 0
     var pendingRow: IndexEntryRow?
     var rowsDone = false
     var highWaterMark: (segment: UInt64, offset: Int64)?
@@ -125,10 +128,10 @@ struct Verifier {
                     add(.init(.index, "index-corrupt", file: ArchiveIndex.fileName, detail: "SQLite quick_check: " + problems.prefix(3).joined(separator: "; ")))
                 }
                 highWaterMark = try idx.highWaterMark()
-                rows = try idx.db.prepare("""
+                rows = RowFeed(try idx.db.prepare("""
                     SELECT topic, key, seg, blk, pos, len FROM entries
                     ORDER BY seg, (CASE WHEN blk < 0 THEN -blk - 1 ELSE blk END), pos
-                    """)
+                    """))
                 index = idx
             } catch {
                 add(.init(.index, "index-unreadable", file: ArchiveIndex.fileName, detail: error.message))
@@ -158,16 +161,22 @@ struct Verifier {
     mutating func nextRow() -> IndexEntryRow? {
         if let r = pendingRow { return r }
         guard let rows, !rowsDone else { return nil }
-        do throws(ArchiveError) {
-            guard try rows.step() else { rowsDone = true; return nil }
-        } catch {
-            rowsDone = true
-            add(.init(.index, "index-unreadable", file: ArchiveIndex.fileName, detail: "reading entries failed: \(error.message)"))
-            return nil
+        if chunkPosition == chunk.count {
+            switch rows.next() {
+            case .rows(let next):
+                chunk = next
+                chunkPosition = 0
+            case .end:
+                rowsDone = true
+                return nil
+            case .failed(let error):
+                rowsDone = true
+                add(.init(.index, "index-unreadable", file: ArchiveIndex.fileName, detail: "reading entries failed: \(error.message)"))
+                return nil
+            }
         }
-        let r = IndexEntryRow(topic: rows.blob(0), key: rows.blob(1),
-                              location: RecordLocation(segment: UInt64(rows.int64(2)), storedBlock: rows.int64(3),
-                                                       position: Int(rows.int64(4)), length: Int(rows.int64(5))))
+        let r = chunk[chunkPosition]
+        chunkPosition += 1
         report.indexEntries += 1
         pendingRow = r
         return r
@@ -254,7 +263,8 @@ struct Verifier {
                 expectedSequence = block.firstSequence + UInt64(block.recordCount)
                 pending.append((block, raw, full ? PendingDecode(raw) : nil))
                 offset += Int64(block.length)
-                if pending.count > 2 { checkOldest() }
+                // Up to 64 blocks ahead: while SQLite sorts the index rows at the start, the decode keeps every core busy.
+                if pending.count > (full ? 64 : 2) { checkOldest() }
             }
         }
         while !pending.isEmpty { checkOldest() }
@@ -280,6 +290,64 @@ struct Verifier {
     enum Decoded: Sendable {
         case envelope(sent: UInt32, topic: Topic, hash: [UInt8])
         case invalid(String)
+    }
+
+    /// Index rows for the merge with the segments, produced on a thread of their own in chunks.
+    final class RowFeed: @unchecked Sendable {
+        enum Next { case rows([IndexEntryRow]), end, failed(ArchiveError) }
+
+        private let condition = NSCondition()
+        private var ready: [Next] = []
+        private var finished = false
+
+        init(_ statement: SQLiteStatement) {
+            let t = Thread { [self] in produce(statement) }
+            t.name = "whisper-archive.verify-rows"
+            t.start()
+        }
+
+        private func produce(_ s: SQLiteStatement) {
+            var chunk: [IndexEntryRow] = []
+            chunk.reserveCapacity(4096)
+            var last = Next.end
+            do throws(ArchiveError) {
+                while try s.step() {
+                    chunk.append(IndexEntryRow(topic: s.blob(0), key: s.blob(1),
+                                               location: RecordLocation(segment: UInt64(s.int64(2)), storedBlock: s.int64(3),
+                                                                        position: Int(s.int64(4)), length: Int(s.int64(5)))))
+                    if chunk.count == 4096 {
+                        push(.rows(chunk))
+                        chunk.removeAll(keepingCapacity: true)
+                    }
+                }
+            } catch {
+                last = .failed(error)
+            }
+            if !chunk.isEmpty { push(.rows(chunk)) }
+            push(last)
+            s.reset()
+        }
+
+        /// Queues a chunk; waits while 16 chunks are queued.
+        private func push(_ n: Next) {
+            condition.lock()
+            while ready.count >= 16 { condition.wait() }
+            ready.append(n)
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        /// The next chunk (waits for it); `.end` or `.failed` last.
+        func next() -> Next {
+            condition.lock()
+            defer { condition.unlock() }
+            if finished { return .end }
+            while ready.isEmpty { condition.wait() }
+            let n = ready.removeFirst()
+            if case .rows = n {} else { finished = true }
+            condition.broadcast()
+            return n
+        }
     }
 
     /// The decode of one block's records, running on the global queue while the verifier reads the next blocks

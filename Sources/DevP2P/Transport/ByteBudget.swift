@@ -1,6 +1,7 @@
 import NIOCore
 
-/// A token bucket of bytes: refills at a fixed rate up to a burst size; spending may run it negative.
+/// A token bucket (of bytes, or of connections): refills at a fixed rate up to a burst size; charging may run
+/// it negative, taking may not.
 struct ByteBudget: Sendable {
     let bytesPerSecond: Double
     let burst: Double
@@ -26,6 +27,19 @@ struct ByteBudget: Sendable {
     mutating func charge(_ bytes: Int, now: NIODeadline) {
         refill(now: now)
         tokens -= Double(bytes)
+    }
+
+    /// Takes `n` tokens if there are that many.
+    mutating func take(_ n: Int, now: NIODeadline) -> Bool {
+        refill(now: now)
+        guard tokens >= Double(n) else { return false }
+        tokens -= Double(n)
+        return true
+    }
+
+    /// True when the bucket has refilled completely (nothing to remember about its owner).
+    func isFull(now: NIODeadline) -> Bool {
+        tokens + Double((now - refilled).nanoseconds) / 1e9 * bytesPerSecond >= burst
     }
 
     /// How long until the budget is positive again; nil when it is now.

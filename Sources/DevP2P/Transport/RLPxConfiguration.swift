@@ -37,6 +37,12 @@ public struct RLPxConfiguration: Sendable {
     public var inboundBytesPerSecond: Int? = nil
     /// Bytes a peer may send at once above its rate (the token bucket's size).
     public var inboundBurstBytes = 4 << 20
+    /// New connections a server accepts per second from one IP address (nil: unlimited), with bursts of
+    /// twice that. Connections past it are closed at once, before the handshake costs any cryptography,
+    /// so a peer that reconnects in a loop cannot eat the node's CPU.
+    public var connectionsPerSecondPerIP: Int? = 32
+    /// Handshakes a server runs at once; connections past it are closed at once.
+    public var maxPendingHandshakes = 256
     /// Where diagnostics go.
     public var logger = Logger(label: "devp2p")
 

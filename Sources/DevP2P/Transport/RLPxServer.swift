@@ -21,6 +21,25 @@ public final class RLPxServer: Sendable {
     struct State {
         var connected: [PublicKey: Channel] = [:]
         var closed = false
+        /// Connections whose handshake is still running.
+        var pending = 0
+        /// Each remote IP's budget of new connections.
+        var perIP: [String: ByteBudget] = [:]
+
+        /// Admits a new connection from `ip` now, or says why not.
+        mutating func admitConnection(from ip: String, configuration: RLPxConfiguration) -> String? {
+            if closed { return "server closing" }
+            if pending >= configuration.maxPendingHandshakes { return "\(pending) handshakes already running" }
+            if let rate = configuration.connectionsPerSecondPerIP {
+                let now = NIODeadline.now()
+                if perIP.count > 4096 { perIP = perIP.filter { !$0.value.isFull(now: now) } }
+                var budget = perIP[ip] ?? ByteBudget(bytesPerSecond: rate, burst: 2 * rate, now: now)
+                guard budget.take(1, now: now) else { return "more than \(rate) new connections per second from \(ip)" }
+                perIP[ip] = budget
+            }
+            pending += 1
+            return nil
+        }
     }
 
     init(serverChannel: Channel, enode: EnodeURL, state: NIOLockedValueBox<State>,
@@ -64,9 +83,21 @@ public final class RLPxServer: Sendable {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        let pending = try RLPxChannelSetup.install(
-                            on: channel, configuration: configuration, remote: nil, admission: admission)
+                    let ip = channel.remoteAddress?.ipAddress ?? "?"
+                    if let refusal = state.withLockedValue({ $0.admitConnection(from: ip, configuration: configuration) }) {
+                        configuration.logger.debug("refusing a connection before its handshake", metadata: ["reason": "\(refusal)"])
+                        return channel.eventLoop.makeFailedFuture(RLPxError(.tooManyPeers, refusal))
+                    }
+                    return channel.eventLoop.makeCompletedFuture {
+                        let pending: RLPxChannelSetup.Pending
+                        do {
+                            pending = try RLPxChannelSetup.install(
+                                on: channel, configuration: configuration, remote: nil, admission: admission)
+                        } catch {
+                            state.withLockedValue { $0.pending -= 1 }
+                            throw error
+                        }
+                        pending.established.whenComplete { _ in state.withLockedValue { $0.pending -= 1 } }
                         pending.established.whenSuccess { _ in
                             Task {
                                 if let peer = try? await pending.peer() { continuation.yield(peer) }
