@@ -6,19 +6,8 @@ import TestSupport
 import Whisper
 
 enum FormatFixtures {
-    struct Gen: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func envelopes(_ n: Int, seed: UInt64 = 1) -> [Envelope] {
-        var rng = Gen(state: seed)
+        var rng = SplitMix(seed: seed)
         let topics = (0..<5).map { Topic(rawValue: UInt32($0) &* 0x2468_ACE1 &+ 7) }
         return (0..<n).map { _ in
             let ttl = UInt32.random(in: 10...500, using: &rng)

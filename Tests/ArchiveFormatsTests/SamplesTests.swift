@@ -17,7 +17,7 @@ struct SamplesTests {
 
     static func envelopes() -> [Envelope] {
         let topics = [Topic(name: "contact-discovery"), Topic(name: "status"), Topic(rawValue: 0xF894_6AAC)]
-        var rng = FormatFixtures.Gen(state: 42)
+        var rng = SplitMix(seed: 42)
         return (0..<40).map { i in
             let sent = 1_714_521_600 + UInt32(i) * 1800  // from 2024-05-01T00:00:00Z, every 30 minutes
             let data = (0..<(64 + i * 8)).map { _ in UInt8.random(in: 0...255, using: &rng) }

@@ -1,6 +1,7 @@
 import ArchiveStore
 import Foundation
 import Testing
+import TestSupport
 import Whisper
 
 @Suite("Archive store")

@@ -1,6 +1,7 @@
 import ArchiveStore
 import CPrimitives
 import Testing
+import TestSupport
 
 @Suite("CRC32C")
 struct CRC32CTests {
