@@ -13,7 +13,7 @@ struct BenchServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Envelopes/s to one requesting client, page latency with 1 and 50 clients, and under a flood.",
         discussion: """
-            Builds an archive of 1 KiB envelopes over 10 days and 100 topics, starts a mailserver \
+            Builds an archive of 1 KiB envelopes (random, incompressible payloads) over 10 days and 100 topics, starts a mailserver \
             in this process on 127.0.0.1, and measures with real RLPx clients: (1) envelopes per \
             second delivered to one client paging through everything with limit 1000; (2) latency \
             of a request page (24 h window, 10 topics, limit 1000, password-encrypted and signed) \
@@ -63,11 +63,14 @@ struct BenchServeCommand: AsyncParsableCommand {
         let reuse = try store.count() == envelopes
         writeStandardError(reuse ? "reusing the archive of \(envelopes) envelopes in \(dir)/archive\n"
                                  : "building an archive of \(envelopes) envelopes…\n")
-        let payload = SecureRandom.bytes(1024 - 24)
+        // Payloads are slices of random bytes at random offsets: like real (encrypted) traffic, the blocks do not compress.
+        let pool = SecureRandom.bytes(1 << 20)
+        var rng = SystemRandomNumberGenerator()
         var batch: [Envelope] = []
         for i in 0..<(reuse ? 0 : envelopes) {
             let sent = start + UInt32(UInt64(i) * UInt64(span) / UInt64(envelopes))
-            batch.append(Envelope(expiry: sent + 60, ttl: 60, topic: topics[i % topics.count], data: payload, nonce: UInt64(i)))
+            let off = Int.random(in: 0..<(pool.count - 1000), using: &rng)
+            batch.append(Envelope(expiry: sent + 60, ttl: 60, topic: topics[i % topics.count], data: pool[off..<(off + 1000)], nonce: UInt64(i)))
             if batch.count == 1000 {
                 _ = try await store.append(batch)
                 batch.removeAll(keepingCapacity: true)
@@ -142,12 +145,15 @@ struct BenchServeCommand: AsyncParsableCommand {
         var flood: Task<Void, Never>?
         if hostile {
             let bad = try await MailClient.connect(to: enode, key: .generate(), proto: .whisper)
+            // Generated once: fresh random bytes per packet would cost this process more CPU than the server spends.
+            let junkRequest = SecureRandom.bytes(4096)
+            let junkMessages = SecureRandom.bytes(65536)
             flood = Task {
                 var peer = bad
                 while !Task.isCancelled {
                     // Junk 0x7e (undecodable: the server drops the peer) and reconnect.
-                    try? await peer.peer.send(capability: "shh", code: MailCode.p2pRequest, payload: SecureRandom.bytes(4096))
-                    try? await peer.peer.send(capability: "shh", code: MailCode.messages, payload: SecureRandom.bytes(65536))
+                    try? await peer.peer.send(capability: "shh", code: MailCode.p2pRequest, payload: junkRequest)
+                    try? await peer.peer.send(capability: "shh", code: MailCode.messages, payload: junkMessages)
                     while peer.peer.isClosed && !Task.isCancelled {
                         // Reconnect at once; when the server refuses (too many connections from this IP), retry
                         // after 10 ms: a refused connect costs the server an accept and a close.
