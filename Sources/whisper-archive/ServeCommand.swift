@@ -124,6 +124,16 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("cannot listen on \(listen): \(error)")
         }
+        // Signal handling is in place before the enode is announced: a supervisor (or a test) that stops the
+        // server as soon as it has read the enode must not find the signal ignored and lost.
+        let stop = AsyncStream<Int32>.makeStream()
+        let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler { stop.continuation.yield(sig) }
+            s.resume()
+            return s
+        }
         var enode = node.enode
         if address.host == "0.0.0.0" || address.host == "::" { enode.host = "127.0.0.1" }
         FileHandle.standardOutput.write(Data((enode.description + "\n").utf8))
@@ -143,14 +153,6 @@ struct ServeCommand: AsyncParsableCommand {
 
         let retention = retentionDays.map { Self.startRetention(store: store, days: $0, logger: logger) }
 
-        let stop = AsyncStream<Int32>.makeStream()
-        let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { stop.continuation.yield(sig) }
-            s.resume()
-            return s
-        }
         let runner = Task { await node.run() }
         for await sig in stop.stream {
             logger.info("signal \(sig): stopping")
