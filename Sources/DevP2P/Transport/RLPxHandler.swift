@@ -27,7 +27,7 @@ public final class RLPxHandler: ChannelDuplexHandler {
     var handshakeTimer: Scheduled<Void>?
     var pingTimer: Scheduled<Void>?
     /// The inbound byte budget (a token bucket), when the configuration sets one.
-    var budget: ByteBudget?
+    var budget: TokenBucket?
     /// A `read` withheld because the budget is spent, and the timer that releases it.
     var readHeld = false
     var resumeTimer: Scheduled<Void>?
@@ -53,7 +53,7 @@ public final class RLPxHandler: ChannelDuplexHandler {
         }
         self.admission = admission
         if let rate = configuration.inboundBytesPerSecond {
-            budget = ByteBudget(bytesPerSecond: rate, burst: configuration.inboundBurstBytes, now: eventLoop.now)
+            budget = TokenBucket(ratePerSecond: rate, burst: configuration.inboundBurstBytes, now: eventLoop.now)
         }
         established = eventLoop.makePromise()
         closed = eventLoop.makePromise()

@@ -24,7 +24,7 @@ public final class RLPxServer: Sendable {
         /// Connections whose handshake is still running.
         var pending = 0
         /// Each remote IP's budget of new connections.
-        var perIP: [String: ByteBudget] = [:]
+        var perIP: [String: TokenBucket] = [:]
 
         /// Admits a new connection from `ip` now, or says why not.
         mutating func admitConnection(from ip: String, configuration: RLPxConfiguration) -> String? {
@@ -33,7 +33,7 @@ public final class RLPxServer: Sendable {
             if let rate = configuration.connectionsPerSecondPerIP {
                 let now = NIODeadline.now()
                 if perIP.count > 4096 { perIP = perIP.filter { !$0.value.isFull(now: now) } }
-                var budget = perIP[ip] ?? ByteBudget(bytesPerSecond: rate, burst: 2 * rate, now: now)
+                var budget = perIP[ip] ?? TokenBucket(ratePerSecond: rate, burst: 2 * rate, now: now)
                 guard budget.take(1, now: now) else { return "more than \(rate) new connections per second from \(ip)" }
                 perIP[ip] = budget
             }

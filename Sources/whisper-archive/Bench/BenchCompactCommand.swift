@@ -68,21 +68,10 @@ struct BenchCompactCommand: AsyncParsableCommand {
 
         note("building \(count) envelopes over \(days) days…")
         let topicList = (0..<topics).map { Topic(rawValue: UInt32($0) &* 0x9E37_79B1 &+ 0x1234_5678) }
-        let pool = SecureRandom.bytes(1 << 20)
         let t0: UInt32 = 1_700_000_000
-        let span = UInt64(days) * 86_400
-        var rng = SystemRandomNumberGenerator()
+        var data = BenchEnvelopes(count: count, topics: topicList, start: t0, span: UInt64(days) * 86_400)
         let buildStart = Date()
-        for start in stride(from: 0, to: count, by: 1000) {
-            var batch: [Envelope] = []
-            batch.reserveCapacity(1000)
-            for i in start..<min(count, start + 1000) {
-                let off = Int.random(in: 0..<(pool.count - 1000), using: &rng)
-                let sent = t0 + UInt32(UInt64(i) * span / UInt64(count))
-                batch.append(Envelope(expiry: sent + 300, ttl: 300, topic: topicList[i % topics], data: pool[off..<(off + 1000)], nonce: UInt64(i)))
-            }
-            _ = try await archive.append(batch)
-        }
+        try await data.append(to: archive)
         let segments = try archive.segments().count
         note(String(format: "built in %.1f s: %d segments", Date().timeIntervalSince(buildStart), segments))
 

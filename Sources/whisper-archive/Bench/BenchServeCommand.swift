@@ -63,20 +63,10 @@ struct BenchServeCommand: AsyncParsableCommand {
         let reuse = try store.count() == envelopes
         writeStandardError(reuse ? "reusing the archive of \(envelopes) envelopes in \(dir)/archive\n"
                                  : "building an archive of \(envelopes) envelopes…\n")
-        // Payloads are slices of random bytes at random offsets: like real (encrypted) traffic, the blocks do not compress.
-        let pool = SecureRandom.bytes(1 << 20)
-        var rng = SystemRandomNumberGenerator()
-        var batch: [Envelope] = []
-        for i in 0..<(reuse ? 0 : envelopes) {
-            let sent = start + UInt32(UInt64(i) * UInt64(span) / UInt64(envelopes))
-            let off = Int.random(in: 0..<(pool.count - 1000), using: &rng)
-            batch.append(Envelope(expiry: sent + 60, ttl: 60, topic: topics[i % topics.count], data: pool[off..<(off + 1000)], nonce: UInt64(i)))
-            if batch.count == 1000 {
-                _ = try await store.append(batch)
-                batch.removeAll(keepingCapacity: true)
-            }
+        if !reuse {
+            var data = BenchEnvelopes(count: envelopes, topics: topics, start: start, span: UInt64(span), ttl: 60)
+            try await data.append(to: store)
         }
-        if !batch.isEmpty { _ = try await store.append(batch) }
 
         let serverKey = PrivateKey.generate()
         var config = MailServerConfiguration(nodeKey: serverKey, password: "bench")

@@ -72,17 +72,11 @@ struct BenchStoreCommand: AsyncParsableCommand {
         // Data: 1 KiB envelopes over 7 days, `topics` topics.
         note("generating \(count) envelopes…")
         let topicList = (0..<topics).map { Topic(rawValue: UInt32($0) &* 0x9E37_79B1 &+ 0x1234_5678) }
-        let pool = SecureRandom.bytes(1 << 20)
         let t0: UInt32 = 1_700_000_000
         let span: UInt32 = 7 * 86_400
-        var envelopes: [Envelope] = []
-        envelopes.reserveCapacity(count)
+        var data = BenchEnvelopes(count: count, topics: topicList, start: t0, span: UInt64(span))
+        var envelopes = (0..<count).map { data.envelope($0) }
         var rng = SystemRandomNumberGenerator()
-        for i in 0..<count {
-            let off = Int.random(in: 0..<(pool.count - 1000), using: &rng)
-            let sent = t0 + UInt32(UInt64(i) * UInt64(span) / UInt64(count))
-            envelopes.append(Envelope(expiry: sent + 300, ttl: 300, topic: topicList[i % topics], data: pool[off..<(off + 1000)], nonce: UInt64(i)))
-        }
         let rlpBytes = envelopes.reduce(0) { $0 + $1.rlp.count }
 
         // 1. Durable ingest: archive store.

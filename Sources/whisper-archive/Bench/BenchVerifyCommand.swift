@@ -58,19 +58,8 @@ struct BenchVerifyCommand: AsyncParsableCommand {
         if try archive.count() != count {
             if !json { writeStandardError("building an archive of \(count) envelopes…\n") }
             let topics = (0..<100).map { Topic(rawValue: UInt32($0) &* 0x9E37_79B1 &+ 0x1234_5678) }
-            let pool = SecureRandom.bytes(1 << 20)
-            var rng = SystemRandomNumberGenerator()
-            var batch: [Envelope] = []
-            for i in 0..<count {
-                let off = Int.random(in: 0..<(pool.count - 1000), using: &rng)
-                let sent = 1_700_000_000 + UInt32(i / 100)
-                batch.append(Envelope(expiry: sent + 300, ttl: 300, topic: topics[i % topics.count], data: pool[off..<(off + 1000)], nonce: UInt64(i)))
-                if batch.count == 1000 {
-                    _ = try await archive.append(batch)
-                    batch.removeAll(keepingCapacity: true)
-                }
-            }
-            if !batch.isEmpty { _ = try await archive.append(batch) }
+            var data = BenchEnvelopes(count: count, topics: topics, span: UInt64(count / 100))
+            try await data.append(to: archive)
         }
         archive.close()
 
