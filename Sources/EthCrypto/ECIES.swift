@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import CryptoExtras
 
 /// ECIES on secp256k1 as go-ethereum's `ECIES_AES128_SHA256` (rlpx-rlp.md §2, whisper §3.3).
 ///
@@ -79,13 +78,10 @@ public enum ECIES {
         return Array(h.finalize())
     }
 
-    static func aes128CTR<C: DataProtocol>(key: [UInt8], iv: [UInt8], _ data: C) throws(CryptoError) -> [UInt8] {
-        do {
-            let nonce = try AES._CTR.Nonce(nonceBytes: iv)
-            return Array(try AES._CTR.encrypt(data, using: SymmetricKey(data: key), nonce: nonce))
-        } catch {
-            throw CryptoError(.invalidLength, "AES-CTR: \(error)")
-        }
+    static func aes128CTR<C: Collection>(key: [UInt8], iv: [UInt8], _ data: C) throws(CryptoError) -> [UInt8]
+    where C.Element == UInt8 {
+        var stream = try AESStream(key: key, mode: .ctr(iv: iv))
+        return stream.apply(Array(data))
     }
 }
 

@@ -94,29 +94,45 @@ public struct Keccak256: Sendable {
     }
 
     mutating func absorbQueue() {
-        let q = queue
-        withUnsafeBytes(of: q) { absorbBlocks(UnsafeRawBufferPointer(rebasing: $0[0..<Self.rate])) }
+        withUnsafeMutableBytes(of: &state) { lanes in
+            withUnsafeBytes(of: &queue) { q in
+                cprim_keccak_f1600_absorb136(lanes.baseAddress!.assumingMemoryBound(to: UInt64.self), q.baseAddress!, 1)
+            }
+        }
         queued = 0
     }
 
     /// Pads, permutes and returns the 32-byte hash; the hasher should not be used afterwards.
     public mutating func finalize() -> [UInt8] {
-        for i in queued..<Self.rate { queue[i] = 0 }
-        queue[queued] ^= 0x01
-        queue[Self.rate - 1] ^= 0x80
-        absorbQueue()
-        var out = [UInt8](repeating: 0, count: 32)
-        for lane in 0..<4 {
-            let v = state[lane]
-            for j in 0..<8 { out[lane * 8 + j] = UInt8(truncatingIfNeeded: v >> (UInt64(j) * 8)) }
+        [UInt8](unsafeUninitializedCapacity: 32) { out, count in
+            finalize(into: UnsafeMutableRawBufferPointer(out))
+            count = 32
         }
-        return out
     }
 
     /// The hash of everything absorbed so far; the running state is left unchanged.
     public func digest() -> [UInt8] {
         var copy = self
         return copy.finalize()
+    }
+
+    /// Writes the first `out.count` (at most 32) bytes of the hash of everything absorbed so far,
+    /// leaving the running state unchanged; allocates nothing (the RLPx MACs take four per frame).
+    public func digest(into out: UnsafeMutableRawBufferPointer) {
+        var copy = self
+        copy.finalize(into: out)
+    }
+
+    /// Pads, permutes and writes the first `out.count` (at most 32) bytes of the hash.
+    mutating func finalize(into out: UnsafeMutableRawBufferPointer) {
+        precondition(out.count <= 32, "a Keccak-256 hash has 32 bytes")
+        for i in queued..<Self.rate { queue[i] = 0 }
+        queue[queued] ^= 0x01
+        queue[Self.rate - 1] ^= 0x80
+        absorbQueue()
+        for i in 0..<out.count {
+            out[i] = UInt8(truncatingIfNeeded: state[i >> 3] >> (UInt64(i & 7) * 8))
+        }
     }
 
     /// XORs each 136-byte block of `input` (a whole number of blocks) into the state and

@@ -3,7 +3,7 @@ import NIOCore
 
 /// Opens incoming RLPx frames from a byte stream, checking both MACs before decrypting (rlpx-rlp.md §5.3).
 public struct FrameDecoder: Sendable {
-    var cipher: AESCTRStream
+    var cipher: AESStream
     var mac: FrameMAC
     /// The frame-size of a header already read and authenticated, whose body is awaited.
     var pendingSize: Int?
@@ -13,7 +13,7 @@ public struct FrameDecoder: Sendable {
 
     /// The ingress side of `secrets`.
     public init(secrets: RLPxSecrets, maxFrameSize: Int = FrameEncoder.maxFrameSize) {
-        cipher = AESCTRStream(key: secrets.aesSecret)
+        cipher = secrets.makeFrameCipher()
         mac = FrameMAC(macSecret: secrets.macSecret, initial: secrets.ingressMAC)
         self.maxFrameSize = maxFrameSize
     }
@@ -23,16 +23,17 @@ public struct FrameDecoder: Sendable {
     public mutating func next(_ buffer: inout ByteBuffer) throws(RLPxError) -> [UInt8]? {
         if pendingSize == nil {
             guard buffer.readableBytes >= 32 else { return nil }
-            var header = [UInt8](repeating: 0, count: 16)
+            var header = MAC16(low: 0, high: 0)
             let ok: Bool = buffer.withUnsafeReadableBytes { all in
                 let ciphertext = UnsafeRawBufferPointer(rebasing: all[0..<16])
-                let expected = mac.headerMAC(ciphertext)
-                header.withUnsafeMutableBytes { $0.copyMemory(from: ciphertext) }
-                return Self.macEqual(expected, UnsafeRawBufferPointer(rebasing: all[16..<32]))
+                header = MAC16(ciphertext)
+                return mac.headerMAC(ciphertext).matches(UnsafeRawBufferPointer(rebasing: all[16..<32]))
             }
             guard ok else { throw RLPxError(.badHeaderMAC) }
-            header.withUnsafeMutableBytes { cipher.apply($0) }
-            let size = Int(header[0]) << 16 | Int(header[1]) << 8 | Int(header[2])
+            let size = withUnsafeMutableBytes(of: &header) { h in
+                cipher.apply(h)
+                return Int(h[0]) << 16 | Int(h[1]) << 8 | Int(h[2])
+            }
             guard size <= maxFrameSize else {
                 throw RLPxError(.frameTooLarge, "frame of \(size) bytes exceeds the limit of \(maxFrameSize)")
             }
@@ -43,26 +44,21 @@ public struct FrameDecoder: Sendable {
         guard let size = pendingSize else { return nil }
         let padded = (size + 15) & ~15
         guard buffer.readableBytes >= padded + 16 else { return nil }
-        var frameData = [UInt8](repeating: 0, count: padded)
         let ok: Bool = buffer.withUnsafeReadableBytes { all in
-            let body = UnsafeRawBufferPointer(rebasing: all[0..<padded])
-            let expected = mac.frameMAC(body)
-            frameData.withUnsafeMutableBytes { $0.copyMemory(from: body) }
-            return Self.macEqual(expected, UnsafeRawBufferPointer(rebasing: all[padded..<(padded + 16)]))
+            mac.frameMAC(UnsafeRawBufferPointer(rebasing: all[0..<padded]))
+                .matches(UnsafeRawBufferPointer(rebasing: all[padded..<(padded + 16)]))
         }
         guard ok else { throw RLPxError(.badFrameMAC) }
-        frameData.withUnsafeMutableBytes { cipher.apply($0) }
-        frameData.removeLast(padded - size)
+        // The padding is decrypted too (the keystream runs over it), then left out of the result.
+        let frameData = [UInt8](unsafeUninitializedCapacity: padded) { out, count in
+            buffer.withUnsafeReadableBytes { all in
+                UnsafeMutableRawBufferPointer(out).copyMemory(from: UnsafeRawBufferPointer(rebasing: all[0..<padded]))
+            }
+            cipher.apply(UnsafeMutableRawBufferPointer(out))
+            count = size
+        }
         buffer.moveReaderIndex(forwardBy: padded + 16)
         pendingSize = nil
         return frameData
-    }
-
-    /// Compares a 16-byte MAC without an early exit (non-generic: this runs for every frame).
-    static func macEqual(_ expected: [UInt8], _ received: UnsafeRawBufferPointer) -> Bool {
-        guard expected.count == 16, received.count == 16 else { return false }
-        var diff: UInt8 = 0
-        for i in 0..<16 { diff |= expected[i] ^ received[i] }
-        return diff == 0
     }
 }

@@ -1,3 +1,4 @@
+import EthCrypto
 import NIOCore
 
 /// Seals outgoing RLPx frames: header, header MAC, padded body, frame MAC (rlpx-rlp.md §5).
@@ -5,12 +6,12 @@ public struct FrameEncoder: Sendable {
     /// The largest frame-size the 24-bit header field can carry.
     public static let maxFrameSize = 0xFF_FFFF
 
-    var cipher: AESCTRStream
+    var cipher: AESStream
     var mac: FrameMAC
 
     /// The egress side of `secrets`.
     public init(secrets: RLPxSecrets) {
-        cipher = AESCTRStream(key: secrets.aesSecret)
+        cipher = secrets.makeFrameCipher()
         mac = FrameMAC(macSecret: secrets.macSecret, initial: secrets.egressMAC)
     }
 
@@ -33,8 +34,7 @@ public struct FrameEncoder: Sendable {
         }
         let padded = (size + 15) & ~15
         buffer.writeRepeatingByte(0, count: padded - size)
-        let start = buffer.readerIndex
-        var frameMAC: [UInt8] = []
+        var frameMAC = MAC16(low: 0, high: 0)
         buffer.withUnsafeMutableReadableBytes { all in
             let header = UnsafeMutableRawBufferPointer(rebasing: all[0..<16])
             header[0] = UInt8(truncatingIfNeeded: size >> 16)
@@ -44,14 +44,13 @@ public struct FrameEncoder: Sendable {
             header[4] = 0x80
             header[5] = 0x80
             cipher.apply(header)
-            let headerMAC = mac.headerMAC(UnsafeRawBufferPointer(header))
-            for i in 0..<16 { all[16 + i] = headerMAC[i] }
+            mac.headerMAC(UnsafeRawBufferPointer(header)).write(to: UnsafeMutableRawBufferPointer(rebasing: all[16..<32]))
             let body = UnsafeMutableRawBufferPointer(rebasing: all[32..<(32 + padded)])
             cipher.apply(body)
             frameMAC = mac.frameMAC(UnsafeRawBufferPointer(body))
         }
-        _ = start
-        buffer.writeBytes(frameMAC)
+        buffer.writeInteger(frameMAC.low, endianness: .little)
+        buffer.writeInteger(frameMAC.high, endianness: .little)
         return buffer
     }
 

@@ -42,6 +42,12 @@ public struct RLPxSecrets: Sendable {
             ingressMAC: isInitiator ? withInitiatorNonce : withRecipientNonce)
     }
 
+    /// One direction's frame cipher: AES-256-CTR under `aesSecret` from a zero counter, one stream per direction.
+    func makeFrameCipher() -> AESStream {
+        // The secret is a 32-byte Keccak-256 output and the IV 16 bytes, so this cannot fail.
+        try! AESStream(key: aesSecret, mode: .ctr(iv: [UInt8](repeating: 0, count: 16)))
+    }
+
     /// Absorbs `bytes` into the ingress MAC (the EIP-8 "foo" check).
     public mutating func updateIngressMAC(_ bytes: [UInt8]) { ingressMAC.update(bytes) }
     /// Absorbs `bytes` into the egress MAC.
