@@ -126,10 +126,10 @@ public final class RLPxHandler: ChannelDuplexHandler {
             session = s
             pendingFormat = done.format
             try send(context: context, s.helloFrame())
-            context.flush()
+            flush(context: context)
         }
         var wrote = false
-        defer { if wrote { context.flush() } }
+        defer { if wrote { flush(context: context) } }
         while !isClosing, var d = decoder {
             let next = try d.next(&buffer)
             decoder = d
@@ -184,6 +184,7 @@ public final class RLPxHandler: ChannelDuplexHandler {
         let buffer = try e.encode(msgID: frame.msgID, payload: frame.payload, compress: frame.compress,
                                   allocator: context.channel.allocator)
         encoder = e
+        unflushedBytes += buffer.readableBytes
         context.write(wrapOutboundOut(buffer), promise: promise)
     }
 
@@ -196,7 +197,7 @@ public final class RLPxHandler: ChannelDuplexHandler {
             }
             do {
                 try self.send(context: context, s.pingFrame())
-                context.flush()
+                self.flush(context: context)
             } catch {
                 self.fail(context: context, error)
                 return
@@ -231,7 +232,21 @@ public final class RLPxHandler: ChannelDuplexHandler {
             try send(context: context, s.frame(for: message), promise: promise)
         } catch {
             promise?.fail(error)
+            return
         }
+        // A long run of writes before one flush (the async writer hands over everything queued
+        // while the loop was busy) goes to the socket in slices, so the peer can work on the first
+        // frames while later ones are sealed, and writability reflects what is really pending.
+        if unflushedBytes >= Self.flushThreshold { flush(context: context) }
+    }
+
+    /// Unflushed frame bytes past which a write flushes by itself.
+    static let flushThreshold = 256 * 1024
+    var unflushedBytes = 0
+
+    public func flush(context: ChannelHandlerContext) {
+        unflushedBytes = 0
+        context.flush()
     }
 
     public func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
@@ -270,7 +285,7 @@ public final class RLPxHandler: ChannelDuplexHandler {
         let promise = context.eventLoop.makePromise(of: Void.self)
         do {
             try send(context: context, s.disconnectFrame(reason), promise: promise)
-            context.flush()
+            flush(context: context)
         } catch {
             promise.fail(error)
         }

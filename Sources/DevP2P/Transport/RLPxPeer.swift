@@ -1,4 +1,5 @@
 import EthCrypto
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// An established RLPx connection: Hello exchanged, capabilities negotiated.
@@ -26,6 +27,8 @@ public final class RLPxPeer: Sendable, CustomStringConvertible {
     let channel: Channel
     let outbound: NIOAsyncChannelOutboundWriter<RLPxMessage>
     let closed: EventLoopFuture<RLPxError>
+    /// A no-op queued on the event loop behind the previous send's messages (see ``pace()``).
+    let previousSend = NIOLockedValueBox<EventLoopFuture<Void>?>(nil)
 
     init(info: RLPxPeerInfo, channel: Channel,
          inbound: NIOAsyncChannelInboundStream<RLPxMessage>, outbound: NIOAsyncChannelOutboundWriter<RLPxMessage>,
@@ -62,6 +65,7 @@ public final class RLPxPeer: Sendable, CustomStringConvertible {
         } catch {
             throw RLPxError(.connectionClosed, "send failed: \(error)")
         }
+        await pace()
     }
 
     /// Sends several messages in order with one socket flush (cheaper than one ``send(_:)`` each);
@@ -73,6 +77,23 @@ public final class RLPxPeer: Sendable, CustomStringConvertible {
         } catch {
             throw RLPxError(.connectionClosed, "send failed: \(error)")
         }
+        await pace()
+    }
+
+    /// Keeps a sender at most one call ahead of the event loop that seals its frames.
+    ///
+    /// The async writer stops a producer only once the channel reports itself unwritable, and the
+    /// channel can only do that on the event loop's turn. A producer faster than the sealing
+    /// (Keccak over every byte) would meanwhile queue any number of messages, and the loop would
+    /// then seal them all without going back to the socket: memory grows and the peer sits idle.
+    /// So each send returns only once the loop has taken up the send before it.
+    func pace() async {
+        let marker = channel.eventLoop.submit {}
+        let previous = previousSend.withLockedValue { p in
+            defer { p = marker }
+            return p
+        }
+        _ = try? await previous?.get()
     }
 
     func check(_ message: RLPxMessage) throws(RLPxError) {
