@@ -21,7 +21,6 @@ public enum RLPxDialer {
             pending = try await ClientBootstrap(group: group)
                 .connectTimeout(connectTimeout)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .channelOption(.writeBufferWaterMark, value: .init(low: 512 * 1024, high: 1024 * 1024))
                 .connect(host: host, port: node.tcpPort) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try RLPxChannelSetup.install(on: channel, configuration: configuration, remote: node.publicKey)
