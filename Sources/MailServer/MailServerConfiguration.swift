@@ -11,6 +11,10 @@ public struct MailServerConfiguration: Sendable {
     public var minPoW: Double = 0.000002
     /// Largest envelope and largest 0x7f bundle, in bytes (`MaxMessageSize`).
     public var maxMessageSize: Int = ReceivePolicy.defaultMaxMessageSize
+    /// Preferred size of a 0x7f bundle, in bytes (never above `maxMessageSize`). A page goes out as
+    /// several bundles of about this size, so the requester opens and stores the first while the
+    /// server still seals the next, and other peers' frames interleave on the event loop.
+    public var bundleBytes = 256 << 10
     /// Minimum seconds between two accepted requests of one peer (0 disables the limit).
     public var rateLimitSeconds: Double = 0
     /// Each peer's inbound byte budget in bytes per second (0: unlimited); past it the server stops reading

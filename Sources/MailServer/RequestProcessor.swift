@@ -139,8 +139,9 @@ public final class RequestProcessor: Sendable {
                       request: request, failure: nil)
     }
 
-    /// 0x7f packets in the requester's dialect (§5.6): batched lists no larger than the maximum message
-    /// size (list header included), a bare envelope for a whisper bundle of one; unbatched, one per packet.
+    /// 0x7f packets in the requester's dialect (§5.6): batched lists of about `bundleBytes` and no larger
+    /// than the maximum message size (list header included; an envelope larger than `bundleBytes` goes
+    /// alone), a bare envelope for a whisper bundle of one; unbatched, one per packet.
     func bundles(_ envelopes: [[UInt8]], batch: Bool, on proto: MailProtocol) -> [Packet] {
         var packets: [Packet] = []
         func emit(_ bundle: [[UInt8]], size: Int) {
@@ -155,7 +156,7 @@ public final class RequestProcessor: Sendable {
             for e in envelopes { emit([e], size: e.count) }
             return packets
         }
-        let budget = configuration.maxMessageSize - 9
+        let budget = min(configuration.maxMessageSize, configuration.bundleBytes) - 9
         var bundle: [[UInt8]] = []
         var size = 0
         for e in envelopes {

@@ -18,7 +18,8 @@ struct RequestProcessorTests {
         let signer = PrivateKey.generate()
         let processor: RequestProcessor
 
-        init(count: Int = 10, dataSize: Int = 100, maxMessageSize: Int = 1 << 20, rateLimit: Double = 0) throws {
+        init(count: Int = 10, dataSize: Int = 100, maxMessageSize: Int = 1 << 20, bundleBytes: Int = 256 << 10,
+             rateLimit: Double = 0) throws {
             dir = try CLI.temporaryDirectory("wa-proc")
             archive = try Archive(directory: dir.path)
             envelopes = (0..<count).map { i in
@@ -29,6 +30,7 @@ struct RequestProcessorTests {
             var config = MailServerConfiguration(nodeKey: serverKey, password: "pw")
             config.minPoW = 0
             config.maxMessageSize = maxMessageSize
+            config.bundleBytes = bundleBytes
             config.rateLimitSeconds = rateLimit
             processor = RequestProcessor(archive: archive, configuration: config)
         }
@@ -78,6 +80,24 @@ struct RequestProcessorTests {
         #expect(bundles.count > 1)
         for b in bundles { #expect(b.payload.count <= 5000) }
         #expect(try Self.delivered(a).count == 50)
+    }
+
+    /// A page goes out as bundles of about `bundleBytes`, in key order, so a requester can open the first
+    /// while later ones are sealed; an envelope larger than a bundle goes alone.
+    @Test func aPageIsSplitIntoBundlesOfAboutBundleBytes() throws {
+        let f = try Fixture(count: 100, dataSize: 1000, bundleBytes: 10_000)
+        let r = try f.wrapped(MailRequest(lower: 0, upper: 1_800_000_000, limit: 100))
+        let a = f.processor.handle(r.rlp, from: "p", on: .waku, now: 1_700_000_100)
+        let bundles = a.packets.filter { $0.code == MailCode.p2pMessage }
+        #expect(bundles.count >= 10)
+        for b in bundles { #expect(b.payload.count <= 10_000) }
+        #expect(try Self.delivered(a).map(\.hash) == f.ordered.map(\.hash))
+
+        let big = try Fixture(count: 3, dataSize: 20_000, bundleBytes: 10_000)
+        let rb = try big.wrapped(MailRequest(lower: 0, upper: 1_800_000_000, limit: 10))
+        let ab = big.processor.handle(rb.rlp, from: "p", on: .waku, now: 1_700_000_100)
+        #expect(ab.packets.filter { $0.code == MailCode.p2pMessage }.count == 3)
+        #expect(try Self.delivered(ab).map(\.hash) == big.ordered.map(\.hash))
     }
 
     @Test func whisperSendsABareEnvelopeForABundleOfOneAndWakuAList() throws {
