@@ -55,12 +55,31 @@ public struct RLPxError: Error, Equatable, Sendable, CustomStringConvertible {
     public var detail: String?
     /// The Disconnect reason the peer gave, for ``Code/disconnectedByPeer``.
     public var remoteReason: DisconnectReason?
+    /// The Disconnect reason we gave, for ``Code/disconnectedLocally``.
+    public var localReason: DisconnectReason?
 
     /// A failure of kind `code`.
-    public init(_ code: Code, _ detail: String? = nil, remoteReason: DisconnectReason? = nil) {
+    public init(_ code: Code, _ detail: String? = nil, remoteReason: DisconnectReason? = nil,
+                localReason: DisconnectReason? = nil) {
         self.code = code
         self.detail = detail
         self.remoteReason = remoteReason
+        self.localReason = localReason
+    }
+
+    /// True when the connection ended because the peer broke the protocol: a handshake that failed
+    /// or never finished, a bad MAC or message, a false identity, or a sub-protocol that dropped it
+    /// for a protocol error. Honest peers do not; the server charges the peer's address for it.
+    public var isViolation: Bool {
+        switch code {
+        case .handshakeTooLarge, .handshakeInvalid, .handshakeTimeout, .badHeaderMAC, .badFrameMAC, .frameTooLarge,
+             .messageTooLarge, .invalidMessage, .unknownMessage, .invalidIdentity, .unexpectedIdentity:
+            return true
+        case .disconnectedLocally:
+            return localReason == .protocolError || localReason == .subprotocolError
+        default:
+            return false
+        }
     }
 
     /// The reason we send before closing (nil: just close).

@@ -20,6 +20,11 @@ public struct MailServerConfiguration: Sendable {
     /// Each peer's inbound byte budget in bytes per second (0: unlimited); past it the server stops reading
     /// from that peer until the budget refills.
     public var peerBytesPerSecond = 8 << 20
+    /// New connections accepted per second from one IP address, with bursts of twice that (0: unlimited).
+    public var connectionsPerSecondPerIP = 32
+    /// Connections charged to an address when one of its connections ends in a protocol violation
+    /// (0: none); see `RLPxConfiguration.violationPenalty`.
+    public var violationPenalty = 32
     /// Page size when a request gives none, and the largest accepted.
     public var maxLimit: UInt32 = 1000
     /// Seconds added to "now" when a request's upper bound is 0.

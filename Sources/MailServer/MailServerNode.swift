@@ -38,6 +38,8 @@ public final class MailServerNode: Sendable {
             nodeKey: configuration.nodeKey,
             capabilities: MailProtocol.allCases.map { $0.capability(maxMessageSize: configuration.maxMessageSize + 1024) })
         rlpx.logger = logger
+        rlpx.connectionsPerSecondPerIP = configuration.connectionsPerSecondPerIP > 0 ? configuration.connectionsPerSecondPerIP : nil
+        rlpx.violationPenalty = configuration.violationPenalty
         if configuration.peerBytesPerSecond > 0 {
             rlpx.inboundBytesPerSecond = configuration.peerBytesPerSecond
             rlpx.inboundBurstBytes = max(4 << 20, 2 * configuration.maxMessageSize)

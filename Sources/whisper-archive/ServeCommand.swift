@@ -52,6 +52,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Each peer's inbound byte budget; past it the server stops reading from that peer until the budget refills (0: unlimited).", valueName: "bytes"))
     var peerBytesPerSecond = 8 << 20
 
+    @Option(help: ArgumentHelp("New connections accepted per second from one IP address, with bursts of twice that; more are closed before the handshake (0: unlimited).", valueName: "n"))
+    var connectionsPerIP = 32
+
+    @Option(help: ArgumentHelp("Connections charged to an IP address when one of its connections breaks the protocol (a failed handshake, a bad MAC or message, an invalid request), so that a peer sending junk in a loop gets about one handshake a second; the debt is capped at two seconds of the address's budget (0: no charge).", valueName: "n"))
+    var violationPenalty = 32
+
     @Option(name: .customLong("max-peers"), help: "Most peers connected at once.")
     var maxPeers = 50
 
@@ -77,6 +83,8 @@ struct ServeCommand: AsyncParsableCommand {
         if !(minPoW >= 0) || !minPoW.isFinite { throw ValidationError("--min-pow must be a finite number ≥ 0") }
         if maxMessageSize < 1024 || maxMessageSize > 10 << 20 { throw ValidationError("--max-message-size must be 1024…10485760") }
         if peerBytesPerSecond < 0 { throw ValidationError("--peer-bytes-per-second must be 0 (unlimited) or more") }
+        if connectionsPerIP < 0 { throw ValidationError("--connections-per-ip must be 0 (unlimited) or more") }
+        if violationPenalty < 0 { throw ValidationError("--violation-penalty must be 0 (none) or more") }
         if maxPeers < 1 { throw ValidationError("--max-peers must be at least 1") }
         for p in peers where EnodeURL(p) == nil { throw ValidationError("--peer: not an enode URL: \(p)") }
         if let retentionDays, retentionDays < 1 { throw ValidationError("--retention-days must be at least 1") }
@@ -115,6 +123,8 @@ struct ServeCommand: AsyncParsableCommand {
         config.maxMessageSize = maxMessageSize
         config.rateLimitSeconds = rateLimit
         config.peerBytesPerSecond = peerBytesPerSecond
+        config.connectionsPerSecondPerIP = connectionsPerIP
+        config.violationPenalty = violationPenalty
 
         let address = HostPort(listen)!
         let node: MailServerNode

@@ -171,6 +171,45 @@ struct LoopbackTests {
         await server.close()
     }
 
+    @Test("a protocol violation charges its IP's connection budget: the next connection waits, honest closes cost nothing")
+    func violationCostsTheAddress() async throws {
+        var config = Loopback.config()
+        config.connectionsPerSecondPerIP = 2  // bursts of 4
+        config.violationPenalty = 4
+        let server = try await Loopback.echoServer(config)
+        // Honest connections that end normally leave the budget at 4 - 2 = 2.
+        for _ in 0..<2 {
+            let p = try await RLPxDialer.connect(to: server.enode, configuration: Loopback.config())
+            await p.disconnect()
+        }
+        // Junk instead of auth: one connection (budget 1) and a violation (4): the budget is now -3.
+        let raw = try await RawClient(port: server.localAddress.port!)
+        try? await raw.send([0x01, 0x80] + Loopback.noise(0x180))
+        #expect(await raw.readUntilClosed() == 0)
+        try await Task.sleep(for: .milliseconds(100))
+        await #expect(throws: RLPxError.self) {
+            _ = try await RLPxDialer.connect(to: server.enode, configuration: Loopback.config())
+        }
+        // At 2 per second the debt is repaid after about 2 s.
+        try await Task.sleep(for: .milliseconds(2300))
+        let again = try await RLPxDialer.connect(to: server.enode, configuration: Loopback.config())
+        await again.disconnect()
+        await server.close()
+    }
+
+    @Test("which endings count as violations")
+    func violations() {
+        #expect(RLPxError(.handshakeInvalid).isViolation)
+        #expect(RLPxError(.badFrameMAC).isViolation)
+        #expect(RLPxError(.disconnectedLocally, localReason: .protocolError).isViolation)
+        #expect(RLPxError(.disconnectedLocally, localReason: .subprotocolError).isViolation)
+        #expect(!RLPxError(.disconnectedLocally, localReason: .requested).isViolation)
+        #expect(!RLPxError(.disconnectedLocally, localReason: .quitting).isViolation)
+        #expect(!RLPxError(.disconnectedByPeer, remoteReason: .protocolError).isViolation)
+        #expect(!RLPxError(.connectionClosed).isViolation)
+        #expect(!RLPxError(.readTimeout).isViolation)
+    }
+
     @Test("max peers: the extra peer is told too many peers; already-connected keys are refused")
     func maxPeers() async throws {
         let server = try await Loopback.echoServer(maxPeers: 2)

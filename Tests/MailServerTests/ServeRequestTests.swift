@@ -221,10 +221,15 @@ struct ServeRequestTests {
         let server = try ServerProcess(archive: archive, arguments: ["--password", "pw"])
         defer { server.stop() }
         let node = try EnodeURL(parsing: server.enode)
-        // Hostile: junk TCP connections and a peer sending invalid requests.
+        // Hostile: junk TCP connections from another address (127.0.0.2: the server charges an address
+        // for each violation, and the honest peer below is 127.0.0.1), and a peer sending an invalid request.
         let junk = Task {
             for _ in 0..<50 {
                 let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                var from = sockaddr_in()
+                from.sin_family = sa_family_t(AF_INET)
+                from.sin_addr.s_addr = inet_addr("127.0.0.2")
+                _ = withUnsafePointer(to: &from) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
                 var addr = sockaddr_in()
                 addr.sin_family = sa_family_t(AF_INET)
                 addr.sin_port = in_port_t(UInt16(node.tcpPort).bigEndian)

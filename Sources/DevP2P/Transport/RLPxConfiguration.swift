@@ -41,6 +41,11 @@ public struct RLPxConfiguration: Sendable {
     /// twice that. Connections past it are closed at once, before the handshake costs any cryptography,
     /// so a peer that reconnects in a loop cannot eat the node's CPU.
     public var connectionsPerSecondPerIP: Int? = 32
+    /// Connections charged to an IP address when one of its connections ends in a protocol
+    /// violation (``RLPxError/isViolation``): by default one second of its budget, so an address
+    /// that sends junk in a loop gets about one handshake per second instead of 32. The debt is
+    /// capped at the burst size (two seconds of budget).
+    public var violationPenalty = 32
     /// Handshakes a server runs at once; connections past it are closed at once.
     public var maxPendingHandshakes = 256
     /// Where diagnostics go.

@@ -251,7 +251,8 @@ public final class RLPxHandler: ChannelDuplexHandler {
 
     public func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
         if let request = event as? RLPxDisconnectRequest {
-            disconnect(context: context, reason: request.reason, error: RLPxError(.disconnectedLocally, "\(request.reason)"))
+            disconnect(context: context, reason: request.reason,
+                       error: RLPxError(.disconnectedLocally, "\(request.reason)", localReason: request.reason))
             promise?.succeed()
         } else {
             context.triggerUserOutboundEvent(event, promise: promise)

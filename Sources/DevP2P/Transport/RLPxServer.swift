@@ -40,6 +40,17 @@ public final class RLPxServer: Sendable {
             pending += 1
             return nil
         }
+
+        /// Charges `ip`'s connection budget for a protocol violation. It may go negative, down to minus
+        /// its burst: the address then waits up to two seconds' worth of its rate before its next
+        /// connection is admitted (bounded, so that honest peers behind the same address come back).
+        mutating func penalize(_ ip: String, configuration: RLPxConfiguration) {
+            guard let rate = configuration.connectionsPerSecondPerIP, configuration.violationPenalty > 0 else { return }
+            let now = NIODeadline.now()
+            var budget = perIP[ip] ?? TokenBucket(ratePerSecond: rate, burst: 2 * rate, now: now)
+            budget.charge(configuration.violationPenalty, now: now, floor: budget.burst)
+            perIP[ip] = budget
+        }
     }
 
     init(serverChannel: Channel, enode: EnodeURL, state: NIOLockedValueBox<State>,
@@ -98,6 +109,11 @@ public final class RLPxServer: Sendable {
                             throw error
                         }
                         pending.established.whenComplete { _ in state.withLockedValue { $0.pending -= 1 } }
+                        pending.closed.whenSuccess { reason in
+                            if reason.isViolation {
+                                state.withLockedValue { $0.penalize(ip, configuration: configuration) }
+                            }
+                        }
                         pending.established.whenSuccess { _ in
                             Task {
                                 if let peer = try? await pending.peer() { continuation.yield(peer) }

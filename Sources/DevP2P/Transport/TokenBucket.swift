@@ -23,10 +23,11 @@ struct TokenBucket: Sendable {
         }
     }
 
-    /// Spends `n` tokens (bytes received), even past zero.
-    mutating func charge(_ n: Int, now: NIODeadline) {
+    /// Spends `n` tokens (bytes received), even past zero, but not below `-floor` when one is given.
+    mutating func charge(_ n: Int, now: NIODeadline, floor: Double? = nil) {
         refill(now: now)
         tokens -= Double(n)
+        if let floor { tokens = max(tokens, -floor) }
     }
 
     /// Takes `n` tokens if there are that many.

@@ -5,6 +5,7 @@ import EthCrypto
 import Foundation
 import Logging
 import MailServer
+import NIOConcurrencyHelpers
 import Whisper
 
 /// `whisper-archive bench serve`: the mailserver answering history requests on loopback.
@@ -19,7 +20,8 @@ struct BenchServeCommand: AsyncParsableCommand {
             of a request page (24 h window, 10 topics, limit 1000, password-encrypted and signed) \
             with 1 and with 50 concurrent clients; (3) the same single-client latency while a \
             hostile peer floods junk requests and invalid packets (the server drops it; it reconnects at once, \
-            and every 10 ms while the server refuses it).
+            and every 10 ms while the server refuses it). Quiet and flooded single-client pages are \
+            timed in 10 alternating blocks, so that both see the machine in the same state.
 
             Example:
               swift build -c release && .build/release/whisper-archive bench serve --envelopes 1000000
@@ -96,14 +98,14 @@ struct BenchServeCommand: AsyncParsableCommand {
         // (2) Page latency, 1 client and N clients.
         let target = enode
         let perClient = requests
-        func latencies(clients n: Int, hostile: Bool = false) async throws -> [Double] {
-            try await Self.latencies(clients: n, hostile: hostile, enode: target, requests: perClient, topics: topics,
+        func latencies(clients n: Int) async throws -> [Double] {
+            try await Self.latencies(clients: n, enode: target, requests: perClient, topics: topics,
                                      start: start, span: span, sealing: sealing)
         }
         func pct(_ v: [Double], _ p: Double) -> Double { v[min(v.count - 1, Int(Double(v.count) * p))] }
-        let one = try await latencies(clients: 1)
         let many = try await latencies(clients: clients)
-        let flooded = try await latencies(clients: 1, hostile: true)
+        let (one, flooded, flood) = try await Self.quietAndFlooded(
+            enode: target, requests: perClient, topics: topics, start: start, span: span, sealing: sealing)
 
         await node.shutdown()
         runner.cancel()
@@ -118,6 +120,8 @@ struct BenchServeCommand: AsyncParsableCommand {
             ("page_latency_p50_1_client_flooded", pct(flooded, 0.5), "ms"),
             ("page_latency_p99_1_client_flooded", pct(flooded, 0.99), "ms"),
             ("flooded_p99_over_quiet_p99", pct(flooded, 0.99) / pct(one, 0.99), "ratio"),
+            ("flood_connections_per_s", flood.connections, "connections/s"),
+            ("flood_refused_connects_per_s", flood.refused, "connects/s"),
         ]
         if json {
             print("{" + rows.map { "\"\($0.0)\":{\"value\":\($0.1),\"unit\":\"\($0.2)\"}" }.joined(separator: ",") + ",\"envelopes\":\(envelopes)}")
@@ -129,34 +133,9 @@ struct BenchServeCommand: AsyncParsableCommand {
         }
     }
 
-    /// Sorted page latencies in milliseconds of `clients` concurrent clients, optionally under a flood.
-    static func latencies(clients n: Int, hostile: Bool, enode: EnodeURL, requests: Int, topics: [Topic],
+    /// Sorted page latencies in milliseconds of `clients` concurrent clients.
+    static func latencies(clients n: Int, enode: EnodeURL, requests: Int, topics: [Topic],
                           start: UInt32, span: UInt32, sealing: SealingKey) async throws -> [Double] {
-        var flood: Task<Void, Never>?
-        if hostile {
-            let bad = try await MailClient.connect(to: enode, key: .generate(), proto: .whisper)
-            // Generated once: fresh random bytes per packet would cost this process more CPU than the server spends.
-            let junkRequest = SecureRandom.bytes(4096)
-            let junkMessages = SecureRandom.bytes(65536)
-            flood = Task {
-                var peer = bad
-                while !Task.isCancelled {
-                    // Junk 0x7e (undecodable: the server drops the peer) and reconnect.
-                    try? await peer.peer.send(capability: "shh", code: MailCode.p2pRequest, payload: junkRequest)
-                    try? await peer.peer.send(capability: "shh", code: MailCode.messages, payload: junkMessages)
-                    while peer.peer.isClosed && !Task.isCancelled {
-                        // Reconnect at once; when the server refuses (too many connections from this IP), retry
-                        // after 10 ms: a refused connect costs the server an accept and a close.
-                        if let again = try? await MailClient.connect(to: enode, key: .generate(), proto: .whisper) {
-                            peer = again
-                        } else {
-                            try? await Task.sleep(for: .milliseconds(10))
-                        }
-                    }
-                }
-            }
-        }
-        defer { flood?.cancel() }
         let requests = requests
         return try await withThrowingTaskGroup(of: [Double].self) { group in
             for c in 0..<n {
@@ -164,16 +143,9 @@ struct BenchServeCommand: AsyncParsableCommand {
                     let client = try await MailClient.connect(to: enode, key: .generate(), proto: .waku)
                     let key = PrivateKey.generate()
                     var out: [Double] = []
-                    var rng = SystemRandomNumberGenerator()
                     for _ in 0..<requests {
-                        let from = start + UInt32.random(in: 0..<(span - 86400), using: &rng)
-                        let chosen = (0..<10).map { topics[($0 * 10 + c) % topics.count] }
-                        let request = MailRequest(lower: from, upper: from + 86400, bloom: Bloom(topics: chosen).bytes,
-                                                  topics: chosen, limit: 1000)
-                        let envelope = try MailClient.requestEnvelope(request, sealing: sealing, signer: key, pow: 0)
-                        let t = DispatchTime.now().uptimeNanoseconds
-                        _ = try await client.exchange(payload: envelope.rlp, requestID: envelope.hash, timeout: 60)
-                        out.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6)
+                        out.append(try await timedPage(client, signer: key, client: c, topics: topics, start: start,
+                                                       span: span, sealing: sealing))
                     }
                     await client.close()
                     return out
@@ -183,5 +155,80 @@ struct BenchServeCommand: AsyncParsableCommand {
             for try await part in group { all += part }
             return all.sorted()
         }
+    }
+
+    /// The milliseconds of one request page: a random 24 h window, 10 topics, limit 1000.
+    static func timedPage(_ mail: MailClient, signer: PrivateKey, client c: Int, topics: [Topic], start: UInt32,
+                          span: UInt32, sealing: SealingKey) async throws -> Double {
+        let from = start + UInt32.random(in: 0..<(span - 86400))
+        let chosen = (0..<10).map { topics[($0 * 10 + c) % topics.count] }
+        let request = MailRequest(lower: from, upper: from + 86400, bloom: Bloom(topics: chosen).bytes,
+                                  topics: chosen, limit: 1000)
+        let envelope = try MailClient.requestEnvelope(request, sealing: sealing, signer: signer, pow: 0)
+        let t = DispatchTime.now().uptimeNanoseconds
+        _ = try await mail.exchange(payload: envelope.rlp, requestID: envelope.hash, timeout: 60)
+        return Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6
+    }
+
+    /// How hard the hostile peer pushed, per second of flood.
+    struct FloodRates {
+        var connections = 0.0
+        var refused = 0.0
+    }
+
+    /// One honest client's sorted page latencies, quiet and while a hostile peer floods, measured in
+    /// alternating blocks (quiet, flooded, quiet, …) so that both see the machine in the same state.
+    static func quietAndFlooded(enode: EnodeURL, requests: Int, topics: [Topic], start: UInt32, span: UInt32,
+                                sealing: SealingKey) async throws -> ([Double], [Double], FloodRates) {
+        let client = try await MailClient.connect(to: enode, key: .generate(), proto: .waku)
+        let key = PrivateKey.generate()
+        // Generated once: fresh random bytes per packet would cost this process more CPU than the server spends.
+        let junkRequest = SecureRandom.bytes(4096)
+        let junkMessages = SecureRandom.bytes(65536)
+        let counters = NIOLockedValueBox((connections: 0, refused: 0))
+        var quiet: [Double] = []
+        var flooded: [Double] = []
+        var floodSeconds = 0.0
+        let blocks = 10
+        let perBlock = max(1, requests / blocks)
+        for _ in 0..<blocks {
+            for _ in 0..<perBlock {
+                quiet.append(try await timedPage(client, signer: key, client: 0, topics: topics, start: start, span: span, sealing: sealing))
+            }
+            let flood = Task {
+                var peer: MailClient?
+                while !Task.isCancelled {
+                    if let p = peer, !p.peer.isClosed {
+                        // Junk 0x7e (undecodable: the server drops the peer) and an invalid 0x7f.
+                        try? await p.peer.send(capability: "shh", code: MailCode.p2pRequest, payload: junkRequest)
+                        try? await p.peer.send(capability: "shh", code: MailCode.messages, payload: junkMessages)
+                        _ = await p.peer.waitUntilClosed()
+                        continue
+                    }
+                    // Reconnect at once; when the server refuses (too many connections from this IP), retry
+                    // after 10 ms: a refused connect costs the server an accept and a close.
+                    if let again = try? await MailClient.connect(to: enode, key: .generate(), proto: .whisper) {
+                        peer = again
+                        counters.withLockedValue { $0.connections += 1 }
+                    } else {
+                        counters.withLockedValue { $0.refused += 1 }
+                        try? await Task.sleep(for: .milliseconds(10))
+                    }
+                }
+            }
+            // Let the flood reach its steady state before timing.
+            try await Task.sleep(for: .milliseconds(200))
+            let t = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<perBlock {
+                flooded.append(try await timedPage(client, signer: key, client: 0, topics: topics, start: start, span: span, sealing: sealing))
+            }
+            floodSeconds += Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 + 0.2
+            flood.cancel()
+            _ = await flood.value
+        }
+        await client.close()
+        let c = counters.withLockedValue { $0 }
+        return (quiet.sorted(), flooded.sorted(),
+                FloodRates(connections: Double(c.connections) / floodSeconds, refused: Double(c.refused) / floodSeconds))
     }
 }
