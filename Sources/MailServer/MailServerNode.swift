@@ -59,13 +59,29 @@ public final class MailServerNode: Sendable {
         self.rlpx = rlpx
     }
 
-    /// Accepts peers until ``shutdown()``; each peer runs in its own task.
+    /// Accepts peers until ``shutdown()``; each peer runs in its own task. Meanwhile, the archive's block
+    /// checksums are checked once in the background (``Archive/checkBlocks()``), so that requests do not
+    /// pay for a block's check on their first read from it.
     public func run() async {
+        let archive = self.archive
+        let logger = self.logger
+        let check = Task.detached(priority: .background) {
+            let start = ContinuousClock.now
+            do {
+                let (damaged, bytes) = try archive.checkBlocks()
+                logger.info("archive blocks checked", metadata: [
+                    "bytes": "\(bytes)", "damaged": "\(damaged.count)", "seconds": "\(ContinuousClock.now - start)"])
+            } catch {
+                logger.warning("checking the archive's blocks stopped: \(error)")
+            }
+        }
         await withDiscardingTaskGroup { group in
             for await peer in server.peers {
                 group.addTask { await self.serve(peer) }
             }
         }
+        check.cancel()
+        await check.value
     }
 
     /// Dials `node` and serves it like an inbound peer (for `--peer`).

@@ -123,6 +123,13 @@ struct VerifyTests {
         })
         #expect(exportedHashes == Set(before.subtracting(block.hashes).map { "0x" + $0.hex }))
         let reader = try Archive(directory: f.archive, configuration: .reader)
+        // The start-up check (serve runs it in the background) finds exactly the damaged block and walks every
+        // block; queries after it still skip the damaged block.
+        let checked = try reader.checkBlocks()
+        #expect(checked.damaged.count == 1)
+        #expect(checked.damaged.first.map { $0.path.hasSuffix(name) && $0.range == Int64(block.offset)..<Int64(block.offset + block.length) } == true)
+        let allBlockBytes = try segs.reduce(0) { $0 + (try Fixture.blocks(f.archive + "/segments/" + $1)).reduce(0) { $0 + $1.length } }
+        #expect(checked.bytes == Int64(allBlockBytes))
         var queried = Set<[UInt8]>()
         var damaged: [DamagedBlock] = []
         var cursor: Cursor?
