@@ -11,6 +11,29 @@ struct ArchiveStoreTests {
         #expect(CRC32C.checksum([UInt8](repeating: 0, count: 32)) == 0x8A91_36AA)
     }
 
+    /// The index's log is checkpointed by a thread of its own while the archive is open (not inside the writer's
+    /// commits), and is emptied when the archive closes: at rest the index is one file.
+    @Test func indexLogIsCheckpointedInTheBackgroundAndEmptiedAtClose() async throws {
+        let dir = try StoreFixtures.directory()
+        let archive = try Archive(directory: dir)
+        let envs = StoreFixtures.envelopes(3000, topics: StoreFixtures.topics)
+        for chunk in stride(from: 0, to: envs.count, by: 100) { _ = try await archive.append(Array(envs[chunk..<(chunk + 100)])) }
+        func size(_ name: String) -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: dir + "/" + name))?[.size] as? Int) ?? 0
+        }
+        var moved = false
+        for _ in 0..<50 where !moved {
+            try await Task.sleep(for: .milliseconds(100))
+            moved = size("index.sqlite") > 64 * 1024  // 3000 rows reached the database file
+        }
+        #expect(moved, "index.sqlite is \(size("index.sqlite")) bytes, its log \(size("index.sqlite-wal"))")
+        archive.close()
+        #expect(size("index.sqlite-wal") == 0)
+        let reopened = try Archive(directory: dir, configuration: .reader)
+        #expect(try reopened.count() == 3000)
+        reopened.close()
+    }
+
     @Test func appendDeduplicatesAndReadsBack() async throws {
         let dir = try StoreFixtures.directory()
         let archive = try Archive(directory: dir)

@@ -23,6 +23,7 @@ final class ArchiveWriter: @unchecked Sendable {
     /// The records of the block being built, as (request, envelope) indices into the group.
     private var blockRows: [(Int, Int)] = []
     private let syncer = GroupSyncer()
+    private let checkpointer: IndexCheckpointer
 
     private let condition = NSCondition()
     /// Held while a group is written and by maintenance operations.
@@ -49,14 +50,19 @@ final class ArchiveWriter: @unchecked Sendable {
         self.activeFile = activeFile
         self.nextSequence = nextSequence
         self.encoder = BlockEncoder(capacity: configuration.blockMaxBytes + 64 * 1024)
+        self.checkpointer = IndexCheckpointer(path: index.db.path)
     }
 
     func start() {
         let t = Thread { [self] in run() }
         t.name = "whisper-archive.writer"
         thread = t
+        // Checkpoints run on the checkpointer's thread, not inside this thread's commits.
+        // The log file is cut back to 64 MiB whenever it starts over.
+        try? index.db.execute("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864")
         t.start()
         syncer.start()
+        checkpointer.start()
     }
 
     /// Queues a request; the completion runs on the writer thread.
@@ -139,6 +145,9 @@ final class ArchiveWriter: @unchecked Sendable {
             condition.lock()
         }
         syncer.stop()
+        checkpointer.stop()
+        // At rest the index is one file: the log is copied back and emptied.
+        try? index.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         stateLock.lock()
         if dirty { syncNow() }
         stateLock.unlock()
@@ -212,6 +221,7 @@ final class ArchiveWriter: @unchecked Sendable {
             // Committed before the fsync: readers find the records in the page cache, and if the machine fails before
             // the fsync, recovery removes the rows the segments lost (the index is then ahead of them).
             try index.db.execute("COMMIT")
+            checkpointer.noteCommit()
             groups += 1
             return (results.map { .success($0) }, needsSync)
         } catch let error as ArchiveError {

@@ -1,0 +1,78 @@
+import CSQLite
+import Foundation
+
+/// Copies the index's write-ahead log into the database file on a thread and connection of its own.
+///
+/// SQLite's automatic checkpoint runs inside the committing connection: every thousand pages, the
+/// writer thread would stop to write the log back and fsync both files. The writer's connection has
+/// it turned off (`wal_autocheckpoint = 0`); this thread runs a passive checkpoint, which never
+/// blocks the writer, once a second or after `commitsPerCheckpoint` commits, whichever comes first,
+/// and a restarting one (which does make the writer wait) when the log has grown past 64 MiB.
+final class IndexCheckpointer: @unchecked Sendable {
+    static let commitsPerCheckpoint = 64
+    static let interval: TimeInterval = 1
+    /// Log frames (pages) past which the log is restarted: 16384 pages of 4 KiB, 64 MiB.
+    static let restartFrames: Int32 = 16384
+
+    private let path: String
+    private let condition = NSCondition()
+    private var commits = 0
+    private var stopping = false
+    private var stopped = false
+
+    init(path: String) { self.path = path }
+
+    func start() {
+        let t = Thread { [self] in run() }
+        t.name = "whisper-archive.checkpoint"
+        t.start()
+    }
+
+    /// Called by the writer after each commit.
+    func noteCommit() {
+        condition.lock()
+        commits += 1
+        if commits >= Self.commitsPerCheckpoint { condition.signal() }
+        condition.unlock()
+    }
+
+    /// Stops the thread (the writer's connection checkpoints what is left when it closes).
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        while !stopped { condition.wait() }
+        condition.unlock()
+    }
+
+    private func run() {
+        // A connection of its own; if it cannot be opened, the log is left to the writer's close.
+        var db = try? SQLiteDatabase(path: path, readOnly: false, create: false)
+        // A connection learns that the database is in WAL mode on its first read; until then a
+        // checkpoint does nothing.
+        if (try? db?.execute("PRAGMA journal_mode = WAL")) == nil { db = nil }
+        condition.lock()
+        while !stopping {
+            if commits < Self.commitsPerCheckpoint {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: Self.interval))
+            }
+            if stopping { break }
+            // Also on the timer alone: maintenance commits (compaction, retention) do not call noteCommit.
+            commits = 0
+            condition.unlock()
+            if let db {
+                var logFrames: Int32 = 0
+                sqlite3_wal_checkpoint_v2(db.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, nil)
+                // A writer that commits without pause keeps a passive checkpoint from ever catching up, and
+                // the log only starts over once one has: past `restartFrames`, wait for the writer and restart it.
+                if logFrames > Self.restartFrames {
+                    sqlite3_wal_checkpoint_v2(db.handle, nil, SQLITE_CHECKPOINT_RESTART, nil, nil)
+                }
+            }
+            condition.lock()
+        }
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
