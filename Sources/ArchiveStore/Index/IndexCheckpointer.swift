@@ -8,25 +8,18 @@ import Foundation
 /// it turned off (`wal_autocheckpoint = 0`); this thread runs a passive checkpoint, which never
 /// blocks the writer, once a second or after `commitsPerCheckpoint` commits, whichever comes first,
 /// and a restarting one (which does make the writer wait) when the log has grown past 64 MiB.
-final class IndexCheckpointer: @unchecked Sendable {
+final class IndexCheckpointer: ConditionThread, @unchecked Sendable {
     static let commitsPerCheckpoint = 64
     static let interval: TimeInterval = 1
     /// Log frames (pages) past which the log is restarted: 16384 pages of 4 KiB, 64 MiB.
     static let restartFrames: Int32 = 16384
 
     private let path: String
-    private let condition = NSCondition()
     private var commits = 0
-    private var stopping = false
-    private var stopped = false
 
     init(path: String) { self.path = path }
 
-    func start() {
-        let t = Thread { [self] in run() }
-        t.name = "whisper-archive.checkpoint"
-        t.start()
-    }
+    func start() { start(name: "whisper-archive.checkpoint") }
 
     /// Called by the writer after each commit.
     func noteCommit() {
@@ -36,16 +29,8 @@ final class IndexCheckpointer: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Stops the thread (the writer's connection checkpoints what is left when it closes).
-    func stop() {
-        condition.lock()
-        stopping = true
-        condition.signal()
-        while !stopped { condition.wait() }
-        condition.unlock()
-    }
-
-    private func run() {
+    /// Checkpoints until stopped (the writer's connection checkpoints what is left when it closes).
+    override func loop() {
         // A connection of its own; if it cannot be opened, the log is left to the writer's close.
         var db = try? SQLiteDatabase(path: path, readOnly: false, create: false)
         // A connection learns that the database is in WAL mode on its first read; until then a
@@ -71,8 +56,6 @@ final class IndexCheckpointer: @unchecked Sendable {
             }
             condition.lock()
         }
-        stopped = true
-        condition.broadcast()
         condition.unlock()
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 /// The writer thread hands a group over right after committing its index rows; this thread runs one `fdatasync`
 /// for every group waiting at that moment (group commit) and then calls their completions, while the writer thread
 /// already builds the next group.
-final class GroupSyncer: @unchecked Sendable {
+final class GroupSyncer: ConditionThread, @unchecked Sendable {
     typealias Completion = @Sendable (Result<AppendResult, ArchiveError>) -> Void
 
     private struct Job {
@@ -15,18 +15,11 @@ final class GroupSyncer: @unchecked Sendable {
         var results: [Result<AppendResult, ArchiveError>]
     }
 
-    private let condition = NSCondition()
     private var jobs: [Job] = []
     /// True while a taken batch is being synced and acknowledged.
     private var busy = false
-    private var stopping = false
-    private var stopped = false
 
-    func start() {
-        let t = Thread { [self] in run() }
-        t.name = "whisper-archive.sync"
-        t.start()
-    }
+    func start() { start(name: "whisper-archive.sync") }
 
     /// Acknowledges the group once `file` is synced.
     func enqueue(file: SegmentFile, _ completions: [Completion], _ results: [Result<AppendResult, ArchiveError>]) {
@@ -50,16 +43,8 @@ final class GroupSyncer: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Syncs and acknowledges everything handed over, then stops the thread.
-    func stop() {
-        condition.lock()
-        stopping = true
-        condition.signal()
-        while !stopped { condition.wait() }
-        condition.unlock()
-    }
-
-    private func run() {
+    /// Syncs and acknowledges everything handed over; returns once stopped with nothing left.
+    override func loop() {
         condition.lock()
         while true {
             while jobs.isEmpty && !stopping { condition.wait() }
@@ -85,8 +70,6 @@ final class GroupSyncer: @unchecked Sendable {
             condition.lock()
             busy = false
         }
-        stopped = true
-        condition.broadcast()
         condition.unlock()
     }
 }
