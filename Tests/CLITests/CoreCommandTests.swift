@@ -86,6 +86,12 @@ struct CoreCommandTests {
         #expect(try CLI.run(["seal", "--topic", "01020304"]).status == 2)
         #expect(try CLI.run(["no-such-command"]).status == 2)
         #expect(try CLI.run(["seal", "--topic", "01020304", "--payload", "x", "--password", "a", "--sym-key", "00"]).status == 2)
+        // Negative budgets for serve are refused before anything is opened.
+        let neg = try CLI.run(["serve", "--archive", "/nonexistent/never-created", "--connections-per-ip", "-1"])
+        #expect(neg.status == 2 && neg.stderr.contains("--connections-per-ip"), "\(neg.stderr)")
+        let pen = try CLI.run(["serve", "--archive", "/nonexistent/never-created", "--violation-penalty", "-5"])
+        #expect(pen.status == 2 && pen.stderr.contains("--violation-penalty"), "\(pen.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "/nonexistent/never-created"))
     }
 
     @Test func sealThenInspectRoundTripWithSignatureAndPoW() throws {
