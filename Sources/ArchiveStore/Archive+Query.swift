@@ -23,10 +23,15 @@ extension Archive {
         guard filter.from <= filter.to else { return QueryPage(envelopes: [], cursor: nil) }
         var attempt = 0
         while true {
+            // A reader beside a writer retries first: a compaction may have replaced a file between reading the
+            // index and the record. A file still missing then (or at once, in the writer's process, where
+            // compaction holds the swap lock) is damage: its records are skipped and reported.
+            let skipMissing = writer != nil || attempt >= 3
             do {
-                return try swapLock.withReadLock { () throws(ArchiveError) -> QueryPage in try queryLocked(filter, limit: limit, after: cursor) }
-            } catch where writer == nil && error.errno == ENOENT && attempt < 3 {
-                // A reader beside a writer: a compaction replaced a file between reading the index and the record.
+                return try swapLock.withReadLock { () throws(ArchiveError) -> QueryPage in
+                    try queryLocked(filter, limit: limit, after: cursor, skipMissing: skipMissing)
+                }
+            } catch where !skipMissing && error.errno == ENOENT {
                 attempt += 1
             }
         }
@@ -53,7 +58,10 @@ extension Archive {
         }
     }
 
-    private func queryLocked(_ filter: EnvelopeFilter, limit: Int, after cursor: Cursor?) throws(ArchiveError) -> QueryPage {
+    static let missingSegment = "the segment file is missing"
+
+    private func queryLocked(_ filter: EnvelopeFilter, limit: Int, after cursor: Cursor?,
+                             skipMissing: Bool) throws(ArchiveError) -> QueryPage {
         let (rows, more) = try withIndex { (index) throws(ArchiveError) -> ([IndexRow], Bool) in
             let topics = try selectTopics(filter, index: index)
             if topics.isEmpty { return ([], false) }
@@ -71,6 +79,16 @@ extension Archive {
                 let d = DamagedBlock(segment: row.location.segment, path: error.path ?? readers.path(row.location.segment),
                                      range: row.location.blockOffset..<(row.location.blockOffset + 1), reason: error.message)
                 if damaged.last?.segment != d.segment || damaged.last?.range != d.range { logger.warning("\(d)"); damaged.append(d) }
+                continue
+            } catch where skipMissing && error.errno == ENOENT {
+                // One report per missing file, as export and scan give it: the whole file, as the manifest knew it.
+                if !damaged.contains(where: { $0.segment == row.location.segment && $0.reason == Self.missingSegment }) {
+                    let bytes = (try? segments().first { $0.firstSequence == row.location.segment }?.bytes) ?? nil
+                    let d = DamagedBlock(segment: row.location.segment, path: readers.path(row.location.segment),
+                                         range: 0..<max(bytes ?? 0, 0), reason: Self.missingSegment)
+                    logger.warning("\(d)")
+                    damaged.append(d)
+                }
                 continue
             }
             let sent = UInt32(row.key[0]) << 24 | UInt32(row.key[1]) << 16 | UInt32(row.key[2]) << 8 | UInt32(row.key[3])

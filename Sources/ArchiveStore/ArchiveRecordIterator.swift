@@ -52,7 +52,7 @@ public struct ArchiveRecordIterator {
                     f = try archive.readers.file(s.firstSequence)
                 } catch where error.errno == ENOENT {
                     let d = DamagedBlock(segment: s.firstSequence, path: archive.readers.path(s.firstSequence),
-                                         range: 0..<max(s.bytes, 0), reason: "the segment file is missing")
+                                         range: 0..<max(s.bytes, 0), reason: Archive.missingSegment)
                     archive.logger.warning("\(d)")
                     damaged.append(d)
                     file = nil

@@ -182,6 +182,20 @@ struct VerifyTests {
         #expect(try ArchiveSnapshot.exportedHashes(f.archive) == before.subtracting(lost))
         let export = try CLI.run(["export", "--archive", f.archive, "--format", "rlp", "--output", f.dir.path + "/rest.rlp"])
         #expect(export.status == 1 && export.stderr.contains(name) && export.stderr.contains("missing"), "\(export.stderr)")
+        // A paged query skips the missing file's envelopes and reports it once, like export.
+        let reader = try Archive(directory: f.archive, configuration: .reader)
+        var queried = Set<[UInt8]>()
+        var damaged: [DamagedBlock] = []
+        var cursor: Cursor?
+        repeat {
+            let page = try reader.query(.all, limit: 97, after: cursor)
+            queried.formUnion(page.envelopes.map(\.hash))
+            damaged += page.damaged
+            cursor = page.cursor
+        } while cursor != nil
+        reader.close()
+        #expect(queried == before.subtracting(lost))
+        #expect(damaged.contains { $0.path.hasSuffix(name) && $0.reason.contains("missing") })
         let v = try Fixture.verify(f.archive)
         #expect(v.status == 1 | 8 | 16)
         #expect(v.findings.contains { $0.kind == "missing-segment" && $0.file == "segments/" + name })
