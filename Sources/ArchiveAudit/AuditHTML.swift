@@ -35,6 +35,11 @@ public enum AuditHTML {
         let range = report.firstSent.map { "sent \(iso($0)) – \(iso(report.lastSent ?? $0))" } ?? "no envelopes"
         h += "<p>\(report.envelopes) envelopes, \(report.bytes) bytes of RLP, \(report.topics.count) topics; \(esc(range)); "
         h += "\(report.anomalies.count) anomalies; audited in \(String(format: "%.2f", report.seconds)) s.</p>\n"
+        if !report.skipped.isEmpty {
+            h += "<p id=\"skipped\"><strong>Damaged data was skipped; this report does not cover it:</strong></p><ul>\n"
+            for d in report.skipped { h += "<li>\(esc(d.file)) bytes \(d.start)..<\(d.end): \(esc(d.reason))</li>\n" }
+            h += "</ul>\n"
+        }
 
         h += "<h2>Envelopes per hour and topic</h2>\n" + hourChart(report) + "\n"
         h += "<h2>Envelope sizes (20 + len(Data))</h2>\n"

@@ -63,6 +63,14 @@ public struct AuditReport: Sendable, Codable {
     }
 
     /// A signer and how many opened envelopes it signed.
+    /// Bytes of a segment file the scan could not read.
+    public struct Skipped: Sendable, Codable, Equatable {
+        public var file: String
+        public var start: Int64
+        public var end: Int64
+        public var reason: String
+    }
+
     public struct SignerCount: Sendable, Codable, Equatable {
         /// The recovered public key (128 hex digits, X‖Y).
         public var publicKey: String
@@ -150,6 +158,9 @@ public struct AuditReport: Sendable, Codable {
     public var anomalyCounts: [String: Int] = [:]
     /// Every anomaly, in archive order.
     public var anomalies: [Anomaly] = []
+    /// Damaged data the scan skipped (a file and byte range each, with why): the report does not cover
+    /// the envelopes stored there.
+    public var skipped: [Skipped] = []
     /// Per key.
     public var keys: [KeyResult] = []
     /// Signers over all keys, most envelopes first.

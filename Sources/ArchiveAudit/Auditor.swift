@@ -195,11 +195,13 @@ extension Auditor {
                            progress: (Int) -> Void = { _ in }) throws -> AuditReport {
         var auditor = Auditor(configuration: configuration)
         var n = 0
-        try archive.scan(configuration.filter, order: .storage) { e in
+        let damaged = try archive.scan(configuration.filter, order: .storage) { e in
             auditor.add(e)
             n += 1
             if n % 10_000 == 0 { progress(n) }
         }
-        return auditor.finish()
+        var report = auditor.finish()
+        report.skipped = damaged.map { .init(file: $0.path, start: $0.range.lowerBound, end: $0.range.upperBound, reason: $0.reason) }
+        return report
     }
 }

@@ -26,7 +26,8 @@ struct AuditCommand: AsyncParsableCommand {
             --json prints the report as one JSON document; --html FILE writes one self-contained page \
             with inline SVG charts (envelopes per hour and topic, size, PoW and TTL histograms) and \
             tables of topics, anomalies and signers. Exit code 0 (anomalies are findings, not failures; \
-            use --strict to exit 1 when there are any).
+            use --strict to exit 1 when there are any); 1 when damaged data had to be skipped (the \
+            report, which lists it, covers everything else).
 
             Example:
               whisper-archive audit --archive ./mail --from 2024-05-01 --to 2024-05-02 \\
@@ -131,6 +132,11 @@ struct AuditCommand: AsyncParsableCommand {
         } else {
             printHuman(report)
         }
+        if !report.skipped.isEmpty {
+            // Each range was named in a warning as the scan met it.
+            let bytes = report.skipped.reduce(Int64(0)) { $0 + ($1.end - $1.start) }
+            throw CLIError("skipped \(report.skipped.count) damaged range(s), \(bytes) bytes: the report does not cover their envelopes; run verify")
+        }
         if strict && !report.anomalies.isEmpty { throw ExitCode(1) }
     }
 
@@ -150,6 +156,7 @@ struct AuditCommand: AsyncParsableCommand {
             print("\n\(name):")
             for b in hist.buckets where b.count > 0 { print("  \(b.label): \(b.count)") }
         }
+        if !r.skipped.isEmpty { print("\nskipped damaged data (not covered by this report): \(r.skipped.count) ranges") }
         print("\nanomalies: \(r.anomalies.count)")
         for a in r.anomalies {
             var line = "  \(a.kind.rawValue)  \(a.hash)  topic \(a.topic)  sent \(TimeFormat.iso8601(a.sent))"

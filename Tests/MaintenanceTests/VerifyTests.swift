@@ -182,6 +182,13 @@ struct VerifyTests {
         #expect(try ArchiveSnapshot.exportedHashes(f.archive) == before.subtracting(lost))
         let export = try CLI.run(["export", "--archive", f.archive, "--format", "rlp", "--output", f.dir.path + "/rest.rlp"])
         #expect(export.status == 1 && export.stderr.contains(name) && export.stderr.contains("missing"), "\(export.stderr)")
+        // Audit reports what it could not read, and exits 1 after the report.
+        let audit = try CLI.run(["audit", "--archive", f.archive, "--json"])
+        #expect(audit.status == 1 && audit.stderr.contains("skipped"), "\(audit.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any]
+        let skipped = report?["skipped"] as? [[String: Any]] ?? []
+        #expect(skipped.count == 1 && (skipped.first?["file"] as? String)?.hasSuffix(name) == true, "\(skipped)")
+        #expect(report?["envelopes"] as? Int == before.count - lost.count)
         // A paged query skips the missing file's envelopes and reports it once, like export.
         let reader = try Archive(directory: f.archive, configuration: .reader)
         var queried = Set<[UInt8]>()
