@@ -66,6 +66,20 @@ enum Fixture {
         return (r.status, events.filter { $0.event == "finding" }, events.last { $0.event == "summary" })
     }
 
+    /// Every envelope hash a paged query (limit 97) returns, and the damage its pages report.
+    static func pageThrough(_ archive: Archive) throws -> (hashes: Set<[UInt8]>, damaged: [DamagedBlock]) {
+        var hashes = Set<[UInt8]>()
+        var damaged: [DamagedBlock] = []
+        var cursor: Cursor?
+        repeat {
+            let page = try archive.query(.all, limit: 97, after: cursor)
+            hashes.formUnion(page.envelopes.map(\.hash))
+            damaged += page.damaged
+            cursor = page.cursor
+        } while cursor != nil
+        return (hashes, damaged)
+    }
+
     static func flip(_ file: String, at offset: Int) throws {
         let h = try FileHandle(forUpdating: URL(fileURLWithPath: file))
         try h.seek(toOffset: UInt64(offset))
@@ -130,15 +144,7 @@ struct VerifyTests {
         #expect(checked.damaged.first.map { $0.path.hasSuffix(name) && $0.range == Int64(block.offset)..<Int64(block.offset + block.length) } == true)
         let allBlockBytes = try segs.reduce(0) { $0 + (try Fixture.blocks(f.archive + "/segments/" + $1)).reduce(0) { $0 + $1.length } }
         #expect(checked.bytes == Int64(allBlockBytes))
-        var queried = Set<[UInt8]>()
-        var damaged: [DamagedBlock] = []
-        var cursor: Cursor?
-        repeat {
-            let page = try reader.query(.all, limit: 97, after: cursor)
-            queried.formUnion(page.envelopes.map(\.hash))
-            damaged += page.damaged
-            cursor = page.cursor
-        } while cursor != nil
+        let (queried, damaged) = try Fixture.pageThrough(reader)
         reader.close()
         #expect(queried == before.subtracting(block.hashes))
         #expect(damaged.contains { $0.path.hasSuffix(name) && $0.range.lowerBound == Int64(block.offset) })
@@ -191,15 +197,7 @@ struct VerifyTests {
         #expect(report?["envelopes"] as? Int == before.count - lost.count)
         // A paged query skips the missing file's envelopes and reports it once, like export.
         let reader = try Archive(directory: f.archive, configuration: .reader)
-        var queried = Set<[UInt8]>()
-        var damaged: [DamagedBlock] = []
-        var cursor: Cursor?
-        repeat {
-            let page = try reader.query(.all, limit: 97, after: cursor)
-            queried.formUnion(page.envelopes.map(\.hash))
-            damaged += page.damaged
-            cursor = page.cursor
-        } while cursor != nil
+        let (queried, damaged) = try Fixture.pageThrough(reader)
         reader.close()
         #expect(queried == before.subtracting(lost))
         #expect(damaged.contains { $0.path.hasSuffix(name) && $0.reason.contains("missing") })
