@@ -122,6 +122,46 @@ extension Archive {
         return (activeInfo, activeFile, nextSequence)
     }
 
+    /// For a reader that finds no writer: true when valid blocks follow the index's committed high-water mark
+    /// (a writer that stopped without closing leaves up to `indexCommitMilliseconds` of acknowledged appends only
+    /// in the segments). Reads only: it opens the index read-only and reads at most one block per segment.
+    static func indexLagsSegments(directory: String, manifest: Manifest) -> Bool {
+        let segDir = directory + "/segments"
+        guard let index = try? ArchiveIndex(path: directory + "/" + ArchiveIndex.fileName, readOnly: true),
+              let mark = try? index.highWaterMark(),
+              (try? index.meta("manifest_generation")) ?? 0 == Int64(manifest.generation ?? 0),
+              let files = try? listSegments(segDir) else { return false }
+        let sealed = Set(manifest.segments.map(\.firstSequence))
+        for first in files where !sealed.contains(first) && first >= max(mark.segment, manifest.activeFloor) {
+            guard let file = try? SegmentFile(path: segDir + "/" + SegmentFormat.segmentFileName(firstSequence: first), writable: false),
+                  let size = try? file.size() else { continue }
+            let from = first == mark.segment ? mark.offset : Int64(SegmentFormat.segmentHeaderLength)
+            if case .block = BlockReader.read(file, segment: first, at: from, fileSize: size) { return true }
+        }
+        return false
+    }
+
+    /// Indexes the valid blocks after the index's high-water mark, for a reader that found no writer and holds the
+    /// lock. The segments are not touched: a torn tail stays for the next writer to cut.
+    static func catchUpWithoutWriter(directory: String, manifest: Manifest, configuration: ArchiveConfiguration) throws(ArchiveError) -> RecoveryReport {
+        var report = RecoveryReport()
+        let segDir = directory + "/segments"
+        let index = try ArchiveIndex(path: directory + "/" + ArchiveIndex.fileName, readOnly: false)
+        let sealed = Set(manifest.segments.map(\.firstSequence))
+        let unsealed = try listSegments(segDir).filter { !sealed.contains($0) && $0 >= manifest.activeFloor }
+        guard let last = unsealed.last else { return report }
+        var segments = manifest.segments
+        var lastFile: SegmentFile?
+        for first in unsealed {
+            let file = try SegmentFile(path: segDir + "/" + SegmentFormat.segmentFileName(firstSequence: first), writable: false)
+            let (end, _) = try forEachBlock(file, segment: first, from: Int64(SegmentFormat.segmentHeaderLength), to: try file.size()) { _, _ in }
+            segments.append(SegmentInfo(firstSequence: first, bytes: end, blocks: 0, records: 0, created: 0, sealed: false))
+            if first == last { lastFile = file }
+        }
+        try catchUp(segments: segments, activeFile: lastFile!, segDir: segDir, index: index, logger: configuration.logger, report: &report)
+        return report
+    }
+
     /// Deletes what an interrupted compaction left behind: unlisted segment files below the manifest's floor,
     /// temporary outputs (`*.seg.compact`), and bytes a merge appended to a sealed segment that the manifest
     /// never took in.

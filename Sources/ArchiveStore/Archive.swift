@@ -18,7 +18,7 @@ public final class Archive: @unchecked Sendable {
     public let directory: String
     /// How it was opened.
     public let configuration: ArchiveConfiguration
-    /// What opening repaired (empty for readers).
+    /// What opening repaired (for a reader: only index rows added when no writer was running).
     public let recovery: RecoveryReport
 
     private var lock: ArchiveLock?
@@ -47,12 +47,24 @@ public final class Archive: @unchecked Sendable {
         let fm = FileManager.default
         switch configuration.mode {
         case .reader:
-            guard try Manifest.load(directory: directory) != nil else {
+            guard let manifest = try Manifest.load(directory: directory) else {
                 throw ArchiveError(.io, "no archive at \(directory) (no MANIFEST)", path: directory)
             }
             lock = nil
             writer = nil
-            recovery = RecoveryReport()
+            // With no writer running, the index may lack the rows of appends its writer acknowledged but had not
+            // committed when it stopped: index them first, holding the lock so that no writer starts meanwhile.
+            // Best effort: a reader that cannot write the index (permissions, a read-only disk) reads it as it is.
+            var report = RecoveryReport()
+            if Archive.indexLagsSegments(directory: directory, manifest: manifest), let held = try? ArchiveLock(directory: directory) {
+                do {
+                    report = try Archive.catchUpWithoutWriter(directory: directory, manifest: manifest, configuration: configuration)
+                } catch {
+                    configuration.logger.warning("could not bring the index up to date with the segments: \(error)")
+                }
+                withExtendedLifetime(held) {}
+            }
+            recovery = report
         case .writer:
             if !fm.fileExists(atPath: directory) {
                 guard configuration.createIfMissing else { throw ArchiveError(.io, "no archive at \(directory)", path: directory) }
@@ -113,9 +125,7 @@ public final class Archive: @unchecked Sendable {
     public func append(_ envelopes: [Envelope], arrivals: [UInt32]? = nil) async throws(ArchiveError) -> AppendResult {
         guard let writer else { throw ArchiveError(.readOnly, "the archive at \(directory) is open for reading only") }
         if envelopes.isEmpty { return AppendResult() }
-        if let arrivals, arrivals.count != envelopes.count {
-            throw ArchiveError(.invalidArgument, "arrivals must have one entry per envelope")
-        }
+        try Self.validateBatch(envelopes, arrivals: arrivals)
         let result: Result<AppendResult, ArchiveError> = await withCheckedContinuation { continuation in
             writer.submit(.init(envelopes: envelopes, arrivals: arrivals) { continuation.resume(returning: $0) })
         }
@@ -126,14 +136,27 @@ public final class Archive: @unchecked Sendable {
     public func appendAndWait(_ envelopes: [Envelope], arrivals: [UInt32]? = nil) throws(ArchiveError) -> AppendResult {
         guard let writer else { throw ArchiveError(.readOnly, "the archive at \(directory) is open for reading only") }
         if envelopes.isEmpty { return AppendResult() }
+        try Self.validateBatch(envelopes, arrivals: arrivals)
         let box = ResultBox()
         writer.submit(.init(envelopes: envelopes, arrivals: arrivals) { box.set($0) })
         return try box.wait().get()
     }
 
+    /// Checked before a batch reaches the writer, so that a bad batch fails alone rather than the group it would join.
+    static func validateBatch(_ envelopes: [Envelope], arrivals: [UInt32]?) throws(ArchiveError) {
+        if let arrivals, arrivals.count != envelopes.count {
+            throw ArchiveError(.invalidArgument, "arrivals must have one entry per envelope")
+        }
+        for e in envelopes where e.rlp.count + SegmentFormat.recordHeaderLength > SegmentFormat.maxBlockPayload {
+            throw ArchiveError(.invalidEnvelope, "an envelope of \(e.rlp.count) bytes exceeds the block limit")
+        }
+    }
+
     // MARK: reading
 
     func withIndex<T>(_ body: (ArchiveIndex) throws(ArchiveError) -> T) throws(ArchiveError) -> T {
+        // The writer's rows not yet committed become visible first, so a read sees every acknowledged append.
+        try writer?.publishIndex()
         poolLock.lock()
         if closed { poolLock.unlock(); throw ArchiveError(.closed, "the archive is closed") }
         let idx = pool.popLast()

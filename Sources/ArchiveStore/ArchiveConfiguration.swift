@@ -17,6 +17,10 @@ public struct ArchiveConfiguration: Sendable {
     public var segmentMaxAge: Int = 3600
     /// Records are grouped into blocks of at most about this many raw bytes.
     public var blockMaxBytes = 1 << 20
+    /// The writer commits its index rows at least this often (milliseconds), and at once when a reader of the same
+    /// `Archive` object needs them. Acknowledgements never wait for it: the segments are the record, and recovery
+    /// indexes what the index had not committed. Readers in other processes see new envelopes at most this late.
+    public var indexCommitMilliseconds = 100
     /// Try LZ4 on each block (kept only where it saves at least 1/16).
     public var compression = true
     /// Where recovery and maintenance are logged.

@@ -34,6 +34,33 @@ struct ArchiveStoreTests {
         reopened.close()
     }
 
+    /// The writer commits index rows in intervals, not per append: its own reads still see every acknowledged
+    /// append at once, and a reader in another `Archive` object sees them once the interval has passed.
+    @Test func acknowledgedAppendsAreReadableAtOnceHereAndWithinTheCommitIntervalElsewhere() async throws {
+        let dir = try StoreFixtures.directory()
+        var config = ArchiveConfiguration()
+        config.indexCommitMilliseconds = 300
+        let archive = try Archive(directory: dir, configuration: config)
+        defer { archive.close() }
+        let reader = try Archive(directory: dir, configuration: .reader)
+        defer { reader.close() }
+        let envs = StoreFixtures.envelopes(500, topics: StoreFixtures.topics)
+        for round in 0..<3 {
+            let batch = Array(envs[(round * 100)..<(round * 100 + 100)])
+            _ = try await archive.append(batch)
+            let start = ContinuousClock.now
+            #expect(try archive.count() == round * 100 + 100)
+            #expect(try archive.query(.all, limit: 1000).envelopes.count == round * 100 + 100)
+            var seen = try reader.count()
+            while seen < round * 100 + 100 && ContinuousClock.now - start < .seconds(5) {
+                try await Task.sleep(for: .milliseconds(20))
+                seen = try reader.count()
+            }
+            #expect(seen == round * 100 + 100, "round \(round): the reader saw \(seen) rows")
+            #expect(ContinuousClock.now - start < .seconds(2))
+        }
+    }
+
     @Test func appendDeduplicatesAndReadsBack() async throws {
         let dir = try StoreFixtures.directory()
         let archive = try Archive(directory: dir)

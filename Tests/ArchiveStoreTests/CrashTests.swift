@@ -51,6 +51,14 @@ struct CrashTests {
             if wasRunning { killsMidImport += 1 }
             let acked = collected.acknowledged
 
+            // A reader first (export, audit, replay): with no writer running, it sees every acknowledged envelope,
+            // including those whose index rows the killed writer had not committed yet.
+            do {
+                let reader = try Archive(directory: archiveDir, configuration: .reader)
+                defer { reader.close() }
+                let missing = try envs.prefix(acked).filter { try !reader.contains($0) }.count
+                #expect(missing == 0, "round \(round): a reader misses \(missing) of \(acked) acknowledged envelopes")
+            }
             let archive = try Archive(directory: archiveDir)
             defer { archive.close() }
             for e in envs.prefix(acked) {

@@ -2,8 +2,13 @@ import Foundation
 import Logging
 import Whisper
 
-/// The single writer: a dedicated thread that takes every pending append, writes them as blocks, syncs once
-/// (group commit), commits the index rows, and only then acknowledges.
+/// The single writer: a dedicated thread that takes every pending append, inserts its index rows, writes them as
+/// blocks, and hands the group to the syncer, which acknowledges it once the blocks are durable (group commit).
+///
+/// Index rows stay in one open SQLite transaction across groups, each group in its own savepoint. The transaction is
+/// committed `indexCommitMilliseconds` after it began (busy or idle), once 64 Ki rows wait, and at once when a reader
+/// of this archive needs the rows (`publishIndex`). A busy writer so writes an index page to the log once per
+/// interval instead of once per group, which matters most when the rows spread over many topics.
 final class ArchiveWriter: @unchecked Sendable {
     struct Request {
         var envelopes: [Envelope]
@@ -38,6 +43,11 @@ final class ArchiveWriter: @unchecked Sendable {
     private(set) var rawPayloadBytes: Int64 = 0
     private(set) var storedPayloadBytes: Int64 = 0
     private(set) var groups = 0
+    /// True while index rows are inserted but not committed (the open transaction's start, and its row count).
+    private var transactionStart: DispatchTime?
+    private var uncommittedRows = 0
+    /// Set while rows wait uncommitted; read by `publishIndex` without waiting for the state lock.
+    private let behind = LockedFlag()
 
     init(directory: String, configuration: ArchiveConfiguration, index: ArchiveIndex, manifest: Manifest,
          active: SegmentInfo, activeFile: SegmentFile, nextSequence: UInt64) {
@@ -87,11 +97,43 @@ final class ArchiveWriter: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Runs `body` on the writer's state between groups (used by maintenance operations).
+    /// Runs `body` on the writer's state between groups (used by maintenance operations), with every index row committed.
     func exclusive<T>(_ body: () throws(ArchiveError) -> T) throws(ArchiveError) -> T {
         stateLock.lock()
         defer { stateLock.unlock() }
+        try commitOrReindex()
         return try body()
+    }
+
+    /// Commits the index rows still waiting, so that a reader sees every envelope appended before the call.
+    /// Returns at once when none wait; otherwise it waits for the group being written.
+    func publishIndex() throws(ArchiveError) {
+        guard behind.value else { return }
+        stateLock.lock()
+        defer { stateLock.unlock() }
+        try commitOrReindex()
+    }
+
+    /// Commits the open index transaction, if any (state lock held). After a failure the transaction still counts
+    /// as open, for `reindexAfterRollback`.
+    private func commitIndex() throws(ArchiveError) {
+        guard transactionStart != nil else { return }
+        try index.db.execute("COMMIT")
+        transactionStart = nil
+        uncommittedRows = 0
+        behind.value = false
+        checkpointer.noteCommit()
+    }
+
+    /// Commits outside a group (state lock held); on failure the rows are rebuilt from the segments.
+    private func commitOrReindex() throws(ArchiveError) {
+        do {
+            try commitIndex()
+        } catch {
+            configuration.logger.error("committing the index failed: \(error)")
+            reindexAfterRollback()
+            throw error
+        }
     }
 
     var segments: [SegmentInfo] {
@@ -111,6 +153,21 @@ final class ArchiveWriter: @unchecked Sendable {
         condition.lock()
         while true {
             while pending.isEmpty && !closing {
+                if let start = transactionStart {
+                    // Rows wait uncommitted: they are committed when the interval ends, unless appends come first.
+                    let due = start + .milliseconds(configuration.indexCommitMilliseconds)
+                    if DispatchTime.now() >= due {
+                        condition.unlock()
+                        stateLock.lock()
+                        try? commitOrReindex()
+                        stateLock.unlock()
+                        condition.lock()
+                        continue
+                    }
+                    let wait = Double(due.uptimeNanoseconds - DispatchTime.now().uptimeNanoseconds) / 1e9
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: max(0.0005, wait)))
+                    continue
+                }
                 if dirty, case .interval(let ms) = configuration.sync {
                     let due = lastSync + .milliseconds(ms)
                     if DispatchTime.now() >= due {
@@ -144,6 +201,9 @@ final class ArchiveWriter: @unchecked Sendable {
             }
             condition.lock()
         }
+        stateLock.lock()
+        try? commitOrReindex()
+        stateLock.unlock()
         syncer.stop()
         checkpointer.stop()
         // At rest the index is one file: the log is copied back and emptied.
@@ -175,13 +235,13 @@ final class ArchiveWriter: @unchecked Sendable {
         let now = UInt32(clamping: Int(Date().timeIntervalSince1970))
         var topicStats: [UInt32: TopicStats] = [:]
         do {
-            try index.db.execute("BEGIN IMMEDIATE")
+            if transactionStart == nil {
+                try index.db.execute("BEGIN IMMEDIATE")
+                transactionStart = .now()
+            }
             for (ri, request) in group.enumerated() {
                 for (ei, envelope) in request.envelopes.enumerated() {
                     let rlp = envelope.rlp
-                    guard rlp.count + SegmentFormat.recordHeaderLength <= SegmentFormat.maxBlockPayload else {
-                        throw ArchiveError(.invalidEnvelope, "an envelope of \(rlp.count) bytes exceeds the block limit")
-                    }
                     if !encoder.isEmpty && encoder.rawSize + rlp.count + SegmentFormat.recordHeaderLength > configuration.blockMaxBytes {
                         try flushBlock(group)
                     }
@@ -218,14 +278,18 @@ final class ArchiveWriter: @unchecked Sendable {
             try index.addTopicStats(topicStats)
             try index.setHighWaterMark(segment: active.firstSequence, offset: active.bytes)
             try index.setMeta("next_sequence", Int64(nextSequence))
-            // Committed before the fsync: readers find the records in the page cache, and if the machine fails before
-            // the fsync, recovery removes the rows the segments lost (the index is then ahead of them).
-            try index.db.execute("COMMIT")
-            checkpointer.noteCommit()
             groups += 1
+            uncommittedRows += group.reduce(0) { $0 + $1.envelopes.count }
+            // A commit may come before the fsync: readers find the records in the page cache, and if the machine
+            // fails before the fsync, recovery removes the rows the segments lost (the index is then ahead of them).
+            if uncommittedRows >= 65_536 || DispatchTime.now() >= transactionStart! + .milliseconds(configuration.indexCommitMilliseconds) {
+                try commitIndex()
+            } else {
+                behind.value = true
+            }
             return (results.map { .success($0) }, needsSync)
-        } catch let error as ArchiveError {
-            try? index.db.execute("ROLLBACK")
+        } catch {
+            configuration.logger.error("append failed: \(error)")
             encoder.removeAll()
             blockRows.removeAll()
             if active.firstSequence == startSegment.firstSequence {
@@ -233,11 +297,28 @@ final class ArchiveWriter: @unchecked Sendable {
                 active = startSegment
                 nextSequence = startSequence
             }
-            configuration.logger.error("append failed: \(error)")
+            reindexAfterRollback()
             return (group.map { _ in .failure(error) }, false)
-        } catch {
+        }
+    }
+
+    /// After a failed group: the open index transaction also held the rows of earlier groups, which were written
+    /// (and may be acknowledged). It is rolled back whole, and those rows are indexed again from their blocks,
+    /// as recovery does at open. If that fails too, recovery does it at the next open.
+    private func reindexAfterRollback() {
+        if transactionStart != nil {
             try? index.db.execute("ROLLBACK")
-            return (group.map { _ in .failure(ArchiveError(.io, "append failed: \(error)")) }, false)
+            transactionStart = nil
+            uncommittedRows = 0
+        }
+        behind.value = false
+        var report = RecoveryReport()
+        do {
+            try Archive.catchUp(segments: manifest.segments + [active], activeFile: activeFile, segDir: segmentsDirectory,
+                                index: index, logger: configuration.logger, report: &report)
+            checkpointer.noteCommit()
+        } catch {
+            configuration.logger.error("indexing the blocks written before the failure failed: \(error); they are indexed at the next open")
         }
     }
 
@@ -295,5 +376,17 @@ final class ArchiveWriter: @unchecked Sendable {
         let info = SegmentInfo(firstSequence: firstSequence, bytes: Int64(header.count), blocks: 0, records: 0,
                                minSentTime: nil, maxSentTime: nil, created: created, sealed: false)
         return (info, file)
+    }
+}
+
+
+/// A Boolean behind a lock, for a flag read by other threads without taking a larger lock.
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored = false
+
+    var value: Bool {
+        get { lock.lock(); defer { lock.unlock() }; return stored }
+        set { lock.lock(); stored = newValue; lock.unlock() }
     }
 }
