@@ -126,7 +126,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
         close(fd)
         try? FileManager.default.removeItem(atPath: plainPath)
         let plain = Double(count) / plainSeconds
-        note(String(format: "plain file: %.0f envelopes/s", plain))
+        note(String(format: "plain file: %.0f envelopes/s (%.0f MB/s)", plain, Double(rlpBytes) / plainSeconds / 1e6))
 
         // Baseline ingest: status-go schema in SQLite.
         let basePath = work + "/baseline.sqlite"
@@ -154,7 +154,8 @@ struct BenchStoreCommand: AsyncParsableCommand {
         let baseSeconds = Date().timeIntervalSince(baseStart)
         let baseline = Double(count) / baseSeconds
         figures.append(Figure(name: "ingest_1KiB_sync_\(sync)", value: ours, unit: "envelopes/s", baseline: baseline,
-                              note: String(format: "%.1fx baseline; %.0f%% of the plain-file limit (%.0f/s)", ours / baseline, 100 * ours / plain, plain)))
+                              note: String(format: "%.1fx baseline; %.0f%% of the plain-file limit (%.0f/s, %.0f MB/s)",
+                                            ours / baseline, 100 * ours / plain, plain, Double(rlpBytes) / plainSeconds / 1e6)))
 
         // 2. Request pages: 24 h window, 10 topics, limit 1000.
         // As serve does in the background when it starts: each block's checksum is checked once, so the
