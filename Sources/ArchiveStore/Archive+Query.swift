@@ -29,7 +29,11 @@ extension Archive {
             let skipMissing = writer != nil || attempt >= 3
             do {
                 return try swapLock.withReadLock { () throws(ArchiveError) -> QueryPage in
-                    try queryLocked(filter, limit: limit, after: cursor, skipMissing: skipMissing)
+                    var envelopes: [ArchivedEnvelope] = []
+                    envelopes.reserveCapacity(min(limit, 4096))
+                    var page = try queryLocked(filter, limit: limit, after: cursor, skipMissing: skipMissing) { envelopes.append($0) }
+                    page.envelopes = envelopes
+                    return page
                 }
             } catch where !skipMissing && error.errno == ENOENT {
                 attempt += 1
@@ -60,17 +64,28 @@ extension Archive {
 
     static let missingSegment = "the segment file is missing"
 
+    /// One page, as `query(_:limit:after:)`, handing each envelope to `body` as soon as it is read, so that a
+    /// caller can send the first envelopes while the rest are read (`serve` does). The returned page holds no
+    /// envelopes, only the cursor and the damage. Unlike `query`, it does not retry a segment file that a
+    /// compaction in another process replaced meanwhile: its records are skipped and reported as missing.
+    public func query(_ filter: EnvelopeFilter, limit: Int, after cursor: Cursor? = nil,
+                      each body: (ArchivedEnvelope) -> Void) throws(ArchiveError) -> QueryPage {
+        guard limit >= 1 else { throw ArchiveError(.invalidArgument, "the limit must be at least 1, got \(limit)") }
+        guard filter.from <= filter.to else { return QueryPage(envelopes: [], cursor: nil) }
+        return try swapLock.withReadLock { () throws(ArchiveError) -> QueryPage in
+            try queryLocked(filter, limit: limit, after: cursor, skipMissing: true, each: body)
+        }
+    }
+
     private func queryLocked(_ filter: EnvelopeFilter, limit: Int, after cursor: Cursor?,
-                             skipMissing: Bool) throws(ArchiveError) -> QueryPage {
+                             skipMissing: Bool, each: (ArchivedEnvelope) -> Void) throws(ArchiveError) -> QueryPage {
         let (rows, more) = try withIndex { (index) throws(ArchiveError) -> ([IndexRow], Bool) in
             let topics = try selectTopics(filter, index: index)
             if topics.isEmpty { return ([], false) }
             return try index.page(topics: topics, lower: Archive.bound(filter.from, fill: 0), after: cursor?.bytes,
                                   upper: Archive.bound(filter.to, fill: 0xFF), limit: limit)
         }
-        var out: [ArchivedEnvelope] = []
         var damaged: [DamagedBlock] = []
-        out.reserveCapacity(rows.count)
         for row in rows {
             let rlp: [UInt8], arrival: UInt32
             do throws(ArchiveError) {
@@ -92,11 +107,12 @@ extension Archive {
                 continue
             }
             let sent = UInt32(row.key[0]) << 24 | UInt32(row.key[1]) << 16 | UInt32(row.key[2]) << 8 | UInt32(row.key[3])
-            out.append(ArchivedEnvelope(rlp: rlp, sentTime: sent, topic: Topic(rawValue: row.topic), arrival: arrival,
-                                        hash: Array(row.key[4..<36])))
+            let envelope = ArchivedEnvelope(rlp: rlp, sentTime: sent, topic: Topic(rawValue: row.topic), arrival: arrival,
+                                            hash: Array(row.key[4..<36]))
+            each(envelope)
         }
         let next: Cursor? = more ? try? Cursor(bytes: rows[rows.count - 1].key) : nil
-        return QueryPage(envelopes: out, cursor: next, damaged: damaged)
+        return QueryPage(envelopes: [], cursor: next, damaged: damaged)
     }
 
     /// Calls `body` for every envelope matching `filter`.

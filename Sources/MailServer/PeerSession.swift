@@ -148,7 +148,26 @@ final class PeerSession: Sendable {
         let metrics = node.metrics
         metrics.increment("mailserver_requests_total")
         let start = MailServerNode.now()
-        let answer = node.processor.handle(payload, from: peerID, on: proto, now: start)
+        // The archive reads the page on this task while a second one sends each packet as soon as it is ready.
+        let (packets, queue) = AsyncStream.makeStream(of: RequestProcessor.Packet.self)
+        let peer = self.peer
+        let sender = Task { () -> Bool in
+            var delivered = true
+            for await packet in packets where delivered {
+                do {
+                    try await peer.send(capability: proto.capabilityName, code: packet.code, payload: packet.payload)
+                } catch {
+                    delivered = false
+                    continue
+                }
+                metrics.increment("whisper_archive_bytes_out_total", by: Double(packet.payload.count))
+                if packet.code == MailCode.p2pMessage { metrics.increment("mailserver_requests_batched_total") }
+            }
+            return delivered
+        }
+        let answer = node.processor.handle(payload, from: peerID, on: proto, now: start) { queue.yield($0) }
+        queue.finish()
+        let delivered = await sender.value
         if answer.disconnect {
             metrics.increment("mailserver_delivery_failures_total{type=\"validation\"}")
             logger.info("invalid p2p request; disconnecting")
@@ -159,17 +178,9 @@ final class PeerSession: Sendable {
             let type = failure == "rate limit exceeded" ? "peer_req_limit" : "validation"
             metrics.increment("mailserver_delivery_failures_total{type=\"\(type)\"}")
         }
-        for packet in answer.packets {
-            do {
-                try await peer.send(capability: proto.capabilityName, code: packet.code, payload: packet.payload)
-            } catch {
-                metrics.increment("mailserver_delivery_failures_total{type=\"historic_msg_resp\"}")
-                return false
-            }
-            metrics.increment("whisper_archive_bytes_out_total", by: Double(packet.payload.count))
-            if packet.code == MailCode.p2pMessage {
-                metrics.increment("mailserver_requests_batched_total")
-            }
+        guard delivered else {
+            metrics.increment("mailserver_delivery_failures_total{type=\"historic_msg_resp\"}")
+            return false
         }
         metrics.increment("mailserver_delivery_attempts_total")
         metrics.increment("mailserver_envelopes_sent_total", by: Double(answer.envelopes))

@@ -40,8 +40,30 @@ public final class RequestProcessor: Sendable {
         self.limiter = RateLimiter(interval: configuration.rateLimitSeconds)
     }
 
-    /// Answers a 0x7e payload from `peer` (its node ID hex) on `proto`.
+    /// Answers a 0x7e payload from `peer` (its node ID hex) on `proto`, with every packet in `packets`.
     public func handle(_ payload: [UInt8], from peer: String, on proto: MailProtocol, now: Double) -> Answer {
+        var packets: [Packet] = []
+        var answer = handle(payload, from: peer, on: proto, now: now) { packets.append($0) }
+        answer.packets = packets
+        return answer
+    }
+
+    /// Answers a 0x7e payload, handing each packet to `emit` as soon as it is ready: the first 0x7f bundle goes
+    /// out while the archive still reads the rest of the page. `packets` of the result is empty.
+    ///
+    /// Validation failures emit only the "ERROR=" completion. An I/O error in the middle of a page (rare: damaged
+    /// blocks and missing files are skipped, not errors) ends the bundles already emitted with one.
+    public func handle(_ payload: [UInt8], from peer: String, on proto: MailProtocol, now: Double,
+                       emit: (Packet) -> Void) -> Answer {
+        var answer = route(payload, from: peer, on: proto, now: now, emit: emit)
+        for packet in answer.packets { emit(packet) }
+        answer.packets = []
+        return answer
+    }
+
+    /// Decodes the request and answers it; bundles go to `emit`, the completion is returned in `packets`.
+    private func route(_ payload: [UInt8], from peer: String, on proto: MailProtocol, now: Double,
+                       emit: (Packet) -> Void) -> Answer {
         // 1. An envelope-wrapped request (the legacy and status-go path).
         if let envelope = try? Envelope(rlp: payload) {
             let id = envelope.hash
@@ -49,14 +71,14 @@ public final class RequestProcessor: Sendable {
             case .failure(let message):
                 return failure(id, message)
             case .success(let request):
-                return answer(request, id: id, peer: peer, on: proto, now: now)
+                return answer(request, id: id, peer: peer, on: proto, now: now, emit: emit)
             }
         }
         // 2. A direct MessagesRequest (6 items for whisper, 7 for waku).
         if var request = try? MailRequest.decodeDirect(payload), let id = request.directRequestID {
             if proto == .whisper { request.topics = nil }
             if request.upper == 0 { request.upper = UInt32(truncatingIfNeeded: Int(now)) &+ configuration.upperSafety }
-            return answer(request, id: id, peer: peer, on: proto, now: now)
+            return answer(request, id: id, peer: peer, on: proto, now: now, emit: emit)
         }
         // 3. Neither: "invalid p2p request", which disconnects the peer.
         return Answer(packets: [], disconnect: true, envelopes: 0, requestID: nil, request: nil,
@@ -104,7 +126,8 @@ public final class RequestProcessor: Sendable {
     }
 
     /// Validation (§5.4), rate limit, query, bundles, completion.
-    func answer(_ request: MailRequest, id: [UInt8], peer: String, on proto: MailProtocol, now: Double) -> Answer {
+    func answer(_ request: MailRequest, id: [UInt8], peer: String, on proto: MailProtocol, now: Double,
+                emit: (Packet) -> Void) -> Answer {
         if request.upper < request.lower { return failure(id, "query range is invalid: lower > upper", request: request) }
         let topics = request.topics ?? []
         if request.bloom.isEmpty && topics.isEmpty { return failure(id, "bloom filter is empty", request: request) }
@@ -124,51 +147,60 @@ public final class RequestProcessor: Sendable {
             selection = .bloom((try? Bloom(bytes: [UInt8](repeating: 0, count: 64 - request.bloom.count) + request.bloom)) ?? .full)
         }
         let cursor: Cursor? = request.cursor.count >= Cursor.length ? try? Cursor(bytes: request.cursor.prefix(Cursor.length)) : nil
+        var bundler = Bundler(batch: request.batch, proto: proto,
+                              budget: min(configuration.maxMessageSize, configuration.bundleBytes) - 9)
+        var count = 0
+        var last = [UInt8](repeating: 0, count: 32)
         let page: QueryPage
         do {
             page = try archive.query(EnvelopeFilter(from: request.lower, to: request.upper, topics: selection),
-                                     limit: Int(limit), after: cursor)
+                                     limit: Int(limit), after: cursor) { envelope in
+                bundler.add(envelope.rlp, emit)
+                count += 1
+                last = envelope.hash
+            }
         } catch {
             return failure(id, "failed to process the request: \(error.message)", request: request)
         }
-        var packets = bundles(page.envelopes.map(\.rlp), batch: request.batch, on: proto)
-        let last = page.envelopes.last?.hash ?? [UInt8](repeating: 0, count: 32)
+        bundler.flush(emit)
         let completion = RequestCompletion.success(requestID: id, lastEnvelopeHash: last, cursor: page.cursor)
-        packets.append(Packet(code: MailCode.p2pRequestComplete, payload: completion.encoded))
-        return Answer(packets: packets, disconnect: false, envelopes: page.envelopes.count, requestID: id,
-                      request: request, failure: nil)
+        return Answer(packets: [Packet(code: MailCode.p2pRequestComplete, payload: completion.encoded)], disconnect: false,
+                      envelopes: count, requestID: id, request: request, failure: nil)
+    }
+}
+
+/// Groups a page's envelopes into 0x7f packets in the requester's dialect (§5.6), as they are read: batched lists
+/// of about `bundleBytes` and no larger than the maximum message size (list header included; an envelope larger
+/// than the budget goes alone), a bare envelope for a whisper bundle of one; unbatched, one per packet.
+struct Bundler {
+    let batch: Bool
+    let proto: MailProtocol
+    /// Payload bytes per list, without the list header.
+    let budget: Int
+    private var bundle: [[UInt8]] = []
+    private var size = 0
+
+    init(batch: Bool, proto: MailProtocol, budget: Int) {
+        self.batch = batch
+        self.proto = proto
+        self.budget = budget
     }
 
-    /// 0x7f packets in the requester's dialect (§5.6): batched lists of about `bundleBytes` and no larger
-    /// than the maximum message size (list header included; an envelope larger than `bundleBytes` goes
-    /// alone), a bare envelope for a whisper bundle of one; unbatched, one per packet.
-    func bundles(_ envelopes: [[UInt8]], batch: Bool, on proto: MailProtocol) -> [Packet] {
-        var packets: [Packet] = []
-        func emit(_ bundle: [[UInt8]], size: Int) {
-            guard !bundle.isEmpty else { return }
-            if proto == .whisper && bundle.count == 1 {
-                packets.append(Packet(code: MailCode.p2pMessage, payload: bundle[0]))
-                return
-            }
-            packets.append(Packet(code: MailCode.p2pMessage, payload: Envelope.encodeList(bundle)))
+    mutating func add(_ envelope: [UInt8], _ emit: (RequestProcessor.Packet) -> Void) {
+        if !bundle.isEmpty && (!batch || size + envelope.count > budget) { flush(emit) }
+        bundle.append(envelope)
+        size += envelope.count
+    }
+
+    /// Emits the bundle being filled, if any.
+    mutating func flush(_ emit: (RequestProcessor.Packet) -> Void) {
+        guard !bundle.isEmpty else { return }
+        if proto == .whisper && bundle.count == 1 {
+            emit(.init(code: MailCode.p2pMessage, payload: bundle[0]))
+        } else {
+            emit(.init(code: MailCode.p2pMessage, payload: Envelope.encodeList(bundle)))
         }
-        if !batch {
-            for e in envelopes { emit([e], size: e.count) }
-            return packets
-        }
-        let budget = min(configuration.maxMessageSize, configuration.bundleBytes) - 9
-        var bundle: [[UInt8]] = []
-        var size = 0
-        for e in envelopes {
-            if !bundle.isEmpty && size + e.count > budget {
-                emit(bundle, size: size)
-                bundle.removeAll(keepingCapacity: true)
-                size = 0
-            }
-            bundle.append(e)
-            size += e.count
-        }
-        emit(bundle, size: size)
-        return packets
+        bundle.removeAll(keepingCapacity: true)
+        size = 0
     }
 }
