@@ -100,6 +100,13 @@ struct RequestCommand: AsyncParsableCommand {
         var total = 0, pages = 0, bytes = 0, added = 0
         var cursor: [UInt8] = []
         let progress = ProgressLine()
+        // With --into, a page is stored while the next one is requested; one page is stored at a time, in order.
+        var storing: Task<Int, any Error>?
+        func finishStoring() async throws {
+            guard let pending = storing else { return }
+            storing = nil
+            do { added += try await pending.value } catch { throw CLIError("\(error)") }
+        }
         repeat {
             var request = MailRequest(lower: lower, upper: upper, bloom: topics.isEmpty ? Bloom.full.bytes : Bloom(topics: topics.map(\.topic)).bytes,
                                       topics: topics.isEmpty ? [] : topics.map(\.topic), limit: limit, cursor: cursor, batch: true)
@@ -124,17 +131,21 @@ struct RequestCommand: AsyncParsableCommand {
             let page: MailClient.Page
             do { page = try await client.exchange(payload: payload, requestID: requestID, timeout: timeout) } catch {
                 await client.close()
+                try? await finishStoring()  // the pages received before the failure stay stored
                 throw CLIError("\(node.host ?? "?"):\(node.tcpPort): \(error)")
             }
             if case .failure(_, let message) = page.completion {
                 await client.close()
+                try? await finishStoring()
                 throw CLIError("the mailserver answered with an error: \(message)")
             }
             pages += 1
             total += page.envelopes.count
             bytes += page.bytes
             if let store {
-                do { added += try await store.append(page.envelopes).added } catch { throw CLIError(error.description) }
+                try await finishStoring()
+                let envelopes = page.envelopes
+                storing = Task { try await store.append(envelopes).added }
             } else {
                 for e in page.envelopes { print(EnvelopeJSON.encode(e)) }
             }
@@ -146,6 +157,7 @@ struct RequestCommand: AsyncParsableCommand {
             }
         } while !cursor.isEmpty
         await client.close()
+        try await finishStoring()
         progress.finish()
         let seconds = Date().timeIntervalSince(start)
         if json {
