@@ -83,12 +83,32 @@ public final class MailClient: Sendable {
                           ttl: 50, targetPoW: pow, now: now)
     }
 
+    /// A page whose 0x7d completion has arrived; its 0x7f packets may still be being decoded.
+    public struct PendingPage: Sendable {
+        /// The completion.
+        public var completion: RequestCompletion
+        /// Bytes of 0x7f payloads received.
+        public var bytes: Int
+        let decoding: Task<[Envelope], any Error>
+
+        /// The envelopes of the 0x7f packets, in arrival order, once decoded.
+        public func envelopes() async throws -> [Envelope] { try await decoding.value }
+    }
+
     /// Sends a 0x7e payload and collects the answer until the 0x7d whose request ID is `requestID`.
     public func exchange(payload: [UInt8], requestID: [UInt8], timeout: Double) async throws -> Page {
+        let pending = try await request(payload: payload, requestID: requestID, timeout: timeout)
+        return Page(envelopes: try await pending.envelopes(), completion: pending.completion, bytes: pending.bytes)
+    }
+
+    /// Sends a 0x7e payload and returns as soon as the 0x7d whose request ID is `requestID` arrives, while the
+    /// 0x7f packets before it are still decoded on another task: a caller paging through history can send the
+    /// next request at once (`request --all` does).
+    public func request(payload: [UInt8], requestID: [UInt8], timeout: Double) async throws -> PendingPage {
         do { try await peer.send(capability: proto.capabilityName, code: MailCode.p2pRequest, payload: payload) } catch {
             throw Failure("sending the request failed: \(error)")
         }
-        return try await withThrowingTaskGroup(of: Page?.self) { group in
+        return try await withThrowingTaskGroup(of: PendingPage?.self) { group in
             group.addTask { try await self.collect(requestID: requestID) }
             group.addTask {
                 try await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
@@ -103,28 +123,38 @@ public final class MailClient: Sendable {
         }
     }
 
-    func collect(requestID: [UInt8]) async throws -> Page {
-        var envelopes: [Envelope] = []
+    func collect(requestID: [UInt8]) async throws -> PendingPage {
+        let (payloads, feed) = AsyncStream.makeStream(of: [UInt8].self)
+        let decoding = Task { () throws -> [Envelope] in
+            var envelopes: [Envelope] = []
+            for await payload in payloads {
+                do { envelopes += try Envelope.decodeBatch(payload) } catch {
+                    throw Failure("bad 0x7f packet: \(error)")
+                }
+            }
+            return envelopes
+        }
         var bytes = 0
+        defer { feed.finish() }
         for await message in inbox.stream {
             if Task.isCancelled { break }
             switch message.code {
             case MailCode.p2pMessage:
                 bytes += message.payload.count
-                do { envelopes += try Envelope.decodeBatch(message.payload) } catch {
-                    throw Failure("bad 0x7f packet: \(error)")
-                }
+                feed.yield(message.payload)
             case MailCode.p2pRequestComplete:
                 let completion: RequestCompletion
                 do { completion = try RequestCompletion(payload: message.payload) } catch {
+                    decoding.cancel()
                     throw Failure("undecodable 0x7d completion: \(error)")
                 }
                 guard completion.requestID == requestID else { continue }
-                return Page(envelopes: envelopes, completion: completion, bytes: bytes)
+                return PendingPage(completion: completion, bytes: bytes, decoding: decoding)
             default:
                 continue
             }
         }
+        decoding.cancel()
         throw Failure("the mailserver closed the connection (\(await peer.waitUntilClosed()))")
     }
 

@@ -100,12 +100,19 @@ struct RequestCommand: AsyncParsableCommand {
         var total = 0, pages = 0, bytes = 0, added = 0
         var cursor: [UInt8] = []
         let progress = ProgressLine()
-        // With --into, a page is stored while the next one is requested; one page is stored at a time, in order.
-        var storing: Task<Int, any Error>?
+        // A page is decoded (and, with --into, stored) while the next one is requested; one page at a time, in order.
+        var storing: Task<(envelopes: Int, added: Int), any Error>?
         func finishStoring() async throws {
             guard let pending = storing else { return }
             storing = nil
-            do { added += try await pending.value } catch { throw CLIError("\(error)") }
+            do {
+                let done = try await pending.value
+                total += done.envelopes
+                added += done.added
+            } catch {
+                throw CLIError("\(error)")
+            }
+            progress.update("request", count: total)
         }
         repeat {
             var request = MailRequest(lower: lower, upper: upper, bloom: topics.isEmpty ? Bloom.full.bytes : Bloom(topics: topics.map(\.topic)).bytes,
@@ -128,8 +135,8 @@ struct RequestCommand: AsyncParsableCommand {
                 payload = envelope.rlp
                 requestID = envelope.hash
             }
-            let page: MailClient.Page
-            do { page = try await client.exchange(payload: payload, requestID: requestID, timeout: timeout) } catch {
+            let page: MailClient.PendingPage
+            do { page = try await client.request(payload: payload, requestID: requestID, timeout: timeout) } catch {
                 await client.close()
                 try? await finishStoring()  // the pages received before the failure stay stored
                 throw CLIError("\(node.host ?? "?"):\(node.tcpPort): \(error)")
@@ -140,16 +147,14 @@ struct RequestCommand: AsyncParsableCommand {
                 throw CLIError("the mailserver answered with an error: \(message)")
             }
             pages += 1
-            total += page.envelopes.count
             bytes += page.bytes
-            if let store {
-                try await finishStoring()
-                let envelopes = page.envelopes
-                storing = Task { try await store.append(envelopes).added }
-            } else {
-                for e in page.envelopes { print(EnvelopeJSON.encode(e)) }
+            try await finishStoring()
+            storing = Task {
+                let envelopes = try await page.envelopes()
+                if let store { return (envelopes.count, try await store.append(envelopes).added) }
+                for e in envelopes { print(EnvelopeJSON.encode(e)) }
+                return (envelopes.count, 0)
             }
-            progress.update("request", count: total)
             if case .success(_, _, let next) = page.completion, let next, all {
                 cursor = next.bytes
             } else {

@@ -90,13 +90,18 @@ struct BenchServeCommand: AsyncParsableCommand {
         var delivered = 0
         var cursor: [UInt8] = []
         let t0 = DispatchTime.now().uptimeNanoseconds
+        // As `request --all` does: the next request goes out when a completion arrives, while the page's last
+        // packets are still being decoded (and hashed).
+        var decoding: MailClient.PendingPage?
         repeat {
             let request = MailRequest(lower: start, upper: start + span, limit: 1000, cursor: cursor)
             let envelope = try MailClient.requestEnvelope(request, sealing: sealing, signer: signer, pow: 0)
-            let page = try await everything.exchange(payload: envelope.rlp, requestID: envelope.hash, timeout: 60)
-            delivered += page.envelopes.count
+            let page = try await everything.request(payload: envelope.rlp, requestID: envelope.hash, timeout: 60)
+            if let previous = decoding { delivered += try await previous.envelopes().count }
+            decoding = page
             if case .success(_, _, let next) = page.completion, let next { cursor = next.bytes } else { cursor = [] }
         } while !cursor.isEmpty
+        if let last = decoding { delivered += try await last.envelopes().count }
         let throughput = Double(delivered) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
         await everything.close()
 
