@@ -16,25 +16,34 @@ public enum Hex {
 
     /// Decodes hex digits, with or without a `0x` prefix; surrounding whitespace is ignored.
     public static func decode(_ text: some StringProtocol) throws(DecodingError) -> [UInt8] {
-        var utf8 = Array(text.utf8)
-        while let last = utf8.last, last == 0x20 || last == 0x0A || last == 0x0D || last == 0x09 { utf8.removeLast() }
+        var string = String(text)
+        return try string.withUTF8 { decode(utf8: $0) }.get()
+    }
+
+    private static func decode(utf8: UnsafeBufferPointer<UInt8>) -> Result<[UInt8], DecodingError> {
+        func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
+        var end = utf8.count
+        while end > 0, isSpace(utf8[end - 1]) || utf8[end - 1] == 0x0A || utf8[end - 1] == 0x0D { end -= 1 }
         var start = 0
-        while start < utf8.count, utf8[start] == 0x20 || utf8[start] == 0x09 { start += 1 }
-        if utf8.count - start >= 2, utf8[start] == 0x30, utf8[start + 1] | 0x20 == 0x78 { start += 2 }
-        let count = utf8.count - start
+        while start < end, isSpace(utf8[start]) { start += 1 }
+        if end - start >= 2, utf8[start] == 0x30, utf8[start + 1] | 0x20 == 0x78 { start += 2 }
+        let count = end - start
         guard count % 2 == 0 else {
-            throw DecodingError(offset: count, reason: "odd number of digits (\(count))")
+            return .failure(DecodingError(offset: count, reason: "odd number of digits (\(count))"))
         }
-        var out = [UInt8]()
-        out.reserveCapacity(count / 2)
-        var i = start
-        while i < utf8.count {
-            guard let hi = nibble(utf8[i]) else { throw DecodingError(offset: i - start, reason: "not a hex digit") }
-            guard let lo = nibble(utf8[i + 1]) else { throw DecodingError(offset: i + 1 - start, reason: "not a hex digit") }
-            out.append(hi << 4 | lo)
-            i += 2
+        var bad: Int?
+        let bytes = [UInt8](unsafeUninitializedCapacity: count / 2) { out, initialized in
+            var i = start
+            while i < end {
+                guard let hi = nibble(utf8[i]) else { bad = i - start; break }
+                guard let lo = nibble(utf8[i + 1]) else { bad = i + 1 - start; break }
+                out[(i - start) / 2] = hi << 4 | lo
+                i += 2
+            }
+            initialized = (i - start) / 2
         }
-        return out
+        if let bad { return .failure(DecodingError(offset: bad, reason: "not a hex digit")) }
+        return .success(bytes)
     }
 
     @inline(__always)
@@ -47,17 +56,24 @@ public enum Hex {
         }
     }
 
-    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
-
     /// Lower-case hex digits of `bytes`, without prefix.
     public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
+        // Callers in other modules get this generic unspecialised, one witness call per byte; contiguous bytes
+        // (arrays and their slices, nearly every caller) go through the buffer instead.
+        if let text = bytes.withContiguousStorageIfAvailable({ encode(buffer: $0) }) { return text }
+        return Array(bytes).withUnsafeBufferPointer { encode(buffer: $0) }
+    }
+
+    private static func encode(buffer: UnsafeBufferPointer<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: buffer.count * 2) { out in
+            let digits: StaticString = "0123456789abcdef"
+            let table = digits.utf8Start
+            for (i, b) in buffer.enumerated() {
+                out[2 * i] = table[Int(b >> 4)]
+                out[2 * i + 1] = table[Int(b & 0x0F)]
+            }
+            return buffer.count * 2
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -106,5 +106,17 @@ struct Secp256k1Tests {
         #expect(throws: Hex.DecodingError(offset: 3, reason: "odd number of digits (3)")) { try Hex.decode("abc") }
         #expect(throws: Hex.DecodingError(offset: 2, reason: "not a hex digit")) { try Hex.decode("0xabzz") }
         #expect((try? Hex.decode("0xABcd")) == [0xAB, 0xCD])
+        #expect((try? Hex.decode("  0x00ff\r\n")) == [0x00, 0xFF])
+        #expect((try? Hex.decode("")) == [])
+        #expect(throws: Hex.DecodingError(offset: 0, reason: "not a hex digit")) { try Hex.decode("g0") }
+    }
+
+    /// Encoding takes the buffer path for arrays and slices and the general path for other collections.
+    @Test func hexEncodingOfContiguousAndOtherCollections() {
+        let bytes: [UInt8] = [0x00, 0x0F, 0xA5, 0xFF]
+        #expect(bytes.hex == "000fa5ff")
+        #expect(bytes[1...2].hex == "0fa5")
+        #expect(repeatElement(UInt8(0xAB), count: 3).hex == "ababab")
+        #expect([UInt8]().hex == "")
     }
 }

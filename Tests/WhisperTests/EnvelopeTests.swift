@@ -141,4 +141,14 @@ struct EnvelopeTests {
         let big = Envelope(expiry: .max, ttl: .max, topic: Topic(rawValue: .max), data: [0], nonce: .max)
         #expect(try EnvelopeJSON.decode(line: EnvelopeJSON.encode(big)) == big)
     }
+
+    /// Strings that need escapes survive a round trip through the writer and the parser; plain ones are copied whole.
+    @Test func jsonStringsWithAndWithoutEscapesRoundTrip() throws {
+        let texts = ["0x00ff", "", "a \"quoted\" \\ path", "line\nbreak\ttab\r", "bell \u{07} nul \u{00}", "é ∑ 😀"]
+        let line = EnvelopeJSON.object(texts.enumerated().map { ("k\($0.offset)", .string($0.element)) })
+        let parsed = try EnvelopeJSON.parseObject(line)
+        #expect(parsed.map(\.1) == texts.map { .string($0) })
+        #expect(EnvelopeJSON.quote("0x00ff") == "\"0x00ff\"")
+        #expect(EnvelopeJSON.quote("a\"b") == "\"a\\\"b\"")
+    }
 }
