@@ -87,6 +87,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
         config.sync = sync
         let archive = try Archive(directory: dir, configuration: config)
         let batches = stride(from: 0, to: count, by: batch).map { Array(envelopes[$0..<min(count, $0 + batch)]) }
+        let writtenBefore = Self.bytesWrittenToStorage()
         let ingestStart = Date()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for w in 0..<writers {
@@ -101,6 +102,8 @@ struct BenchStoreCommand: AsyncParsableCommand {
             try await group.waitForAll()
         }
         let ingestSeconds = Date().timeIntervalSince(ingestStart)
+        // Everything ingest sent towards the disk: segments, the index's log and its checkpoints.
+        let ingestWritten = Self.bytesWrittenToStorage().flatMap { after in writtenBefore.map { after - $0 } }
         let ours = Double(count) / ingestSeconds
         note(String(format: "store ingest: %.0f envelopes/s", ours))
 
@@ -155,7 +158,8 @@ struct BenchStoreCommand: AsyncParsableCommand {
         let baseline = Double(count) / baseSeconds
         figures.append(Figure(name: "ingest_1KiB_sync_\(sync)", value: ours, unit: "envelopes/s", baseline: baseline,
                               note: String(format: "%.1fx baseline; %.0f%% of the plain-file limit (%.0f/s, %.0f MB/s)",
-                                            ours / baseline, 100 * ours / plain, plain, Double(rlpBytes) / plainSeconds / 1e6)))
+                                            ours / baseline, 100 * ours / plain, plain, Double(rlpBytes) / plainSeconds / 1e6)
+                                  + (ingestWritten.map { String(format: "; wrote %.2f bytes per RLP byte", Double($0) / Double(rlpBytes)) } ?? "")))
 
         // 2. Request pages: 24 h window, 10 topics, limit 1000.
         // As serve does in the background when it starts: each block's checksum is checked once, so the
@@ -271,6 +275,15 @@ struct BenchStoreCommand: AsyncParsableCommand {
                              b as NSString, (f.note ?? "") as NSString))
             }
         }
+    }
+
+    /// The bytes this process has caused to be written to storage (`write_bytes` of /proc/self/io), where Linux says.
+    static func bytesWrittenToStorage() -> Int64? {
+        guard let text = try? String(contentsOfFile: "/proc/self/io", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("write_bytes:") {
+            return Int64(line.dropFirst("write_bytes:".count).trimmingCharacters(in: .whitespaces))
+        }
+        return nil
     }
 
     func percentile(_ xs: [Double], _ p: Double) -> Double {
