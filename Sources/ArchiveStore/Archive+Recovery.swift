@@ -131,8 +131,9 @@ extension Archive {
               let mark = try? index.highWaterMark(),
               (try? index.meta("manifest_generation")) ?? 0 == Int64(manifest.generation ?? 0),
               let files = try? listSegments(segDir) else { return false }
-        let sealed = Set(manifest.segments.map(\.firstSequence))
-        for first in files where !sealed.contains(first) && first >= max(mark.segment, manifest.activeFloor) {
+        // The mark's segment and every later one, sealed or not (a roll may have sealed the mark's segment).
+        let segments = manifest.segments.map(\.firstSequence) + files.filter { $0 >= manifest.activeFloor }
+        for first in segments where first >= mark.segment {
             guard let file = try? SegmentFile(path: segDir + "/" + SegmentFormat.segmentFileName(firstSequence: first), writable: false),
                   let size = try? file.size() else { continue }
             let from = first == mark.segment ? mark.offset : Int64(SegmentFormat.segmentHeaderLength)
