@@ -110,7 +110,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "CPrimitives", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
+        .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "CPrimitives", "CSQLite", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "MaintenanceTests", dependencies: ["ArchiveStore", "ArchiveTestSupport", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "AuditTests", dependencies: ["ArchiveAudit", "ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "CompactTests", dependencies: ["ArchiveStore", "ArchiveTestSupport", "Whisper", "TestSupport", "whisper-archive"], swiftSettings: strict),

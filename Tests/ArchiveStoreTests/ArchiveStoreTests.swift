@@ -1,4 +1,5 @@
 import ArchiveStore
+import CSQLite
 import Foundation
 import Testing
 import TestSupport
@@ -59,6 +60,52 @@ struct ArchiveStoreTests {
             #expect(seen == round * 100 + 100, "round \(round): the reader saw \(seen) rows")
             #expect(ContinuousClock.now - start < .seconds(2))
         }
+    }
+
+    /// A writer that stopped right after a roll, before committing the index rows of the segment it sealed: a
+    /// reader that finds no writer indexes the blocks past the mark, and touches no segment.
+    @Test func aReaderWithoutWriterIndexesTheBlocksPastTheMark() async throws {
+        let dir = try StoreFixtures.directory()
+        var config = ArchiveConfiguration()
+        config.sync = .none
+        config.blockMaxBytes = 2048
+        config.segmentMaxBytes = 8 * 1024
+        let archive = try Archive(directory: dir, configuration: config)
+        let envs = StoreFixtures.envelopes(120, topics: StoreFixtures.topics)
+        for chunk in stride(from: 0, to: envs.count, by: 10) { _ = try await archive.append(Array(envs[chunk..<(chunk + 10)])) }
+        let segments = try archive.segments()
+        archive.close()
+        try #require(segments.count >= 2)
+        let sealed = segments.dropLast()
+        let active = segments.last!
+
+        // The state such a crash leaves: the new active segment holds only its header, and the index has committed
+        // nothing past the first block of the first sealed segment.
+        let activePath = dir + "/segments/" + active.fileName
+        #expect(truncate(activePath, 32) == 0)
+        var db: OpaquePointer?
+        #expect(sqlite3_open(dir + "/index.sqlite", &db) == SQLITE_OK)
+        let first = sealed[sealed.startIndex].firstSequence
+        let sql = """
+            DELETE FROM entries WHERE seg > \(first) OR blk > 32 OR blk < -33;
+            UPDATE meta SET value = \(first) WHERE name = 'hwm_segment';
+            UPDATE meta SET value = 32 WHERE name = 'hwm_offset';
+            """
+        #expect(sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK)
+        sqlite3_close(db)
+        func segmentBytes() throws -> [Data] {
+            try FileManager.default.contentsOfDirectory(atPath: dir + "/segments").sorted()
+                .map { try Data(contentsOf: URL(fileURLWithPath: dir + "/segments/" + $0)) }
+        }
+        let before = try segmentBytes()
+
+        let reader = try Archive(directory: dir, configuration: .reader)
+        defer { reader.close() }
+        let kept = sealed.reduce(0) { $0 + $1.records }
+        #expect(try reader.count() == kept)
+        #expect(reader.recovery.entriesIndexed > 0)
+        for e in envs.prefix(kept) { #expect(try reader.contains(e)) }
+        #expect(try segmentBytes() == before)
     }
 
     @Test func appendDeduplicatesAndReadsBack() async throws {
