@@ -66,11 +66,7 @@ struct ArchiveStoreTests {
     /// reader that finds no writer indexes the blocks past the mark, and touches no segment.
     @Test func aReaderWithoutWriterIndexesTheBlocksPastTheMark() async throws {
         let dir = try StoreFixtures.directory()
-        var config = ArchiveConfiguration()
-        config.sync = .none
-        config.blockMaxBytes = 2048
-        config.segmentMaxBytes = 8 * 1024
-        let archive = try Archive(directory: dir, configuration: config)
+        let archive = try StoreFixtures.smallArchive(at: dir, blockMaxBytes: 2048)
         let envs = StoreFixtures.envelopes(120, topics: StoreFixtures.topics)
         for chunk in stride(from: 0, to: envs.count, by: 10) { _ = try await archive.append(Array(envs[chunk..<(chunk + 10)])) }
         let segments = try archive.segments()
@@ -171,11 +167,7 @@ struct ArchiveStoreTests {
     func paginationOverRandomArchives(seed: UInt64) async throws {
         var rng = SplitMix(seed: seed)
         let dir = try StoreFixtures.directory()
-        var config = ArchiveConfiguration()
-        config.sync = .none
-        config.blockMaxBytes = 4096
-        config.segmentMaxBytes = 8 * 1024
-        let archive = try Archive(directory: dir, configuration: config)
+        let archive = try StoreFixtures.smallArchive(at: dir, blockMaxBytes: 4096)
         defer { archive.close() }
         let n = Int.random(in: 50...800, using: &rng)
         let topics = Array(StoreFixtures.topics.prefix(Int.random(in: 1...8, using: &rng)))
@@ -244,6 +236,10 @@ struct ArchiveStoreTests {
         let reader = try Archive(directory: dir, configuration: .reader)
         #expect(try reader.count() == 10)
         _ = try await archive.append(StoreFixtures.envelopes(5, topics: StoreFixtures.topics, seed: 99))
+        #expect(try archive.count() == 15)
+        // Another reader sees the rows once the writer commits them (within indexCommitMilliseconds).
+        let start = ContinuousClock.now
+        while try reader.count() < 15, ContinuousClock.now - start < .seconds(2) { try await Task.sleep(for: .milliseconds(10)) }
         #expect(try reader.query(.all, limit: 100).envelopes.count == 15)
         var scanned = 0
         try reader.scan { _ in scanned += 1 }

@@ -25,6 +25,15 @@ enum StoreFixtures {
 
     static func directory() throws -> String { try CLI.temporaryDirectory("wa-store").path + "/archive" }
 
+    /// A writer without fsync whose blocks and 8 KiB segments are small, so that a few envelopes span several.
+    static func smallArchive(at dir: String, blockMaxBytes: Int) throws -> Archive {
+        var config = ArchiveConfiguration()
+        config.sync = .none
+        config.blockMaxBytes = blockMaxBytes
+        config.segmentMaxBytes = 8 * 1024
+        return try Archive(directory: dir, configuration: config)
+    }
+
     /// The expected answer of an unbounded query, computed without the store.
     static func expected(_ envs: [Envelope], _ filter: EnvelopeFilter) -> [[UInt8]] {
         var seen = Set<[UInt8]>()
