@@ -153,7 +153,11 @@ final class ArchiveWriter: @unchecked Sendable {
         condition.lock()
         while true {
             while pending.isEmpty && !closing {
-                if let start = transactionStart {
+                // `transactionStart` belongs to the state lock (a reader's publishIndex may commit meanwhile).
+                stateLock.lock()
+                let open = transactionStart
+                stateLock.unlock()
+                if let start = open {
                     // Rows wait uncommitted: they are committed when the interval ends, unless appends come first.
                     let due = start + .milliseconds(configuration.indexCommitMilliseconds)
                     if DispatchTime.now() >= due {
@@ -193,8 +197,8 @@ final class ArchiveWriter: @unchecked Sendable {
             let file = activeFile
             stateLock.unlock()
             if outcome.needsSync {
-                // The index is committed and the blocks are written; they become durable (and are acknowledged)
-                // on the syncer thread while this thread goes on with the next group.
+                // The blocks are written (their index rows may still wait for the interval's commit); they become
+                // durable, and are acknowledged, on the syncer thread while this thread goes on with the next group.
                 syncer.enqueue(file: file, group.map(\.completion), outcome.results)
             } else {
                 syncer.afterPending(group.map(\.completion), outcome.results)
