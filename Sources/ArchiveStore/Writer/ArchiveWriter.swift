@@ -5,9 +5,9 @@ import Whisper
 /// The single writer: a dedicated thread that takes every pending append, inserts its index rows, writes them as
 /// blocks, and hands the group to the syncer, which acknowledges it once the blocks are durable (group commit).
 ///
-/// Index rows stay in one open SQLite transaction across groups, each group in its own savepoint. The transaction is
-/// committed `indexCommitMilliseconds` after it began (busy or idle), once 64 Ki rows wait, and at once when a reader
-/// of this archive needs the rows (`publishIndex`). A busy writer so writes an index page to the log once per
+/// Index rows stay in one open SQLite transaction across groups. It is committed `indexCommitMilliseconds` after it
+/// began (busy or idle), once 64 Ki rows wait, and at once when a reader of this archive needs the rows
+/// (`publishIndex`); a failed group rolls it back whole and indexes the earlier groups again from their blocks. A busy writer so writes an index page to the log once per
 /// interval instead of once per group, which matters most when the rows spread over many topics.
 final class ArchiveWriter: @unchecked Sendable {
     struct Request {
@@ -125,6 +125,11 @@ final class ArchiveWriter: @unchecked Sendable {
         checkpointer.noteCommit()
     }
 
+    /// When a transaction begun at `start` is due for its commit.
+    private func commitDue(_ start: DispatchTime) -> DispatchTime {
+        start + .milliseconds(configuration.indexCommitMilliseconds)
+    }
+
     /// Commits outside a group (state lock held); on failure the rows are rebuilt from the segments.
     private func commitOrReindex() throws(ArchiveError) {
         do {
@@ -159,7 +164,7 @@ final class ArchiveWriter: @unchecked Sendable {
                 stateLock.unlock()
                 if let start = open {
                     // Rows wait uncommitted: they are committed when the interval ends, unless appends come first.
-                    let due = start + .milliseconds(configuration.indexCommitMilliseconds)
+                    let due = commitDue(start)
                     if DispatchTime.now() >= due {
                         condition.unlock()
                         stateLock.lock()
@@ -286,7 +291,7 @@ final class ArchiveWriter: @unchecked Sendable {
             uncommittedRows += group.reduce(0) { $0 + $1.envelopes.count }
             // A commit may come before the fsync: readers find the records in the page cache, and if the machine
             // fails before the fsync, recovery removes the rows the segments lost (the index is then ahead of them).
-            if uncommittedRows >= 65_536 || DispatchTime.now() >= transactionStart! + .milliseconds(configuration.indexCommitMilliseconds) {
+            if uncommittedRows >= 65_536 || DispatchTime.now() >= commitDue(transactionStart!) {
                 try commitIndex()
             } else {
                 behind.value = true
@@ -382,7 +387,6 @@ final class ArchiveWriter: @unchecked Sendable {
         return (info, file)
     }
 }
-
 
 /// A Boolean behind a lock, for a flag read by other threads without taking a larger lock.
 final class LockedFlag: @unchecked Sendable {
