@@ -27,7 +27,7 @@ struct CrashTests {
         var rng = SplitMix(seed: 2024)
         var killsMidImport = 0
         for round in 0..<24 {
-            let envs = StoreFixtures.envelopes(6000, sentRange: 1_600_000_000...1_600_100_000, topics: StoreFixtures.topics,
+            let envs = StoreFixtures.envelopes(15000, sentRange: 1_600_000_000...1_600_100_000, topics: StoreFixtures.topics,
                                                size: 256, seed: UInt64(1000 + round))
             let input = dir + "/in\(round).rlp"
             try Data(envs.flatMap(\.rlp)).write(to: URL(fileURLWithPath: input))
