@@ -1,6 +1,7 @@
 import DevP2P
 import EthCrypto
 import NIOCore
+import NIOPosix
 import RLP
 import Whisper
 
@@ -51,11 +52,12 @@ public final class MailClient: Sendable {
     /// Dials `node`, speaks `proto`, and exchanges status (we announce a light node with an empty interest
     /// for live traffic, so only requested history arrives).
     public static func connect(to node: EnodeURL, key: PrivateKey, proto: MailProtocol,
-                               maxMessageSize: Int = 10 << 20, confirmations: Bool = false) async throws -> MailClient {
+                               maxMessageSize: Int = 10 << 20, confirmations: Bool = false,
+                               group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> MailClient {
         var configuration = RLPxConfiguration(nodeKey: key, capabilities: [proto.capability(maxMessageSize: maxMessageSize)])
         configuration.clientID = "whisper-archive/\(RLPxConfiguration.version)"
         let peer: RLPxPeer
-        do { peer = try await RLPxDialer.connect(to: node, configuration: configuration) } catch {
+        do { peer = try await RLPxDialer.connect(to: node, configuration: configuration, group: group) } catch {
             throw Failure("\(node): \(error)")
         }
         guard peer.version(of: proto.capabilityName) == proto.version else {

@@ -96,10 +96,10 @@ public final class RequestProcessor: Sendable {
             return .failure("PoW too low: \(envelope.proofOfWork()) < \(configuration.minPoW)")
         }
         var message: Message?
-        if let m = try? envelope.open(with: .asymmetric(configuration.nodeKey)) { message = m }
-        if message == nil, let key = configuration.passwordKey, let m = try? envelope.open(with: .symmetric(key)) {
-            message = m
-        }
+        // The password's key first: a failed symmetric attempt costs an AES-GCM tag check, a failed asymmetric one
+        // an elliptic-curve multiplication.
+        if let key = configuration.passwordKey, let m = try? envelope.open(with: .symmetric(key)) { message = m }
+        if message == nil, let m = try? envelope.open(with: .asymmetric(configuration.nodeKey)) { message = m }
         guard let message else { return .failure("failed to decrypt p2p request") }
         guard message.signer != nil else { return .failure("request is not signed") }
         var request: MailRequest

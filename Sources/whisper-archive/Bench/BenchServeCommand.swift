@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import MailServer
 import NIOConcurrencyHelpers
+import NIOPosix
 import Whisper
 
 /// `whisper-archive bench serve`: the mailserver answering history requests on loopback.
@@ -85,7 +86,10 @@ struct BenchServeCommand: AsyncParsableCommand {
         let keccak = Self.keccakRate()
 
         // (1) One client pages through everything.
-        let everything = try await MailClient.connect(to: enode, key: .generate(), proto: .waku)
+        // The client's own event loop thread, as in its own process: on the shared group its channel may land on
+        // the server channel's thread, and the two ends would then take turns on one core.
+        let clientLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let everything = try await MailClient.connect(to: enode, key: .generate(), proto: .waku, group: clientLoop)
         let signer = PrivateKey.generate()
         var delivered = 0
         var cursor: [UInt8] = []
@@ -104,6 +108,7 @@ struct BenchServeCommand: AsyncParsableCommand {
         if let last = decoding { delivered += try await last.envelopes().count }
         let throughput = Double(delivered) / (Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
         await everything.close()
+        try? await clientLoop.shutdownGracefully()
 
         // (2) Page latency, 1 client and N clients.
         let target = enode
