@@ -121,6 +121,29 @@ struct ArchiveStoreTests {
         }
     }
 
+    /// An envelope too large for one block (64 MiB) fails its own batch, by name and size, before anything of that
+    /// batch is written; other batches, before and after, are stored.
+    @Test func anEnvelopeOverTheBlockLimitFailsOnlyItsBatch() async throws {
+        let dir = try StoreFixtures.directory()
+        let archive = try Archive(directory: dir)
+        defer { archive.close() }
+        let envs = StoreFixtures.envelopes(30, topics: StoreFixtures.topics)
+        #expect(try await archive.append(Array(envs[0..<10])).added == 10)
+        let huge = Envelope(expiry: 1_600_000_100, ttl: 50, topic: StoreFixtures.topics[0],
+                            data: [UInt8](repeating: 7, count: 64 << 20), nonce: 1)
+        do {
+            _ = try await archive.append(Array(envs[10..<20]) + [huge])
+            Issue.record("an envelope of \(huge.rlp.count) bytes was accepted")
+        } catch {
+            #expect(error.code == .invalidEnvelope)
+            #expect(error.message.contains("\(huge.rlp.count) bytes"), "\(error)")
+        }
+        #expect(try await archive.append(Array(envs[20..<30])).added == 10)
+        #expect(try archive.count() == 20)
+        #expect(try archive.envelope(for: envs[15].key) == nil)
+        #expect(try archive.envelope(for: huge.key) == nil)
+    }
+
     @Test func queryOrderCursorAndBloom() async throws {
         let dir = try StoreFixtures.directory()
         let archive = try Archive(directory: dir)
