@@ -351,4 +351,23 @@ struct ServeRequestTests {
         #expect(Set(got.map(\.hash)) == Set(envelopes.map(\.hash)))
         #expect(got.count == envelopes.count)
     }
+
+    /// `bench serve` end to end on a small archive: every figure is there, the delivery figure is the median of
+    /// `--runs` passes, and the busy cores it reports are possible on this machine.
+    @Test func benchServeReportsEveryFigure() throws {
+        let r = try CLI.run(["bench", "serve", "--envelopes", "10000", "--requests", "10", "--clients", "2", "--runs", "2", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        func value(_ name: String) -> Double { ((json[name] as? [String: Any])?["value"] as? Double) ?? -1 }
+        #expect(json["runs"] as? Int == 2)
+        #expect(value("delivered_envelopes_per_s_1_client") > 0)
+        let cores = value("cpu_cores_busy_while_delivering")
+        #expect(cores > 0 && cores <= Double(ProcessInfo.processInfo.activeProcessorCount) + 0.5, "\(cores) cores busy")
+        for name in ["page_latency_p99_1_client", "page_latency_p99_2_clients", "page_latency_p99_1_client_flooded",
+                     "flooded_p99_over_quiet_p99", "keccak256_1KiB_same_run"] {
+            #expect(value(name) > 0, "\(name)")
+        }
+        let bad = try CLI.run(["bench", "serve", "--runs", "0"])
+        #expect(bad.status != 0 && bad.stderr.contains("--runs must be at least 1"), "\(bad.stderr)")
+    }
 }
