@@ -239,7 +239,11 @@ struct BenchServeCommand: AsyncParsableCommand {
     /// alternating blocks (quiet, flooded, quiet, …) so that both see the machine in the same state.
     static func quietAndFlooded(enode: EnodeURL, requests: Int, topics: [Topic], start: UInt32, span: UInt32,
                                 sealing: SealingKey) async throws -> ([Double], [Double], FloodRates) {
-        let client = try await MailClient.connect(to: enode, key: .generate(), proto: .waku)
+        // The honest client and the attacker each on an event loop thread of their own, as on their own machines:
+        // on the shared group the attacker's handshakes would run on the threads that seal the server's frames.
+        let clientLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let attackerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let client = try await MailClient.connect(to: enode, key: .generate(), proto: .waku, group: clientLoop)
         let key = PrivateKey.generate()
         // Generated once: fresh random bytes per packet would cost this process more CPU than the server spends.
         let junkRequest = SecureRandom.bytes(4096)
@@ -266,7 +270,7 @@ struct BenchServeCommand: AsyncParsableCommand {
                     }
                     // Reconnect at once; when the server refuses (too many connections from this IP), retry
                     // after 10 ms: a refused connect costs the server an accept and a close.
-                    if let again = try? await MailClient.connect(to: enode, key: .generate(), proto: .whisper) {
+                    if let again = try? await MailClient.connect(to: enode, key: .generate(), proto: .whisper, group: attackerLoop) {
                         peer = again
                         counters.withLockedValue { $0.connections += 1 }
                     } else {
@@ -286,6 +290,8 @@ struct BenchServeCommand: AsyncParsableCommand {
             _ = await flood.value
         }
         await client.close()
+        try? await clientLoop.shutdownGracefully()
+        try? await attackerLoop.shutdownGracefully()
         let c = counters.withLockedValue { $0 }
         return (quiet.sorted(), flooded.sorted(),
                 FloodRates(connections: Double(c.connections) / floodSeconds, refused: Double(c.refused) / floodSeconds))
