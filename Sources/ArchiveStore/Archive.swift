@@ -218,6 +218,10 @@ public final class Archive: @unchecked Sendable {
     /// Raw and stored payload bytes written by this writer since open: the real LZ4 effect.
     public var compressionTotals: (raw: Int64, stored: Int64) { writer?.payloadTotals ?? (0, 0) }
 
+    /// The fsyncs this archive's writer has run so far to make acknowledged appends durable with `--sync always`:
+    /// concurrent appends share one (group commit). 0 without a writer. `bench store` gives the plain file as many.
+    public var groupSyncCount: Int { writer?.groupSyncCount ?? 0 }
+
     static func listSegments(_ dir: String) throws(ArchiveError) -> [UInt64] {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: dir) } catch {

@@ -144,6 +144,30 @@ struct ArchiveStoreTests {
         #expect(try archive.envelope(for: huge.key) == nil)
     }
 
+    /// Concurrent appends share fsyncs (group commit): `groupSyncCount`, which `bench store` gives the plain file,
+    /// counts at least one and at most one per append; without fsync it stays 0.
+    @Test func concurrentAppendsShareTheirFsyncs() async throws {
+        let dir = try StoreFixtures.directory()
+        let archive = try Archive(directory: dir)
+        defer { archive.close() }
+        let envs = StoreFixtures.envelopes(4000, topics: StoreFixtures.topics)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for chunk in stride(from: 0, to: envs.count, by: 50) {
+                group.addTask { _ = try await archive.append(Array(envs[chunk..<(chunk + 50)])) }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try archive.count() == 4000)
+        #expect((1...80).contains(archive.groupSyncCount), "\(archive.groupSyncCount) fsyncs for 80 appends")
+
+        var config = ArchiveConfiguration()
+        config.sync = .none
+        let unsynced = try Archive(directory: try StoreFixtures.directory(), configuration: config)
+        defer { unsynced.close() }
+        _ = try await unsynced.append(Array(envs.prefix(100)))
+        #expect(unsynced.groupSyncCount == 0)
+    }
+
     @Test func queryOrderCursorAndBloom() async throws {
         let dir = try StoreFixtures.directory()
         let archive = try Archive(directory: dir)

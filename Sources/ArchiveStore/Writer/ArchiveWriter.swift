@@ -147,6 +147,9 @@ final class ArchiveWriter: @unchecked Sendable {
         return manifest.segments + [active]
     }
 
+    /// fsyncs that made acknowledged appends durable so far (`--sync always`; group commit shares each).
+    var groupSyncCount: Int { syncer.syncCount }
+
     /// Raw and stored payload bytes written so far by this writer.
     var payloadTotals: (raw: Int64, stored: Int64) {
         stateLock.lock()

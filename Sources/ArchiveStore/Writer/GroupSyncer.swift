@@ -18,6 +18,15 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
     private var jobs: [Job] = []
     /// True while a taken batch is being synced and acknowledged.
     private var busy = false
+    /// fsyncs run so far.
+    private var syncs = 0
+
+    /// fsyncs run so far: one per file for each set of groups that waited together.
+    var syncCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return syncs
+    }
 
     func start() { start(name: "whisper-archive.sync") }
 
@@ -53,9 +62,11 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
             jobs.removeAll(keepingCapacity: true)
             busy = true
             condition.unlock()
+            var synced = 0
             var outcome: [ObjectIdentifier: ArchiveError?] = [:]
             for job in batch {
                 guard let f = job.file, outcome[ObjectIdentifier(f)] == nil else { continue }
+                synced += 1
                 do throws(ArchiveError) {
                     try f.sync()
                     outcome[ObjectIdentifier(f)] = .some(nil)
@@ -69,6 +80,7 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
             }
             condition.lock()
             busy = false
+            syncs += synced
         }
         condition.unlock()
     }
