@@ -62,11 +62,9 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
             jobs.removeAll(keepingCapacity: true)
             busy = true
             condition.unlock()
-            var synced = 0
             var outcome: [ObjectIdentifier: ArchiveError?] = [:]
             for job in batch {
                 guard let f = job.file, outcome[ObjectIdentifier(f)] == nil else { continue }
-                synced += 1
                 do throws(ArchiveError) {
                     try f.sync()
                     outcome[ObjectIdentifier(f)] = .some(nil)
@@ -74,13 +72,16 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
                     outcome[ObjectIdentifier(f)] = error
                 }
             }
+            // Counted before the acknowledgements, so that an appender sees its own fsync counted.
+            condition.lock()
+            syncs += outcome.count
+            condition.unlock()
             for job in batch {
                 let failure = job.file.flatMap { outcome[ObjectIdentifier($0)] ?? nil }
                 for (c, r) in zip(job.completions, job.results) { c(failure.map { .failure($0) } ?? r) }
             }
             condition.lock()
             busy = false
-            syncs += synced
         }
         condition.unlock()
     }
