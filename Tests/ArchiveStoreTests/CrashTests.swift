@@ -73,4 +73,56 @@ struct CrashTests {
         }
         #expect(killsMidImport >= 20)
     }
+
+    /// A file size limit (`ulimit -f`, with SIGXFSZ ignored) makes the disk refuse a block part way through an
+    /// import. The import fails naming the file, every acknowledged envelope stays, the refused block and the
+    /// batches after it leave nothing behind, and the same archive takes the rest once the disk has room again.
+    @Test func aRefusedWriteKeepsEveryAcknowledgedEnvelopeAndNothingHalfWritten() throws {
+        let dir = try CLI.temporaryDirectory("wa-refused").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let archiveDir = dir + "/archive"
+        let envs = StoreFixtures.envelopes(6000, sentRange: 1_600_000_000...1_600_100_000, topics: StoreFixtures.topics,
+                                           size: 1024, seed: 99)
+        let input = dir + "/in.rlp"
+        try Data(envs.flatMap(\.rlp)).write(to: URL(fileURLWithPath: input))
+
+        // 4000 blocks of 512 bytes: the segment reaches the limit after about 1900 envelopes.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "trap '' XFSZ; ulimit -f 4000; exec \"$0\" \"$@\"", CLI.binary.path,
+                       "import", "--archive", archiveDir, "--batch-size", "100", "--print-acks", "--format", "rlp", input]
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        let collected = Collected()
+        collected.append(out.fileHandleForReading.readDataToEndOfFile())
+        p.waitUntilExit()
+        let stderr = String(decoding: errData, as: UTF8.self)
+        let acked = collected.acknowledged
+        #expect(p.terminationStatus == 1)
+        #expect(stderr.contains("File too large"), "\(stderr)")
+        #expect(acked >= 1000 && acked < 2000, "acknowledged \(acked)")
+
+        let verify = try Archive.verify(directory: archiveDir)
+        #expect(verify.isClean, "\(verify.findings)")
+        do {
+            let archive = try Archive(directory: archiveDir)
+            defer { archive.close() }
+            #expect(archive.recovery.isClean, "nothing was left for recovery to cut: \(archive.recovery)")
+            #expect(try archive.count() == acked)
+            for e in envs.prefix(acked) { #expect(try archive.contains(e)) }
+            #expect(try archive.reindex(dryRun: true).isClean)
+        }
+
+        let again = try CLI.run(["import", "--archive", archiveDir, "--format", "rlp", "--json", input])
+        #expect(again.status == 0, "\(again.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any]
+        #expect(summary?["imported"] as? Int == envs.count - acked)
+        #expect(summary?["duplicates"] as? Int == acked)
+        let archive = try Archive(directory: archiveDir)
+        defer { archive.close() }
+        #expect(try archive.count() == envs.count)
+    }
 }

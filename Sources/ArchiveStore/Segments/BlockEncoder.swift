@@ -26,6 +26,14 @@ struct BlockEncoder {
         count = 0
     }
 
+    /// Starts the next block in `buffer` (emptied, its capacity kept), when the encoded payload of the last block
+    /// still lives on elsewhere, such as in a write queue.
+    mutating func removeAll(reusing buffer: [UInt8]) {
+        payload = buffer
+        payload.removeAll(keepingCapacity: true)
+        count = 0
+    }
+
     /// The whole block: header followed by the stored payload (LZ4 only if it saves at least 1/16).
     func encode(firstSequence: UInt64, allowCompression: Bool = true) -> [UInt8] {
         let parts = encodeParts(firstSequence: firstSequence, allowCompression: allowCompression)

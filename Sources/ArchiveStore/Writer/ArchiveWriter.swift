@@ -2,13 +2,16 @@ import Foundation
 import Logging
 import Whisper
 
-/// The single writer: a dedicated thread that takes every pending append, inserts its index rows, writes them as
-/// blocks, and hands the group to the syncer, which acknowledges it once the blocks are durable (group commit).
+/// The single writer: a dedicated thread that takes every pending append, inserts its index rows, encodes its
+/// records as blocks, and hands the group to the syncer, which writes the blocks and acknowledges the group once
+/// they are durable (group commit). Copying blocks into the page cache so runs beside the next group's inserts.
 ///
 /// Index rows stay in one open SQLite transaction across groups. It is committed `indexCommitMilliseconds` after it
 /// began (busy or idle), once 64 Ki rows wait, and at once when a reader of this archive needs the rows
-/// (`publishIndex`); a failed group rolls it back whole and indexes the earlier groups again from their blocks. A busy writer so writes an index page to the log once per
-/// interval instead of once per group, which matters most when the rows spread over many topics.
+/// (`publishIndex`); a commit first waits until the blocks of its rows are written. A failed group or a failed write
+/// rolls the transaction back whole, cuts the active segment back to where the failure began, and indexes the
+/// earlier groups again from their blocks. A busy writer so writes an index page to the log once per interval
+/// instead of once per group, which matters most when the rows spread over many topics.
 final class ArchiveWriter: @unchecked Sendable {
     struct Request {
         var envelopes: [Envelope]
@@ -27,6 +30,10 @@ final class ArchiveWriter: @unchecked Sendable {
     private var encoder: BlockEncoder
     /// The records of the block being built, as (request, envelope) indices into the group.
     private var blockRows: [(Int, Int)] = []
+    /// The group's blocks not yet handed to the syncer.
+    private var groupBlocks: [PendingBlock] = []
+    /// The position after the last block encoded (where the block being built starts).
+    private var afterLastBlock: WriterPosition
     private let syncer = GroupSyncer()
     private let checkpointer: IndexCheckpointer
 
@@ -59,6 +66,7 @@ final class ArchiveWriter: @unchecked Sendable {
         self.active = active
         self.activeFile = activeFile
         self.nextSequence = nextSequence
+        self.afterLastBlock = WriterPosition(active: active, nextSequence: nextSequence)
         self.encoder = BlockEncoder(capacity: configuration.blockMaxBytes + 64 * 1024)
         self.checkpointer = IndexCheckpointer(path: index.db.path)
     }
@@ -106,7 +114,7 @@ final class ArchiveWriter: @unchecked Sendable {
     }
 
     /// Commits the index rows still waiting, so that a reader sees every envelope appended before the call.
-    /// Returns at once when none wait; otherwise it waits for the group being written.
+    /// Returns at once when none wait; otherwise it waits for the group being built and for the blocks of the rows.
     func publishIndex() throws(ArchiveError) {
         guard behind.value else { return }
         stateLock.lock()
@@ -114,10 +122,11 @@ final class ArchiveWriter: @unchecked Sendable {
         try commitOrReindex()
     }
 
-    /// Commits the open index transaction, if any (state lock held). After a failure the transaction still counts
-    /// as open, for `reindexAfterRollback`.
+    /// Commits the open index transaction, if any (state lock held), once the blocks of its rows are written.
+    /// After a failure the transaction still counts as open, for `recover`.
     private func commitIndex() throws(ArchiveError) {
         guard transactionStart != nil else { return }
+        try syncer.waitWritten()
         try index.db.execute("COMMIT")
         transactionStart = nil
         uncommittedRows = 0
@@ -136,14 +145,16 @@ final class ArchiveWriter: @unchecked Sendable {
             try commitIndex()
         } catch {
             configuration.logger.error("committing the index failed: \(error)")
-            reindexAfterRollback()
+            recover(discarding: nil)
             throw error
         }
     }
 
+    /// The segments, the active one as far as it is written.
     var segments: [SegmentInfo] {
         stateLock.lock()
         defer { stateLock.unlock() }
+        if (try? syncer.waitWritten()) == nil { recover(discarding: nil) }
         return manifest.segments + [active]
     }
 
@@ -202,15 +213,21 @@ final class ArchiveWriter: @unchecked Sendable {
             condition.unlock()
             stateLock.lock()
             let outcome = process(group)
-            let file = activeFile
-            stateLock.unlock()
-            if outcome.needsSync {
-                // The blocks are written (their index rows may still wait for the interval's commit); they become
-                // durable, and are acknowledged, on the syncer thread while this thread goes on with the next group.
-                syncer.enqueue(file: file, group.map(\.completion), outcome.results)
+            if let blocks = outcome.blocks, !blocks.isEmpty || outcome.needsSync {
+                // Handed over before the state lock is released, so that a commit (which waits for the blocks
+                // handed over) never publishes rows whose blocks are not written. The syncer writes the blocks,
+                // makes them durable and acknowledges the group while this thread goes on with the next group.
+                syncer.enqueue(blocks: blocks, sync: outcome.needsSync, group.map(\.completion), outcome.results)
             } else {
                 syncer.afterPending(group.map(\.completion), outcome.results)
             }
+            if outcome.blocks != nil, let start = transactionStart,
+               uncommittedRows >= 65_536 || DispatchTime.now() >= commitDue(start) {
+                // A commit may come before the fsync: readers find the records in the page cache, and if the
+                // machine fails before the fsync, recovery removes the rows the segments lost.
+                try? commitOrReindex()
+            }
+            stateLock.unlock()
             condition.lock()
         }
         stateLock.lock()
@@ -221,28 +238,30 @@ final class ArchiveWriter: @unchecked Sendable {
         // At rest the index is one file: the log is copied back and emptied.
         try? index.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         stateLock.lock()
-        if dirty { syncNow() }
+        if dirty || syncer.failure != nil { syncNow() }
         stateLock.unlock()
         finished = true
         condition.broadcast()
         condition.unlock()
     }
 
+    /// fsyncs the active segment once the blocks handed over are written (state lock held).
     private func syncNow() {
         do {
+            try syncer.waitWritten()
             try activeFile.sync()
             dirty = false
             lastSync = DispatchTime.now()
         } catch {
             configuration.logger.error("fsync failed: \(error)")
+            if syncer.failure != nil { recover(discarding: nil) }
         }
     }
 
-    /// Writes a group's new envelopes as blocks and commits their index rows; with `--sync always` the blocks
-    /// still need an fsync before the group may be acknowledged (`needsSync`).
-    private func process(_ group: [Request]) -> (results: [Result<AppendResult, ArchiveError>], needsSync: Bool) {
-        let startSegment = active
-        let startSequence = nextSequence
+    /// Inserts a group's new envelopes into the index and encodes them as blocks for the syncer (`blocks`, nil when
+    /// the group failed); `needsSync` when the group may be acknowledged only after an fsync.
+    private func process(_ group: [Request]) -> (results: [Result<AppendResult, ArchiveError>], blocks: [PendingBlock]?, needsSync: Bool) {
+        if syncer.failure != nil { recover(discarding: nil) }
         var results = [AppendResult](repeating: AppendResult(), count: group.count)
         let now = UInt32(clamping: Int(Date().timeIntervalSince1970))
         var topicStats: [UInt32: TopicStats] = [:]
@@ -251,6 +270,7 @@ final class ArchiveWriter: @unchecked Sendable {
                 try index.db.execute("BEGIN IMMEDIATE")
                 transactionStart = .now()
             }
+            behind.value = true
             for (ri, request) in group.enumerated() {
                 for (ei, envelope) in request.envelopes.enumerated() {
                     let rlp = envelope.rlp
@@ -282,7 +302,11 @@ final class ArchiveWriter: @unchecked Sendable {
                     needsSync = true
                 case .interval(let ms):
                     dirty = true
-                    if DispatchTime.now() >= lastSync + .milliseconds(ms) { syncNow() }
+                    if DispatchTime.now() >= lastSync + .milliseconds(ms) {
+                        needsSync = true
+                        dirty = false
+                        lastSync = .now()
+                    }
                 case .none:
                     dirty = true
                 }
@@ -292,32 +316,41 @@ final class ArchiveWriter: @unchecked Sendable {
             try index.setMeta("next_sequence", Int64(nextSequence))
             groups += 1
             uncommittedRows += group.reduce(0) { $0 + $1.envelopes.count }
-            // A commit may come before the fsync: readers find the records in the page cache, and if the machine
-            // fails before the fsync, recovery removes the rows the segments lost (the index is then ahead of them).
-            if uncommittedRows >= 65_536 || DispatchTime.now() >= commitDue(transactionStart!) {
-                try commitIndex()
-            } else {
-                behind.value = true
-            }
-            return (results.map { .success($0) }, needsSync)
+            let blocks = groupBlocks
+            groupBlocks.removeAll()
+            return (results.map { .success($0) }, blocks, needsSync)
         } catch {
             configuration.logger.error("append failed: \(error)")
-            encoder.removeAll()
-            blockRows.removeAll()
-            if active.firstSequence == startSegment.firstSequence {
-                try? activeFile.truncate(to: startSegment.bytes)
-                active = startSegment
-                nextSequence = startSequence
-            }
-            reindexAfterRollback()
-            return (group.map { _ in .failure(error) }, false)
+            recover(discarding: groupBlocks.first?.before ?? afterLastBlock)
+            return (group.map { _ in .failure(error) }, nil, false)
         }
     }
 
-    /// After a failed group: the open index transaction also held the rows of earlier groups, which were written
-    /// (and may be acknowledged). It is rolled back whole, and those rows are indexed again from their blocks,
-    /// as recovery does at open. If that fails too, recovery does it at the next open.
-    private func reindexAfterRollback() {
+    /// After a failed group, commit or write (state lock held): the open index transaction also held the rows of
+    /// earlier groups, whose blocks were written (and may be acknowledged). It is rolled back whole; the active
+    /// segment is cut back to the first block that failed or is `discarding` (what the failed group encoded but
+    /// never handed over), and the rows of the blocks before it are indexed again, as recovery does at open. If
+    /// that fails too, recovery does it at the next open.
+    private func recover(discarding: WriterPosition?) {
+        syncer.drain()
+        encoder.removeAll()
+        blockRows.removeAll()
+        groupBlocks.removeAll()
+        if let cut = syncer.failure?.at ?? discarding {
+            if cut.active.firstSequence == active.firstSequence {
+                do {
+                    try activeFile.truncate(to: cut.active.bytes)
+                    active = cut.active
+                    nextSequence = cut.nextSequence
+                } catch {
+                    configuration.logger.error("cutting \(active.fileName) back to \(cut.active.bytes) bytes failed: \(error); recovery cuts it at the next open")
+                }
+            } else {
+                configuration.logger.error("a failed block of segment \(cut.active.fileName) is left for recovery at the next open")
+            }
+            afterLastBlock = WriterPosition(active: active, nextSequence: nextSequence)
+        }
+        syncer.clearFailure()
         if transactionStart != nil {
             try? index.db.execute("ROLLBACK")
             transactionStart = nil
@@ -334,6 +367,7 @@ final class ArchiveWriter: @unchecked Sendable {
         }
     }
 
+    /// Encodes the block being built and adds it to the group's blocks for the syncer.
     private func flushBlock(_ group: [Request]) throws(ArchiveError) {
         guard !encoder.isEmpty else { return }
         let (header, body) = encoder.encodeParts(firstSequence: nextSequence, allowCompression: configuration.compression)
@@ -343,15 +377,16 @@ final class ArchiveWriter: @unchecked Sendable {
                 try index.markCompressed(topic: e.topic.rawValue, sentTime: e.sentTime, hash: e.hash, blockOffset: active.bytes)
             }
         }
-        try activeFile.write(header, body, at: active.bytes)
+        groupBlocks.append(PendingBlock(file: activeFile, offset: active.bytes, header: header, body: body, before: afterLastBlock))
         let length = header.count + body.count
         rawPayloadBytes += Int64(encoder.rawSize)
         storedPayloadBytes += Int64(body.count)
         active.bytes += Int64(length)
         active.blocks += 1
         nextSequence += UInt64(encoder.count)
-        encoder.removeAll()
+        if let spare = syncer.spareBuffer() { encoder.removeAll(reusing: spare) } else { encoder.removeAll() }
         blockRows.removeAll(keepingCapacity: true)
+        afterLastBlock = WriterPosition(active: active, nextSequence: nextSequence)
     }
 
     private func rollIfNeeded(now: UInt32) throws(ArchiveError) {
@@ -363,6 +398,12 @@ final class ArchiveWriter: @unchecked Sendable {
     /// Seals the active segment (sync, manifest) and starts a new one.
     func roll(now: UInt32) throws(ArchiveError) {
         guard active.records > 0 else { return }
+        // The segment's blocks encoded so far in this group go first; all of its blocks must be written.
+        if !groupBlocks.isEmpty {
+            syncer.enqueue(blocks: groupBlocks, sync: false, [], [])
+            groupBlocks.removeAll()
+        }
+        try syncer.waitWritten()
         try activeFile.sync()
         dirty = false
         var sealed = active
@@ -375,6 +416,7 @@ final class ArchiveWriter: @unchecked Sendable {
         let (info, file) = try ArchiveWriter.createSegment(segmentsDirectory: segmentsDirectory, firstSequence: nextSequence, created: now)
         active = info
         activeFile = file
+        afterLastBlock = WriterPosition(active: active, nextSequence: nextSequence)
         configuration.logger.debug("sealed segment \(sealed.fileName) (\(sealed.records) records, \(sealed.bytes) bytes)")
     }
 
@@ -401,3 +443,4 @@ final class LockedFlag: @unchecked Sendable {
         set { lock.lock(); stored = newValue; lock.unlock() }
     }
 }
+
