@@ -14,8 +14,9 @@ struct BenchStoreCommand: AsyncParsableCommand {
             One run, side by side, in one process: the archive store (segments + index) and the \
             baseline, status-go's envelopes table in SQLite (WAL, prepared statements, batched \
             transactions). Ingest is also compared with writing the same bytes to a plain file \
-            with the same fsync policy and as many fsyncs as the store ran (the physical limit). \
-            Memory is the peak RSS of a child \
+            with the same fsync policy and as many fsyncs as the store ran (the physical limit), \
+            timed after the archive has closed and the kernel has written back the store's bytes; \
+            the baseline waits for the same. Memory is the peak RSS of a child \
             `whisper-archive import` of the same envelopes. Request pages are timed after the \
             archive's block checksums have been checked once, as `serve` does in the background \
             when it starts.
@@ -86,17 +87,17 @@ struct BenchStoreCommand: AsyncParsableCommand {
         let dir = work + "/archive"
         var config = ArchiveConfiguration()
         config.sync = sync
-        let archive = try Archive(directory: dir, configuration: config)
+        let ingesting = try Archive(directory: dir, configuration: config)
         let batches = stride(from: 0, to: count, by: batch).map { Array(envelopes[$0..<min(count, $0 + batch)]) }
         let writtenBefore = Self.bytesWrittenToStorage()
-        let syncsBefore = archive.groupSyncCount
+        let syncsBefore = ingesting.groupSyncCount
         let ingestStart = Date()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for w in 0..<writers {
                 group.addTask {
                     var i = w
                     while i < batches.count {
-                        _ = try await archive.append(batches[i])
+                        _ = try await ingesting.append(batches[i])
                         i += writers
                     }
                 }
@@ -107,8 +108,13 @@ struct BenchStoreCommand: AsyncParsableCommand {
         // Everything ingest sent towards the disk: segments, the index's log and its checkpoints.
         let ingestWritten = Self.bytesWrittenToStorage().flatMap { after in writtenBefore.map { after - $0 } }
         let ours = Double(count) / ingestSeconds
-        let storeSyncs = archive.groupSyncCount - syncsBefore
+        let storeSyncs = ingesting.groupSyncCount - syncsBefore
+        let totals = ingesting.compressionTotals
         note(String(format: "store ingest: %.0f envelopes/s", ours))
+        // The store's background work (index checkpoints) and the kernel's write-back of its bytes must not run
+        // while the plain file and the baseline are timed: the archive closes, and the disk settles first.
+        ingesting.close()
+        Self.waitForWriteBack()
 
         // Physical limit: the same bytes to a plain file with as many fsyncs as the store ran (its concurrent
         // appends share one: group commit), so that the limit is not lowered by syncing more often than the store.
@@ -118,10 +124,12 @@ struct BenchStoreCommand: AsyncParsableCommand {
         let fd = open(plainPath, O_WRONLY | O_APPEND)
         let plainStart = Date()
         var lastSync = plainStart
+        // One buffer for every batch, so that the loop pays for copying the bytes but not for fresh pages.
+        var buf: [UInt8] = []
+        buf.reserveCapacity(batch * 1100)
         for (i, b) in batches.enumerated() {
-            var buf: [UInt8] = []
-            buf.reserveCapacity(b.count * 1100)
-            for e in b { buf += e.rlp }
+            buf.removeAll(keepingCapacity: true)
+            for e in b { buf.append(contentsOf: e.rlp) }
             _ = buf.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             switch sync {
             case .always: if (i + 1) % syncEvery == 0 || i == batches.count - 1 { fdatasync(fd) }
@@ -135,6 +143,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
         try? FileManager.default.removeItem(atPath: plainPath)
         let plain = Double(count) / plainSeconds
         note(String(format: "plain file: %.0f envelopes/s (%.0f MB/s)", plain, Double(rlpBytes) / plainSeconds / 1e6))
+        Self.waitForWriteBack()
 
         // Baseline ingest: status-go schema in SQLite.
         let basePath = work + "/baseline.sqlite"
@@ -161,6 +170,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
         }
         let baseSeconds = Date().timeIntervalSince(baseStart)
         let baseline = Double(count) / baseSeconds
+        let archive = try Archive(directory: dir, configuration: config)
         figures.append(Figure(name: "ingest_1KiB_sync_\(sync)", value: ours, unit: "envelopes/s", baseline: baseline,
                               note: String(format: "%.1fx baseline; %.0f%% of the plain-file limit (%.0f/s, %.0f MB/s, an fsync every %d of %d batches, as the store's %d)",
                                             ours / baseline, 100 * ours / plain, plain, Double(rlpBytes) / plainSeconds / 1e6,
@@ -232,7 +242,6 @@ struct BenchStoreCommand: AsyncParsableCommand {
         let exportSeconds = Date().timeIntervalSince(exportStart)
         try? FileManager.default.removeItem(atPath: work + "/export.rlp")
         figures.append(Figure(name: "export_rlp", value: Double(exported.bytes) / exportSeconds / 1e6, unit: "MB/s", baseline: nil, note: nil))
-        let totals = archive.compressionTotals
         archive.close()
         let onDisk = directorySize(dir)
         let baseSize = directorySize(work, only: "baseline.sqlite")
@@ -280,6 +289,21 @@ struct BenchStoreCommand: AsyncParsableCommand {
                 print(String(format: "%-30@  %-14@  %-14@  %@", f.name as NSString, (String(format: "%.2f ", f.value) + f.unit) as NSString,
                              b as NSString, (f.note ?? "") as NSString))
             }
+        }
+    }
+
+    /// Waits (at most 60 s) until the kernel has written back the dirty page cache, where Linux says how much is
+    /// left (`Dirty` and `Writeback` of /proc/meminfo), so that one timed phase does not pay for the last one's bytes.
+    static func waitForWriteBack() {
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return }
+            var kB = 0
+            for line in text.split(separator: "\n") where line.hasPrefix("Dirty:") || line.hasPrefix("Writeback:") {
+                kB += Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+            }
+            if kB < 16 << 10 { return }
+            Thread.sleep(forTimeInterval: 0.1)
         }
     }
 
