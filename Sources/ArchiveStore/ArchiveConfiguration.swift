@@ -21,6 +21,10 @@ public struct ArchiveConfiguration: Sendable {
     /// `Archive` object needs them. Acknowledgements never wait for it: the segments are the record, and recovery
     /// indexes what the index had not committed. Readers in other processes see new envelopes at most this late.
     public var indexCommitMilliseconds = 100
+    /// The index's write-ahead log is copied into its database file in the background at least this often
+    /// (seconds), and after every 100 commits; at close it is always emptied. Far-apart checkpoints write fewer
+    /// bytes (a page changed in many commits is copied once); the log may meanwhile grow past 64 MiB.
+    public var indexCheckpointSeconds: Double = 10
     /// Try LZ4 on each block (kept only where it saves at least 1/16).
     public var compression = true
     /// Where recovery and maintenance are logged.

@@ -16,7 +16,9 @@ struct ArchiveStoreTests {
     /// commits), and is emptied when the archive closes: at rest the index is one file.
     @Test func indexLogIsCheckpointedInTheBackgroundAndEmptiedAtClose() async throws {
         let dir = try StoreFixtures.directory()
-        let archive = try Archive(directory: dir)
+        var config = ArchiveConfiguration()
+        config.indexCheckpointSeconds = 1
+        let archive = try Archive(directory: dir, configuration: config)
         let envs = StoreFixtures.envelopes(3000, topics: StoreFixtures.topics)
         for chunk in stride(from: 0, to: envs.count, by: 100) { _ = try await archive.append(Array(envs[chunk..<(chunk + 100)])) }
         func size(_ name: String) -> Int {

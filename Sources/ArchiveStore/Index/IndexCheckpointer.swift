@@ -6,18 +6,25 @@ import Foundation
 /// SQLite's automatic checkpoint runs inside the committing connection: every thousand pages, the
 /// writer thread would stop to write the log back and fsync both files. The writer's connection has
 /// it turned off (`wal_autocheckpoint = 0`); this thread runs a passive checkpoint, which never
-/// blocks the writer, once a second or after `commitsPerCheckpoint` commits, whichever comes first,
-/// and a restarting one (which does make the writer wait) when the log has grown past 64 MiB.
+/// blocks the writer, every `interval` seconds or after `commitsPerCheckpoint` commits, whichever comes
+/// first, and a restarting one (which does make the writer wait) when the log has grown past 64 MiB.
+///
+/// A page the writer changes again and again (the last leaf of each topic) is copied into the database
+/// file once per checkpoint, so checkpoints far apart write fewer bytes: with 10 s instead of 1 s, a
+/// durable ingest of 1M envelopes wrote 1.12–1.13 instead of 1.16–1.22 bytes per RLP byte.
 final class IndexCheckpointer: ConditionThread, @unchecked Sendable {
-    static let commitsPerCheckpoint = 64
-    static let interval: TimeInterval = 1
+    static let commitsPerCheckpoint = 100
     /// Log frames (pages) past which the log is restarted: 16384 pages of 4 KiB, 64 MiB.
     static let restartFrames: Int32 = 16384
 
     private let path: String
+    private let interval: TimeInterval
     private var commits = 0
 
-    init(path: String) { self.path = path }
+    init(path: String, interval: TimeInterval) {
+        self.path = path
+        self.interval = interval
+    }
 
     func start() { start(name: "whisper-archive.checkpoint") }
 
@@ -39,7 +46,7 @@ final class IndexCheckpointer: ConditionThread, @unchecked Sendable {
         condition.lock()
         while !stopping {
             if commits < Self.commitsPerCheckpoint {
-                _ = condition.wait(until: Date(timeIntervalSinceNow: Self.interval))
+                _ = condition.wait(until: Date(timeIntervalSinceNow: interval))
             }
             if stopping { break }
             // Also on the timer alone: maintenance commits (compaction, retention) do not call noteCommit.

@@ -68,7 +68,7 @@ final class ArchiveWriter: @unchecked Sendable {
         self.nextSequence = nextSequence
         self.afterLastBlock = WriterPosition(active: active, nextSequence: nextSequence)
         self.encoder = BlockEncoder(capacity: configuration.blockMaxBytes + 64 * 1024)
-        self.checkpointer = IndexCheckpointer(path: index.db.path)
+        self.checkpointer = IndexCheckpointer(path: index.db.path, interval: configuration.indexCheckpointSeconds)
     }
 
     func start() {
