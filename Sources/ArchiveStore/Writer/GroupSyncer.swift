@@ -21,9 +21,11 @@ struct PendingBlock {
 /// when the group asks for it, durable.
 ///
 /// The writer thread hands a group over right after inserting its index rows; this thread writes the blocks of
-/// every group waiting at that moment, runs one `fdatasync` per file for all of them (group commit) and then calls
-/// their completions, while the writer thread already builds the next group. The writer commits index rows only
-/// after their blocks are written (`waitWritten`).
+/// every group waiting at that moment and passes the groups on to a second thread (``GroupAcknowledger``), which
+/// runs one `fdatasync` per file for all groups written meanwhile (group commit) and then calls their
+/// completions. So the writer thread builds the next group, this thread copies the groups after into the page
+/// cache, and the disk syncs the ones before, all at once. The writer commits index rows only after their blocks
+/// are written (`waitWritten`).
 ///
 /// A failed write fails its group and every group after it, until the writer has cut the segment back to the
 /// failed block's position and cleared the failure (`clearFailure`).
@@ -48,8 +50,7 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
     /// Jobs handed over, and jobs whose writes are done (or failed), so far.
     private var handed = 0
     private var written = 0
-    /// fsyncs run so far.
-    private var syncs = 0
+    private let acknowledger = GroupAcknowledger()
     /// Written blocks' buffers, for the writer to build its next blocks in (fresh 1 MiB buffers cost page faults).
     private var spareBuffers: [[UInt8]] = []
     /// The first failed write and the position of its block; set until the writer clears it.
@@ -60,11 +61,7 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
     }
 
     /// fsyncs run so far: one per file for each set of groups that waited together.
-    var syncCount: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return syncs
-    }
+    var syncCount: Int { acknowledger.syncCount }
 
     /// The failed write waiting to be cleared, if any.
     var failure: (error: ArchiveError, at: WriterPosition)? {
@@ -73,7 +70,16 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
         return failed
     }
 
-    func start() { start(name: "whisper-archive.sync") }
+    func start() {
+        acknowledger.start(name: "whisper-archive.sync")
+        start(name: "whisper-archive.blocks")
+    }
+
+    /// Writes and acknowledges everything handed over, then stops both threads.
+    override func stop() {
+        super.stop()
+        acknowledger.stop()
+    }
 
     /// Writes `blocks`, syncs their files when `sync` is set, and then acknowledges the group (after every group
     /// handed over before it). Waits while too many bytes wait for their write.
@@ -93,7 +99,7 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
     /// reported stored before the envelope it duplicates is durable).
     func afterPending(_ completions: [Completion], _ results: [Result<AppendResult, ArchiveError>]) {
         condition.lock()
-        if jobs.isEmpty && !busy && failed == nil {
+        if jobs.isEmpty && !busy && failed == nil && acknowledger.isIdle {
             condition.unlock()
             for (c, r) in zip(completions, results) { c(r) }
             return
@@ -123,6 +129,7 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
         condition.lock()
         while !jobs.isEmpty || busy { condition.wait() }
         condition.unlock()
+        acknowledger.drain()
     }
 
     /// Lets writes run again after the writer has cut the archive back to the failed block's position.
@@ -132,7 +139,7 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Writes, syncs and acknowledges everything handed over; returns once stopped with nothing left.
+    /// Writes everything handed over and passes it on; returns once stopped with nothing left.
     override func loop() {
         condition.lock()
         while true {
@@ -157,21 +164,96 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
                     }
                 }
             }
+            var entries: [GroupAcknowledger.Entry] = []
+            entries.reserveCapacity(batch.count)
+            for (j, job) in batch.enumerated() {
+                var files: [SegmentFile] = []
+                for block in job.blocks where !files.contains(where: { $0 === block.file }) { files.append(block.file) }
+                entries.append(.init(files: files, sync: job.sync, error: j >= firstFailed ? failure?.error : nil,
+                                     completions: job.completions, results: job.results))
+            }
+            // The written blocks' buffers are kept for the writer's next blocks.
+            var buffers: [[UInt8]] = []
+            for job in batch { for block in job.blocks where buffers.count < 4 { buffers.append(block.body) } }
+            let bytes = batch.reduce(0) { $0 + $1.bytes }
+            batch = []
+            // Passed on before `written` counts them, so that `drain` never sees them in neither queue.
+            acknowledger.enqueue(entries)
             condition.lock()
-            written += batch.count
-            queuedBytes -= batch.reduce(0) { $0 + $1.bytes }
+            written += entries.count
+            queuedBytes -= bytes
             if failed == nil, let failure { failed = failure }
+            busy = false
+            for b in buffers where spareBuffers.count < 4 && b.capacity >= 64 << 10 { spareBuffers.append(b) }
             condition.broadcast()
-            condition.unlock()
+        }
+        condition.unlock()
+    }
+}
 
+/// The last stage of the writer: syncs the files of written groups and acknowledges the groups in order (one
+/// `fdatasync` per file for every group written while the previous sync ran).
+final class GroupAcknowledger: ConditionThread, @unchecked Sendable {
+    struct Entry {
+        /// The files the group's blocks went to.
+        var files: [SegmentFile]
+        /// Sync the files before acknowledging.
+        var sync: Bool
+        /// The write failure that fails the group, if any.
+        var error: ArchiveError?
+        var completions: [GroupSyncer.Completion]
+        var results: [Result<AppendResult, ArchiveError>]
+    }
+
+    private var entries: [Entry] = []
+    private var busy = false
+    private var syncs = 0
+
+    /// fsyncs run so far.
+    var syncCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return syncs
+    }
+
+    /// True when nothing waits to be acknowledged.
+    var isIdle: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return entries.isEmpty && !busy
+    }
+
+    func enqueue(_ more: [Entry]) {
+        condition.lock()
+        entries.append(contentsOf: more)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits until everything passed on so far is acknowledged.
+    func drain() {
+        condition.lock()
+        while !entries.isEmpty || busy { condition.wait() }
+        condition.unlock()
+    }
+
+    override func loop() {
+        condition.lock()
+        while true {
+            while entries.isEmpty && !stopping { condition.wait() }
+            if entries.isEmpty { break }
+            let batch = entries
+            entries.removeAll(keepingCapacity: true)
+            busy = true
+            condition.unlock()
             var outcome: [ObjectIdentifier: ArchiveError?] = [:]
-            for job in batch[..<firstFailed] where job.sync {
-                for block in job.blocks where outcome[ObjectIdentifier(block.file)] == nil {
+            for entry in batch where entry.sync && entry.error == nil {
+                for file in entry.files where outcome[ObjectIdentifier(file)] == nil {
                     do throws(ArchiveError) {
-                        try block.file.sync()
-                        outcome[ObjectIdentifier(block.file)] = .some(nil)
+                        try file.sync()
+                        outcome[ObjectIdentifier(file)] = .some(nil)
                     } catch {
-                        outcome[ObjectIdentifier(block.file)] = error
+                        outcome[ObjectIdentifier(file)] = error
                     }
                 }
             }
@@ -179,21 +261,12 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
             condition.lock()
             syncs += outcome.count
             condition.unlock()
-            for (j, job) in batch.enumerated() {
-                let error: ArchiveError?
-                if j >= firstFailed {
-                    error = failure?.error
-                } else {
-                    error = job.sync ? job.blocks.lazy.compactMap { outcome[ObjectIdentifier($0.file)] ?? nil }.first : nil
-                }
-                for (c, r) in zip(job.completions, job.results) { c(error.map { .failure($0) } ?? r) }
+            for entry in batch {
+                let error = entry.error ?? (entry.sync ? entry.files.lazy.compactMap { outcome[ObjectIdentifier($0)] ?? nil }.first : nil)
+                for (c, r) in zip(entry.completions, entry.results) { c(error.map { .failure($0) } ?? r) }
             }
-            var buffers: [[UInt8]] = []
-            for job in batch { for block in job.blocks where buffers.count < 4 { buffers.append(block.body) } }
-            batch = []
             condition.lock()
             busy = false
-            for b in buffers where spareBuffers.count < 4 && b.capacity >= 64 << 10 { spareBuffers.append(b) }
             condition.broadcast()
         }
         condition.unlock()
