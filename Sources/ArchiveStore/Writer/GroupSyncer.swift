@@ -45,7 +45,7 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
     private let maxQueuedBytes: Int
     private var jobs: [Job] = []
     private var queuedBytes = 0
-    /// True while a taken batch is being written, synced and acknowledged.
+    /// True while a taken batch is being written and passed on.
     private var busy = false
     /// Jobs handed over, and jobs whose writes are done (or failed), so far.
     private var handed = 0
