@@ -16,7 +16,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
             transactions). Ingest is also compared with writing the same bytes to a plain file \
             with the same fsync policy and as many fsyncs as the store ran (the physical limit), \
             timed after the archive has closed and the kernel has written back the store's bytes; \
-            the baseline waits for the same. Memory is the peak RSS of a child \
+            the store's ingest and the baseline each wait for the same first. Memory is the peak RSS of a child \
             `whisper-archive import` of the same envelopes. Request pages are timed after the \
             archive's block checksums have been checked once, as `serve` does in the background \
             when it starts.
@@ -89,6 +89,8 @@ struct BenchStoreCommand: AsyncParsableCommand {
         config.sync = sync
         let ingesting = try Archive(directory: dir, configuration: config)
         let batches = stride(from: 0, to: count, by: batch).map { Array(envelopes[$0..<min(count, $0 + batch)]) }
+        // Like the plain file and the baseline, ingest starts on a disk that has written back earlier work.
+        Self.waitForWriteBack()
         let writtenBefore = Self.bytesWrittenToStorage()
         let syncsBefore = ingesting.groupSyncCount
         let ingestStart = Date()
