@@ -443,4 +443,3 @@ final class LockedFlag: @unchecked Sendable {
         set { lock.lock(); stored = newValue; lock.unlock() }
     }
 }
-

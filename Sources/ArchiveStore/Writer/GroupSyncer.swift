@@ -38,7 +38,8 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
         var sync: Bool
         var completions: [Completion]
         var results: [Result<AppendResult, ArchiveError>]
-        var bytes: Int { blocks.reduce(0) { $0 + $1.header.count + $1.body.count } }
+        /// Encoded bytes of the blocks.
+        var bytes: Int
     }
 
     /// Encoded bytes allowed to wait for their write; the writer thread waits beyond it.
@@ -84,8 +85,8 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
     /// Writes `blocks`, syncs their files when `sync` is set, and then acknowledges the group (after every group
     /// handed over before it). Waits while too many bytes wait for their write.
     func enqueue(blocks: [PendingBlock], sync: Bool, _ completions: [Completion], _ results: [Result<AppendResult, ArchiveError>]) {
-        let job = Job(blocks: blocks, sync: sync, completions: completions, results: results)
-        let bytes = job.bytes
+        let bytes = blocks.reduce(0) { $0 + $1.header.count + $1.body.count }
+        let job = Job(blocks: blocks, sync: sync, completions: completions, results: results, bytes: bytes)
         condition.lock()
         while queuedBytes > 0 && queuedBytes + bytes > maxQueuedBytes { condition.wait() }
         jobs.append(job)
