@@ -123,6 +123,35 @@ struct ArchiveStoreTests {
         }
     }
 
+    /// A batch that mixes new envelopes with stored ones and with repeats of its own, over many blocks and
+    /// segments: each new envelope is stored once and found where the index says, and a rebuilt index is the same.
+    @Test func aBatchMixingNewAndStoredEnvelopesStoresEachOnceWhereTheIndexPoints() async throws {
+        let dir = try StoreFixtures.directory()
+        let envs = StoreFixtures.envelopes(600, topics: StoreFixtures.topics, size: 200, seed: 7)
+        do {
+            let archive = try StoreFixtures.smallArchive(at: dir, blockMaxBytes: 2048)
+            defer { archive.close() }
+            // Every third envelope first, then all of them with each fifth one twice, shuffled.
+            let stored = stride(from: 0, to: envs.count, by: 3).map { envs[$0] }
+            #expect(try await archive.append(stored).added == stored.count)
+            var rng = SplitMix(seed: 3)
+            let mixed = (envs + stride(from: 0, to: envs.count, by: 5).map { envs[$0] }).shuffled(using: &rng)
+            let r = try await archive.append(mixed)
+            #expect(r.added == envs.count - stored.count)
+            #expect(r.duplicates == mixed.count - r.added)
+            #expect(try archive.count() == envs.count)
+            for e in envs {
+                let got = try #require(try archive.envelope(for: e.key))
+                #expect(got.rlp == e.rlp)
+            }
+        }
+        let archive = try StoreFixtures.smallArchive(at: dir, blockMaxBytes: 2048)
+        defer { archive.close() }
+        let report = try archive.reindex(dryRun: true)
+        #expect(report.entries == envs.count)
+        #expect(report.isClean, "\(report)")
+    }
+
     /// An envelope too large for one block (64 MiB) fails its own batch, by name and size, before anything of that
     /// batch is written; other batches, before and after, are stored.
     @Test func anEnvelopeOverTheBlockLimitFailsOnlyItsBatch() async throws {

@@ -10,11 +10,15 @@ final class ArchiveIndex: @unchecked Sendable {
     let db: SQLiteDatabase
     let readOnly: Bool
     private var insertStatement: SQLiteStatement?
+    private var chunkInsertStatement: SQLiteStatement?
+    private var locationStatement: SQLiteStatement?
+    private var setLocationStatement: SQLiteStatement?
     private var markCompressedStatement: SQLiteStatement?
     private var upsertTopicStatement: SQLiteStatement?
     private var rangeStatements: [SQLiteStatement] = []
-    /// `sent time ‖ hash ‖ topic`, bound without copying by `insert` and `markCompressed` (SQLite reads it during the step).
-    private let keyBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 40, alignment: 8)
+    /// One `sent time ‖ hash ‖ topic` slot per row of a statement, bound without copying by the writing statements
+    /// (SQLite reads them during the step).
+    private let keyBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 40 * ArchiveIndex.insertChunk, alignment: 8)
     private var rangeStatementsInclusive: [SQLiteStatement] = []
 
     deinit { keyBuffer.deallocate() }
@@ -74,20 +78,80 @@ final class ArchiveIndex: @unchecked Sendable {
 
     // MARK: writing
 
+    /// Rows per multi-row `INSERT`: one statement for a chunk costs SQLite and the bindings less than one per row.
+    static let insertChunk = 32
+
     /// Inserts a row unless the key exists; true when the row is new.
     func insert(topic: UInt32, sentTime: UInt32, hash: [UInt8], location: RecordLocation) throws(ArchiveError) -> Bool {
-        if insertStatement == nil {
-            insertStatement = try db.prepare("INSERT OR IGNORE INTO entries(topic, key, seg, blk, pos, len) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+        try insert([PlannedRow(topic: topic, sentTime: sentTime, hash: hash, location: location)], order: [0]) == 1
+    }
+
+    /// Inserts `rows` in the given order (indices into `rows`), skipping keys that exist; returns how many were new.
+    ///
+    /// Chunks of ``insertChunk`` rows go through one statement each, the rest one by one. Which rows were new
+    /// is not reported: a caller that gets fewer than it passed asks ``storedLocation(of:)``.
+    func insert(_ rows: [PlannedRow], order: [Int]) throws(ArchiveError) -> Int {
+        precondition(order.count == rows.count)
+        var added = 0
+        var i = 0
+        while i < order.count {
+            let n = order.count - i >= Self.insertChunk ? Self.insertChunk : 1
+            let s = try insertStatement(rows: n)
+            for r in 0..<n {
+                let row = rows[order[i + r]]
+                let key = setKey(slot: r, topic: row.topic, sentTime: row.sentTime, hash: row.hash)
+                let p = Int32(r * 6)
+                s.bindStatic(p + 1, UnsafeRawBufferPointer(rebasing: key[36..<40]))
+                s.bindStatic(p + 2, UnsafeRawBufferPointer(rebasing: key[0..<36]))
+                s.bind(p + 3, Int64(row.location.segment))
+                s.bind(p + 4, row.location.storedBlock)
+                s.bind(p + 5, Int64(row.location.position))
+                s.bind(p + 6, Int64(row.location.length))
+            }
+            added += try s.run()
+            i += n
         }
-        let s = insertStatement!
-        setKey(topic: topic, sentTime: sentTime, hash: hash)
-        s.bindStatic(1, UnsafeRawBufferPointer(rebasing: keyBuffer[36..<40]))
-        s.bindStatic(2, UnsafeRawBufferPointer(rebasing: keyBuffer[0..<36]))
-        s.bind(3, Int64(location.segment))
-        s.bind(4, location.storedBlock)
-        s.bind(5, Int64(location.position))
-        s.bind(6, Int64(location.length))
-        return try s.run() == 1
+        return added
+    }
+
+    /// The statement inserting `rows` rows (1 or ``insertChunk``), prepared once.
+    private func insertStatement(rows: Int) throws(ArchiveError) -> SQLiteStatement {
+        if rows == 1, let s = insertStatement { return s }
+        if rows != 1, let s = chunkInsertStatement { return s }
+        let values = (0..<rows).map { r in "(" + (1...6).map { "?\(r * 6 + $0)" }.joined(separator: ", ") + ")" }
+        let s = try db.prepare("INSERT OR IGNORE INTO entries(topic, key, seg, blk, pos, len) VALUES " + values.joined(separator: ", "))
+        if rows == 1 { insertStatement = s } else { chunkInsertStatement = s }
+        return s
+    }
+
+    /// Where the row of `row`'s key points, if the key is indexed.
+    func storedLocation(of row: PlannedRow) throws(ArchiveError) -> RecordLocation? {
+        if locationStatement == nil {
+            locationStatement = try db.prepare("SELECT seg, blk, pos, len FROM entries WHERE topic = ?1 AND key = ?2")
+        }
+        let s = locationStatement!
+        defer { s.reset() }
+        let key = setKey(slot: 0, topic: row.topic, sentTime: row.sentTime, hash: row.hash)
+        s.bindStatic(1, UnsafeRawBufferPointer(rebasing: key[36..<40]))
+        s.bindStatic(2, UnsafeRawBufferPointer(rebasing: key[0..<36]))
+        guard try s.step() else { return nil }
+        return RecordLocation(segment: UInt64(s.int64(0)), storedBlock: s.int64(1), position: Int(s.int64(2)), length: Int(s.int64(3)))
+    }
+
+    /// Points the row of `row`'s key at `row.location`.
+    func setLocation(of row: PlannedRow) throws(ArchiveError) {
+        if setLocationStatement == nil {
+            setLocationStatement = try db.prepare("UPDATE entries SET seg = ?3, blk = ?4, pos = ?5, len = ?6 WHERE topic = ?1 AND key = ?2")
+        }
+        let s = setLocationStatement!
+        let key = setKey(slot: 0, topic: row.topic, sentTime: row.sentTime, hash: row.hash)
+        s.bindStatic(1, UnsafeRawBufferPointer(rebasing: key[36..<40]))
+        s.bindStatic(2, UnsafeRawBufferPointer(rebasing: key[0..<36]))
+        s.bind(3, Int64(row.location.segment))
+        s.bind(4, row.location.storedBlock)
+        s.bind(5, Int64(row.location.position))
+        s.bind(6, Int64(row.location.length))
+        try s.run()
     }
 
     /// Marks a row's block as LZ4-compressed.
@@ -96,19 +160,22 @@ final class ArchiveIndex: @unchecked Sendable {
             markCompressedStatement = try db.prepare("UPDATE entries SET blk = ?3 WHERE topic = ?1 AND key = ?2")
         }
         let s = markCompressedStatement!
-        setKey(topic: topic, sentTime: sentTime, hash: hash)
-        s.bindStatic(1, UnsafeRawBufferPointer(rebasing: keyBuffer[36..<40]))
-        s.bindStatic(2, UnsafeRawBufferPointer(rebasing: keyBuffer[0..<36]))
+        let key = setKey(slot: 0, topic: topic, sentTime: sentTime, hash: hash)
+        s.bindStatic(1, UnsafeRawBufferPointer(rebasing: key[36..<40]))
+        s.bindStatic(2, UnsafeRawBufferPointer(rebasing: key[0..<36]))
         s.bind(3, -(blockOffset + 1))
         try s.run()
     }
 
-    /// Fills `keyBuffer` with `sent time ‖ hash ‖ topic` (the 40-byte status-go key; the row key is its first 36 bytes).
-    private func setKey(topic: UInt32, sentTime: UInt32, hash: [UInt8]) {
+    /// Fills slot `slot` of `keyBuffer` with `sent time ‖ hash ‖ topic` (the 40-byte status-go key; the row key is
+    /// its first 36 bytes) and returns the slot.
+    private func setKey(slot: Int, topic: UInt32, sentTime: UInt32, hash: [UInt8]) -> UnsafeMutableRawBufferPointer {
         precondition(hash.count == 32, "an envelope hash has 32 bytes")
-        keyBuffer.storeBytes(of: sentTime.bigEndian, toByteOffset: 0, as: UInt32.self)
-        hash.withUnsafeBytes { keyBuffer.baseAddress!.advanced(by: 4).copyMemory(from: $0.baseAddress!, byteCount: 32) }
-        keyBuffer.storeBytes(of: topic.bigEndian, toByteOffset: 36, as: UInt32.self)
+        let key = UnsafeMutableRawBufferPointer(rebasing: keyBuffer[(slot * 40)..<(slot * 40 + 40)])
+        key.storeBytes(of: sentTime.bigEndian, toByteOffset: 0, as: UInt32.self)
+        hash.withUnsafeBytes { key.baseAddress!.advanced(by: 4).copyMemory(from: $0.baseAddress!, byteCount: 32) }
+        key.storeBytes(of: topic.bigEndian, toByteOffset: 36, as: UInt32.self)
+        return key
     }
 
     func addTopicStats(_ stats: [UInt32: TopicStats]) throws(ArchiveError) {
@@ -241,6 +308,14 @@ final class ArchiveIndex: @unchecked Sendable {
                  location: RecordLocation(segment: UInt64(s.int64(1)), storedBlock: s.int64(2),
                                           position: Int(s.int64(3)), length: Int(s.int64(4))))
     }
+}
+
+/// A row the writer is about to insert: an envelope's key and where its record goes.
+struct PlannedRow {
+    var topic: UInt32
+    var sentTime: UInt32
+    var hash: [UInt8]
+    var location: RecordLocation
 }
 
 /// Count and sent-time range of one topic.

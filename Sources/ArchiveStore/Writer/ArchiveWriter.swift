@@ -30,6 +30,8 @@ final class ArchiveWriter: @unchecked Sendable {
     private var encoder: BlockEncoder
     /// The records of the block being built, as (request, envelope) indices into the group.
     private var blockRows: [(Int, Int)] = []
+    /// The rows of the records planned for the block being built.
+    private var planned: [PlannedRow] = []
     /// The group's blocks not yet handed to the syncer.
     private var groupBlocks: [PendingBlock] = []
     /// The position after the last block encoded (where the block being built starts).
@@ -271,28 +273,62 @@ final class ArchiveWriter: @unchecked Sendable {
                 transactionStart = .now()
             }
             behind.value = true
-            for (ri, request) in group.enumerated() {
-                for (ei, envelope) in request.envelopes.enumerated() {
-                    let rlp = envelope.rlp
-                    if !encoder.isEmpty && encoder.rawSize + rlp.count + SegmentFormat.recordHeaderLength > configuration.blockMaxBytes {
-                        try flushBlock(group)
-                    }
-                    if encoder.isEmpty { try rollIfNeeded(now: now) }
-                    let sent = envelope.sentTime
-                    let topic = envelope.topic.rawValue
-                    let location = RecordLocation(segment: active.firstSequence, blockOffset: active.bytes, compressed: false,
-                                                  position: encoder.rawSize + SegmentFormat.recordHeaderLength, length: rlp.count)
-                    if try index.insert(topic: topic, sentTime: sent, hash: envelope.hash, location: location) {
-                        _ = encoder.append(rlp: rlp, arrival: request.arrivals?[ei] ?? now)
-                        blockRows.append((ri, ei))
-                        active.add(sentTime: sent)
-                        topicStats[topic, default: TopicStats()].add(sent)
-                        results[ri].added += 1
-                        results[ri].bytes += rlp.count
-                    } else {
-                        results[ri].duplicates += 1
-                    }
+            // Records go into blocks in arrival order. Each round plans the records that fit the block being built
+            // as if all were new, inserts their rows in key order (neighbouring rows share index pages), and only
+            // when some key already existed tells the duplicates apart and moves the rows after them.
+            let refs = group.indices.flatMap { ri in group[ri].envelopes.indices.map { (ri, $0) } }
+            var next = 0
+            while next < refs.count {
+                if encoder.isEmpty { try rollIfNeeded(now: now) }
+                var size = encoder.rawSize
+                planned.removeAll(keepingCapacity: true)
+                while next + planned.count < refs.count {
+                    let (ri, ei) = refs[next + planned.count]
+                    let envelope = group[ri].envelopes[ei]
+                    let recordSize = envelope.rlp.count + SegmentFormat.recordHeaderLength
+                    if size > 0 && size + recordSize > configuration.blockMaxBytes { break }
+                    planned.append(PlannedRow(topic: envelope.topic.rawValue, sentTime: envelope.sentTime, hash: envelope.hash,
+                                              location: RecordLocation(segment: active.firstSequence, blockOffset: active.bytes, compressed: false,
+                                                                       position: size + SegmentFormat.recordHeaderLength, length: envelope.rlp.count)))
+                    size += recordSize
                 }
+                if planned.isEmpty {
+                    // The next record does not fit the block being built.
+                    try flushBlock(group)
+                    continue
+                }
+                let order = planned.indices.sorted { a, b in
+                    let x = planned[a], y = planned[b]
+                    if x.topic != y.topic { return x.topic < y.topic }
+                    if x.sentTime != y.sentTime { return x.sentTime < y.sentTime }
+                    return x.hash.lexicographicallyPrecedes(y.hash)
+                }
+                let added = try index.insert(planned, order: order)
+                var position = encoder.rawSize
+                for (k, row) in planned.enumerated() {
+                    let (ri, ei) = refs[next + k]
+                    let envelope = group[ri].envelopes[ei]
+                    // A row inserted here points at its planned place; a duplicate's row points elsewhere.
+                    let isNew = added == planned.count ? true : added == 0 ? false : try index.storedLocation(of: row) == row.location
+                    guard isNew else {
+                        results[ri].duplicates += 1
+                        continue
+                    }
+                    if position + SegmentFormat.recordHeaderLength != row.location.position {
+                        // A duplicate before it in this block: the record moves up.
+                        var moved = row
+                        moved.location.position = position + SegmentFormat.recordHeaderLength
+                        try index.setLocation(of: moved)
+                    }
+                    position += envelope.rlp.count + SegmentFormat.recordHeaderLength
+                    _ = encoder.append(rlp: envelope.rlp, arrival: group[ri].arrivals?[ei] ?? now)
+                    blockRows.append((ri, ei))
+                    active.add(sentTime: row.sentTime)
+                    topicStats[row.topic, default: TopicStats()].add(row.sentTime)
+                    results[ri].added += 1
+                    results[ri].bytes += envelope.rlp.count
+                }
+                next += planned.count
             }
             try flushBlock(group)
             var needsSync = false
