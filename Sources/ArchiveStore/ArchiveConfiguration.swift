@@ -20,7 +20,10 @@ public struct ArchiveConfiguration: Sendable {
     /// The writer commits its index rows at least this often (milliseconds), and at once when a reader of the same
     /// `Archive` object needs them. Acknowledgements never wait for it: the segments are the record, and recovery
     /// indexes what the index had not committed. Readers in other processes see new envelopes at most this late.
-    public var indexCommitMilliseconds = 100
+    /// Each commit writes every index page its rows changed to the log, the last page of each topic included, so
+    /// commits far apart write fewer bytes: 1M envelopes over 100 topics wrote a 78 MB log with a commit per
+    /// 150k rows and 175 MB with one per 15k (100 ms of a fast ingest).
+    public var indexCommitMilliseconds = 1000
     /// The index's write-ahead log is copied into its database file in the background at least this often
     /// (seconds), and after every 100 commits; at close it is always emptied. Far-apart checkpoints write fewer
     /// bytes (a page changed in many commits is copied once); the log may meanwhile grow past 64 MiB.

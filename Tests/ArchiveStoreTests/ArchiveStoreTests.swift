@@ -317,7 +317,7 @@ struct ArchiveStoreTests {
         #expect(try archive.count() == 15)
         // Another reader sees the rows once the writer commits them (within indexCommitMilliseconds).
         let start = ContinuousClock.now
-        while try reader.count() < 15, ContinuousClock.now - start < .seconds(2) { try await Task.sleep(for: .milliseconds(10)) }
+        while try reader.count() < 15, ContinuousClock.now - start < .seconds(10) { try await Task.sleep(for: .milliseconds(10)) }
         #expect(try reader.query(.all, limit: 100).envelopes.count == 15)
         var scanned = 0
         try reader.scan { _ in scanned += 1 }

@@ -7,7 +7,7 @@ import Whisper
 /// they are durable (group commit). Copying blocks into the page cache so runs beside the next group's inserts.
 ///
 /// Index rows stay in one open SQLite transaction across groups. It is committed `indexCommitMilliseconds` after it
-/// began (busy or idle), once 64 Ki rows wait, and at once when a reader of this archive needs the rows
+/// began (busy or idle), once 128 Ki rows wait, and at once when a reader of this archive needs the rows
 /// (`publishIndex`); a commit first waits until the blocks of its rows are written. A failed group or a failed write
 /// rolls the transaction back whole, cuts the active segment back to where the failure began, and indexes the
 /// earlier groups again from their blocks. A busy writer so writes an index page to the log once per interval
@@ -224,7 +224,7 @@ final class ArchiveWriter: @unchecked Sendable {
                 syncer.afterPending(group.map(\.completion), outcome.results)
             }
             if outcome.blocks != nil, let start = transactionStart,
-               uncommittedRows >= 65_536 || DispatchTime.now() >= commitDue(start) {
+               uncommittedRows >= 131_072 || DispatchTime.now() >= commitDue(start) {
                 // A commit may come before the fsync: readers find the records in the page cache, and if the
                 // machine fails before the fsync, recovery removes the rows the segments lost.
                 try? commitOrReindex()
