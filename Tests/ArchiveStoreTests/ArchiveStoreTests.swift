@@ -311,6 +311,8 @@ struct ArchiveStoreTests {
             #expect(error.code == .locked)
             #expect(error.description.contains("is in use by process \(ProcessInfo.processInfo.processIdentifier)"))
         }
+        // The writer's own query commits its rows, so that another reader sees them.
+        #expect(try archive.count() == 10)
         let reader = try Archive(directory: dir, configuration: .reader)
         #expect(try reader.count() == 10)
         _ = try await archive.append(StoreFixtures.envelopes(5, topics: StoreFixtures.topics, seed: 99))
