@@ -80,6 +80,10 @@ final class ArchiveWriter: @unchecked Sendable {
         // Checkpoints run on the checkpointer's thread, not inside this thread's commits.
         // The log file is cut back to 64 MiB whenever it starts over.
         try? index.db.execute("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864")
+        // A second of rows changes the last index page of every topic it touches. Beyond the cache, SQLite
+        // writes changed pages to the log before the commit and reads them back for the next row: over
+        // 10,000 topics, 64 MiB instead of 16 MiB took inserts from 5.9 to 2.5 µs per row.
+        try? index.db.execute("PRAGMA cache_size = -65536")
         t.start()
         syncer.start()
         checkpointer.start()
