@@ -123,23 +123,28 @@ public final class Archive: @unchecked Sendable {
     /// Concurrent calls share one fsync. Envelopes already stored (same hash) are counted as duplicates.
     /// - Parameter arrivals: per-envelope arrival times (Unix seconds); by default now.
     public func append(_ envelopes: [Envelope], arrivals: [UInt32]? = nil) async throws(ArchiveError) -> AppendResult {
-        guard let writer else { throw ArchiveError(.readOnly, "the archive at \(directory) is open for reading only") }
-        if envelopes.isEmpty { return AppendResult() }
-        try Self.validateBatch(envelopes, arrivals: arrivals)
-        let result: Result<AppendResult, ArchiveError> = await withCheckedContinuation { continuation in
-            writer.submit(.init(envelopes: envelopes, arrivals: arrivals) { continuation.resume(returning: $0) })
-        }
-        return try result.get()
+        try await enqueue(envelopes, arrivals: arrivals).value()
     }
 
     /// Appends a batch and blocks the calling thread until it is acknowledged (not for use on the concurrency pool).
     public func appendAndWait(_ envelopes: [Envelope], arrivals: [UInt32]? = nil) throws(ArchiveError) -> AppendResult {
+        try enqueue(envelopes, arrivals: arrivals).wait()
+    }
+
+    /// Queues a batch and returns at once; the batch is acknowledged through the returned ``PendingAppend``.
+    ///
+    /// Batches queued one after another are stored and acknowledged in that order, so a caller can keep several
+    /// in flight (reading the next while the last ones are synced) and await them in turn.
+    public func enqueue(_ envelopes: [Envelope], arrivals: [UInt32]? = nil) throws(ArchiveError) -> PendingAppend {
         guard let writer else { throw ArchiveError(.readOnly, "the archive at \(directory) is open for reading only") }
-        if envelopes.isEmpty { return AppendResult() }
+        let pending = PendingAppend()
+        if envelopes.isEmpty {
+            pending.complete(.success(AppendResult()))
+            return pending
+        }
         try Self.validateBatch(envelopes, arrivals: arrivals)
-        let box = ResultBox()
-        writer.submit(.init(envelopes: envelopes, arrivals: arrivals) { box.set($0) })
-        return try box.wait().get()
+        writer.submit(.init(envelopes: envelopes, arrivals: arrivals) { pending.complete($0) })
+        return pending
     }
 
     /// Checked before a batch reaches the writer, so that a bad batch fails alone rather than the group it would join.
@@ -231,22 +236,45 @@ public final class Archive: @unchecked Sendable {
     }
 }
 
-/// A one-shot result handed from the writer thread to a blocked caller.
-final class ResultBox: @unchecked Sendable {
+/// A queued append (``Archive/enqueue(_:arrivals:)``): its outcome, handed over by the writer's threads once the
+/// batch is acknowledged, to one caller that awaits it or blocks for it.
+public final class PendingAppend: @unchecked Sendable {
     private let condition = NSCondition()
-    private var result: Result<AppendResult, ArchiveError>?
+    private var outcome: Result<AppendResult, ArchiveError>?
+    private var waiter: CheckedContinuation<Result<AppendResult, ArchiveError>, Never>?
 
-    func set(_ r: Result<AppendResult, ArchiveError>) {
+    init() {}
+
+    func complete(_ result: Result<AppendResult, ArchiveError>) {
         condition.lock()
-        result = r
-        condition.signal()
+        let waiting = waiter
+        waiter = nil
+        outcome = result
+        condition.broadcast()
         condition.unlock()
+        waiting?.resume(returning: result)
     }
 
-    func wait() -> Result<AppendResult, ArchiveError> {
+    /// Waits, without blocking a thread, until the batch is acknowledged.
+    public func value() async throws(ArchiveError) -> AppendResult {
+        let result: Result<AppendResult, ArchiveError> = await withCheckedContinuation { continuation in
+            condition.lock()
+            if let outcome {
+                condition.unlock()
+                continuation.resume(returning: outcome)
+            } else {
+                waiter = continuation
+                condition.unlock()
+            }
+        }
+        return try result.get()
+    }
+
+    /// Blocks the calling thread until the batch is acknowledged (not for use on the concurrency pool).
+    public func wait() throws(ArchiveError) -> AppendResult {
         condition.lock()
         defer { condition.unlock() }
-        while result == nil { condition.wait() }
-        return result!
+        while outcome == nil { condition.wait() }
+        return try outcome!.get()
     }
 }

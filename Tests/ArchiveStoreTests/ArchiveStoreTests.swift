@@ -123,6 +123,23 @@ struct ArchiveStoreTests {
         }
     }
 
+    /// Batches queued without waiting are stored in the order queued: a later batch's copies of an earlier one's
+    /// envelopes are its duplicates, every time.
+    @Test func queuedBatchesAreStoredAndAcknowledgedInTheOrderQueued() async throws {
+        let dir = try StoreFixtures.directory()
+        let archive = try Archive(directory: dir)
+        defer { archive.close() }
+        let envs = StoreFixtures.envelopes(2000, topics: StoreFixtures.topics, seed: 11)
+        let batches = stride(from: 0, to: 1900, by: 100).map { Array(envs[$0..<($0 + 200)]) }
+        let queued = try batches.map { try archive.enqueue($0) }
+        for (i, pending) in queued.enumerated() {
+            let r = try await pending.value()
+            #expect(r.added == (i == 0 ? 200 : 100), "batch \(i)")
+            #expect(r.duplicates == (i == 0 ? 0 : 100), "batch \(i)")
+        }
+        #expect(try archive.count() == 2000)
+    }
+
     /// A batch that mixes new envelopes with stored ones and with repeats of its own, over many blocks and
     /// segments: each new envelope is stored once and found where the index says, and a rebuilt index is the same.
     @Test func aBatchMixingNewAndStoredEnvelopesStoresEachOnceWhereTheIndexPoints() async throws {
