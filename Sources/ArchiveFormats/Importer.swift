@@ -59,6 +59,9 @@ public struct Importer {
     public var archive: Archive
     /// Envelopes per append.
     public var batchSize = 2048
+    /// Appends queued at once: the next batch is read and hashed while the ones before it are synced. They are
+    /// acknowledged (``onBatch``) in input order.
+    public var batchesInFlight = 4
     /// Stop at the first invalid record (what was imported before it stays).
     public var strict = false
     /// Called for each invalid record.
@@ -77,6 +80,19 @@ public struct Importer {
         var summary = Summary()
         let start = Date()
         var acknowledged = 0
+        // Queued appends with the input records each covers, oldest first.
+        var queued: [(append: PendingAppend, records: Int)] = []
+        func settle(keeping: Int) async throws {
+            while queued.count > max(0, keeping) {
+                let (append, records) = queued.removeFirst()
+                let r = try await append.value()
+                summary.imported += r.added
+                summary.duplicates += r.duplicates
+                acknowledged += records
+                summary.seconds = Date().timeIntervalSince(start)
+                onBatch(summary, acknowledged)
+            }
+        }
         for path in paths {
             var source: any EnvelopeSource
             do throws(FormatError) {
@@ -96,16 +112,18 @@ public struct Importer {
             var records = 0
             func flush() async throws {
                 guard !batch.isEmpty else { return }
-                let r = try await archive.append(batch, arrivals: hasArrivals ? arrivals : nil)
-                summary.imported += r.added
-                summary.duplicates += r.duplicates
-                acknowledged += records
+                do {
+                    queued.append((try archive.enqueue(batch, arrivals: hasArrivals ? arrivals : nil), records))
+                } catch {
+                    // The batches before it are acknowledged (or fail) first.
+                    try await settle(keeping: 0)
+                    throw error
+                }
                 records = 0
                 batch.removeAll(keepingCapacity: true)
                 arrivals.removeAll(keepingCapacity: true)
                 hasArrivals = false
-                summary.seconds = Date().timeIntervalSince(start)
-                onBatch(summary, acknowledged)
+                try await settle(keeping: batchesInFlight - 1)
             }
             let baseBytes = summary.bytes
             while let item = try source.next() {
@@ -124,6 +142,7 @@ public struct Importer {
                     onInvalid(error)
                     if strict {
                         try await flush()
+                        try await settle(keeping: 0)
                         summary.stopped = true
                         summary.bytes = baseBytes + source.bytesRead
                         summary.seconds = Date().timeIntervalSince(start)
@@ -134,6 +153,7 @@ public struct Importer {
             summary.bytes = baseBytes + source.bytesRead
             try await flush()
         }
+        try await settle(keeping: 0)
         summary.seconds = Date().timeIntervalSince(start)
         return summary
     }
