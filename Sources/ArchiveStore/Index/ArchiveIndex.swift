@@ -97,17 +97,7 @@ final class ArchiveIndex: @unchecked Sendable {
         while i < order.count {
             let n = order.count - i >= Self.insertChunk ? Self.insertChunk : 1
             let s = try insertStatement(rows: n)
-            for r in 0..<n {
-                let row = rows[order[i + r]]
-                let key = setKey(slot: r, topic: row.topic, sentTime: row.sentTime, hash: row.hash)
-                let p = Int32(r * 6)
-                s.bindStatic(p + 1, UnsafeRawBufferPointer(rebasing: key[36..<40]))
-                s.bindStatic(p + 2, UnsafeRawBufferPointer(rebasing: key[0..<36]))
-                s.bind(p + 3, Int64(row.location.segment))
-                s.bind(p + 4, row.location.storedBlock)
-                s.bind(p + 5, Int64(row.location.position))
-                s.bind(p + 6, Int64(row.location.length))
-            }
+            for r in 0..<n { bind(s, rows[order[i + r]], slot: r) }
             added += try s.run()
             i += n
         }
@@ -131,9 +121,7 @@ final class ArchiveIndex: @unchecked Sendable {
         }
         let s = locationStatement!
         defer { s.reset() }
-        let key = setKey(slot: 0, topic: row.topic, sentTime: row.sentTime, hash: row.hash)
-        s.bindStatic(1, UnsafeRawBufferPointer(rebasing: key[36..<40]))
-        s.bindStatic(2, UnsafeRawBufferPointer(rebasing: key[0..<36]))
+        bindKey(s, topic: row.topic, sentTime: row.sentTime, hash: row.hash)
         guard try s.step() else { return nil }
         return RecordLocation(segment: UInt64(s.int64(0)), storedBlock: s.int64(1), position: Int(s.int64(2)), length: Int(s.int64(3)))
     }
@@ -144,13 +132,7 @@ final class ArchiveIndex: @unchecked Sendable {
             setLocationStatement = try db.prepare("UPDATE entries SET seg = ?3, blk = ?4, pos = ?5, len = ?6 WHERE topic = ?1 AND key = ?2")
         }
         let s = setLocationStatement!
-        let key = setKey(slot: 0, topic: row.topic, sentTime: row.sentTime, hash: row.hash)
-        s.bindStatic(1, UnsafeRawBufferPointer(rebasing: key[36..<40]))
-        s.bindStatic(2, UnsafeRawBufferPointer(rebasing: key[0..<36]))
-        s.bind(3, Int64(row.location.segment))
-        s.bind(4, row.location.storedBlock)
-        s.bind(5, Int64(row.location.position))
-        s.bind(6, Int64(row.location.length))
+        bind(s, row, slot: 0)
         try s.run()
     }
 
@@ -160,22 +142,33 @@ final class ArchiveIndex: @unchecked Sendable {
             markCompressedStatement = try db.prepare("UPDATE entries SET blk = ?3 WHERE topic = ?1 AND key = ?2")
         }
         let s = markCompressedStatement!
-        let key = setKey(slot: 0, topic: topic, sentTime: sentTime, hash: hash)
-        s.bindStatic(1, UnsafeRawBufferPointer(rebasing: key[36..<40]))
-        s.bindStatic(2, UnsafeRawBufferPointer(rebasing: key[0..<36]))
+        bindKey(s, topic: topic, sentTime: sentTime, hash: hash)
         s.bind(3, -(blockOffset + 1))
         try s.run()
     }
 
+    /// Binds a row's six values, `(topic, key, seg, blk, pos, len)`, to the statement's parameters for row `slot`
+    /// (`6 × slot + 1` to `6 × slot + 6`); the key goes through slot `slot` of `keyBuffer`.
+    private func bind(_ s: SQLiteStatement, _ row: PlannedRow, slot: Int) {
+        bindKey(s, topic: row.topic, sentTime: row.sentTime, hash: row.hash, slot: slot)
+        let p = Int32(slot * 6)
+        s.bind(p + 3, Int64(row.location.segment))
+        s.bind(p + 4, row.location.storedBlock)
+        s.bind(p + 5, Int64(row.location.position))
+        s.bind(p + 6, Int64(row.location.length))
+    }
+
     /// Fills slot `slot` of `keyBuffer` with `sent time ‖ hash ‖ topic` (the 40-byte status-go key; the row key is
-    /// its first 36 bytes) and returns the slot.
-    private func setKey(slot: Int, topic: UInt32, sentTime: UInt32, hash: [UInt8]) -> UnsafeMutableRawBufferPointer {
+    /// its first 36 bytes) and binds the topic and the row key to parameters `6 × slot + 1` and `6 × slot + 2`.
+    private func bindKey(_ s: SQLiteStatement, topic: UInt32, sentTime: UInt32, hash: [UInt8], slot: Int = 0) {
         precondition(hash.count == 32, "an envelope hash has 32 bytes")
         let key = UnsafeMutableRawBufferPointer(rebasing: keyBuffer[(slot * 40)..<(slot * 40 + 40)])
         key.storeBytes(of: sentTime.bigEndian, toByteOffset: 0, as: UInt32.self)
         hash.withUnsafeBytes { key.baseAddress!.advanced(by: 4).copyMemory(from: $0.baseAddress!, byteCount: 32) }
         key.storeBytes(of: topic.bigEndian, toByteOffset: 36, as: UInt32.self)
-        return key
+        let p = Int32(slot * 6)
+        s.bindStatic(p + 1, UnsafeRawBufferPointer(rebasing: key[36..<40]))
+        s.bindStatic(p + 2, UnsafeRawBufferPointer(rebasing: key[0..<36]))
     }
 
     func addTopicStats(_ stats: [UInt32: TopicStats]) throws(ArchiveError) {
