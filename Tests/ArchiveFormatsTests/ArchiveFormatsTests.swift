@@ -39,12 +39,8 @@ struct ArchiveFormatsTests {
         _ = try Exporter.run(archive: a, filter: .all, format: .rlp, path: dir + "/x.rlp.lz4")
         _ = try Exporter.run(archive: a, filter: .all, format: .rlp, path: dir + "/x.rlp")
         a.close()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/lz4")
-        p.arguments = ["-d", "-q", dir + "/x.rlp.lz4", dir + "/y.rlp"]
-        try p.run()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        let lz4 = try await CLI.tool(URL(fileURLWithPath: "/usr/bin/lz4"), ["-d", "-q", dir + "/x.rlp.lz4", dir + "/y.rlp"])
+        #expect(lz4.status == 0, "\(lz4.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/y.rlp")) == Data(contentsOf: URL(fileURLWithPath: dir + "/x.rlp")))
     }
 

@@ -9,19 +9,14 @@ import Whisper
 /// agrees with its segments.
 @Suite("Crash safety", .serialized)
 struct CrashTests {
-    final class Collected: @unchecked Sendable {
-        let lock = NSLock()
-        var data = Data()
-        func append(_ d: Data) { lock.lock(); data.append(d); lock.unlock() }
-        var acknowledged: Int {
-            lock.lock(); defer { lock.unlock() }
-            let text = String(decoding: data, as: UTF8.self)
-            let complete = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-            return complete.compactMap { $0.hasPrefix("ack ") ? Int($0.dropFirst(4)) : nil }.last ?? 0
-        }
+    /// The last `ack N` among the complete lines of a child's output.
+    static func acknowledged(_ output: Data) -> Int {
+        let text = String(decoding: output, as: UTF8.self)
+        let complete = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        return complete.compactMap { $0.hasPrefix("ack ") ? Int($0.dropFirst(4)) : nil }.last ?? 0
     }
 
-    @Test func sigkillDuringImportLosesNothingAcknowledged() throws {
+    @Test func sigkillDuringImportLosesNothingAcknowledged() async throws {
         let dir = try CLI.temporaryDirectory("wa-crash").path
         let archiveDir = dir + "/archive"
         var rng = SplitMix(seed: 2024)
@@ -31,26 +26,28 @@ struct CrashTests {
                                                size: 256, seed: UInt64(1000 + round))
             let input = dir + "/in\(round).rlp"
             try Data(envs.flatMap(\.rlp)).write(to: URL(fileURLWithPath: input))
-            let p = Process()
-            p.executableURL = CLI.binary
-            p.arguments = ["import", "--archive", archiveDir, "--batch-size", "\(Int.random(in: 20...300, using: &rng))", "--print-acks",
-                           "--format", "rlp", input]
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = FileHandle.nullDevice
-            // Read once the child is gone: its acknowledgements (one line of at most 10 bytes per batch of 20 or more
-            // envelopes, under 8 KiB) fit in the pipe's buffer, so it never waits on the pipe. A readability handler
-            // (a dispatch source) crashed libdispatch's manager thread once in CI.
-            let collected = Collected()
-            try p.run()
+            let arguments = ["import", "--archive", archiveDir, "--batch-size", "\(Int.random(in: 20...300, using: &rng))", "--print-acks",
+                             "--format", "rlp", input]
             let delay = Double.random(in: 0.02...0.35, using: &rng)
-            Thread.sleep(forTimeInterval: delay)
-            let wasRunning = p.isRunning
-            kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
-            collected.append(out.fileHandleForReading.readDataToEndOfFile())
+            let (output, wasRunning) = try await blocking {
+                let p = Process()
+                p.executableURL = CLI.binary
+                p.arguments = arguments
+                let out = Pipe()
+                p.standardOutput = out
+                p.standardError = FileHandle.nullDevice
+                // Read once the child is gone: its acknowledgements (one line of at most 10 bytes per batch of 20 or
+                // more envelopes, under 8 KiB) fit in the pipe's buffer, so it never waits on the pipe. A readability
+                // handler (a dispatch source) crashed libdispatch's manager thread once in CI.
+                try p.run()
+                Thread.sleep(forTimeInterval: delay)
+                let wasRunning = p.isRunning
+                kill(p.processIdentifier, SIGKILL)
+                p.waitUntilExit()
+                return (out.fileHandleForReading.readDataToEndOfFile(), wasRunning)
+            }
             if wasRunning { killsMidImport += 1 }
-            let acked = collected.acknowledged
+            let acked = Self.acknowledged(output)
 
             // A reader first (export, audit, replay): with no writer running, it sees every acknowledged envelope,
             // including those whose index rows the killed writer had not committed yet. A child killed before it
@@ -77,7 +74,7 @@ struct CrashTests {
     /// A file size limit (`ulimit -f`, with SIGXFSZ ignored) makes the disk refuse a block part way through an
     /// import. The import fails naming the file, every acknowledged envelope stays, the refused block and the
     /// batches after it leave nothing behind, and the same archive takes the rest once the disk has room again.
-    @Test func aRefusedWriteKeepsEveryAcknowledgedEnvelopeAndNothingHalfWritten() throws {
+    @Test func aRefusedWriteKeepsEveryAcknowledgedEnvelopeAndNothingHalfWritten() async throws {
         let dir = try CLI.temporaryDirectory("wa-refused").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let archiveDir = dir + "/archive"
@@ -87,22 +84,12 @@ struct CrashTests {
         try Data(envs.flatMap(\.rlp)).write(to: URL(fileURLWithPath: input))
 
         // 4000 blocks of 512 bytes: the segment reaches the limit after about 1900 envelopes.
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", "trap '' XFSZ; ulimit -f 4000; exec \"$0\" \"$@\"", CLI.binary.path,
-                       "import", "--archive", archiveDir, "--batch-size", "100", "--print-acks", "--format", "rlp", input]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        let collected = Collected()
-        collected.append(out.fileHandleForReading.readDataToEndOfFile())
-        p.waitUntilExit()
-        let stderr = String(decoding: errData, as: UTF8.self)
-        let acked = collected.acknowledged
-        #expect(p.terminationStatus == 1)
-        #expect(stderr.contains("File too large"), "\(stderr)")
+        let r = try await CLI.tool(URL(fileURLWithPath: "/bin/sh"),
+                                   ["-c", "trap '' XFSZ; ulimit -f 4000; exec \"$0\" \"$@\"", CLI.binary.path,
+                                    "import", "--archive", archiveDir, "--batch-size", "100", "--print-acks", "--format", "rlp", input])
+        let acked = Self.acknowledged(Data(r.stdoutBytes))
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("File too large"), "\(r.stderr)")
         #expect(acked >= 1000 && acked < 2000, "acknowledged \(acked)")
 
         let verify = try Archive.verify(directory: archiveDir)
@@ -116,7 +103,7 @@ struct CrashTests {
             #expect(try archive.reindex(dryRun: true).isClean)
         }
 
-        let again = try CLI.run(["import", "--archive", archiveDir, "--format", "rlp", "--json", input])
+        let again = try await CLI.run(["import", "--archive", archiveDir, "--format", "rlp", "--json", input])
         #expect(again.status == 0, "\(again.stderr)")
         let summary = try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any]
         #expect(summary?["imported"] as? Int == envs.count - acked)

@@ -99,7 +99,7 @@ struct AuditTests {
         let dir = try CLI.temporaryDirectory("wa-audit")
         defer { try? FileManager.default.removeItem(at: dir) }
         let archive = try await scenario.write(into: dir)
-        let r = try CLI.run(["audit", "--archive", archive, "--json", "--min-pow", "0.001", "--max-size", "2000",
+        let r = try await CLI.run(["audit", "--archive", archive, "--json", "--min-pow", "0.001", "--max-size", "2000",
                              "--password", AuditScenario.password, "--password", "not-the-password",
                              "--private-key", dir.path + "/recipient.key", "--show-payloads"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -156,7 +156,7 @@ struct AuditTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let archive = try await scenario.write(into: dir)
         let from = AuditScenario.t0 + 3600, to = AuditScenario.t0 + 3 * 3600 - 1
-        let r = try CLI.run(["audit", "--archive", archive, "--json", "--topic", AuditScenario.topicC.description,
+        let r = try await CLI.run(["audit", "--archive", archive, "--json", "--topic", AuditScenario.topicC.description,
                              "--from", "\(from)", "--to", "\(to)"])
         #expect(r.status == 0, "\(r.stderr)")
         let report = try JSONDecoder().decode(AuditReport.self, from: Data(r.stdout.utf8))
@@ -165,13 +165,13 @@ struct AuditTests {
         #expect(report.topics.map(\.topic) == [AuditScenario.topicC.description])
         #expect(report.anomalies.isEmpty)
 
-        let human = try CLI.run(["audit", "--archive", archive, "--password", AuditScenario.password])
+        let human = try await CLI.run(["audit", "--archive", archive, "--password", AuditScenario.password])
         #expect(human.status == 0)
         #expect(human.stdout.contains("\(scenario.envelopes.count) envelopes"))
         #expect(human.stdout.contains("password #1: opened 11 envelopes (3 unsigned)"))
-        let strict = try CLI.run(["audit", "--archive", archive, "--strict"])
+        let strict = try await CLI.run(["audit", "--archive", archive, "--strict"])
         #expect(strict.status == 1)
-        let usage = try CLI.run(["audit", "--archive", archive, "--json", "--html", dir.path + "/x.html"])
+        let usage = try await CLI.run(["audit", "--archive", archive, "--json", "--html", dir.path + "/x.html"])
         #expect(usage.status == 2)
     }
 
@@ -181,7 +181,7 @@ struct AuditTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let archive = try await scenario.write(into: dir)
         let htmlPath = dir.path + "/audit.html"
-        let r = try CLI.run(["audit", "--archive", archive, "--html", htmlPath, "--min-pow", "0.001",
+        let r = try await CLI.run(["audit", "--archive", archive, "--html", htmlPath, "--min-pow", "0.001",
                              "--password", AuditScenario.password])
         #expect(r.status == 0, "\(r.stderr)")
         let html = try String(contentsOfFile: htmlPath, encoding: .utf8)
@@ -198,17 +198,12 @@ struct AuditTests {
         let png = dir.path + "/audit.png"
         let chromium = try #require(["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) },
                                     "chromium is not installed (scripts/install-deps installs it)")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: chromium)
-        p.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(dir.path)/chromium",
-                       "--screenshot=\(png)", "--window-size=1200,2000", URL(fileURLWithPath: htmlPath).absoluteString]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
+        try await CLI.tool(URL(fileURLWithPath: chromium),
+                           ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(dir.path)/chromium",
+                            "--screenshot=\(png)", "--window-size=1200,2000", URL(fileURLWithPath: htmlPath).absoluteString])
         #expect(FileManager.default.fileExists(atPath: png))
         let colors = [AuditHTML.topicColors[0], AuditHTML.sizeColor, AuditHTML.powColor, AuditHTML.ttlColor]
-        let pixels = try PNGColorCount.count(png: png, colors: colors)
+        let pixels = try await PNGColorCount.count(png: png, colors: colors)
         for (c, n) in zip(colors, pixels) { #expect(n > 200, "colour \(c): \(n) pixels") }
     }
 }
@@ -248,16 +243,9 @@ enum PNGColorCount {
         print(' '.join(map(str, counts)))
         """#
 
-    static func count(png: String, colors: [String]) throws -> [Int] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script, png] + colors
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+    static func count(png: String, colors: [String]) async throws -> [Int] {
+        let r = try await CLI.tool(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, png] + colors)
+        return r.stdout.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
     }
 }
 

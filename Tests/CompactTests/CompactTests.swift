@@ -53,8 +53,8 @@ enum CompactFixture {
         return out
     }
 
-    static func verifyFull(_ path: String) throws -> CLI.Result {
-        try CLI.run(["verify", "--archive", path, "--full"])
+    static func verifyFull(_ path: String) async throws -> CLI.Result {
+        try await CLI.run(["verify", "--archive", path, "--full"])
     }
 
     static func report(_ r: CLI.Result) throws -> CompactionReport {
@@ -81,7 +81,7 @@ struct CompactTests {
         for name in untouched { inodes[name] = try CompactFixture.inode(path + "/segments/" + name) }
 
         // No merging, so that only the segment across the cutoff is rewritten.
-        let r = try CLI.run(["compact", "--archive", path, "--before", String(cutoff), "--merge-below", "0", "--json"])
+        let r = try await CLI.run(["compact", "--archive", path, "--before", String(cutoff), "--merge-below", "0", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let report = try CompactFixture.report(r)
         #expect(report.expired == 1100)
@@ -100,7 +100,7 @@ struct CompactTests {
             #expect(files.contains(name))
             #expect(try CompactFixture.inode(path + "/segments/" + name) == inodes[name], "\(name) should not have been rewritten")
         }
-        let v = try CompactFixture.verifyFull(path)
+        let v = try await CompactFixture.verifyFull(path)
         #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
 
         // Queries agree with the export, and a second run has nothing left to do.
@@ -111,7 +111,7 @@ struct CompactTests {
         let again = try w.applyRetention(before: cutoff)
         #expect(again.envelopesRemoved == 0)
         w.close()
-        #expect(try CompactFixture.verifyFull(path).status == 0)
+        #expect(try await CompactFixture.verifyFull(path).status == 0)
     }
 
     @Test("--drop-topic removes every envelope of the topic and nothing else")
@@ -119,13 +119,13 @@ struct CompactTests {
         let (dir, path, envelopes) = try await CompactFixture.build()
         defer { try? FileManager.default.removeItem(at: dir) }
         let topic = CompactFixture.topics[2]
-        let r = try CLI.run(["compact", "--archive", path, "--drop-topic", topic.bytes.map { String(format: "%02x", $0) }.joined(), "--json"])
+        let r = try await CLI.run(["compact", "--archive", path, "--drop-topic", topic.bytes.map { String(format: "%02x", $0) }.joined(), "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let report = try CompactFixture.report(r)
         #expect(report.topicDropped == envelopes.count / 5)
         #expect(report.expired == 0)
         #expect(try ArchiveSnapshot.exportedHashes(path) == Set(envelopes.filter { $0.topic != topic }.map(\.hash)))
-        let v = try CompactFixture.verifyFull(path)
+        let v = try await CompactFixture.verifyFull(path)
         #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
         let a = try Archive(directory: path, configuration: .reader)
         #expect(try a.topics().map(\.topic).contains(topic) == false)
@@ -142,7 +142,7 @@ struct CompactTests {
         Archive.openAndClose(path)
         let before = try CompactFixture.snapshot(path)
         let exportBefore = try ArchiveSnapshot.exportedHashes(path)
-        let dry = try CLI.run(["compact", "--archive", path, "--before", String(cutoff), "--drop-topic", topic, "--dry-run", "--json"])
+        let dry = try await CLI.run(["compact", "--archive", path, "--before", String(cutoff), "--drop-topic", topic, "--dry-run", "--json"])
         #expect(dry.status == 0, "\(dry.stderr)")
         let dryReport = try CompactFixture.report(dry)
         #expect(dryReport.dryRun)
@@ -150,7 +150,7 @@ struct CompactTests {
         #expect(after == before.filter { !$0.key.hasPrefix("index.sqlite") && $0.key != "LOCK" })
         #expect(try ArchiveSnapshot.exportedHashes(path) == exportBefore)
 
-        let real = try CompactFixture.report(try CLI.run(["compact", "--archive", path, "--before", String(cutoff), "--drop-topic", topic, "--json"]))
+        let real = try CompactFixture.report(try await CLI.run(["compact", "--archive", path, "--before", String(cutoff), "--drop-topic", topic, "--json"]))
         #expect(real.envelopesRemoved == dryReport.envelopesRemoved)
         #expect(real.expired == dryReport.expired)
         #expect(real.topicDropped == dryReport.topicDropped)
@@ -175,7 +175,7 @@ struct CompactTests {
         let again = try await w.append(victims)
         #expect(again.added == 40)
         w.close()
-        #expect(try CompactFixture.verifyFull(path).status != 0)  // the duplicates are a finding
+        #expect(try await CompactFixture.verifyFull(path).status != 0)  // the duplicates are a finding
 
         config.segmentMaxBytes = 1 << 20  // every 48 KiB segment is now small: merge them
         let c = try Archive(directory: path, configuration: config)
@@ -187,7 +187,7 @@ struct CompactTests {
         #expect(segmentsAfter < segmentsBefore)
         c.close()
         #expect(try ArchiveSnapshot.exportedHashes(path) == Set(envelopes.map(\.hash)))
-        let v = try CompactFixture.verifyFull(path)
+        let v = try await CompactFixture.verifyFull(path)
         #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
     }
 
@@ -204,7 +204,7 @@ struct CompactTests {
         let timing = dir.path + "/timing"
         try FileManager.default.copyItem(atPath: path, toPath: timing)
         let t0 = Date()
-        #expect(try CLI.run(["compact", "--archive", timing] + args).status == 0)
+        #expect(try await CLI.run(["compact", "--archive", timing] + args).status == 0)
         let whole = Date().timeIntervalSince(t0)
         #expect(try ArchiveSnapshot.exportedHashes(timing) == new)
 
@@ -227,15 +227,15 @@ struct CompactTests {
             // The archive opens (as the writer, which removes leftovers), verifies clean, and exports old or new.
             let w = try Archive(directory: copy, configuration: CompactFixture.configuration)
             w.close()
-            let v = try CompactFixture.verifyFull(copy)
+            let v = try await CompactFixture.verifyFull(copy)
             #expect(v.status == 0, "kill \(i) after \(delay) s: \(v.stdout)\(v.stderr)")
             let got = try ArchiveSnapshot.exportedHashes(copy)
             #expect(got == old || got == new, "kill \(i) after \(delay) s: \(got.count) envelopes")
             outcomes.append(got == old ? "old" : "new")
             // A compaction after the crash finishes the job.
-            #expect(try CLI.run(["compact", "--archive", copy] + args).status == 0)
+            #expect(try await CLI.run(["compact", "--archive", copy] + args).status == 0)
             #expect(try ArchiveSnapshot.exportedHashes(copy) == new)
-            #expect(try CompactFixture.verifyFull(copy).status == 0)
+            #expect(try await CompactFixture.verifyFull(copy).status == 0)
         }
         print("kill outcomes: \(outcomes) (whole run \(whole) s)")
     }
@@ -251,7 +251,7 @@ struct CompactTests {
         let new = Set(envelopes.filter { $0.sentTime >= cutoff }.map(\.hash))
         let done = dir.path + "/done"
         try fm.copyItem(atPath: path, toPath: done)
-        #expect(try CLI.run(["compact", "--archive", done, "--before", String(cutoff)]).status == 0)
+        #expect(try await CLI.run(["compact", "--archive", done, "--before", String(cutoff)]).status == 0)
 
         // 1. New manifest, old index, old files still there: the index is rebuilt, the old files removed.
         let between = dir.path + "/between"
@@ -269,7 +269,7 @@ struct CompactTests {
         #expect(a.recovery.indexRebuilt)
         #expect(!a.recovery.leftoversRemoved.isEmpty)
         a.close()
-        #expect(try CompactFixture.verifyFull(between).status == 0)
+        #expect(try await CompactFixture.verifyFull(between).status == 0)
         #expect(try ArchiveSnapshot.exportedHashes(between) == new)
         #expect(try ArchiveSnapshot.segmentFiles(between) == ArchiveSnapshot.segmentFiles(done))
 
@@ -278,7 +278,7 @@ struct CompactTests {
         try fm.copyItem(atPath: path, toPath: merged)
         let mergedDone = dir.path + "/merged-done"
         try fm.copyItem(atPath: path, toPath: mergedDone)
-        let r = try CompactFixture.report(try CLI.run(["compact", "--archive", mergedDone, "--json"]))
+        let r = try CompactFixture.report(try await CLI.run(["compact", "--archive", mergedDone, "--json"]))
         #expect(r.segmentsWritten >= 1)
         let first = try ArchiveSnapshot.segmentFiles(path)[0]
         let grown = try Data(contentsOf: URL(fileURLWithPath: mergedDone + "/segments/" + first))
@@ -289,10 +289,10 @@ struct CompactTests {
         let b = try Archive(directory: merged, configuration: CompactFixture.configuration)
         #expect(b.recovery.cuts.count == 1)
         b.close()
-        #expect(try CompactFixture.verifyFull(merged).status == 0)
+        #expect(try await CompactFixture.verifyFull(merged).status == 0)
         #expect(try ArchiveSnapshot.exportedHashes(merged) == old)
         #expect(try ArchiveSnapshot.exportedHashes(mergedDone) == old)
-        #expect(try CompactFixture.verifyFull(mergedDone).status == 0)
+        #expect(try await CompactFixture.verifyFull(mergedDone).status == 0)
     }
 
     @Test("applyRetention while appending loses no appended envelope")
@@ -328,7 +328,7 @@ struct CompactTests {
         archive.close()
         let expected = Set(envelopes.filter { $0.sentTime >= cutoff }.map(\.hash) + fresh.map(\.hash))
         #expect(try ArchiveSnapshot.exportedHashes(path) == expected)
-        let v = try CompactFixture.verifyFull(path)
+        let v = try await CompactFixture.verifyFull(path)
         #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
     }
 
@@ -344,7 +344,7 @@ struct CompactTests {
         let w = try Archive(directory: path, configuration: CompactFixture.configuration)
         _ = try await w.append(recent)
         w.close()
-        let server = try ServerProcess(archive: URL(fileURLWithPath: path), arguments: ["--retention-days", "1", "--sync", "none"])
+        let server = try await ServerProcess(archive: URL(fileURLWithPath: path), arguments: ["--retention-days", "1", "--sync", "none"])
         var got = Set<[UInt8]>()
         for _ in 0..<100 {
             got = try ArchiveSnapshot.exportedHashes(path)
@@ -355,15 +355,15 @@ struct CompactTests {
         #expect(got == Set(recent.map(\.hash)))
         #expect(try ArchiveSnapshot.exportedHashes(path) == Set(recent.map(\.hash)))
         #expect(envelopes.count == 600)
-        let v = try CompactFixture.verifyFull(path)
+        let v = try await CompactFixture.verifyFull(path)
         #expect(v.status == 0, "\(v.stdout)\(v.stderr)")
     }
 
     @Test("usage errors exit 2")
-    func usage() throws {
-        #expect(try CLI.run(["compact", "--archive", "/nonexistent", "--before", "1", "--retention-days", "3"]).status == 2)
-        #expect(try CLI.run(["compact", "--archive", "/nonexistent", "--drop-topic", "xyz"]).status == 2)
-        #expect(try CLI.run(["compact", "--archive", "/nonexistent"]).status == 1)
+    func usage() async throws {
+        #expect(try await CLI.run(["compact", "--archive", "/nonexistent", "--before", "1", "--retention-days", "3"]).status == 2)
+        #expect(try await CLI.run(["compact", "--archive", "/nonexistent", "--drop-topic", "xyz"]).status == 2)
+        #expect(try await CLI.run(["compact", "--archive", "/nonexistent"]).status == 1)
     }
 }
 

@@ -13,7 +13,7 @@ struct ServeRequestTests {
     static let topics = [Topic(rawValue: 0xF26E_7779), Topic(rawValue: 0x8F9A_2B7D), Topic(rawValue: 0x0102_0304)]
 
     /// An archive of `count` envelopes sent within the last hour, over three topics.
-    static func makeArchive(count: Int) throws -> (URL, [Envelope]) {
+    static func makeArchive(count: Int) async throws -> (URL, [Envelope]) {
         let dir = try CLI.temporaryDirectory("wa-serve")
         let now = currentUnixTime()
         var envelopes: [Envelope] = []
@@ -24,7 +24,7 @@ struct ServeRequestTests {
         }
         let file = dir.appendingPathComponent("in.rlp")
         try Data(envelopes.flatMap(\.rlp)).write(to: file)
-        let r = try CLI.run(["import", "--archive", dir.appendingPathComponent("archive").path, file.path])
+        let r = try await CLI.run(["import", "--archive", dir.appendingPathComponent("archive").path, file.path])
         #expect(r.status == 0, "\(r.stderr)")
         return (dir.appendingPathComponent("archive"), envelopes)
     }
@@ -36,16 +36,16 @@ struct ServeRequestTests {
         }
     }
 
-    @Test func requestAllEqualsExportInEveryDialectAndProtocol() throws {
-        let (archive, envelopes) = try Self.makeArchive(count: 700)
+    @Test func requestAllEqualsExportInEveryDialectAndProtocol() async throws {
+        let (archive, envelopes) = try await Self.makeArchive(count: 700)
         defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
-        let server = try ServerProcess(archive: archive, arguments: ["--password", "pw"])
+        let server = try await ServerProcess(archive: archive, arguments: ["--password", "pw"])
         defer { server.stop() }
         let now = currentUnixTime()
         let from = String(now - 7200), to = String(now)
 
         let exported = archive.deletingLastPathComponent().appendingPathComponent("out.jsonl")
-        let e = try CLI.run(["export", "--archive", archive.path, "--format", "jsonl", "--output", exported.path,
+        let e = try await CLI.run(["export", "--archive", archive.path, "--format", "jsonl", "--output", exported.path,
                              "--from", from, "--to", to, "--topic", "f26e7779", "--topic", "8f9a2b7d"])
         #expect(e.status == 0, "\(e.stderr)")
         let expected = Self.hashes(jsonl: try String(contentsOf: exported, encoding: .utf8)).sorted()
@@ -61,7 +61,7 @@ struct ServeRequestTests {
             ["--dialect", "rlp7", "--protocol", "shh"],  // asymmetric: to the node key
         ]
         for args in runs {
-            let r = try CLI.run(["request", "--peer", server.enode, "--from", from, "--to", to, "--limit", "97", "--all",
+            let r = try await CLI.run(["request", "--peer", server.enode, "--from", from, "--to", to, "--limit", "97", "--all",
                                  "--topic", "f26e7779", "--topic", "8f9a2b7d"] + args)
             #expect(r.status == 0, "\(args): \(r.stderr)")
             let got = Self.hashes(jsonl: r.stdout)
@@ -77,19 +77,19 @@ struct ServeRequestTests {
 
         // --into stores a deduplicated copy whose export equals the server's.
         let copy = archive.deletingLastPathComponent().appendingPathComponent("copy")
-        let into = try CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--to", to,
+        let into = try await CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--to", to,
                                 "--all", "--into", copy.path, "--json"])
         #expect(into.status == 0, "\(into.stderr)")
         #expect(into.stdout.contains("\"envelopes\":700"))
-        let again = try CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--to", to,
+        let again = try await CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--to", to,
                                  "--all", "--into", copy.path, "--json"])
         #expect(again.stdout.contains("\"stored\":0"))
     }
 
     @Test func refusedRequestsGetAnErrorCompletionAndNoEnvelope() async throws {
-        let (archive, _) = try Self.makeArchive(count: 50)
+        let (archive, _) = try await Self.makeArchive(count: 50)
         defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
-        let server = try ServerProcess(archive: archive, arguments: ["--password", "pw", "--min-pow", "0.001", "--rate-limit", "30"])
+        let server = try await ServerProcess(archive: archive, arguments: ["--password", "pw", "--min-pow", "0.001", "--rate-limit", "30"])
         defer { server.stop() }
         let node = try EnodeURL(parsing: server.enode)
         let client = try await MailClient.connect(to: node, key: .generate(), proto: .whisper)
@@ -135,7 +135,7 @@ struct ServeRequestTests {
     @Test func postedEnvelopesAreArchivedAndRelayedButNotStaleOnes() async throws {
         let dir = try CLI.temporaryDirectory("wa-relay")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let server = try ServerProcess(archive: dir.appendingPathComponent("a"), arguments: ["--min-pow", "0"])
+        let server = try await ServerProcess(archive: dir.appendingPathComponent("a"), arguments: ["--min-pow", "0"])
         defer { server.stop() }
         let node = try EnodeURL(parsing: server.enode)
         let poster = try await MailClient.connect(to: node, key: .generate(), proto: .whisper, confirmations: true)
@@ -157,15 +157,15 @@ struct ServeRequestTests {
         await poster.close()
         await listener.close()
         #expect(server.stop() == 0, "serve must exit 0 on SIGTERM")
-        let export = try CLI.run(["export", "--archive", dir.appendingPathComponent("a").path, "--format", "jsonl",
+        let export = try await CLI.run(["export", "--archive", dir.appendingPathComponent("a").path, "--format", "jsonl",
                                   "--output", dir.appendingPathComponent("x.jsonl").path])
         #expect(export.status == 0, "\(export.stderr)")
         let stored = Self.hashes(jsonl: try String(contentsOf: dir.appendingPathComponent("x.jsonl"), encoding: .utf8))
         #expect(Set(stored) == Set(fresh.map { $0.hash.hex }))
     }
 
-    @Test func replayLiveIntoASecondServerArchivesThere() throws {
-        let (archive, _) = try Self.makeArchive(count: 30)
+    @Test func replayLiveIntoASecondServerArchivesThere() async throws {
+        let (archive, _) = try await Self.makeArchive(count: 30)
         defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
         // Fresh, unexpired envelopes to replay live.
         let source = archive.deletingLastPathComponent().appendingPathComponent("live")
@@ -173,17 +173,17 @@ struct ServeRequestTests {
         let live = (0..<20).map { i in Envelope(expiry: now + 300, ttl: 300, topic: Self.topics[1], data: SecureRandom.bytes(80), nonce: UInt64(i)) }
         let file = archive.deletingLastPathComponent().appendingPathComponent("live.rlp")
         try Data(live.flatMap(\.rlp)).write(to: file)
-        #expect(try CLI.run(["import", "--archive", source.path, file.path]).status == 0)
+        #expect(try await CLI.run(["import", "--archive", source.path, file.path]).status == 0)
 
         let target = archive.deletingLastPathComponent().appendingPathComponent("target")
-        let server = try ServerProcess(archive: target, arguments: ["--min-pow", "0"])
-        let r = try CLI.run(["replay", "--archive", source.path, "--peer", server.enode, "--mode", "live", "--rate", "200"])
+        let server = try await ServerProcess(archive: target, arguments: ["--min-pow", "0"])
+        let r = try await CLI.run(["replay", "--archive", source.path, "--peer", server.enode, "--mode", "live", "--rate", "200"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("20 envelopes"))
-        Thread.sleep(forTimeInterval: 0.5)
+        try await Task.sleep(for: .milliseconds(500))
         #expect(server.stop() == 0)
         let out = archive.deletingLastPathComponent().appendingPathComponent("t.jsonl")
-        #expect(try CLI.run(["export", "--archive", target.path, "--format", "jsonl", "--output", out.path]).status == 0)
+        #expect(try await CLI.run(["export", "--archive", target.path, "--format", "jsonl", "--output", out.path]).status == 0)
         #expect(Set(Self.hashes(jsonl: try String(contentsOf: out, encoding: .utf8))) == Set(live.map { $0.hash.hex }))
     }
 
@@ -193,7 +193,7 @@ struct ServeRequestTests {
         let archive = dir.appendingPathComponent("a")
         var acknowledged: [Envelope] = []
         for round in 0..<3 {
-            let server = try ServerProcess(archive: archive, arguments: ["--min-pow", "0"])
+            let server = try await ServerProcess(archive: archive, arguments: ["--min-pow", "0"])
             let client = try await MailClient.connect(to: try EnodeURL(parsing: server.enode), key: .generate(),
                                                       proto: .whisper, confirmations: true)
             let now = currentUnixTime()
@@ -209,16 +209,16 @@ struct ServeRequestTests {
         }
         #expect(acknowledged.count == 300)
         let out = dir.appendingPathComponent("x.jsonl")
-        let e = try CLI.run(["export", "--archive", archive.path, "--format", "jsonl", "--output", out.path])
+        let e = try await CLI.run(["export", "--archive", archive.path, "--format", "jsonl", "--output", out.path])
         #expect(e.status == 0, "\(e.stderr)")
         let stored = Set(Self.hashes(jsonl: try String(contentsOf: out, encoding: .utf8)))
         #expect(Set(acknowledged.map { $0.hash.hex }).isSubset(of: stored))
     }
 
     @Test func hostilePeerDoesNotStopAnHonestOne() async throws {
-        let (archive, _) = try Self.makeArchive(count: 400)
+        let (archive, _) = try await Self.makeArchive(count: 400)
         defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
-        let server = try ServerProcess(archive: archive, arguments: ["--password", "pw"])
+        let server = try await ServerProcess(archive: archive, arguments: ["--password", "pw"])
         defer { server.stop() }
         let node = try EnodeURL(parsing: server.enode)
         // Hostile: junk TCP connections from another address (127.0.0.2: the server charges an address
@@ -242,14 +242,14 @@ struct ServeRequestTests {
         }
         let hostile = try await MailClient.connect(to: node, key: .generate(), proto: .whisper)
         try? await hostile.peer.send(capability: "shh", code: MailCode.p2pRequest, payload: SecureRandom.bytes(1000))
-        let honest = try CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--limit", "50", "--all", "--json"])
+        let honest = try await CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--limit", "50", "--all", "--json"])
         await junk.value
         #expect(honest.status == 0, "\(honest.stderr)")
         #expect(honest.stdout.contains("\"envelopes\":400"))
         // The hostile peer was dropped for its invalid request; the server still serves.
         let closed = await hostile.peer.waitUntilClosed()
         #expect(closed.code == .disconnectedByPeer || closed.code == .connectionClosed)
-        let after = try CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--limit", "10", "--json"])
+        let after = try await CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--limit", "10", "--json"])
         #expect(after.status == 0)
     }
 
@@ -289,12 +289,12 @@ struct ServeRequestTests {
     }
 
     @Test func metricsEndpointCountsRequestsAndArchivedEnvelopes() async throws {
-        let (archive, _) = try Self.makeArchive(count: 30)
+        let (archive, _) = try await Self.makeArchive(count: 30)
         defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
         let port = Self.freePort()
-        let server = try ServerProcess(archive: archive, arguments: ["--password", "pw", "--min-pow", "0", "--metrics", "127.0.0.1:\(port)"])
+        let server = try await ServerProcess(archive: archive, arguments: ["--password", "pw", "--min-pow", "0", "--metrics", "127.0.0.1:\(port)"])
         defer { server.stop() }
-        let r = try CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--limit", "10", "--all"])
+        let r = try await CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--limit", "10", "--all"])
         #expect(r.status == 0, "\(r.stderr)")
         let client = try await MailClient.connect(to: try EnodeURL(parsing: server.enode), key: .generate(), proto: .whisper, confirmations: true)
         let now = currentUnixTime()
@@ -312,20 +312,20 @@ struct ServeRequestTests {
     @Test func sigintDisconnectsPeersWithClientQuittingAndExitsZero() async throws {
         let dir = try CLI.temporaryDirectory("wa-quit")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let server = try ServerProcess(archive: dir.appendingPathComponent("a"))
+        let server = try await ServerProcess(archive: dir.appendingPathComponent("a"))
         let client = try await MailClient.connect(to: try EnodeURL(parsing: server.enode), key: .generate(), proto: .waku)
         try await Task.sleep(nanoseconds: 300_000_000)
         #expect(server.stop(signal: SIGINT) == 0)
         let why = await client.peer.waitUntilClosed()
         #expect(why.remoteReason == .quitting, "\(why)")
         // The identity survives a restart: the key was kept in the archive directory.
-        let again = try ServerProcess(archive: dir.appendingPathComponent("a"))
+        let again = try await ServerProcess(archive: dir.appendingPathComponent("a"))
         defer { again.stop() }
         #expect(again.enode.split(separator: "@").first == server.enode.split(separator: "@").first)
     }
 
     @Test func replayHistoricReachesARequestSidePeer() async throws {
-        let (archive, envelopes) = try Self.makeArchive(count: 120)
+        let (archive, envelopes) = try await Self.makeArchive(count: 120)
         defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
         // A client-side node that listens: it accepts the replaying peer and collects its 0x7f batches.
         let server = try await RLPxServer.bind(
@@ -343,7 +343,7 @@ struct ServeRequestTests {
         }
         var enode = server.enode
         enode.host = "127.0.0.1"
-        let r = try CLI.run(["replay", "--archive", archive.path, "--peer", enode.description, "--mode", "historic", "--json"])
+        let r = try await CLI.run(["replay", "--archive", archive.path, "--peer", enode.description, "--mode", "historic", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("\"envelopes\":120"))
         let got = await collected.value
@@ -354,8 +354,8 @@ struct ServeRequestTests {
 
     /// `bench serve` end to end on a small archive: every figure is there, the delivery figure is the median of
     /// `--runs` passes, and the busy cores it reports are possible on this machine.
-    @Test func benchServeReportsEveryFigure() throws {
-        let r = try CLI.run(["bench", "serve", "--envelopes", "10000", "--requests", "10", "--clients", "2", "--runs", "2", "--json"])
+    @Test func benchServeReportsEveryFigure() async throws {
+        let r = try await CLI.run(["bench", "serve", "--envelopes", "10000", "--requests", "10", "--clients", "2", "--runs", "2", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         func value(_ name: String) -> Double { ((json[name] as? [String: Any])?["value"] as? Double) ?? -1 }
@@ -367,7 +367,7 @@ struct ServeRequestTests {
                      "flooded_p99_over_quiet_p99", "keccak256_1KiB_same_run"] {
             #expect(value(name) > 0, "\(name)")
         }
-        let bad = try CLI.run(["bench", "serve", "--runs", "0"])
+        let bad = try await CLI.run(["bench", "serve", "--runs", "0"])
         #expect(bad.status != 0 && bad.stderr.contains("--runs must be at least 1"), "\(bad.stderr)")
     }
 }

@@ -60,8 +60,8 @@ enum Fixture {
         var exitCode: Int32?
     }
 
-    static func verify(_ path: String, _ extra: [String] = []) throws -> (status: Int32, findings: [Finding], summary: Finding?) {
-        let r = try CLI.run(["verify", "--archive", path, "--json"] + extra)
+    static func verify(_ path: String, _ extra: [String] = []) async throws -> (status: Int32, findings: [Finding], summary: Finding?) {
+        let r = try await CLI.run(["verify", "--archive", path, "--json"] + extra)
         let events = r.stdout.split(separator: "\n").compactMap { try? JSONDecoder().decode(Finding.self, from: Data($0.utf8)) }
         return (r.status, events.filter { $0.event == "finding" }, events.last { $0.event == "summary" })
     }
@@ -96,11 +96,11 @@ struct VerifyTests {
         let f = try await Fixture.build(400)
         defer { try? FileManager.default.removeItem(at: f.dir) }
         for mode in [[], ["--full"]] {
-            let v = try Fixture.verify(f.archive, mode)
+            let v = try await Fixture.verify(f.archive, mode)
             #expect(v.status == 0)
             #expect(v.findings.isEmpty)
         }
-        let human = try CLI.run(["verify", "--archive", f.archive])
+        let human = try await CLI.run(["verify", "--archive", f.archive])
         #expect(human.status == 0 && human.stdout.hasPrefix("clean"))
     }
 
@@ -119,7 +119,7 @@ struct VerifyTests {
         try Fixture.flip(file, at: offset)
 
         for mode in [[], ["--full"]] {
-            let v = try Fixture.verify(f.archive, mode)
+            let v = try await Fixture.verify(f.archive, mode)
             #expect(v.status == 5, "\(mode)")  // 1 | 4: data damaged
             let hit = v.findings.first { $0.file == "segments/" + name && ($0.start ?? -1) <= Int64(offset) && Int64(offset) < ($0.end ?? -1) }
             #expect(hit != nil, "no finding names \(name) at \(offset): \(v.findings.map { "\($0.kind ?? "") \($0.file ?? "") \($0.start ?? -1)" })")
@@ -128,7 +128,7 @@ struct VerifyTests {
         }
         // Export and queries skip the damaged block with a warning naming it, and keep everything else.
         let damagedOut = f.dir.path + "/damaged.jsonl"
-        let export = try CLI.run(["export", "--archive", f.archive, "--format", "jsonl", "--output", damagedOut])
+        let export = try await CLI.run(["export", "--archive", f.archive, "--format", "jsonl", "--output", damagedOut])
         #expect(export.status == 1, "export: \(export.stderr)")
         #expect(export.stderr.contains(name) && export.stderr.contains("\(block.offset)..<"), "\(export.stderr)")
         let lines = try String(contentsOfFile: damagedOut, encoding: .utf8).split(separator: "\n")
@@ -149,9 +149,9 @@ struct VerifyTests {
         #expect(queried == before.subtracting(block.hashes))
         #expect(damaged.contains { $0.path.hasSuffix(name) && $0.range.lowerBound == Int64(block.offset) })
 
-        let r = try Fixture.verify(f.archive, ["--repair"])
+        let r = try await Fixture.verify(f.archive, ["--repair"])
         #expect(r.status == 1 | 4 | 64)
-        #expect(try Fixture.verify(f.archive, ["--full"]).status == 0)
+        #expect(try await Fixture.verify(f.archive, ["--full"]).status == 0)
         #expect(try ArchiveSnapshot.exportedHashes(f.archive) == before.subtracting(block.hashes))
         let q = try FileManager.default.contentsOfDirectory(atPath: f.archive + "/quarantine")
         #expect(q.count == 1)
@@ -168,12 +168,12 @@ struct VerifyTests {
         let h = try FileHandle(forUpdating: URL(fileURLWithPath: file))
         try h.truncate(atOffset: UInt64(cut))
         try h.close()
-        let v = try Fixture.verify(f.archive)
+        let v = try await Fixture.verify(f.archive)
         #expect(v.status & 4 != 0 && v.status & 1 != 0)
         #expect(v.findings.contains { $0.kind == "truncated-segment" && $0.file == "segments/" + name })
         #expect(v.findings.contains { $0.kind == "torn-tail" && $0.start == Int64(blocks[blocks.count / 2].offset) })
-        _ = try Fixture.verify(f.archive, ["--repair"])
-        #expect(try Fixture.verify(f.archive, ["--full"]).status == 0)
+        _ = try await Fixture.verify(f.archive, ["--repair"])
+        #expect(try await Fixture.verify(f.archive, ["--full"]).status == 0)
         let lost = blocks[(blocks.count / 2)...].flatMap(\.hashes)
         #expect(try ArchiveSnapshot.exportedHashes(f.archive) == before.subtracting(lost))
     }
@@ -186,10 +186,10 @@ struct VerifyTests {
         let lost = try Fixture.blocks(f.archive + "/segments/" + name).flatMap(\.hashes)
         try FileManager.default.removeItem(atPath: f.archive + "/segments/" + name)
         #expect(try ArchiveSnapshot.exportedHashes(f.archive) == before.subtracting(lost))
-        let export = try CLI.run(["export", "--archive", f.archive, "--format", "rlp", "--output", f.dir.path + "/rest.rlp"])
+        let export = try await CLI.run(["export", "--archive", f.archive, "--format", "rlp", "--output", f.dir.path + "/rest.rlp"])
         #expect(export.status == 1 && export.stderr.contains(name) && export.stderr.contains("missing"), "\(export.stderr)")
         // Audit reports what it could not read, and exits 1 after the report.
-        let audit = try CLI.run(["audit", "--archive", f.archive, "--json"])
+        let audit = try await CLI.run(["audit", "--archive", f.archive, "--json"])
         #expect(audit.status == 1 && audit.stderr.contains("skipped"), "\(audit.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any]
         let skipped = report?["skipped"] as? [[String: Any]] ?? []
@@ -201,12 +201,12 @@ struct VerifyTests {
         reader.close()
         #expect(queried == before.subtracting(lost))
         #expect(damaged.contains { $0.path.hasSuffix(name) && $0.reason.contains("missing") })
-        let v = try Fixture.verify(f.archive)
+        let v = try await Fixture.verify(f.archive)
         #expect(v.status == 1 | 8 | 16)
         #expect(v.findings.contains { $0.kind == "missing-segment" && $0.file == "segments/" + name })
         #expect(v.findings.contains { $0.kind == "index-dangling" && Set($0.hashes ?? []) == Set(lost.map(\.hex)) })
-        _ = try Fixture.verify(f.archive, ["--repair"])
-        #expect(try Fixture.verify(f.archive, ["--full"]).status == 0)
+        _ = try await Fixture.verify(f.archive, ["--repair"])
+        #expect(try await Fixture.verify(f.archive, ["--full"]).status == 0)
         #expect(try ArchiveSnapshot.exportedHashes(f.archive) == before.subtracting(lost))
     }
 
@@ -219,11 +219,11 @@ struct VerifyTests {
         var m = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: mpath))) as! [String: Any]
         m["segments"] = Array((m["segments"] as! [Any]).prefix(2))
         try JSONSerialization.data(withJSONObject: m).write(to: URL(fileURLWithPath: mpath))
-        let v = try Fixture.verify(f.archive)
+        let v = try await Fixture.verify(f.archive)
         #expect(v.status & 32 != 0 && v.status & 1 != 0)
         #expect(v.findings.contains { $0.kind == "unlisted-segment" })
-        _ = try Fixture.verify(f.archive, ["--repair"])
-        #expect(try Fixture.verify(f.archive, ["--full"]).status == 0)
+        _ = try await Fixture.verify(f.archive, ["--repair"])
+        #expect(try await Fixture.verify(f.archive, ["--full"]).status == 0)
         #expect(try ArchiveSnapshot.exportedHashes(f.archive) == before)
     }
 
@@ -234,24 +234,19 @@ struct VerifyTests {
         // Flip a byte inside one stored key (sent time ‖ hash) in the SQLite file.
         let victim = f.envelopes[777]
         let ipath = f.archive + "/index.sqlite"
-        let checkpoint = Process()
-        checkpoint.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        checkpoint.arguments = ["sqlite3", ipath, "PRAGMA wal_checkpoint(TRUNCATE);"]
-        checkpoint.standardOutput = FileHandle.nullDevice
-        try checkpoint.run()
-        checkpoint.waitUntilExit()
+        try await CLI.tool(URL(fileURLWithPath: "/usr/bin/env"), ["sqlite3", ipath, "PRAGMA wal_checkpoint(TRUNCATE);"])
         var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: ipath)))
         let needle = Array(victim.key.bytes[0..<36])
         let at = try #require((0..<(bytes.count - 36)).first { bytes[$0] == needle[0] && Array(bytes[$0..<($0 + 36)]) == needle })
         bytes[at + 20] ^= 0x01
         try Data(bytes).write(to: URL(fileURLWithPath: ipath))
-        let v = try Fixture.verify(f.archive, ["--full"])
+        let v = try await Fixture.verify(f.archive, ["--full"])
         #expect(v.status & 8 != 0 && v.status & 1 != 0)
         #expect(v.findings.contains { $0.category == "index" && ($0.hashes ?? []).contains(victim.hash.hex) })
         // Only a full check recomputes hashes, so only --full --repair sees (and repairs) a flipped hash.
-        let repaired = try Fixture.verify(f.archive, ["--full", "--repair"])
+        let repaired = try await Fixture.verify(f.archive, ["--full", "--repair"])
         #expect(repaired.status & 64 != 0)
-        #expect(try Fixture.verify(f.archive, ["--full"]).status == 0)
+        #expect(try await Fixture.verify(f.archive, ["--full"]).status == 0)
         #expect(try ArchiveSnapshot.exportedHashes(f.archive) == before)
     }
 }

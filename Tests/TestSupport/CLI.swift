@@ -24,12 +24,27 @@ public enum CLI {
         return candidates.last!
     }()
 
-    /// Runs the binary with `arguments`, optional standard input, and waits for it.
+    /// Runs the binary with `arguments`, optional standard input, and waits for it on a thread of its own
+    /// (see ``blocking(_:)``).
     @discardableResult
     public static func run(_ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String]? = nil,
-                           currentDirectory: URL? = nil) throws -> Result {
+                           currentDirectory: URL? = nil) async throws -> Result {
+        try await tool(binary, arguments, stdin: stdin, environment: environment, currentDirectory: currentDirectory)
+    }
+
+    /// Runs another program (sqlite3, lz4, chromium, python3) the same way.
+    @discardableResult
+    public static func tool(_ executable: URL, _ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String]? = nil,
+                            currentDirectory: URL? = nil) async throws -> Result {
+        try await blocking {
+            try runBlocking(executable, arguments, stdin: stdin, environment: environment, currentDirectory: currentDirectory)
+        }
+    }
+
+    static func runBlocking(_ executable: URL, _ arguments: [String], stdin: [UInt8]?, environment: [String: String]?,
+                            currentDirectory: URL?) throws -> Result {
         let p = Process()
-        p.executableURL = binary
+        p.executableURL = executable
         p.arguments = arguments
         if let environment { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         if let currentDirectory { p.currentDirectoryURL = currentDirectory }

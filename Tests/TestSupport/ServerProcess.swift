@@ -9,31 +9,41 @@ public final class ServerProcess: @unchecked Sendable {
     /// Standard error so far is collected here.
     let errPipe: Pipe
 
-    /// Starts `serve --archive DIR --listen 127.0.0.1:0 ARGS` and waits for its enode line.
-    public init(archive: URL, arguments: [String] = []) throws {
-        let p = Process()
-        p.executableURL = CLI.binary
-        p.arguments = ["serve", "--archive", archive.path, "--listen", "127.0.0.1:0"] + arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        var line = [UInt8]()
-        let handle = out.fileHandleForReading
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            line += chunk
-            if line.contains(0x0A) { break }
+    /// Starts `serve --archive DIR --listen 127.0.0.1:0 ARGS` and waits for its enode line (on a thread of its own,
+    /// see ``blocking(_:)``).
+    public init(archive: URL, arguments: [String] = []) async throws {
+        let started = try await blocking { () throws -> Started in
+            let p = Process()
+            p.executableURL = CLI.binary
+            p.arguments = ["serve", "--archive", archive.path, "--listen", "127.0.0.1:0"] + arguments
+            let out = Pipe(), err = Pipe()
+            p.standardOutput = out
+            p.standardError = err
+            try p.run()
+            var line = [UInt8]()
+            let handle = out.fileHandleForReading
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                line += chunk
+                if line.contains(0x0A) { break }
+            }
+            guard let nl = line.firstIndex(of: 0x0A) else {
+                p.terminate()
+                throw VectorError("serve did not print its enode: \(String(decoding: err.fileHandleForReading.availableData, as: UTF8.self))")
+            }
+            return Started(process: p, enode: String(decoding: line[..<nl], as: UTF8.self), errPipe: err)
         }
-        guard let nl = line.firstIndex(of: 0x0A) else {
-            p.terminate()
-            throw VectorError("serve did not print its enode: \(String(decoding: err.fileHandleForReading.availableData, as: UTF8.self))")
-        }
-        enode = String(decoding: line[..<nl], as: UTF8.self)
-        process = p
-        errPipe = err
+        process = started.process
+        enode = started.enode
+        errPipe = started.errPipe
+    }
+
+    private struct Started: @unchecked Sendable {
+        var process: Process
+        var enode: String
+        var errPipe: Pipe
     }
 
     /// Sends `signal` and waits for the exit status; a server still running after `timeout` seconds is killed
