@@ -34,7 +34,8 @@ struct HostileInputTests {
         let start = ContinuousClock.now
         try await raw.send([0x7F, 0xFF, 0x00])
         #expect(await raw.readUntilClosed() == 0)
-        #expect(ContinuousClock.now - start < .milliseconds(1500))
+        // Closed on the prefix alone, long before the server's 10 s handshake timeout (with room for a loaded CI machine).
+        #expect(ContinuousClock.now - start < .seconds(5))
         try await Loopback.checkServes(server)
         await server.close()
     }
