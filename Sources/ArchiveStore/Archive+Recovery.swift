@@ -109,7 +109,11 @@ extension Archive {
         // A crash between a compaction's manifest swap and its index update leaves the index describing the old
         // segments: rebuild it from the segments.
         let generation = Int64(manifest.generation ?? 0)
-        if try index.meta("manifest_generation") ?? 0 != generation {
+        if let dropped = index.droppedSchema {
+            logger.warning("the index had schema \(dropped), not this build's \(ArchiveIndex.schemaVersion): rebuilding it from the segments")
+            try index.setMeta("manifest_generation", generation)
+            report.indexRebuilt = true
+        } else if try index.meta("manifest_generation") ?? 0 != generation {
             logger.warning("the index does not match manifest generation \(generation) (interrupted compaction): rebuilding it")
             try index.db.transaction { () throws(ArchiveError) in
                 try index.db.execute("DELETE FROM entries; DELETE FROM topics; DELETE FROM meta WHERE name IN ('hwm_segment', 'hwm_offset')")

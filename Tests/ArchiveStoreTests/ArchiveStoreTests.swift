@@ -414,6 +414,30 @@ struct ArchiveStoreTests {
         #expect(r.isClean)
     }
 
+    /// An index of another build's schema is derived data: a writer drops it, rebuilds it from the segments and says
+    /// so; a reader refuses it, naming the file and what to run.
+    @Test func anIndexOfAnotherSchemaIsRebuiltByAWriterAndRefusedByAReader() async throws {
+        let dir = try StoreFixtures.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let envs = StoreFixtures.envelopes(250, topics: StoreFixtures.topics, seed: 6)
+        do {
+            let archive = try Archive(directory: dir)
+            _ = try await archive.append(envs)
+            archive.close()
+        }
+        try SQLiteDatabase(path: dir + "/index.sqlite").execute("UPDATE meta SET value = 2 WHERE name = 'schema'")
+        let export = try await CLI.run(["export", "--archive", dir, "--format", "rlp", "--output", dir + "/x.rlp"])
+        #expect(export.status == 1)
+        #expect(export.stderr.contains("index.sqlite") && export.stderr.contains("schema 2"), "\(export.stderr)")
+
+        let archive = try Archive(directory: dir)
+        defer { archive.close() }
+        #expect(archive.recovery.indexRebuilt)
+        #expect(archive.recovery.entriesIndexed == 250)
+        #expect(try archive.query(.all, limit: 1000).envelopes.map(\.cursorBytes) == StoreFixtures.expected(envs, .all))
+        #expect(try archive.reindex(dryRun: true).isClean)
+    }
+
     @Test func compressibleBlocksUseLZ4AndReadBack() async throws {
         let dir = try StoreFixtures.directory()
         let archive = try Archive(directory: dir)

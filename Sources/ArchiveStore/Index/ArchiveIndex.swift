@@ -9,6 +9,9 @@ final class ArchiveIndex: @unchecked Sendable {
 
     let db: SQLiteDatabase
     let readOnly: Bool
+    /// The schema of the index a writer found and dropped because it was not ``schemaVersion``; its rows are
+    /// rebuilt from the segments by recovery.
+    private(set) var droppedSchema: Int64?
     private var insertStatement: SQLiteStatement?
     private var chunkInsertStatement: SQLiteStatement?
     private var locationStatement: SQLiteStatement?
@@ -31,7 +34,16 @@ final class ArchiveIndex: @unchecked Sendable {
             guard try db.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'entries'") == 1 else {
                 throw ArchiveError(.index, "the index has no entries table; open the archive once as a writer or run reindex", path: path)
             }
+            if let found = try Self.schema(of: db), found != Self.schemaVersion {
+                throw ArchiveError(.unsupportedVersion, "the index has schema \(found) and this build reads schema \(Self.schemaVersion); "
+                                   + "open the archive once as a writer (or run reindex) to rebuild it from the segments", path: path)
+            }
         } else {
+            // The index is derived data: one of another schema (an older or newer build's) is dropped and rebuilt.
+            if let found = try Self.schema(of: db), found != Self.schemaVersion {
+                try db.execute("DROP TABLE IF EXISTS entries; DROP TABLE IF EXISTS topics; DROP TABLE meta;")
+                droppedSchema = found
+            }
             try db.execute("""
                 PRAGMA journal_mode = WAL;
                 PRAGMA synchronous = NORMAL;
@@ -48,6 +60,13 @@ final class ArchiveIndex: @unchecked Sendable {
         }
         // Reads go through a shared mapping of the index file instead of one pread per page.
         try db.execute("PRAGMA cache_size = -16384; PRAGMA mmap_size = 4294967296")
+    }
+
+    /// The schema version recorded in an index's meta table, or nil for an index without one (a new file).
+    private static func schema(of db: SQLiteDatabase) throws(ArchiveError) -> Int64? {
+        guard try db.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'meta'") == 1 else { return nil }
+        let s = try db.prepare("SELECT value FROM meta WHERE name = 'schema'")
+        return try s.step() ? s.int64(0) : nil
     }
 
     // MARK: meta
