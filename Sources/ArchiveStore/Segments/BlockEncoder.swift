@@ -1,48 +1,70 @@
 import CLZ4
 
 /// Collects records into one block and encodes it (header, CRC32C, optional LZ4).
+///
+/// The records stay the callers' arrays until the block is encoded, so building a block copies nothing: the
+/// writer thread collects a block and the thread that writes it does the copying and the checksum.
 struct BlockEncoder {
-    /// Raw payload: records `len u32 ‖ arrival u32 ‖ rlp`.
-    private(set) var payload: [UInt8] = []
-    private(set) var count = 0
+    /// The records, in order; the raw payload is `len u32 ‖ arrival u32 ‖ rlp` for each.
+    private(set) var records: [(rlp: [UInt8], arrival: UInt32)] = []
+    /// Bytes of the raw payload.
+    private(set) var rawSize = 0
 
-    init(capacity: Int) { payload.reserveCapacity(capacity) }
+    init(capacity: Int) { records.reserveCapacity(max(16, capacity / 512)) }
 
-    var isEmpty: Bool { count == 0 }
-    var rawSize: Int { payload.count }
+    var isEmpty: Bool { records.isEmpty }
+    var count: Int { records.count }
 
     /// Appends a record; returns the offset of its RLP inside the raw payload.
     mutating func append(rlp: [UInt8], arrival: UInt32) -> Int {
-        payload.appendLE(UInt32(rlp.count))
-        payload.appendLE(arrival)
-        let pos = payload.count
-        payload.append(contentsOf: rlp)
-        count += 1
+        records.append((rlp, arrival))
+        let pos = rawSize + SegmentFormat.recordHeaderLength
+        rawSize = pos + rlp.count
         return pos
     }
 
     mutating func removeAll() {
-        payload.removeAll(keepingCapacity: true)
-        count = 0
+        records.removeAll(keepingCapacity: true)
+        rawSize = 0
     }
 
-    /// Starts the next block in `buffer` (emptied, its capacity kept), when the encoded payload of the last block
-    /// still lives on elsewhere, such as in a write queue.
-    mutating func removeAll(reusing buffer: [UInt8]) {
-        payload = buffer
-        payload.removeAll(keepingCapacity: true)
-        count = 0
+    /// Writes the raw payload into `buffer` (emptied first, its capacity kept).
+    func writePayload(into buffer: inout [UInt8]) {
+        buffer.removeAll(keepingCapacity: true)
+        buffer.reserveCapacity(rawSize)
+        for (rlp, arrival) in records {
+            buffer.appendLE(UInt32(rlp.count))
+            buffer.appendLE(arrival)
+            buffer.append(contentsOf: rlp)
+        }
     }
 
     /// The whole block: header followed by the stored payload (LZ4 only if it saves at least 1/16).
     func encode(firstSequence: UInt64, allowCompression: Bool = true) -> [UInt8] {
-        let parts = encodeParts(firstSequence: firstSequence, allowCompression: allowCompression)
+        var buffer: [UInt8] = []
+        let parts = encodeParts(firstSequence: firstSequence, allowCompression: allowCompression, buffer: &buffer)
         return parts.header + parts.body
     }
 
-    /// The block as its 32-byte header and its stored payload (the raw payload itself when not compressed, so
-    /// nothing is copied); write them back to back.
-    func encodeParts(firstSequence: UInt64, allowCompression: Bool = true) -> (header: [UInt8], body: [UInt8]) {
+    /// True when the block is worth an LZ4 attempt: at least 256 bytes, and its first 16 KiB compress (the test
+    /// `encodeParts` makes, without building the payload).
+    func worthCompressing() -> Bool {
+        guard rawSize >= 256 else { return false }
+        var sample: [UInt8] = []
+        sample.reserveCapacity(16 << 10 + 8)
+        for (rlp, arrival) in records where sample.count < 16 << 10 {
+            sample.appendLE(UInt32(rlp.count))
+            sample.appendLE(arrival)
+            sample.append(contentsOf: rlp.prefix(max(0, 16 << 10 - sample.count)))
+        }
+        return BlockEncoder.looksCompressible(sample)
+    }
+
+    /// The block as its 32-byte header and its stored payload, built in `buffer` (the payload is `buffer` itself
+    /// when not compressed); write them back to back.
+    func encodeParts(firstSequence: UInt64, allowCompression: Bool = true, buffer: inout [UInt8]) -> (header: [UInt8], body: [UInt8]) {
+        writePayload(into: &buffer)
+        let payload = buffer
         var codec = SegmentFormat.codecRaw
         var stored: [UInt8]? = nil
         if allowCompression, payload.count >= 256, BlockEncoder.looksCompressible(payload) {

@@ -2,9 +2,11 @@ import Foundation
 import Logging
 import Whisper
 
-/// The single writer: a dedicated thread that takes every pending append, inserts its index rows, encodes its
-/// records as blocks, and hands the group to the syncer, which writes the blocks and acknowledges the group once
-/// they are durable (group commit). Copying blocks into the page cache so runs beside the next group's inserts.
+/// The single writer: a dedicated thread that takes every pending append, inserts its index rows, lays its
+/// records out in blocks, and hands the group to the syncer, whose thread copies the records into the blocks,
+/// checksums and writes them, and acknowledges the group once they are durable (group commit). Copying runs beside
+/// the next group's inserts; only a block that looks compressible is encoded on this thread, since its index rows
+/// must say so.
 ///
 /// Index rows stay in one open SQLite transaction across groups. It is committed `indexCommitMilliseconds` after it
 /// began (busy or idle), once 128 Ki rows wait, and at once when a reader of this archive needs the rows
@@ -407,24 +409,33 @@ final class ArchiveWriter: @unchecked Sendable {
         }
     }
 
-    /// Encodes the block being built and adds it to the group's blocks for the syncer.
+    /// Hands the block being built to the syncer with the group's blocks. A block that looks compressible is
+    /// encoded here, since its rows must say so; any other is left raw for the syncer's thread to copy and checksum.
     private func flushBlock(_ group: [Request]) throws(ArchiveError) {
         guard !encoder.isEmpty else { return }
-        let (header, body) = encoder.encodeParts(firstSequence: nextSequence, allowCompression: configuration.compression)
-        if header[28] == SegmentFormat.codecLZ4 {
-            for (ri, ei) in blockRows {
-                let e = group[ri].envelopes[ei]
-                try index.markCompressed(topic: e.topic.rawValue, sentTime: e.sentTime, hash: e.hash, blockOffset: active.bytes)
+        let content: PendingBlock.Content
+        if configuration.compression && encoder.worthCompressing() {
+            var buffer: [UInt8] = []
+            let (header, body) = encoder.encodeParts(firstSequence: nextSequence, allowCompression: true, buffer: &buffer)
+            if header[28] == SegmentFormat.codecLZ4 {
+                for (ri, ei) in blockRows {
+                    let e = group[ri].envelopes[ei]
+                    try index.markCompressed(topic: e.topic.rawValue, sentTime: e.sentTime, hash: e.hash, blockOffset: active.bytes)
+                }
             }
+            content = .encoded(header: header, body: body)
+            storedPayloadBytes += Int64(body.count)
+        } else {
+            content = .raw(encoder, firstSequence: nextSequence)
+            storedPayloadBytes += Int64(encoder.rawSize)
         }
-        groupBlocks.append(PendingBlock(file: activeFile, offset: active.bytes, header: header, body: body, before: afterLastBlock))
-        let length = header.count + body.count
+        let block = PendingBlock(file: activeFile, offset: active.bytes, content: content, before: afterLastBlock)
+        groupBlocks.append(block)
         rawPayloadBytes += Int64(encoder.rawSize)
-        storedPayloadBytes += Int64(body.count)
-        active.bytes += Int64(length)
+        active.bytes += Int64(block.length)
         active.blocks += 1
         nextSequence += UInt64(encoder.count)
-        if let spare = syncer.spareBuffer() { encoder.removeAll(reusing: spare) } else { encoder.removeAll() }
+        encoder.removeAll()
         blockRows.removeAll(keepingCapacity: true)
         afterLastBlock = WriterPosition(active: active, nextSequence: nextSequence)
     }

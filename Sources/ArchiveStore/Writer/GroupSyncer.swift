@@ -7,21 +7,35 @@ struct WriterPosition {
     var nextSequence: UInt64
 }
 
-/// A block the writer thread encoded, to be written at `offset` of `file`.
+/// A block the writer thread built, to be written at `offset` of `file`.
 struct PendingBlock {
+    enum Content {
+        /// Encoded by the writer thread (a block it compressed).
+        case encoded(header: [UInt8], body: [UInt8])
+        /// Raw records, which the syncer's thread copies into the block, checksums and writes.
+        case raw(BlockEncoder, firstSequence: UInt64)
+    }
+
     let file: SegmentFile
     let offset: Int64
-    let header: [UInt8]
-    let body: [UInt8]
+    let content: Content
     /// The writer's position just before this block.
     let before: WriterPosition
+
+    /// Bytes the block takes in the segment.
+    var length: Int {
+        switch content {
+        case .encoded(let header, let body): header.count + body.count
+        case .raw(let records, _): SegmentFormat.blockHeaderLength + records.rawSize
+        }
+    }
 }
 
 /// Writes the writer thread's blocks and acknowledges their groups in order, each once its blocks are written and,
 /// when the group asks for it, durable.
 ///
-/// The writer thread hands a group over right after inserting its index rows; this thread writes the blocks of
-/// every group waiting at that moment and passes the groups on to a second thread (``GroupAcknowledger``), which
+/// The writer thread hands a group over right after inserting its index rows; this thread builds (copies and
+/// checksums) and writes the blocks of every group waiting at that moment and passes the groups on to a second thread (``GroupAcknowledger``), which
 /// runs one `fdatasync` per file for all groups written meanwhile (group commit) and then calls their
 /// completions. So the writer thread builds the next group, this thread copies the groups after into the page
 /// cache, and the disk syncs the ones before, all at once. The writer commits index rows only after their blocks
@@ -52,8 +66,6 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
     private var handed = 0
     private var written = 0
     private let acknowledger = GroupAcknowledger()
-    /// Written blocks' buffers, for the writer to build its next blocks in (fresh 1 MiB buffers cost page faults).
-    private var spareBuffers: [[UInt8]] = []
     /// The first failed write and the position of its block; set until the writer clears it.
     private var failed: (error: ArchiveError, at: WriterPosition)?
 
@@ -85,7 +97,7 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
     /// Writes `blocks`, syncs their files when `sync` is set, and then acknowledges the group (after every group
     /// handed over before it). Waits while too many bytes wait for their write.
     func enqueue(blocks: [PendingBlock], sync: Bool, _ completions: [Completion], _ results: [Result<AppendResult, ArchiveError>]) {
-        let bytes = blocks.reduce(0) { $0 + $1.header.count + $1.body.count }
+        let bytes = blocks.reduce(0) { $0 + $1.length }
         let job = Job(blocks: blocks, sync: sync, completions: completions, results: results, bytes: bytes)
         condition.lock()
         while queuedBytes > 0 && queuedBytes + bytes > maxQueuedBytes { condition.wait() }
@@ -107,13 +119,6 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
         }
         condition.unlock()
         enqueue(blocks: [], sync: false, completions, results)
-    }
-
-    /// A written block's buffer to build the next block in, if one is spare.
-    func spareBuffer() -> [UInt8]? {
-        condition.lock()
-        defer { condition.unlock() }
-        return spareBuffers.popLast()
     }
 
     /// Waits until every block handed over so far is written; throws the failure if a write failed.
@@ -142,6 +147,8 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
 
     /// Writes everything handed over and passes it on; returns once stopped with nothing left.
     override func loop() {
+        // Raw blocks are built in one buffer, reused (fresh 1 MiB buffers cost page faults).
+        var buffer: [UInt8] = []
         condition.lock()
         while true {
             while jobs.isEmpty && !stopping { condition.wait() }
@@ -157,7 +164,13 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
             writing: for (j, job) in batch.enumerated() where failure == nil {
                 for block in job.blocks {
                     do throws(ArchiveError) {
-                        try block.file.write(block.header, block.body, at: block.offset)
+                        switch block.content {
+                        case .encoded(let header, let body):
+                            try block.file.write(header, body, at: block.offset)
+                        case .raw(let records, let firstSequence):
+                            let (header, body) = records.encodeParts(firstSequence: firstSequence, allowCompression: false, buffer: &buffer)
+                            try block.file.write(header, body, at: block.offset)
+                        }
                     } catch {
                         failure = (error, block.before)
                         firstFailed = j
@@ -173,9 +186,6 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
                 entries.append(.init(files: files, sync: job.sync, error: j >= firstFailed ? failure?.error : nil,
                                      completions: job.completions, results: job.results))
             }
-            // The written blocks' buffers are kept for the writer's next blocks.
-            var buffers: [[UInt8]] = []
-            for job in batch { for block in job.blocks where buffers.count < 4 { buffers.append(block.body) } }
             let bytes = batch.reduce(0) { $0 + $1.bytes }
             batch = []
             // Passed on before `written` counts them, so that `drain` never sees them in neither queue.
@@ -185,7 +195,6 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
             queuedBytes -= bytes
             if failed == nil, let failure { failed = failure }
             busy = false
-            for b in buffers where spareBuffers.count < 4 && b.capacity >= 64 << 10 { spareBuffers.append(b) }
             condition.broadcast()
         }
         condition.unlock()
