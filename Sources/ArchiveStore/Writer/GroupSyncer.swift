@@ -35,9 +35,9 @@ struct PendingBlock {
 /// when the group asks for it, durable.
 ///
 /// The writer thread hands a group over right after inserting its index rows; this thread builds (copies and
-/// checksums) and writes the blocks of every group waiting at that moment and passes the groups on to a second thread (``GroupAcknowledger``), which
-/// runs one `fdatasync` per file for all groups written meanwhile (group commit) and then calls their
-/// completions. So the writer thread builds the next group, this thread copies the groups after into the page
+/// checksums) and writes the blocks of every group waiting at that moment and passes the groups on to a second
+/// thread (``GroupAcknowledger``), which runs one `fdatasync` per file for all groups written meanwhile (group
+/// commit) and then calls their completions. So the writer thread builds the next group, this thread copies the groups after into the page
 /// cache, and the disk syncs the ones before, all at once. The writer commits index rows only after their blocks
 /// are written (`waitWritten`).
 ///
