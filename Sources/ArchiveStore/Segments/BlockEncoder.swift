@@ -42,12 +42,12 @@ struct BlockEncoder {
     /// The whole block: header followed by the stored payload (LZ4 only if it saves at least 1/16).
     func encode(firstSequence: UInt64, allowCompression: Bool = true) -> [UInt8] {
         var buffer: [UInt8] = []
-        let parts = encodeParts(firstSequence: firstSequence, allowCompression: allowCompression, buffer: &buffer)
+        let parts = encodeParts(firstSequence: firstSequence, compress: allowCompression && worthCompressing(), buffer: &buffer)
         return parts.header + parts.body
     }
 
-    /// True when the block is worth an LZ4 attempt: at least 256 bytes, and its first 16 KiB compress (the test
-    /// `encodeParts` makes, without building the payload).
+    /// True when the block is worth an LZ4 attempt: at least 256 bytes, and its first 16 KiB compress (tested
+    /// without building the payload).
     func worthCompressing() -> Bool {
         guard rawSize >= 256 else { return false }
         var sample: [UInt8] = []
@@ -61,13 +61,14 @@ struct BlockEncoder {
     }
 
     /// The block as its 32-byte header and its stored payload, built in `buffer` (the payload is `buffer` itself
-    /// when not compressed); write them back to back.
-    func encodeParts(firstSequence: UInt64, allowCompression: Bool = true, buffer: inout [UInt8]) -> (header: [UInt8], body: [UInt8]) {
+    /// when not compressed); write them back to back. With `compress` (see ``worthCompressing()``), LZ4 is kept
+    /// if it saves at least 1/16.
+    func encodeParts(firstSequence: UInt64, compress: Bool, buffer: inout [UInt8]) -> (header: [UInt8], body: [UInt8]) {
         writePayload(into: &buffer)
         let payload = buffer
         var codec = SegmentFormat.codecRaw
         var stored: [UInt8]? = nil
-        if allowCompression, payload.count >= 256, BlockEncoder.looksCompressible(payload) {
+        if compress {
             let capacity = payload.count - payload.count / 16
             var out = [UInt8](repeating: 0, count: capacity)
             let n = payload.withUnsafeBytes { src in

@@ -416,7 +416,7 @@ final class ArchiveWriter: @unchecked Sendable {
         let content: PendingBlock.Content
         if configuration.compression && encoder.worthCompressing() {
             var buffer: [UInt8] = []
-            let (header, body) = encoder.encodeParts(firstSequence: nextSequence, allowCompression: true, buffer: &buffer)
+            let (header, body) = encoder.encodeParts(firstSequence: nextSequence, compress: true, buffer: &buffer)
             if header[28] == SegmentFormat.codecLZ4 {
                 for (ri, ei) in blockRows {
                     let e = group[ri].envelopes[ei]

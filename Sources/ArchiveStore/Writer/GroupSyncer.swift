@@ -10,7 +10,7 @@ struct WriterPosition {
 /// A block the writer thread built, to be written at `offset` of `file`.
 struct PendingBlock {
     enum Content {
-        /// Encoded by the writer thread (a block it compressed).
+        /// Encoded by the writer thread (a block that looked compressible, stored LZ4 if that saved 1/16).
         case encoded(header: [UInt8], body: [UInt8])
         /// Raw records, which the syncer's thread copies into the block, checksums and writes.
         case raw(BlockEncoder, firstSequence: UInt64)
@@ -168,7 +168,7 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
                         case .encoded(let header, let body):
                             try block.file.write(header, body, at: block.offset)
                         case .raw(let records, let firstSequence):
-                            let (header, body) = records.encodeParts(firstSequence: firstSequence, allowCompression: false, buffer: &buffer)
+                            let (header, body) = records.encodeParts(firstSequence: firstSequence, compress: false, buffer: &buffer)
                             try block.file.write(header, body, at: block.offset)
                         }
                     } catch {
