@@ -42,6 +42,17 @@ enum Loopback {
         await peer.disconnect()
     }
 
+    /// True when `server` refuses a new connection; one it accepts is closed again at once.
+    static func refuses(_ server: RLPxServer) async -> Bool {
+        do {
+            let peer = try await RLPxDialer.connect(to: server.enode, configuration: config())
+            await peer.disconnect()
+            return false
+        } catch {
+            return true
+        }
+    }
+
     /// Deterministic, poorly compressible bytes.
     static func noise(_ count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> [UInt8] {
         var x = seed
@@ -163,13 +174,7 @@ struct LoopbackTests {
             let start = ContinuousClock.now
             peers = []
             for _ in 0..<4 { peers.append(try await RLPxDialer.connect(to: server.enode, configuration: Loopback.config())) }
-            var refused = false
-            do {
-                let p = try await RLPxDialer.connect(to: server.enode, configuration: Loopback.config())
-                await p.disconnect()
-            } catch {
-                refused = true
-            }
+            let refused = await Loopback.refuses(server)
             if ContinuousClock.now - start < .milliseconds(450) {
                 #expect(refused, "a fifth connection within the burst must be refused")
                 break
@@ -213,13 +218,7 @@ struct LoopbackTests {
             try? await raw.send([0x01, 0x80] + Loopback.noise(0x180))
             #expect(await raw.readUntilClosed() == 0)
             try await Task.sleep(for: .milliseconds(100))
-            var refused = false
-            do {
-                let p = try await RLPxDialer.connect(to: server.enode, configuration: Loopback.config())
-                await p.disconnect()
-            } catch {
-                refused = true
-            }
+            let refused = await Loopback.refuses(server)
             if ContinuousClock.now - sent < .milliseconds(1900) {
                 #expect(refused, "a connection right after a violation must wait")
                 checked = true
