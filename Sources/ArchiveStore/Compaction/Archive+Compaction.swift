@@ -236,11 +236,11 @@ struct Compactor {
             for t in topics {
                 s.reset()
                 s.bind(1, blob: topicBytes(t))
-                while try s.step() { out[UInt64(s.int64(0)), default: 0] += Int(s.int64(1)) }
+                while try s.step() { if s.int64(0) >= 0 { out[UInt64(s.int64(0)), default: 0] += Int(s.int64(1)) } }
             }
         } else {
             let s = try db.prepare("SELECT seg, count(*) FROM entries GROUP BY seg")
-            while try s.step() { out[UInt64(s.int64(0))] = Int(s.int64(1)) }
+            while try s.step() { if s.int64(0) >= 0 { out[UInt64(s.int64(0))] = Int(s.int64(1)) } }
         }
         return out
     }

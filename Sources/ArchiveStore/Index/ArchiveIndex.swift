@@ -85,9 +85,27 @@ final class ArchiveIndex: @unchecked Sendable {
     }
 
     /// The high-water mark: the first byte after the last indexed block.
+    ///
+    /// - Throws: `.index` when a stored value is out of range (the index is damaged; reindex rebuilds it).
     func highWaterMark() throws(ArchiveError) -> (segment: UInt64, offset: Int64)? {
         guard let s = try meta("hwm_segment"), let o = try meta("hwm_offset") else { return nil }
+        guard s >= 0, o >= Int64(SegmentFormat.segmentHeaderLength), o < RecordLocation.maxBlockOffset else {
+            throw ArchiveError(.index, "the index's high-water mark (segment \(s), offset \(o)) is out of range; run reindex",
+                               path: db.path)
+        }
         return (UInt64(s), o)
+    }
+
+    /// The location in columns `first ..< first + 4` (`seg, blk, pos, len`) of the current row.
+    ///
+    /// - Throws: `.index`, naming the index file, when a value is out of range.
+    static func location(_ s: SQLiteStatement, from first: Int32) throws(ArchiveError) -> RecordLocation {
+        let seg = s.int64(first), blk = s.int64(first + 1), pos = s.int64(first + 2), len = s.int64(first + 3)
+        guard let loc = RecordLocation(indexColumns: seg, storedBlock: blk, position: pos, length: len) else {
+            throw ArchiveError(.index, "an index row points at no possible record (seg \(seg), blk \(blk), pos \(pos), len \(len)); "
+                               + "run reindex", path: s.database.path)
+        }
+        return loc
     }
 
     func setHighWaterMark(segment: UInt64, offset: Int64) throws(ArchiveError) {
@@ -142,7 +160,7 @@ final class ArchiveIndex: @unchecked Sendable {
         defer { s.reset() }
         bindKey(s, topic: row.topic, sentTime: row.sentTime, hash: row.hash)
         guard try s.step() else { return nil }
-        return RecordLocation(segment: UInt64(s.int64(0)), storedBlock: s.int64(1), position: Int(s.int64(2)), length: Int(s.int64(3)))
+        return try Self.location(s, from: 0)
     }
 
     /// Points the row of `row`'s key at `row.location`.
@@ -241,7 +259,7 @@ final class ArchiveIndex: @unchecked Sendable {
         var out: [(UInt32, TopicStats)] = []
         while try s.step() {
             let t = s.withBlob(0) { $0.count == 4 ? $0.loadUnaligned(as: UInt32.self).bigEndian : 0 }
-            out.append((t, TopicStats(count: Int(s.int64(1)), minSent: UInt32(s.int64(2)), maxSent: UInt32(s.int64(3)))))
+            out.append((t, TopicStats(count: Int(s.int64(1)), minSent: UInt32(clamping: s.int64(2)), maxSent: UInt32(clamping: s.int64(3)))))
         }
         return out
     }
@@ -254,7 +272,7 @@ final class ArchiveIndex: @unchecked Sendable {
         s.bind(1, blob: topic)
         s.bind(2, blob: key)
         guard try s.step() else { return nil }
-        return RecordLocation(segment: UInt64(s.int64(0)), storedBlock: s.int64(1), position: Int(s.int64(2)), length: Int(s.int64(3)))
+        return try Self.location(s, from: 0)
     }
 
     /// One page of rows in ascending key order: a k-way merge of per-topic ordered ranges.
@@ -293,7 +311,7 @@ final class ArchiveIndex: @unchecked Sendable {
             s.bind(2, blob: bound)
             s.bind(3, blob: upper)
             if try s.step() {
-                heads.append(row(s, topic: topic))
+                heads.append(try row(s, topic: topic))
                 sources.append(i)
             }
         }
@@ -306,7 +324,7 @@ final class ArchiveIndex: @unchecked Sendable {
             out.append(heads[top])
             let s = statements[sources[top]]
             if try s.step() {
-                heads[top] = row(s, topic: topics[sources[top]])
+                heads[top] = try row(s, topic: topics[sources[top]])
                 heap.replaceMin(with: heads[top].key)
             } else {
                 heap.removeMin()
@@ -315,10 +333,12 @@ final class ArchiveIndex: @unchecked Sendable {
         return (out, false)
     }
 
-    private func row(_ s: SQLiteStatement, topic: UInt32) -> IndexRow {
-        IndexRow(key: s.blob(0), topic: topic,
-                 location: RecordLocation(segment: UInt64(s.int64(1)), storedBlock: s.int64(2),
-                                          position: Int(s.int64(3)), length: Int(s.int64(4))))
+    private func row(_ s: SQLiteStatement, topic: UInt32) throws(ArchiveError) -> IndexRow {
+        let key = s.blob(0)
+        guard key.count == 36 else {
+            throw ArchiveError(.index, "an index row has a key of \(key.count) bytes, not 36; run reindex", path: db.path)
+        }
+        return IndexRow(key: key, topic: topic, location: try Self.location(s, from: 1))
     }
 }
 

@@ -31,6 +31,23 @@ public struct RecordLocation: Sendable, Hashable {
     }
 }
 
+extension RecordLocation {
+    /// Block offsets at or above this (1 TiB) are not locations in a segment file of this format.
+    static let maxBlockOffset: Int64 = 1 << 40
+
+    /// A location from the index's `seg, blk, pos, len` columns, or nil when a value is out of range (a damaged
+    /// or hostile index): every number read from disk is checked before arithmetic.
+    init?(indexColumns segment: Int64, storedBlock: Int64, position: Int64, length: Int64) {
+        guard segment >= 0, storedBlock != .min else { return nil }
+        let offset = storedBlock < 0 ? -storedBlock - 1 : storedBlock
+        let maxPayload = Int64(SegmentFormat.maxBlockPayload)
+        guard offset >= Int64(SegmentFormat.segmentHeaderLength), offset < Self.maxBlockOffset,
+              position >= Int64(SegmentFormat.recordHeaderLength), position <= maxPayload,
+              length >= 0, length <= maxPayload - position else { return nil }
+        self.init(segment: UInt64(segment), storedBlock: storedBlock, position: Int(position), length: Int(length))
+    }
+}
+
 /// One index row: the 36-byte key prefix (sent time ‖ hash), the topic, and the location.
 struct IndexRow: Sendable {
     var key: [UInt8]

@@ -25,6 +25,9 @@ enum BlockReader {
         let firstSequence = header.u64LE(16)
         let count = Int(header.u32LE(24))
         let codec = header[28]
+        guard firstSequence <= SegmentFormat.maxSequence - UInt64(count) else {
+            return .invalid("block sequence \(firstSequence) + \(count) records is out of range")
+        }
         guard storedLength <= SegmentFormat.maxBlockPayload, rawLength <= SegmentFormat.maxBlockPayload else {
             return .invalid("block length \(storedLength)/\(rawLength) exceeds the limit")
         }

@@ -35,9 +35,47 @@ struct Manifest: Codable, Sendable {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
-            return try JSONDecoder().decode(Manifest.self, from: data)
+            let manifest = try JSONDecoder().decode(Manifest.self, from: data)
+            if let problem = manifest.rangeProblem {
+                throw ArchiveError(.corrupt, "the manifest is not valid: \(problem)", path: path)
+            }
+            return manifest
+        } catch let error as ArchiveError {
+            throw error
+        } catch let error as DecodingError {
+            throw ArchiveError(.corrupt, "the manifest is not valid JSON of this format (\(Self.describe(error)))", path: path)
         } catch {
-            throw ArchiveError(.corrupt, "the manifest cannot be read: \(error)", path: path)
+            let e = (error as NSError).userInfo[NSUnderlyingErrorKey].flatMap { ($0 as? NSError)?.code } ?? 0
+            throw ArchiveError(.io, "cannot read the manifest: " + (e != 0 ? String(cString: strerror(Int32(e))) : "read failed"),
+                               path: path, errno: e != 0 ? Int32(e) : nil)
+        }
+    }
+
+    /// The first value out of range, in words, or nil when every number can be used in arithmetic: sequence
+    /// numbers at most `Int64.max`, sizes and counts not negative, segments in ascending order without overlap.
+    var rangeProblem: String? {
+        var next: UInt64 = 0
+        for s in segments {
+            guard s.firstSequence <= SegmentFormat.maxSequence, s.records >= 0, s.blocks >= 0,
+                  UInt64(s.records) <= SegmentFormat.maxSequence - s.firstSequence else {
+                return "segment \(s.firstSequence) has an out-of-range sequence or record count"
+            }
+            guard s.bytes >= Int64(SegmentFormat.segmentHeaderLength), s.bytes < RecordLocation.maxBlockOffset else {
+                return "segment \(s.firstSequence) has an out-of-range size \(s.bytes)"
+            }
+            guard s.firstSequence >= next else { return "segment \(s.firstSequence) overlaps the one before it" }
+            next = s.firstSequence + UInt64(s.records)
+        }
+        if let n = nextSequence, n > SegmentFormat.maxSequence || n < next { return "nextSequence \(n) is out of range" }
+        return nil
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .dataCorrupted(let c), .keyNotFound(_, let c), .typeMismatch(_, let c), .valueNotFound(_, let c):
+            let at = c.codingPath.map(\.stringValue).joined(separator: ".")
+            return (at.isEmpty ? "" : "at \(at): ") + c.debugDescription
+        @unknown default: return "cannot decode"
         }
     }
 

@@ -27,10 +27,15 @@ enum SegmentFormat {
         return String(repeating: "0", count: max(0, 20 - digits.count)) + digits + ".seg"
     }
 
+    /// The first sequence number a segment file name carries, or nil for any other name. Sequence numbers are
+    /// at most `Int64.max` (the index stores them as SQLite integers), so a larger number names no segment.
     static func parseSegmentFileName(_ name: String) -> UInt64? {
-        guard name.hasSuffix(".seg"), name.count == 24 else { return nil }
-        return UInt64(name.prefix(20))
+        guard name.hasSuffix(".seg"), name.utf8.count == 24, let n = UInt64(name.prefix(20)), n <= maxSequence else { return nil }
+        return n
     }
+
+    /// The largest sequence number (the index stores sequence numbers as SQLite integers).
+    static let maxSequence = UInt64(Int64.max)
 
     static func segmentHeader(firstSequence: UInt64, created: UInt32) -> [UInt8] {
         var h = segmentMagic

@@ -168,6 +168,14 @@ struct Verifier {
                 chunkPosition = 0
             case .end:
                 rowsDone = true
+                let invalid = rows.invalid
+                for row in invalid.examples {
+                    add(.init(.index, "index-invalid-row", file: ArchiveIndex.fileName, detail: "an index row that can point at no record: \(row)"))
+                }
+                if invalid.count > invalid.examples.count {
+                    add(.init(.index, "index-invalid-row", file: ArchiveIndex.fileName,
+                              detail: "\(invalid.count - invalid.examples.count) more index rows that can point at no record"))
+                }
                 return nil
             case .failed(let error):
                 rowsDone = true
@@ -299,6 +307,15 @@ struct Verifier {
         private let condition = NSCondition()
         private var ready: [Next] = []
         private var finished = false
+        /// Rows whose values cannot be a location or a key (a damaged or hostile index): counted, not merged.
+        private var invalidRows: (count: Int, examples: [String]) = (0, [])
+
+        /// The rows skipped as invalid so far, and up to 20 of them in words (complete once `.end` was read).
+        var invalid: (count: Int, examples: [String]) {
+            condition.lock()
+            defer { condition.unlock() }
+            return invalidRows
+        }
 
         init(_ statement: SQLiteStatement) {
             let t = Thread { [self] in produce(statement) }
@@ -312,9 +329,19 @@ struct Verifier {
             var last = Next.end
             do throws(ArchiveError) {
                 while try s.step() {
-                    chunk.append(IndexEntryRow(topic: s.blob(0), key: s.blob(1),
-                                               location: RecordLocation(segment: UInt64(s.int64(2)), storedBlock: s.int64(3),
-                                                                        position: Int(s.int64(4)), length: Int(s.int64(5)))))
+                    let topic = s.blob(0), key = s.blob(1)
+                    guard topic.count == 4, key.count == 36,
+                          let location = RecordLocation(indexColumns: s.int64(2), storedBlock: s.int64(3),
+                                                        position: s.int64(4), length: s.int64(5)) else {
+                        let row = "topic \(topic.hexString) (\(topic.count) bytes), key of \(key.count) bytes, "
+                            + "seg \(s.int64(2)), blk \(s.int64(3)), pos \(s.int64(4)), len \(s.int64(5))"
+                        condition.lock()
+                        invalidRows.count += 1
+                        if invalidRows.examples.count < 20 { invalidRows.examples.append(row) }
+                        condition.unlock()
+                        continue
+                    }
+                    chunk.append(IndexEntryRow(topic: topic, key: key, location: location))
                     if chunk.count == 4096 {
                         push(.rows(chunk))
                         chunk.removeAll(keepingCapacity: true)
@@ -354,7 +381,7 @@ struct Verifier {
     /// and matches earlier ones against the index (the expensive part of `--full`, spread over every core).
     final class PendingDecode: @unchecked Sendable {
         private let group = DispatchGroup()
-        private var results: [Decoded]
+        private let slots: UnsafeMutableBufferPointer<Decoded>
 
         init(_ raw: [UInt8]) {
             var ranges: [Range<Int>] = []
@@ -365,19 +392,22 @@ struct Verifier {
                 pos = start + len
                 ranges.append(start..<pos)
             }
-            results = [Decoded](repeating: .invalid(""), count: ranges.count)
             let records = ranges
             let chunks = max(1, min(2 * ProcessInfo.processInfo.activeProcessorCount, records.count / 64))
-            let buffer = results.withUnsafeMutableBufferPointer { $0 }
-            nonisolated(unsafe) let out = buffer
+            // Each chunk writes its own slots of one allocation, owned by this object until `wait` copies it out.
+            let out = UnsafeMutableBufferPointer<Decoded>.allocate(capacity: records.count)
+            out.initialize(repeating: .invalid(""))
+            slots = out
+            // Not Sendable as a type; the chunks write disjoint slots and `wait` reads them after the group ends.
+            nonisolated(unsafe) let shared = out
             for c in 0..<chunks {
                 DispatchQueue.global().async(group: group) {
                     for k in (c * records.count / chunks)..<((c + 1) * records.count / chunks) {
                         do {
                             let e = try Envelope(rlp: Array(raw[records[k]]))
-                            out[k] = .envelope(sent: e.sentTime, topic: e.topic, hash: e.hash)
+                            shared[k] = .envelope(sent: e.sentTime, topic: e.topic, hash: e.hash)
                         } catch {
-                            out[k] = .invalid("\(error)")
+                            shared[k] = .invalid("\(error)")
                         }
                     }
                 }
@@ -387,7 +417,13 @@ struct Verifier {
         /// Waits for the decode and returns one result per record.
         func wait() -> [Decoded] {
             group.wait()
-            return results
+            return Array(slots)
+        }
+
+        deinit {
+            group.wait()
+            slots.deinitialize()
+            slots.deallocate()
         }
     }
 
