@@ -9,11 +9,19 @@ public final class SQLiteDatabase: @unchecked Sendable {
     public let path: String
 
     /// Opens (and by default creates) the database at `path`.
-    public init(path: String, readOnly: Bool = false, create: Bool = true) throws(ArchiveError) {
+    ///
+    /// - Parameter immutable: read-only, and the file is taken not to change while open: SQLite takes no lock
+    ///   and creates no `-wal`, `-shm` or `-journal` file (a log left beside it is not read).
+    public init(path: String, readOnly: Bool = false, create: Bool = true, immutable: Bool = false) throws(ArchiveError) {
         var db: OpaquePointer?
         var flags = SQLITE_OPEN_NOMUTEX
-        flags |= readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0))
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        flags |= readOnly || immutable ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0))
+        var name = path
+        if immutable {
+            flags |= SQLITE_OPEN_URI
+            name = "file:" + Self.uriEscaped(path) + "?mode=ro&immutable=1"
+        }
+        let rc = sqlite3_open_v2(name, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             if let db { sqlite3_close_v2(db) }
@@ -25,6 +33,20 @@ public final class SQLiteDatabase: @unchecked Sendable {
     }
 
     deinit { sqlite3_close_v2(handle) }
+
+    /// A path as the path part of a `file:` URI: `%`, `?` and `#` percent-encoded.
+    static func uriEscaped(_ path: String) -> String {
+        var out = ""
+        for c in path.unicodeScalars {
+            switch c {
+            case "%": out += "%25"
+            case "?": out += "%3f"
+            case "#": out += "%23"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
 
     func error(_ what: String, _ rc: Int32) -> ArchiveError {
         ArchiveError(.index, "\(what): \(String(cString: sqlite3_errmsg(handle))) (SQLite code \(rc))", path: path)
