@@ -33,7 +33,7 @@ struct SourceTrustTests {
         var description: String { entries.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n") }
     }
 
-    static let sources = ["rlp", "rlp.lz4", "jsonl", "jsonl.lz4", "sqlite", "sqlite-wal", "leveldb"]
+    static let sources = ["rlp", "rlp.lz4", "jsonl", "jsonl.lz4", "sqlite", "sqlite-wal", "sqlite-journal", "leveldb"]
     static let count = 60
 
     /// Writes a source of `kind` into the new directory `dir/evidence` and returns the path to import.
@@ -46,6 +46,37 @@ struct SourceTrustTests {
             // Closed without compaction: the rows are still in the .log, which libleveldb replays (and deletes) on open.
             FormatFixtures.writeLevelDB(at: evidence + "/mailserver", entries: envs.map { ($0.key.bytes, $0.rlp) })
             return evidence + "/mailserver"
+        case "sqlite-journal":
+            // Seized mid-transaction: a hot -journal beside the file (uncommitted pages spilled into it). It is rolled
+            // back in a private copy; the source keeps both files as they were.
+            let live = dir + "/live"
+            try FileManager.default.createDirectory(atPath: live, withIntermediateDirectories: true)
+            let db = try SQLiteDatabase(path: live + "/mail.sqlite")
+            try db.execute("PRAGMA journal_mode=DELETE")
+            try db.execute("CREATE TABLE envelopes (id BLOB PRIMARY KEY, data BLOB NOT NULL, topic BLOB NOT NULL, bloom BLOB NOT NULL)")
+            let insert = try db.prepare("INSERT INTO envelopes (id, data, topic, bloom) VALUES (?1, ?2, ?3, ?4)")
+            func add(_ list: [Envelope]) throws {
+                for e in list {
+                    insert.bind(1, blob: e.key.bytes)
+                    insert.bind(2, blob: e.rlp)
+                    insert.bind(3, blob: e.topic.bytes)
+                    insert.bind(4, blob: e.topic.bloom.bytes)
+                    _ = try insert.run()
+                }
+            }
+            try db.execute("BEGIN")
+            try add(envs)
+            try db.execute("COMMIT")
+            try db.execute("PRAGMA cache_size=10")
+            try db.execute("BEGIN")
+            try add(FormatFixtures.envelopes(3000, seed: 10))
+            for suffix in ["", "-journal"] {
+                try FileManager.default.copyItem(atPath: live + "/mail.sqlite" + suffix, toPath: evidence + "/mail.sqlite" + suffix)
+            }
+            try db.execute("ROLLBACK")
+            let journal = try FileManager.default.attributesOfItem(atPath: evidence + "/mail.sqlite-journal")[.size] as? Int ?? 0
+            #expect(journal > 0, "a hot journal")
+            return evidence + "/mail.sqlite"
         case "sqlite-wal":
             // status-go keeps its database in WAL mode: committed rows still in the -wal, beside its -shm.
             let live = dir + "/live"
