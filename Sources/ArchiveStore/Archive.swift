@@ -1,4 +1,5 @@
 import Foundation
+import SystemErrorText
 import Logging
 import Whisper
 
@@ -72,7 +73,7 @@ public final class Archive: @unchecked Sendable {
             do {
                 try fm.createDirectory(atPath: directory + "/segments", withIntermediateDirectories: true)
             } catch {
-                throw ArchiveError(.io, "cannot create the archive directory: \(error)", path: directory)
+                throw ArchiveError(.io, "cannot create the archive directory: \(SystemErrorText.words(error))", path: directory)
             }
             let lock = try ArchiveLock(directory: directory)
             var manifest: Manifest
@@ -230,7 +231,7 @@ public final class Archive: @unchecked Sendable {
     static func listSegments(_ dir: String) throws(ArchiveError) -> [UInt64] {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: dir) } catch {
-            throw ArchiveError(.io, "cannot list segments: \(error)", path: dir)
+            throw ArchiveError(.io, "cannot list segments: \(SystemErrorText.words(error))", path: dir)
         }
         return names.compactMap(SegmentFormat.parseSegmentFileName).sorted()
     }

@@ -1,5 +1,6 @@
 import CLZ4
 import Foundation
+import SystemErrorText
 
 /// Reads a file in chunks, decompressing the LZ4 frame format when the path ends in `.lz4`.
 final class ByteInput {
@@ -16,10 +17,11 @@ final class ByteInput {
         self.path = path
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
-            throw FormatError(.missingFile, path: path, "no such file")
+            throw FormatError(.missingFile, path: path, SystemErrorText.text(errno: isDir.boolValue ? EISDIR : ENOENT))
         }
-        guard let h = FileHandle(forReadingAtPath: path) else { throw FormatError(.missingFile, path: path, "cannot open for reading") }
-        handle = h
+        do { handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path)) } catch {
+            throw FormatError(.missingFile, path: path, SystemErrorText.words(error))
+        }
         if path.hasSuffix(".lz4") {
             var ctx: OpaquePointer?
             let rc = LZ4F_createDecompressionContext(&ctx, UInt32(LZ4F_VERSION))
@@ -41,7 +43,7 @@ final class ByteInput {
             fileBytesRead += Int64(d.count)
             return [UInt8](d)
         } catch {
-            throw FormatError(.io, path: path, offset: fileBytesRead, "read failed: \(error)")
+            throw FormatError(.io, path: path, offset: fileBytesRead, "read failed: \(SystemErrorText.words(error))")
         }
     }
 

@@ -1,5 +1,6 @@
 import CLZ4
 import Foundation
+import SystemErrorText
 
 /// Writes a file through a buffer, compressing with the LZ4 frame format when the path ends in `.lz4`.
 final class ByteOutput {
@@ -15,7 +16,7 @@ final class ByteOutput {
     init(path: String) throws(FormatError) {
         self.path = path
         guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
-            throw FormatError(.io, path: path, "cannot create the output file")
+            throw FormatError(.io, path: path, "cannot create the output file: \(SystemErrorText.text(errno: errno))")
         }
         handle = h
         buffer.reserveCapacity(ByteOutput.chunk + 65536)
@@ -38,7 +39,7 @@ final class ByteOutput {
     }
 
     private func writeFile(_ bytes: [UInt8]) throws(FormatError) {
-        do { try handle.write(contentsOf: bytes) } catch { throw FormatError(.io, path: path, offset: bytesWritten, "write failed: \(error)") }
+        do { try handle.write(contentsOf: bytes) } catch { throw FormatError(.io, path: path, offset: bytesWritten, "write failed: \(SystemErrorText.words(error))") }
         bytesWritten += Int64(bytes.count)
     }
 
@@ -80,6 +81,6 @@ final class ByteOutput {
         do {
             try handle.synchronize()
             try handle.close()
-        } catch { throw FormatError(.io, path: path, "cannot close: \(error)") }
+        } catch { throw FormatError(.io, path: path, "cannot close: \(SystemErrorText.words(error))") }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SystemErrorText
 
 /// The manifest: the format version and the sealed segments, replaced atomically.
 struct Manifest: Codable, Sendable {
@@ -37,7 +38,7 @@ struct Manifest: Codable, Sendable {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             return try JSONDecoder().decode(Manifest.self, from: data)
         } catch {
-            throw ArchiveError(.corrupt, "the manifest cannot be read: \(error)", path: path)
+            throw ArchiveError(.corrupt, "the manifest cannot be read: \(SystemErrorText.words(error))", path: path)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SystemErrorText
 import Whisper
 
 /// One change `verify --repair` made.
@@ -136,7 +137,7 @@ extension Archive {
 extension FileManager {
     func createDirectoryIfMissing(_ path: String) throws(ArchiveError) {
         do { try createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            throw ArchiveError(.io, "cannot create \(path): \(error)", path: path)
+            throw ArchiveError(.io, "cannot create \(path): \(SystemErrorText.words(error))", path: path)
         }
     }
 }
