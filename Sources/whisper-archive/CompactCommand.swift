@@ -45,7 +45,8 @@ struct CompactCommand: AsyncParsableCommand {
 
     func validate() throws {
         if retentionDays != nil && before != nil { throw ValidationError("give --retention-days or --before, not both") }
-        if let retentionDays, retentionDays < 0 { throw ValidationError("--retention-days must be at least 0") }
+        // 0 would remove everything sent before now: refused, as serve refuses it (use --before to mean a time).
+        if let retentionDays, retentionDays < 1 { throw ValidationError("--retention-days must be at least 1") }
         if let mergeBelow, mergeBelow < 0 { throw ValidationError("--merge-below must be at least 0") }
     }
 
