@@ -39,10 +39,10 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The archive directory.", valueName: "dir"))
     var archive: String
 
-    @Option(help: "Earliest sent time (inclusive): Unix seconds or ISO-8601.")
+    @Option(help: ArgumentHelp("Earliest sent time (inclusive): RFC 3339 with Z or an offset, a date, or Unix seconds.", valueName: "time"))
     var from: TimeArgument?
 
-    @Option(help: "Latest sent time (inclusive): Unix seconds or ISO-8601.")
+    @Option(help: ArgumentHelp("Latest sent time (inclusive): RFC 3339 with Z or an offset, a date, or Unix seconds.", valueName: "time"))
     var to: TimeArgument?
 
     @Option(help: ArgumentHelp("Only this topic (8 hex digits); repeatable.", valueName: "hex"))

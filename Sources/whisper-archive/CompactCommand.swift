@@ -15,7 +15,8 @@ struct CompactCommand: AsyncParsableCommand {
             or the new archive (the next open removes leftovers). The writer lock is taken: stop the \
             server first, or give it --retention-days instead.
 
-            The cutoff is --before TIME (Unix seconds or ISO-8601) or --retention-days N (now - N days); \
+            The cutoff is --before TIME (RFC 3339 with Z or an offset, a date, or Unix seconds) or \
+            --retention-days N (now - N days, N ≥ 1); \
             sent time is expiry - TTL. --dry-run reports what would be removed and changes nothing \
             (rewritten sizes are then estimates). --json prints the report as one JSON object.
 

@@ -21,7 +21,7 @@ struct RequestCommand: AsyncParsableCommand {
             The window is --from to --to (sent time, inclusive). --all without --from asks for the \
             whole history: from 0 (1970) to now plus the 10 s clock allowance; without --all the \
             default is the last 24 hours. Every request names the window it asked for on standard \
-            error ("request: window … to …, topics …"), so a guessed default never goes unseen.
+            error ("request: window FROM to TO, topics: ..., peer HOST:PORT"), so a guessed default never goes unseen.
 
             Examples:
               whisper-archive request --peer enode://<key>@127.0.0.1:30303 --password status-offline-inbox --all --into ./copy
