@@ -154,6 +154,28 @@ struct StrictArgumentTests {
         #expect(!FileManager.default.fileExists(atPath: archive))
     }
 
+    @Test func numbersThatAreNoNumberOfSecondsOrRateAreUsageErrors() async throws {
+        let dir = try CLI.temporaryDirectory("wa-numbers")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let gen = try await CLI.run(["keygen", "--output", dir.appendingPathComponent("k").path])
+        let publicKey = try #require(gen.stdout.split(separator: "\n").first?.split(separator: " ").last.map(String.init))
+        let peer = "enode://\(publicKey)@127.0.0.1:1"
+        let archive = dir.appendingPathComponent("never-created").path
+        let cases: [([String], String)] = [
+            (["replay", "--archive", archive, "--peer", peer, "--rate", "nan"], "--rate"),
+            (["replay", "--archive", archive, "--peer", peer, "--from", "2024-05-02", "--to", "2024-05-01"], "--from"),
+            (["request", "--peer", peer, "--timeout", "inf"], "--timeout"),
+            (["request", "--peer", peer, "--pow", "nan"], "--pow"),
+            (["request", "--peer", peer, "--from", "2024-05-02", "--to", "2024-05-01"], "--from"),
+            (["request", "--peer", peer, "--dialect", "legacy", "--all"], "--from"),
+        ]
+        for (args, flag) in cases {
+            let r = try await CLI.run(args)
+            #expect(r.status == 2, "\(args): \(r.status) \(r.stderr)")
+            Self.expectOneLine(r.stderr, naming: flag, "\(args)")
+        }
+    }
+
     @Test func compactRefusesRetentionOfZeroDaysAndKeepsTheArchive() async throws {
         let dir = try CLI.temporaryDirectory("wa-compact")
         defer { try? FileManager.default.removeItem(at: dir) }
