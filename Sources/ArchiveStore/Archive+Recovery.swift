@@ -173,19 +173,20 @@ extension Archive {
         let logger = configuration.logger
         let path = directory + "/" + ArchiveIndex.fileName
         var reason: String
-        if FileManager.default.fileExists(atPath: path) {
+        var st = stat()
+        let logBytes = stat(path + "-wal", &st) == 0 ? Int64(st.st_size) : 0
+        if logBytes > 0 {
+            // The file alone may not even hold the schema yet: the copy takes the log in and is checked there.
+            reason = "its writer left \(logBytes) bytes of committed changes in \(ArchiveIndex.fileName)-wal"
+        } else if FileManager.default.fileExists(atPath: path) {
             let index = try ArchiveIndex(path: path, readOnly: true, immutable: true)
-            var st = stat()
-            let logBytes = stat(path + "-wal", &st) == 0 ? Int64(st.st_size) : 0
             let generation = try index.meta("manifest_generation") ?? 0
             let tail = try Archive.tail(directory: directory, manifest: manifest, index: index)
             if case .torn(let cut) = tail {
                 logger.warning("skipping the torn tail of segment \(cut.fileName): bytes \(cut.range.lowerBound)..<\(cut.range.upperBound) (\(cut.reason)); a writer would cut it")
                 report.skipped.append(cut)
             }
-            if logBytes > 0 {
-                reason = "its writer left \(logBytes) bytes of committed changes in \(ArchiveIndex.fileName)-wal"
-            } else if generation != Int64(manifest.generation ?? 0) {
+            if generation != Int64(manifest.generation ?? 0) {
                 reason = "it describes manifest generation \(generation), not \(manifest.generation ?? 0) (an interrupted compaction)"
             } else if case .unindexed = tail {
                 reason = "its writer stopped before indexing its last blocks"
@@ -223,9 +224,16 @@ extension Archive {
         var lastFile: SegmentFile?
         for first in unsealed {
             let file = try SegmentFile(path: segDir + "/" + SegmentFormat.segmentFileName(firstSequence: first), writable: false)
-            let (end, _) = try forEachBlock(file, segment: first, from: Int64(SegmentFormat.segmentHeaderLength), to: try file.size()) { _, _ in }
+            let size = try file.size()
+            let (end, invalid) = try forEachBlock(file, segment: first, from: Int64(SegmentFormat.segmentHeaderLength), to: size) { _, _ in }
             segments.append(SegmentInfo(firstSequence: first, bytes: end, blocks: 0, records: 0, created: 0, sealed: false))
             lastFile = file
+            if end < size, !report.skipped.contains(where: { $0.segment == first }) {
+                let cut = RecoveryReport.Cut(segment: first, fileName: SegmentFormat.segmentFileName(firstSequence: first),
+                                             range: end..<size, reason: invalid ?? "trailing bytes")
+                logger.warning("skipping the torn tail of segment \(cut.fileName): bytes \(end)..<\(size) (\(cut.reason)); a writer would cut it")
+                report.skipped.append(cut)
+            }
         }
         if let last = segments.last {
             let file: SegmentFile

@@ -4,10 +4,44 @@ extension Archive {
     /// Rebuilds the index (all of it, or the rows of `topics`) from the segments and reports how the old one differed.
     ///
     /// - Parameter dryRun: only compare; leave the index as it is.
+    /// A reader (beside a running writer, or on a read-only archive) can only compare (`dryRun`); it writes nothing:
+    /// the rebuilt rows go to a temporary table outside the archive.
     public func reindex(topics: [Topic]? = nil, dryRun: Bool = false) throws(ArchiveError) -> ReindexReport {
-        guard let writer else { throw ArchiveError(.readOnly, "reindex needs the archive open as the writer") }
+        guard let writer else {
+            guard dryRun else { throw ArchiveError(.readOnly, "reindex needs the archive open as the writer") }
+            return try swapLock.withReadLock { () throws(ArchiveError) -> ReindexReport in
+                try withIndex { (index) throws(ArchiveError) -> ReindexReport in
+                    // The connection cannot write the index file (it is opened read-only); temporary tables live elsewhere.
+                    try index.db.execute("PRAGMA query_only = 0")
+                    defer { try? index.db.execute("PRAGMA query_only = 1") }
+                    var sources: [(SegmentInfo, SegmentFile)] = []
+                    for s in try segments() {
+                        let file = try readers.file(s.firstSequence)
+                        var info = s
+                        if !s.sealed {
+                            info.bytes = try Archive.forEachBlock(file, segment: s.firstSequence,
+                                                                  from: Int64(SegmentFormat.segmentHeaderLength), to: try file.size()) { _, _ in }.end
+                        }
+                        sources.append((info, file))
+                    }
+                    return try Archive.compareWithSegments(index: index, sources: sources, topics: topics, replace: nil)
+                }
+            }
+        }
         return try writer.exclusive { () throws(ArchiveError) -> ReindexReport in
-            let index = writer.index
+            var sources: [(SegmentInfo, SegmentFile)] = []
+            for s in writer.manifest.segments { sources.append((s, try readers.file(s.firstSequence))) }
+            sources.append((writer.active, writer.activeFile))
+            return try Archive.compareWithSegments(index: writer.index, sources: sources, topics: topics,
+                                                   replace: dryRun ? nil : (writer.active.firstSequence, writer.active.bytes))
+        }
+    }
+
+    /// Rebuilds the rows of `topics` (or all) from `sources` into a temporary table, counts how the index differs,
+    /// and, with `replace` (the high-water mark to set), puts the rebuilt rows in its place.
+    static func compareWithSegments(index: ArchiveIndex, sources: [(SegmentInfo, SegmentFile)], topics: [Topic]?,
+                                    replace: (segment: UInt64, offset: Int64)?) throws(ArchiveError) -> ReindexReport {
+        do {
             let db = index.db
             let selected = topics.map { Set($0.map(\.rawValue)) }
             try db.execute("""
@@ -25,9 +59,8 @@ extension Archive {
             // Fill temp.rebuild from the segments.
             let ins = try db.prepare("INSERT OR IGNORE INTO temp.rebuild VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
             var report = ReindexReport()
-            try db.transaction { () throws(ArchiveError) in
-                for s in writer.manifest.segments + [writer.active] {
-                    let file = s.firstSequence == writer.active.firstSequence ? writer.activeFile : try readers.file(s.firstSequence)
+            try db.transaction(immediate: false) { () throws(ArchiveError) in
+                for (s, file) in sources {
                     let (end, invalid) = try Archive.forEachBlock(file, segment: s.firstSequence,
                                                                   from: Int64(SegmentFormat.segmentHeaderLength), to: s.bytes) { (block, raw) throws(ArchiveError) in
                         var failure: ArchiveError?
@@ -72,12 +105,12 @@ extension Archive {
                 SELECT r.topic, r.key FROM temp.rebuild r JOIN main.entries e ON e.topic = r.topic AND e.key = r.key
                 WHERE e.seg != r.seg OR e.blk != r.blk OR e.pos != r.pos OR e.len != r.len
                 """)
-            if !dryRun {
+            if let replace {
                 try db.transaction { () throws(ArchiveError) in
                     try db.execute("DELETE FROM main.entries" + scope)
                     try db.execute("INSERT INTO main.entries SELECT * FROM temp.rebuild")
                     try index.rebuildTopics()
-                    try index.setHighWaterMark(segment: writer.active.firstSequence, offset: writer.active.bytes)
+                    try index.setHighWaterMark(segment: replace.segment, offset: replace.offset)
                 }
             }
             return report

@@ -49,7 +49,7 @@ struct InspectCommand: ParsableCommand {
             return
         }
         var source: RLPStreamSource
-        do { source = try RLPStreamSource(path: file!) } catch { throw CLIError("cannot read \(file!): \(error.detail)") }
+        do { source = try RLPStreamSource(path: file!) } catch { throw CLIError(error.headline != nil ? error.description : "cannot read \(file!): \(error.detail)") }
         var index = 0, invalid = 0
         var firstError: FormatError?
         while true {

@@ -9,29 +9,6 @@ import Whisper
 /// when the source is really read-only (a read-only mount, or an unprivileged user and files 0444, dirs 0555).
 @Suite("Sources are read-only")
 struct SourceTrustTests {
-    /// Every entry under a directory: path, type, size, mode, mtime (ns) and, for files, the bytes.
-    struct Snapshot: Equatable, CustomStringConvertible {
-        var entries: [String: String] = [:]
-        var contents: [String: [UInt8]] = [:]
-
-        init(_ root: String) throws {
-            func visit(_ path: String, _ relative: String) throws {
-                var st = stat()
-                guard lstat(path, &st) == 0 else { throw VectorError("lstat \(path): \(errno)") }
-                entries[relative] = "mode \(String(st.st_mode, radix: 8)) size \(st.st_size) mtime \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
-                if st.st_mode & S_IFMT == S_IFREG {
-                    contents[relative] = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-                } else if st.st_mode & S_IFMT == S_IFDIR {
-                    for name in try FileManager.default.contentsOfDirectory(atPath: path).sorted() {
-                        try visit(path + "/" + name, relative + "/" + name)
-                    }
-                }
-            }
-            try visit(root, ".")
-        }
-
-        var description: String { entries.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "\n") }
-    }
 
     static let sources = ["rlp", "rlp.lz4", "jsonl", "jsonl.lz4", "sqlite", "sqlite-wal", "sqlite-journal", "leveldb"]
     static let count = 60
@@ -111,37 +88,6 @@ struct SourceTrustTests {
         }
     }
 
-    /// chmod -R: files 0444, directories 0555 (or back to writable).
-    static func setReadOnly(_ root: String, _ readOnly: Bool) throws {
-        let fm = FileManager.default
-        var paths = [root]
-        if let e = fm.enumerator(atPath: root) { while let p = e.nextObject() as? String { paths.append(root + "/" + p) } }
-        for p in paths {
-            var isDir: ObjCBool = false
-            _ = fm.fileExists(atPath: p, isDirectory: &isDir)
-            chmod(p, isDir.boolValue ? (readOnly ? 0o555 : 0o755) : (readOnly ? 0o444 : 0o644))
-        }
-    }
-
-    /// Runs the binary so that writes into `readOnly` really fail: under a read-only bind mount in a private
-    /// mount namespace, or as an unprivileged user; nil (with the reason printed) when neither is possible.
-    static func runWithReadOnly(_ readOnly: String, _ arguments: [String]) async throws -> CLI.Result? {
-        if getuid() != 0 { return try await CLI.run(arguments) }
-        let unshare = URL(fileURLWithPath: "/usr/bin/unshare")
-        if FileManager.default.isExecutableFile(atPath: unshare.path) {
-            let script = "mount --bind \"$0\" \"$0\" && mount -o remount,bind,ro \"$0\" && exec \"$@\""
-            let r = try await CLI.tool(unshare, ["-m", "sh", "-c", script, readOnly, CLI.binary.path] + arguments)
-            if !(r.status != 0 && r.stdout.isEmpty && (r.stderr.contains("mount") || r.stderr.contains("unshare"))) { return r }
-            print("read-only mount not possible here (\(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))); trying an unprivileged user")
-        }
-        let setpriv = URL(fileURLWithPath: "/usr/bin/setpriv")
-        if FileManager.default.isExecutableFile(atPath: setpriv.path) {
-            return try await CLI.tool(setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", CLI.binary.path] + arguments)
-        }
-        print("SKIPPED: neither a read-only bind mount nor an unprivileged user is possible; the read-only source is not tested")
-        return nil
-    }
-
     static func imported(_ r: CLI.Result) -> Int? {
         guard let line = r.stdout.split(separator: "\n").last,
               let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
@@ -154,11 +100,11 @@ struct SourceTrustTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let source = try await Self.makeSource(kind, in: dir)
         let evidence = dir + "/evidence"
-        let before = try Snapshot(evidence)
+        let before = try DirectorySnapshot(evidence)
         let r = try await CLI.run(["import", "--archive", dir + "/a", "--json", source])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(Self.imported(r) == Self.count, "\(r.stdout)")
-        let after = try Snapshot(evidence)
+        let after = try DirectorySnapshot(evidence)
         #expect(after.entries == before.entries, "before:\n\(before)\nafter:\n\(after)")
         #expect(after.contents == before.contents)
     }
@@ -167,21 +113,21 @@ struct SourceTrustTests {
     func importWorksOnAReadOnlySource(kind: String) async throws {
         let dir = try FormatFixtures.tempDir()
         defer {
-            try? Self.setReadOnly(dir + "/evidence", false)
+            try? DirectorySnapshot.setReadOnly(dir + "/evidence", false)
             try? FileManager.default.removeItem(atPath: dir)
         }
         let source = try await Self.makeSource(kind, in: dir)
         let evidence = dir + "/evidence"
-        try Self.setReadOnly(evidence, true)
+        try DirectorySnapshot.setReadOnly(evidence, true)
         // The archive is written by whoever runs the import (perhaps the unprivileged user).
         let out = dir + "/out"
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         chmod(out, 0o777)
-        let before = try Snapshot(evidence)
-        guard let r = try await Self.runWithReadOnly(evidence, ["import", "--archive", out + "/a", "--json", source]) else { return }
+        let before = try DirectorySnapshot(evidence)
+        guard let r = try await CLI.runReadOnly(evidence, ["import", "--archive", out + "/a", "--json", source]) else { return }
         #expect(r.status == 0, "\(r.stderr)")
         #expect(Self.imported(r) == Self.count, "\(r.stdout) \(r.stderr)")
-        let after = try Snapshot(evidence)
+        let after = try DirectorySnapshot(evidence)
         #expect(after.entries == before.entries, "before:\n\(before)\nafter:\n\(after)")
         #expect(after.contents == before.contents)
     }

@@ -70,9 +70,10 @@ public final class SQLiteDatabase: @unchecked Sendable {
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     public var changes: Int { Int(sqlite3_changes(handle)) }
 
-    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back if it throws.
-    public func transaction<T>(_ body: () throws(ArchiveError) -> T) throws(ArchiveError) -> T {
-        try execute("BEGIN IMMEDIATE")
+    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT` (or a deferred `BEGIN`, which a read-only connection can
+    /// run for its temporary tables), rolling back if it throws.
+    public func transaction<T>(immediate: Bool = true, _ body: () throws(ArchiveError) -> T) throws(ArchiveError) -> T {
+        try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
         do {
             let value = try body()
             try execute("COMMIT")
