@@ -59,7 +59,7 @@ extension Archive {
         case .empty: return "no archive at \(path) (the directory holds no MANIFEST)"
         case .archive: return "no archive at \(path)"
         case .foreign(let why): return why
-        case .unreadable(let e): return "cannot read \(path): \(String(cString: strerror(e)))"
+        case .unreadable(let e): return "\(SystemErrorText.text(errno: e)): \(path)"
         }
     }
 
@@ -75,7 +75,7 @@ extension Archive {
         case .foreign(let why):
             throw ArchiveError(.io, why, path: directory)
         case .unreadable(let e):
-            throw ArchiveError(.io, "cannot read \(directory): \(String(cString: strerror(e)))", path: directory, errno: e)
+            throw ArchiveError(.io, "\(SystemErrorText.text(errno: e)): \(directory)", path: directory, errno: e)
         }
         let segments = directory + "/segments"
         if found == .archive && FileManager.default.fileExists(atPath: segments) { return }

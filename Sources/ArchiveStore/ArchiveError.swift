@@ -48,7 +48,7 @@ public struct ArchiveError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         var s = message
-        if let path { s += " [\(path)" + (offset.map { " at byte \($0)" } ?? "") + "]" }
+        if let path, !message.contains(path) || offset != nil { s += " [\(path)" + (offset.map { " at byte \($0)" } ?? "") + "]" }
         else if let offset { s += " [at byte \(offset)]" }
         return s
     }

@@ -10,8 +10,10 @@ struct ReindexCommand: AsyncParsableCommand {
         discussion: """
             The index is derived data; the segments are the truth. reindex reads every block, rebuilds \
             the index rows (of the given topics, or all), and reports how the index it replaced \
-            differed: rows missing, rows without a record, rows pointing elsewhere. With --check it only \
-            compares and exits 1 when they differ.
+            differed: rows missing, rows without a record, rows pointing elsewhere. An index that is missing, \
+            empty, truncated or not a SQLite file is rebuilt too (a damaged one is first moved aside as \
+            index.sqlite.bad-TIME). With --check it only compares, as a reader that writes nothing (it runs \
+            beside a server and on a read-only archive), and exits 1 when they differ.
 
             Example:
               whisper-archive reindex --archive ./mail
@@ -28,9 +30,17 @@ struct ReindexCommand: AsyncParsableCommand {
     var check = false
 
     func run() async throws {
+        // --check only reads (beside a running server, on a read-only archive); a rebuild needs the writer, and first
+        // moves an index that is not one aside, keeping its bytes.
+        var config = options.configuration(mode: check ? .reader : .writer)
+        config.createIfMissing = false
         let archive: Archive
-        do { archive = try Archive(directory: options.archive, configuration: options.configuration(mode: .writer)) }
-        catch { throw CLIError(error.description) }
+        do {
+            if !check, let aside = try Archive.moveDamagedIndexAside(directory: options.archive) {
+                writeStandardError("whisper-archive: the index could not be read; moved it to \(aside)\n")
+            }
+            archive = try Archive(directory: options.archive, configuration: config)
+        } catch { throw CLIError(error.description) }
         defer { archive.close() }
         for cut in archive.recovery.cuts { writeStandardError("whisper-archive: recovered: cut \(cut)\n") }
         let started = Date()

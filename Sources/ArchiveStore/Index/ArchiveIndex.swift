@@ -1,3 +1,5 @@
+import Foundation
+
 /// The SQLite index of an archive (derived data): one row per stored envelope, keyed by (topic, sent time ‖ hash).
 ///
 /// Schema (see docs/FORMAT.md):
@@ -29,8 +31,25 @@ final class ArchiveIndex: @unchecked Sendable {
     /// Opens an index: a writer's (created when missing; an index of another schema is dropped), or a read-only
     /// connection that writes nothing (`immutable`: to a file no writer changes meanwhile; see ``IndexAccess``).
     init(path: String, readOnly: Bool, immutable: Bool = false) throws(ArchiveError) {
-        db = try SQLiteDatabase(path: path, readOnly: readOnly, create: !readOnly, immutable: immutable)
+        do throws(ArchiveError) {
+            db = try SQLiteDatabase(path: path, readOnly: readOnly, create: !readOnly, immutable: immutable)
+        } catch {
+            throw Self.explain(error, path: path)
+        }
         self.readOnly = readOnly
+        do throws(ArchiveError) { try setUp(path: path) } catch { throw Self.explain(error, path: path) }
+    }
+
+    /// An index that SQLite finds not to be a database, or damaged, is named with what to run.
+    private static func explain(_ error: ArchiveError, path: String) -> ArchiveError {
+        let damaged = ["SQLite code 26)", "SQLite code 11)", "file is not a database", "malformed"].contains { error.message.contains($0) }
+        guard damaged else { return error }
+        let dir = (path as NSString).deletingLastPathComponent
+        return ArchiveError(.index, "the index is damaged (\(error.message.contains("not a database") || error.message.contains("code 26") ? "not a SQLite database" : "malformed")); "
+                            + "run `whisper-archive reindex --archive \(dir)` to rebuild it from the segments", path: path)
+    }
+
+    private func setUp(path: String) throws(ArchiveError) {
         if readOnly {
             try db.execute("PRAGMA query_only = 1")
             guard try db.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'entries'") == 1 else {

@@ -156,9 +156,10 @@ extension Archive {
         }
     }
 
-    /// Moves an index that cannot be read as an index aside (`index.sqlite.bad-<time>`), so that a writer rebuilds it.
+    /// Moves an index that cannot be read as an index aside (`index.sqlite.bad-<time>`), so that a writer rebuilds it
+    /// from the segments. Needs the writer not to run (as repair and reindex do).
     /// - Returns: the new name, or nil when the index was readable or absent.
-    static func moveDamagedIndexAside(directory: String) throws(ArchiveError) -> String? {
+    public static func moveDamagedIndexAside(directory: String) throws(ArchiveError) -> String? {
         let path = directory + "/" + ArchiveIndex.fileName
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         do throws(ArchiveError) {
