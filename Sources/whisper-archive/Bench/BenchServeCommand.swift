@@ -65,16 +65,22 @@ struct BenchServeCommand: AsyncParsableCommand {
         }
         let dir = directory ?? NSTemporaryDirectory() + "wa-bench-serve-\(UUID().uuidString)"
         defer { if directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
-        var storeConfig = ArchiveConfiguration()
-        storeConfig.sync = .none
-        let store = try Archive(directory: dir + "/archive", configuration: storeConfig)
         let start: UInt32 = 1_700_000_000
         let span: UInt32 = 10 * 86400
         let topics = (0..<100).map { Topic(rawValue: UInt32($0) &* 0x9E37_79B9) }
-        let reuse = try store.count() == envelopes
-        writeStandardError(reuse ? "reusing the archive of \(envelopes) envelopes in \(dir)/archive\n"
-                                 : "building an archive of \(envelopes) envelopes…\n")
-        if !reuse {
+        // An archive found in --directory is served as a reader: the bench never writes to it.
+        let reused = try BenchArchive.reusable(dir + "/archive", count: envelopes)
+        let store: Archive
+        if let reused {
+            store = reused
+        } else {
+            var storeConfig = ArchiveConfiguration()
+            storeConfig.sync = .none
+            store = try Archive(directory: dir + "/archive", configuration: storeConfig)
+        }
+        writeStandardError(reused != nil ? "reusing the archive of \(envelopes) envelopes in \(dir)/archive (read only)\n"
+                                         : "building an archive of \(envelopes) envelopes…\n")
+        if reused == nil {
             var data = BenchEnvelopes(count: envelopes, topics: topics, start: start, span: UInt64(span), ttl: 60)
             try await data.append(to: store)
         }

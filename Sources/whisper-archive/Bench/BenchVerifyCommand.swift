@@ -52,16 +52,17 @@ struct BenchVerifyCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { if directory == nil { try? FileManager.default.removeItem(atPath: work) } }
         let path = work + "/archive"
-        var config = ArchiveConfiguration()
-        config.sync = .none
-        let archive = try Archive(directory: path, configuration: config)
-        if try archive.count() != count {
+        // An archive found in --directory is only read (opened as a reader), never written to.
+        if try BenchArchive.reusable(path, count: count) == nil {
+            var config = ArchiveConfiguration()
+            config.sync = .none
+            let archive = try Archive(directory: path, configuration: config)
             if !json { writeStandardError("building an archive of \(count) envelopes…\n") }
             let topics = (0..<100).map { Topic(rawValue: UInt32($0) &* 0x9E37_79B1 &+ 0x1234_5678) }
             var data = BenchEnvelopes(count: count, topics: topics, span: UInt64(count / 100))
             try await data.append(to: archive)
+            archive.close()
         }
-        archive.close()
 
         let block = SecureRandom.bytes(1024)
         var keccak: [Double] = [], quick: [Double] = [], full: [Double] = []
