@@ -199,6 +199,49 @@ struct CompactDryRunTests {
         #expect(DryRunFixture.comparable(dryReport) == DryRunFixture.comparable(try CompactFixture.report(real)))
     }
 
+    @Test("a dry run plans with the index rows a writer's open would add when the index lags the segments")
+    func laggingIndex() async throws {
+        let (dir, path, _) = try await CompactFixture.build(1500)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // Forget the rows of the active segment's later blocks and move the high-water mark back, as a writer
+        // killed before its index commit leaves them: the next writer open indexes those blocks again.
+        let a = try Archive(directory: path, configuration: .reader)
+        let active = try #require(try a.segments().last)
+        a.close()
+        #expect(!active.sealed)
+        let db = try SQLiteDatabase(path: path + "/index.sqlite")
+        let offsets = try db.prepare("SELECT DISTINCT blk FROM entries WHERE seg = \(active.firstSequence) ORDER BY blk")
+        var blocks: [Int64] = []
+        while try offsets.step() { blocks.append(offsets.int64(0)) }
+        offsets.reset()
+        #expect(blocks.count >= 2)
+        let cut = blocks[blocks.count / 2]
+        try db.execute("""
+            DELETE FROM entries WHERE seg = \(active.firstSequence) AND blk >= \(cut);
+            UPDATE topics SET count = (SELECT count(*) FROM entries e WHERE e.topic = topics.topic);
+            UPDATE meta SET value = \(active.firstSequence) WHERE name = 'hwm_segment';
+            UPDATE meta SET value = \(cut) WHERE name = 'hwm_offset';
+            """)
+        let before = try DryRunFixture.files(path)
+        // Without merging, only the segment across the cutoff needs a rewrite: not the active one, once indexed.
+        let args = ["--merge-below", "0", "--before", String(CompactFixture.base + 500)]
+        // Hold the writer lock meanwhile, as a running writer would: no reader may index the rows then.
+        let lock = open(path + "/LOCK", O_RDWR)
+        #expect(lock >= 0 && flock(lock, LOCK_EX) == 0)
+        let dry = try await CLI.run(["compact", "--archive", path] + args + ["--dry-run", "--json"])
+        let after = try DryRunFixture.files(path)
+        flock(lock, LOCK_UN)
+        close(lock)
+        #expect(dry.status == 0, "\(dry.stderr)")
+        DryRunFixture.expectUnchanged(before, after, "the dry run over a lagging index changed the archive")
+        let real = try await CLI.run(["compact", "--archive", path] + args + ["--json"])
+        #expect(real.status == 0, "\(real.stderr)")
+        let dryReport = try CompactFixture.report(dry), realReport = try CompactFixture.report(real)
+        #expect(DryRunFixture.comparable(dryReport) == DryRunFixture.comparable(realReport), "dry run \(dryReport)\nreal run \(realReport)")
+        #expect(realReport.expired == 500)
+        #expect(realReport.segmentsRewritten == 1)
+    }
+
     @Test("the library's dry run on an archive open as the writer reports what its real run then does")
     func writerDryRun() async throws {
         let (dir, path, _) = try await CompactFixture.build(1200)

@@ -145,8 +145,14 @@ struct Compactor {
         // 2.–4. Plan whole-file drops and units to rewrite, then decide per record, all from the index as readers see it.
         let (drops, units) = try archive.withIndex { (index) throws(ArchiveError) -> ([SegmentInfo], [Unit]) in
             let db = index.db
-            let rowCounts = options.removeDuplicates ? try countRows(db, topics: nil) : [:]
-            let topicRows = dropTopics.isEmpty ? [:] : try countRows(db, topics: dropTopics)
+            var rowCounts = options.removeDuplicates ? try countRows(db, topics: nil) : [:]
+            var topicRows = dropTopics.isEmpty ? [:] : try countRows(db, topics: dropTopics)
+            if archive.writer == nil {
+                // The rows the real run's writer open would add first.
+                let pending = try rowsToCatchUp(db, segments: sealed)
+                if options.removeDuplicates { rowCounts.merge(pending.all, uniquingKeysWith: +) }
+                topicRows.merge(pending.dropped, uniquingKeysWith: +)
+            }
             var (drops, units) = plan(sealed, rowCounts: rowCounts, topicRows: topicRows)
             try decide(&units, db: db)
             return (drops, units)

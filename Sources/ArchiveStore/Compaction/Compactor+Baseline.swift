@@ -1,4 +1,5 @@
 import Foundation
+import Whisper
 
 extension Compactor {
     /// The segments a compaction starts from: every segment before, and the sealed ones once the active
@@ -107,5 +108,54 @@ extension Compactor {
         }
         info.bytes = end
         return info
+    }
+}
+
+extension Compactor {
+    /// The index rows a writer's open adds before a real run, per segment (all, and of the dropped topics).
+    ///
+    /// A writer that stopped without committing its last rows (or one running now) leaves records after the
+    /// index's high-water mark; a writer's open indexes each whose key has no row yet. A dry run opened as a
+    /// reader counts them so that it plans on the index the real run reads. Reads only.
+    func rowsToCatchUp(_ db: SQLiteDatabase, segments: [SegmentInfo]) throws(ArchiveError) -> (all: [UInt64: Int], dropped: [UInt64: Int]) {
+        let header = Int64(SegmentFormat.segmentHeaderLength)
+        let meta = try db.prepare("SELECT value FROM meta WHERE name = ?1")
+        func value(_ name: String) throws(ArchiveError) -> Int64? {
+            meta.reset()
+            meta.bind(1, text: name)
+            defer { meta.reset() }
+            return try meta.step() ? meta.int64(0) : nil
+        }
+        let markSegment = try value("hwm_segment").map { UInt64(clamping: $0) }
+        let markOffset = try value("hwm_offset") ?? header
+        let lookup = try db.prepare("SELECT 1 FROM entries WHERE topic = ?1 AND key = ?2")
+        var all: [UInt64: Int] = [:], dropped: [UInt64: Int] = [:]
+        var seen = Set<[UInt8]>()
+        for s in segments where markSegment.map({ s.firstSequence >= $0 }) ?? true {
+            let from = s.firstSequence == markSegment ? max(markOffset, header) : header
+            guard from < s.bytes else { continue }
+            let file = try archive.readers.file(s.firstSequence)
+            var failure: ArchiveError?
+            _ = try Archive.forEachBlock(file, segment: s.firstSequence, from: from, to: s.bytes) { (_, raw) throws(ArchiveError) in
+                BlockReader.forEachRecord(raw) { range, _, _ in
+                    guard failure == nil else { return }
+                    let rlp = Array(raw[range])
+                    guard let f = EnvelopeFields.parse(rlp) else { return }
+                    let key = Array(EnvelopeKey(sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), topic: f.topic).bytes[0..<36])
+                    do throws(ArchiveError) {
+                        lookup.reset()
+                        lookup.bind(1, blob: f.topic.bytes)
+                        lookup.bind(2, blob: key)
+                        let indexed = try lookup.step()
+                        lookup.reset()
+                        guard !indexed, seen.insert(f.topic.bytes + key).inserted else { return }
+                        all[s.firstSequence, default: 0] += 1
+                        if dropTopics.contains(f.topic.rawValue) { dropped[s.firstSequence, default: 0] += 1 }
+                    } catch { failure = error }
+                }
+                if let failure { throw failure }
+            }
+        }
+        return (all, dropped)
     }
 }
