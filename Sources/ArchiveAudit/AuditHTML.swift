@@ -40,6 +40,10 @@ public enum AuditHTML {
             for d in report.skipped { h += "<li>\(esc(d.file)) bytes \(d.start)..<\(d.end): \(esc(d.reason))</li>\n" }
             h += "</ul>\n"
         }
+        if report.arrivalUnknown > 0 {
+            h += "<p id=\"arrival-unknown\">\(report.arrivalUnknown) envelopes have no known arrival time "
+            h += "(imported from a source that keeps none): the future-dated and expired-on-arrival checks could not judge them.</p>\n"
+        }
 
         h += "<h2>Envelopes per hour and topic</h2>\n" + hourChart(report) + "\n"
         h += "<h2>Envelope sizes (20 + len(Data))</h2>\n"

@@ -26,9 +26,9 @@ public struct AuditReport: Sendable, Codable {
 
     /// The kinds of anomaly.
     public enum AnomalyKind: String, Sendable, Codable, CaseIterable {
-        /// The sent time lies after the arrival time.
+        /// The sent time lies after the arrival time (judged only where the arrival is known).
         case futureDated = "future-dated"
-        /// The envelope had expired when it arrived.
+        /// The envelope had expired when it arrived (judged only where the arrival is known).
         case expiredOnArrival = "expired-on-arrival"
         /// Proof of work below `--min-pow`.
         case lowPoW = "low-pow"
@@ -154,6 +154,9 @@ public struct AuditReport: Sendable, Codable {
     public var ttls = Histogram.ttls()
     /// Proofs of work.
     public var pows = Histogram.pows()
+    /// Envelopes whose arrival time is unknown (stored as 0: imported from a source that keeps none), which the
+    /// arrival checks (future-dated, expired-on-arrival) could not judge.
+    public var arrivalUnknown = 0
     /// Anomalies per kind.
     public var anomalyCounts: [String: Int] = [:]
     /// Every anomaly, in archive order.

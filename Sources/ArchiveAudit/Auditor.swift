@@ -87,6 +87,7 @@ public struct Auditor {
         let pow = envelope.proofOfWork()
         report.pows.add(pow.isFinite ? pow : .greatestFiniteMagnitude)
 
+        // Arrival 0 is "unknown" (docs/FORMAT.md): such an envelope cannot be judged against its arrival.
         if let arrival = stored.arrival, arrival != 0 {
             if sent > arrival, sent - arrival > configuration.futureTolerance {
                 anomaly(.futureDated, hash: hash, topic: envelope.topic, sent: sent, stored: stored,
@@ -96,6 +97,8 @@ public struct Auditor {
                 anomaly(.expiredOnArrival, hash: hash, topic: envelope.topic, sent: sent, stored: stored,
                         detail: "expired \(arrival - envelope.expiry) s before it arrived (TTL \(envelope.ttl) s)")
             }
+        } else {
+            report.arrivalUnknown += 1
         }
         if let minimum = configuration.minimumPoW, pow < minimum {
             anomaly(.lowPoW, hash: hash, topic: envelope.topic, sent: sent, stored: stored,

@@ -18,12 +18,10 @@ public enum ArchiveFormat: String, CaseIterable, Sendable {
 
     /// Guesses the format of an existing path: directory contents, file extension, then the first bytes.
     public static func detect(path: String) throws(FormatError) -> ArchiveFormat {
-        let fm = FileManager.default
-        var isDir: ObjCBool = false
-        guard fm.fileExists(atPath: path, isDirectory: &isDir) else { throw FormatError(.missingFile, path: path, "no such file or directory") }
-        if isDir.boolValue {
-            if fm.fileExists(atPath: path + "/MANIFEST") { return .archive }
-            if fm.fileExists(atPath: path + "/CURRENT") { return .leveldb }
+        guard let kind = try FileProbe.kind(path) else { throw FileProbe.error(path, errno: ENOENT) }
+        if kind == .directory {
+            if try FileProbe.kind(path + "/MANIFEST") != nil { return .archive }
+            if try FileProbe.kind(path + "/CURRENT") != nil { return .leveldb }
             throw FormatError(.unrecognised, path: path, "a directory that is neither a whisper-archive (MANIFEST) nor a LevelDB (CURRENT)")
         }
         if let f = guess(fromName: path) { return f }
@@ -58,13 +56,15 @@ public enum ArchiveFormat: String, CaseIterable, Sendable {
         }
     }
 
-    /// A writer for `path` in this format.
-    public func sink(path: String) throws(FormatError) -> any EnvelopeSink {
+    /// A writer for `path` in this format (see ``OutputFile`` for how a file output is written); an existing
+    /// rlp, jsonl or sqlite file is replaced only when `replacing` is true.
+    public func sink(path: String, replacing: Bool = false) throws(FormatError) -> any EnvelopeSink {
         if !isStream && path.hasSuffix(".lz4") { throw FormatError(.unsupported, path: path, "only rlp and jsonl streams can be LZ4-compressed") }
+        if !isStream && path == "-" { throw FormatError(.unsupported, path: path, "only rlp and jsonl can be written to standard output") }
         switch self {
-        case .rlp: return try RLPStreamSink(path: path)
-        case .jsonl: return try JSONLSink(path: path)
-        case .sqlite: return try SQLiteSink(path: path)
+        case .rlp: return try RLPStreamSink(path: path, replacing: replacing)
+        case .jsonl: return try JSONLSink(path: path, replacing: replacing)
+        case .sqlite: return try SQLiteSink(path: path, replacing: replacing)
         case .leveldb: return try LevelDBSink(path: path)
         case .archive: return try ArchiveSink(path: path)
         }

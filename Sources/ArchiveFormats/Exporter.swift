@@ -18,10 +18,11 @@ public enum Exporter {
     }
 
     /// Exports to `path` in `format`; `progress` is called every 10,000 envelopes. Damaged blocks are skipped
-    /// (with a warning on the archive's logger) and listed in the summary.
+    /// (with a warning on the archive's logger) and listed in the summary. A file output appears only when the
+    /// export succeeds; an existing one is replaced only when `replacing` is true (see ``OutputFile``).
     public static func run(archive: Archive, filter: EnvelopeFilter, format: ArchiveFormat, path: String,
-                           progress: (Summary) -> Void = { _ in }) throws -> Summary {
-        var sink = try format.sink(path: path)
+                           replacing: Bool = false, progress: (Summary) -> Void = { _ in }) throws -> Summary {
+        var sink = try format.sink(path: path, replacing: replacing)
         var summary = Summary()
         let start = Date()
         var iterator = try archive.records(filter)

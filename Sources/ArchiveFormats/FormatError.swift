@@ -2,8 +2,12 @@
 public struct FormatError: Error, Sendable, CustomStringConvertible {
     /// The kind of problem.
     public enum Code: String, Sendable {
-        /// The file does not exist or cannot be opened.
-        case missingFile = "missing file"
+        /// The file does not exist.
+        case missingFile = "no such file or directory"
+        /// The file exists but this user may not read (or write) it.
+        case permissionDenied = "permission denied"
+        /// An output file exists and replacing it was not asked for.
+        case exists = "file exists"
         /// Reading or writing failed.
         case io = "I/O error"
         /// A record is not a valid envelope.
@@ -26,6 +30,15 @@ public struct FormatError: Error, Sendable, CustomStringConvertible {
     public var key: String?
     /// What is wrong.
     public var detail: String
+    /// A phrase that says it all about the whole file ("not a SQLite database"): the message is then
+    /// `headline: path`, with the detail (if any) after it.
+    public var headline: String?
+
+    /// Creates an error about a whole file, written `headline: path` (`permission denied: /evidence/mail.db`).
+    public init(_ code: Code, path: String, headline: String, _ detail: String = "") {
+        self.init(code, path: path, detail)
+        self.headline = headline
+    }
 
     /// Creates an error.
     public init(_ code: Code, path: String, offset: Int64? = nil, line: Int? = nil, key: String? = nil, _ detail: String) {
@@ -45,5 +58,8 @@ public struct FormatError: Error, Sendable, CustomStringConvertible {
         return path
     }
 
-    public var description: String { "\(location): \(code.rawValue): \(detail)" }
+    public var description: String {
+        guard let headline else { return "\(location): \(code.rawValue): \(detail)" }
+        return detail.isEmpty ? "\(headline): \(location)" : "\(headline): \(location): \(detail)"
+    }
 }

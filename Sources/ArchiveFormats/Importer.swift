@@ -3,6 +3,9 @@ import Foundation
 import Whisper
 
 /// Moves envelopes from sources into an archive in batches; invalid records are skipped and reported.
+///
+/// Arrival times are carried over where the source keeps them (an archive, jsonl with `arrival`); otherwise the
+/// record stores 0, "unknown" (docs/FORMAT.md).
 public struct Importer {
     /// Totals of an import.
     public struct Summary: Sendable, Codable {
@@ -107,13 +110,13 @@ public struct Importer {
             }
             summary.files += 1
             var batch: [Envelope] = []
+            // Explicit: a source that keeps no arrival times stores 0 ("unknown"), never the time of the import.
             var arrivals: [UInt32] = []
-            var hasArrivals = false
             var records = 0
             func flush() async throws {
                 guard !batch.isEmpty else { return }
                 do {
-                    queued.append((try archive.enqueue(batch, arrivals: hasArrivals ? arrivals : nil), records))
+                    queued.append((try archive.enqueue(batch, arrivals: arrivals), records))
                 } catch {
                     // The batches before it are acknowledged (or fail) first.
                     try await settle(keeping: 0)
@@ -122,7 +125,6 @@ public struct Importer {
                 records = 0
                 batch.removeAll(keepingCapacity: true)
                 arrivals.removeAll(keepingCapacity: true)
-                hasArrivals = false
                 try await settle(keeping: batchesInFlight - 1)
             }
             let baseBytes = summary.bytes
@@ -131,8 +133,7 @@ public struct Importer {
                 switch item {
                 case .envelope(let e, let arrival):
                     batch.append(e)
-                    arrivals.append(arrival ?? UInt32(Date().timeIntervalSince1970))
-                    if arrival != nil { hasArrivals = true }
+                    arrivals.append(arrival ?? 0)
                     if batch.count >= batchSize {
                         summary.bytes = baseBytes + source.bytesRead
                         try await flush()

@@ -126,45 +126,117 @@ extension Archive {
         return (activeInfo, activeFile, nextSequence)
     }
 
-    /// For a reader that finds no writer: true when valid blocks follow the index's committed high-water mark
-    /// (a writer that stopped without closing leaves up to `indexCommitMilliseconds` of acknowledged appends only
-    /// in the segments). Reads only: it opens the index read-only and reads at most one block per segment.
-    static func indexLagsSegments(directory: String, manifest: Manifest) -> Bool {
-        let segDir = directory + "/segments"
-        guard let index = try? ArchiveIndex(path: directory + "/" + ArchiveIndex.fileName, readOnly: true),
-              let mark = try? index.highWaterMark(),
-              (try? index.meta("manifest_generation")) ?? 0 == Int64(manifest.generation ?? 0),
-              let files = try? listSegments(segDir) else { return false }
-        // The mark's segment and every later one, sealed or not (a roll may have sealed the mark's segment).
-        let segments = manifest.segments.map(\.firstSequence) + files.filter { $0 >= manifest.activeFloor }
-        for first in segments where first >= mark.segment {
-            guard let file = try? SegmentFile(path: segDir + "/" + SegmentFormat.segmentFileName(firstSequence: first), writable: false),
-                  let size = try? file.size() else { continue }
-            let from = first == mark.segment ? mark.offset : Int64(SegmentFormat.segmentHeaderLength)
-            if case .block = BlockReader.read(file, segment: first, at: from, fileSize: size) { return true }
-        }
-        return false
+    /// What follows the index's committed high-water mark in the segments.
+    enum Tail {
+        /// Nothing: the index covers every valid block.
+        case indexed
+        /// Valid blocks the index lacks (a writer stopped before committing their rows), or no mark at all.
+        case unindexed
+        /// Bytes at the end of the last segment that are no valid block (an interrupted write), after the mark.
+        case torn(RecoveryReport.Cut)
     }
 
-    /// Indexes the valid blocks after the index's high-water mark, for a reader that found no writer and holds the
-    /// lock. The segments are not touched: a torn tail stays for the next writer to cut.
-    static func catchUpWithoutWriter(directory: String, manifest: Manifest, configuration: ArchiveConfiguration) throws(ArchiveError) -> RecoveryReport {
-        var report = RecoveryReport()
+    /// Reads (at most one block per segment) what follows the index's high-water mark.
+    static func tail(directory: String, manifest: Manifest, index: ArchiveIndex) throws(ArchiveError) -> Tail {
         let segDir = directory + "/segments"
-        let index = try ArchiveIndex(path: directory + "/" + ArchiveIndex.fileName, readOnly: false)
+        let files = try listSegments(segDir)
+        let sealed = manifest.segments.map(\.firstSequence)
+        let unsealed = files.filter { !sealed.contains($0) && $0 >= manifest.activeFloor }
+        guard let mark = try index.highWaterMark() else {
+            return (sealed + unsealed).isEmpty ? .indexed : .unindexed
+        }
+        // The mark's segment and every later one, sealed or not (a roll may have sealed the mark's segment).
+        let segments = sealed + unsealed
+        for first in segments where first >= mark.segment {
+            let file = try SegmentFile(path: segDir + "/" + SegmentFormat.segmentFileName(firstSequence: first), writable: false)
+            let size = try file.size()
+            let from = first == mark.segment ? mark.offset : Int64(SegmentFormat.segmentHeaderLength)
+            guard from < size else { continue }
+            switch BlockReader.read(file, segment: first, at: from, fileSize: size) {
+            case .block: return .unindexed
+            case .end: continue
+            case .invalid(let why):
+                if first == segments.last {
+                    return .torn(.init(segment: first, fileName: SegmentFormat.segmentFileName(firstSequence: first), range: from..<size, reason: why))
+                }
+            }
+        }
+        return .indexed
+    }
+
+    /// How a reader that found no writer reads the index, without writing to the archive: the file as it is
+    /// (immutable) when it tells the whole truth, or else a private copy brought up to date in a temporary
+    /// directory: when the writer left committed rows only in its log (`-wal`), left blocks unindexed, or when
+    /// the index does not match the manifest or is missing. A torn tail is reported in `report.skipped`.
+    static func readerIndexAccess(directory: String, manifest: Manifest, configuration: ArchiveConfiguration,
+                                  report: inout RecoveryReport) throws(ArchiveError) -> IndexAccess {
+        let logger = configuration.logger
+        let path = directory + "/" + ArchiveIndex.fileName
+        var reason: String
+        if FileManager.default.fileExists(atPath: path) {
+            let index = try ArchiveIndex(path: path, readOnly: true, immutable: true)
+            var st = stat()
+            let logBytes = stat(path + "-wal", &st) == 0 ? Int64(st.st_size) : 0
+            let generation = try index.meta("manifest_generation") ?? 0
+            let tail = try Archive.tail(directory: directory, manifest: manifest, index: index)
+            if case .torn(let cut) = tail {
+                logger.warning("skipping the torn tail of segment \(cut.fileName): bytes \(cut.range.lowerBound)..<\(cut.range.upperBound) (\(cut.reason)); a writer would cut it")
+                report.skipped.append(cut)
+            }
+            if logBytes > 0 {
+                reason = "its writer left \(logBytes) bytes of committed changes in \(ArchiveIndex.fileName)-wal"
+            } else if generation != Int64(manifest.generation ?? 0) {
+                reason = "it describes manifest generation \(generation), not \(manifest.generation ?? 0) (an interrupted compaction)"
+            } else if case .unindexed = tail {
+                reason = "its writer stopped before indexing its last blocks"
+            } else {
+                return .immutable(path: path)
+            }
+        } else {
+            reason = "there is none"
+        }
+        logger.notice("reading \(directory) through a private copy of its index, since \(reason); the archive is not changed (open it as a writer or run reindex to bring its index up to date)")
+        let copy = try PrivateIndexCopy(archive: directory)
+        if FileManager.default.fileExists(atPath: copy.path) {
+            // Take the writer's log in, then refuse what a reader refuses (another schema), naming the archive's file.
+            let db = try SQLiteDatabase(path: copy.path, readOnly: false, create: false)
+            _ = try db.scalar("SELECT count(*) FROM sqlite_master")
+            do throws(ArchiveError) { _ = try ArchiveIndex(path: copy.path, readOnly: true) } catch {
+                var e = error
+                e.path = path
+                throw e
+            }
+        }
+        let index = try ArchiveIndex(path: copy.path, readOnly: false)
+        let generation = Int64(manifest.generation ?? 0)
+        if try index.meta("manifest_generation") ?? 0 != generation {
+            try index.db.transaction { () throws(ArchiveError) in
+                try index.db.execute("DELETE FROM entries; DELETE FROM topics; DELETE FROM meta WHERE name IN ('hwm_segment', 'hwm_offset')")
+                try index.setMeta("manifest_generation", generation)
+            }
+            report.indexRebuilt = true
+        }
+        let segDir = directory + "/segments"
         let sealed = Set(manifest.segments.map(\.firstSequence))
         let unsealed = try listSegments(segDir).filter { !sealed.contains($0) && $0 >= manifest.activeFloor }
-        guard let last = unsealed.last else { return report }
         var segments = manifest.segments
         var lastFile: SegmentFile?
         for first in unsealed {
             let file = try SegmentFile(path: segDir + "/" + SegmentFormat.segmentFileName(firstSequence: first), writable: false)
             let (end, _) = try forEachBlock(file, segment: first, from: Int64(SegmentFormat.segmentHeaderLength), to: try file.size()) { _, _ in }
             segments.append(SegmentInfo(firstSequence: first, bytes: end, blocks: 0, records: 0, created: 0, sealed: false))
-            if first == last { lastFile = file }
+            lastFile = file
         }
-        try catchUp(segments: segments, activeFile: lastFile!, segDir: segDir, index: index, logger: configuration.logger, report: &report)
-        return report
+        if let last = segments.last {
+            let file: SegmentFile
+            if let lastFile { file = lastFile } else { file = try SegmentFile(path: segDir + "/" + last.fileName, writable: false) }
+            do throws(ArchiveError) {
+                try catchUp(segments: segments, activeFile: file, segDir: segDir, index: index, logger: logger, report: &report)
+            } catch {
+                logger.warning("the private index could not be brought fully up to date: \(error)")
+            }
+        }
+        return .privateCopy(copy)
     }
 
     /// Deletes what an interrupted compaction left behind: unlisted segment files below the manifest's floor,

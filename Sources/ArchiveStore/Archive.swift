@@ -22,6 +22,10 @@ public final class Archive: @unchecked Sendable {
     public let recovery: RecoveryReport
 
     private var lock: ArchiveLock?
+    /// A reader's shared hold on the lock file, when no writer ran at open: no writer starts while it reads.
+    private var readerLock: ReaderLock?
+    /// How this archive's read connections open the index.
+    let indexAccess: IndexAccess
     let writer: ArchiveWriter?
     let readers: SegmentReaders
     private let poolLock = NSLock()
@@ -44,36 +48,36 @@ public final class Archive: @unchecked Sendable {
         self.directory = directory
         self.configuration = configuration
         readers = SegmentReaders(directory: directory + "/segments")
-        let fm = FileManager.default
         switch configuration.mode {
         case .reader:
+            // A reader writes nothing: no lock file, no index catch-up, no -wal or -shm (see IndexAccess).
             guard let manifest = try Manifest.load(directory: directory) else {
-                throw ArchiveError(.io, "no archive at \(directory) (no MANIFEST)", path: directory)
+                throw ArchiveError(.io, Archive.notAnArchive(directory), path: directory)
+            }
+            guard manifest.format == SegmentFormat.version else {
+                throw ArchiveError(.unsupportedVersion, "archive format \(manifest.format) is not supported (this build reads format \(SegmentFormat.version))",
+                                   path: directory + "/MANIFEST")
+            }
+            if manifest.pending != nil {
+                throw ArchiveError(.corrupt, "a repair of \(directory) was interrupted after its commit; open the archive as a writer "
+                                   + "(verify --repair, serve or import) to finish it", path: directory + "/MANIFEST")
             }
             lock = nil
             writer = nil
-            // With no writer running, the index may lack the rows of appends its writer acknowledged but had not
-            // committed when it stopped: index them first, holding the lock so that no writer starts meanwhile.
-            // Best effort: a reader that cannot write the index (permissions, a read-only disk) reads it as it is.
             var report = RecoveryReport()
-            if Archive.indexLagsSegments(directory: directory, manifest: manifest), let held = try? ArchiveLock(directory: directory) {
-                do {
-                    report = try Archive.catchUpWithoutWriter(directory: directory, manifest: manifest, configuration: configuration)
-                } catch {
-                    configuration.logger.warning("could not bring the index up to date with the segments: \(error)")
-                }
-                withExtendedLifetime(held) {}
+            switch WriterPresence.probe(directory: directory) {
+            case .writerRunning:
+                readerLock = nil
+                indexAccess = .shared(path: directory + "/" + ArchiveIndex.fileName)
+                _ = try indexAccess.open()
+            case .noWriter(let held):
+                readerLock = held
+                indexAccess = try Archive.readerIndexAccess(directory: directory, manifest: manifest,
+                                                            configuration: configuration, report: &report)
             }
             recovery = report
         case .writer:
-            if !fm.fileExists(atPath: directory) {
-                guard configuration.createIfMissing else { throw ArchiveError(.io, "no archive at \(directory)", path: directory) }
-            }
-            do {
-                try fm.createDirectory(atPath: directory + "/segments", withIntermediateDirectories: true)
-            } catch {
-                throw ArchiveError(.io, "cannot create the archive directory: \(error)", path: directory)
-            }
+            try Archive.prepareWriterDirectory(directory, create: configuration.createIfMissing)
             let lock = try ArchiveLock(directory: directory)
             var manifest: Manifest
             if let m = try Manifest.load(directory: directory) {
@@ -86,8 +90,13 @@ public final class Archive: @unchecked Sendable {
                 throw ArchiveError(.unsupportedVersion, "archive format \(manifest.format) is not supported (this build reads format \(SegmentFormat.version))",
                                    path: directory + "/MANIFEST")
             }
-            let index = try ArchiveIndex(path: directory + "/" + ArchiveIndex.fileName, readOnly: false)
             var report = RecoveryReport()
+            if manifest.pending != nil {
+                try Archive.completePendingRenames(directory: directory, manifest: &manifest, logger: configuration.logger)
+            } else {
+                Archive.removeRepairLeftovers(directory: directory, logger: configuration.logger, report: &report)
+            }
+            let index = try ArchiveIndex(path: directory + "/" + ArchiveIndex.fileName, readOnly: false)
             let (active, file, next) = try Archive.recover(directory: directory, manifest: &manifest, index: index,
                                                            configuration: configuration, report: &report)
             let w = ArchiveWriter(directory: directory, configuration: configuration, index: index, manifest: manifest,
@@ -96,6 +105,8 @@ public final class Archive: @unchecked Sendable {
             self.lock = lock
             self.writer = w
             self.recovery = report
+            readerLock = nil
+            indexAccess = .shared(path: directory + "/" + ArchiveIndex.fileName)
         }
     }
 
@@ -112,6 +123,7 @@ public final class Archive: @unchecked Sendable {
             writer?.close()
             poolLock.lock()
             lock = nil
+            readerLock = nil
             poolLock.unlock()
         }
     }
@@ -167,7 +179,7 @@ public final class Archive: @unchecked Sendable {
         let idx = pool.popLast()
         poolLock.unlock()
         let index: ArchiveIndex
-        if let idx { index = idx } else { index = try ArchiveIndex(path: indexPath, readOnly: true) }
+        if let idx { index = idx } else { index = try indexAccess.open() }
         defer {
             poolLock.lock()
             if !closed { pool.append(index) }

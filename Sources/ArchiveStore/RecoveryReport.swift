@@ -16,6 +16,8 @@ public struct RecoveryReport: Sendable {
 
     /// Torn tails that were cut.
     public var cuts: [Cut] = []
+    /// Torn tails a reader found and left as they are (it writes nothing): their bytes are not read.
+    public var skipped: [Cut] = []
     /// Blocks indexed to catch up with the segments.
     public var blocksIndexed = 0
     /// Index rows added while catching up.

@@ -13,7 +13,9 @@ struct AuditCommand: AsyncParsableCommand {
         discussion: """
             Reads every selected envelope (the archive is opened as a reader, so a server may run \
             beside it) and reports envelopes per topic and per hour; size, TTL and proof-of-work \
-            distributions; and anomalies: future-dated (sent after arrival), expired on arrival, \
+            distributions; and anomalies: future-dated (sent after arrival), expired on arrival (both \
+            judged only where the arrival time is known; envelopes imported from rlp, LevelDB, SQLite or \
+            jsonl without "arrival" have none, and the report counts them as not judged), \
             proof of work below --min-pow, oversize (larger than --max-size), the same Data under \
             different envelopes, the same opened payload under different envelopes, and records that \
             do not decode.
@@ -158,6 +160,9 @@ struct AuditCommand: AsyncParsableCommand {
         }
         if !r.skipped.isEmpty { print("\nskipped damaged data (not covered by this report): \(r.skipped.count) ranges") }
         print("\nanomalies: \(r.anomalies.count)")
+        if r.arrivalUnknown > 0 {
+            print("  not judged on arrival (arrival time unknown): \(r.arrivalUnknown) envelopes")
+        }
         for a in r.anomalies {
             var line = "  \(a.kind.rawValue)  \(a.hash)  topic \(a.topic)  sent \(TimeFormat.iso8601(a.sent))"
             if let arrival = a.arrival { line += "  arrived \(TimeFormat.iso8601(arrival))" }

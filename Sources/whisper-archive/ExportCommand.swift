@@ -14,7 +14,14 @@ struct ExportCommand: AsyncParsableCommand {
             skipped with a warning naming the segment and byte range; the export is still written, and the \
             exit status is then 1. --from and --to \
             select on sent time (inclusive) and take Unix seconds or ISO-8601; --topic can be repeated. \
-            rlp and jsonl outputs ending in .lz4 are LZ4-compressed (readable by the lz4 tool).
+            rlp and jsonl outputs ending in .lz4 are LZ4-compressed (readable by the lz4 tool). jsonl \
+            lines carry "arrival" (Unix seconds) when the archive knows it.
+
+            A file output is written to a temporary file beside it and renamed into place only when the \
+            export succeeds; an existing file is replaced only with --force. A device or FIFO \
+            (/dev/null, a named pipe, /dev/stdout) is written in place, and --output - writes rlp or jsonl \
+            to standard output (the summary then goes to standard error). A leveldb output directory must \
+            be new, empty or a LevelDB database.
 
             Example:
               whisper-archive export --archive ./mail --format jsonl --output day.jsonl.lz4 \\
@@ -27,8 +34,11 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "The output format.")
     var format: ArchiveFormat
 
-    @Option(help: ArgumentHelp("The output file or directory.", valueName: "path"))
+    @Option(help: ArgumentHelp("The output file or directory; - for standard output (rlp, jsonl).", valueName: "path"))
     var output: String
+
+    @Flag(help: "Replace an existing output file.")
+    var force = false
 
     @Option(help: "Earliest sent time (inclusive).")
     var from: TimeArgument?
@@ -42,6 +52,7 @@ struct ExportCommand: AsyncParsableCommand {
     func validate() throws {
         if let from, let to, from.seconds > to.seconds { throw ValidationError("--from is after --to") }
         if output.hasSuffix(".lz4") && !format.isStream { throw ValidationError("only rlp and jsonl outputs can be LZ4-compressed") }
+        if output == "-" && !format.isStream { throw ValidationError("only rlp and jsonl can be written to standard output (--output -)") }
     }
 
     func run() async throws {
@@ -54,23 +65,30 @@ struct ExportCommand: AsyncParsableCommand {
         let progress = ProgressLine()
         let summary: Exporter.Summary
         do {
-            summary = try Exporter.run(archive: archive, filter: filter, format: format, path: output) { s in
+            summary = try Exporter.run(archive: archive, filter: filter, format: format, path: output, replacing: force) { s in
                 progress.update("exported", count: s.exported)
             }
+        } catch let error as FormatError where error.code == .exists {
+            progress.finish()
+            throw CLIError("\(output) exists; pass --force to replace it")
         } catch {
             progress.finish()
             throw CLIError("export failed: \(error)")
         }
         progress.finish()
-        if options.json {
-            print(jsonLine(summary))
-        } else {
-            print(String(format: "exported %d envelopes, %d bytes of RLP, %.1f MB/s (%.2f s)",
-                         summary.exported, summary.bytes, summary.megabytesPerSecond, summary.seconds))
-        }
+        let line = options.json ? jsonLine(summary) : String(format: "exported %d envelopes, %d bytes of RLP, %.1f MB/s (%.2f s)",
+                                                              summary.exported, summary.bytes, summary.megabytesPerSecond, summary.seconds)
+        // Standard output may be the export itself.
+        if output == "-" || Self.isStandardOutput(output) { writeStandardError(line + "\n") } else { print(line) }
         if !summary.damaged.isEmpty {
             let bytes = summary.damaged.reduce(Int64(0)) { $0 + Int64($1.range.count) }
             throw CLIError("skipped \(summary.damaged.count) damaged block(s), \(bytes) bytes: their envelopes are not in \(output); run verify")
         }
+    }
+
+    /// True when `path` names the file standard output is (`/dev/stdout`).
+    static func isStandardOutput(_ path: String) -> Bool {
+        var a = stat(), b = stat()
+        return stat(path, &a) == 0 && fstat(1, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino
     }
 }

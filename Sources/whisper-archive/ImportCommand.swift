@@ -12,8 +12,13 @@ struct ImportCommand: AsyncParsableCommand {
             The format of each PATH is detected from its name and content unless --format is given; \
             rlp and jsonl inputs ending in .lz4 are decompressed (LZ4 frame format). Envelopes already \
             in the archive are counted as duplicates. Invalid records are skipped and reported with \
-            their file and byte offset (or line, or LevelDB key); --strict stops at the first one with \
-            exit status 1, keeping what was imported before it.
+            their file and byte offset (or line, or LevelDB key); --strict stops at the first one, \
+            keeping what was imported before it. The exit status is 0 only when every record was imported \
+            or was a duplicate, and 1 when any record was rejected or any input could not be read. \
+            Inputs are never written: a LevelDB is read from a private copy and a SQLite file is opened \
+            immutable, so read-only evidence (files 0444, a read-only mount) imports unchanged. Arrival \
+            times are kept from archive and jsonl inputs that carry them; other envelopes are stored with \
+            arrival 0, "unknown".
 
             Example:
               whisper-archive import --archive /var/lib/whisper-archive Samples/envelopes.rlp
@@ -82,6 +87,6 @@ struct ImportCommand: AsyncParsableCommand {
             print(String(format: "imported %d, duplicates %d, rejected %d, %d bytes read, %.0f envelopes/s (%.2f s)",
                          summary.imported, summary.duplicates, summary.rejected, summary.bytes, summary.rate, summary.seconds))
         }
-        if summary.stopped || summary.unreadableFiles > 0 { throw ExitCode(1) }
+        if summary.stopped || summary.unreadableFiles > 0 || summary.rejected > 0 { throw ExitCode(1) }
     }
 }

@@ -1,3 +1,4 @@
+import ArchiveFormats
 import ArchiveStore
 import ArgumentParser
 import DevP2P
@@ -67,7 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Serve Prometheus metrics on this address.", valueName: "host:port"))
     var metrics: String?
 
-    @Option(name: .customLong("enode-file"), help: "Also write the enode URL to this file.")
+    @Option(name: .customLong("enode-file"), help: "Also write the enode URL to this file (a device or FIFO is written in place).")
     var enodeFile: String?
 
     @Option(help: "Durability of archived envelopes: always, none, or interval:MS.")
@@ -147,7 +148,14 @@ struct ServeCommand: AsyncParsableCommand {
         var enode = node.enode
         if address.host == "0.0.0.0" || address.host == "::" { enode.host = "127.0.0.1" }
         FileHandle.standardOutput.write(Data((enode.description + "\n").utf8))
-        if let enodeFile { try? (enode.description + "\n").write(toFile: enodeFile, atomically: true, encoding: .utf8) }
+        if let enodeFile {
+            do { try OutputFile.write(Array((enode.description + "\n").utf8), to: enodeFile, replacing: true) } catch {
+                sources.forEach { $0.cancel() }
+                await node.shutdown()
+                store.close()
+                throw CLIError("cannot write the enode file: \(error)")
+            }
+        }
         logger.info("serving \(archive) as \(enode)")
 
         var metricsServer: MetricsServer?

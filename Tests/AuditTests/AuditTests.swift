@@ -130,6 +130,7 @@ struct AuditTests {
         #expect(hashes(.duplicateMessage) == scenario.duplicateMessage)
         #expect(hashes(.malformed).isEmpty)
         #expect(report.anomalies.count == 14)  // 2 + 2 + 3 + 4 + 2 + 1
+        #expect(report.arrivalUnknown == 0)
 
         // Keys: what each opened, and the signers.
         #expect(report.keys.count == 3)
@@ -148,6 +149,28 @@ struct AuditTests {
         #expect(report.signers.map(\.count) == [9, 3])
         let texts = Set(report.payloads?.compactMap(\.text) ?? [])
         #expect(texts == Set((0..<10).map { "pw-\($0)" } + (0..<4).map { "asym-\($0)" }))
+    }
+
+    @Test func importedEnvelopesAreNotJudgedOnArrival() async throws {
+        let scenario = try AuditScenario()
+        let dir = try CLI.temporaryDirectory("wa-audit")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // Envelopes sent long before today: judged against an import time, every one would be expired on arrival.
+        let rlp = dir.path + "/seized.rlp"
+        try Data(scenario.envelopes.flatMap(\.rlp)).write(to: URL(fileURLWithPath: rlp))
+        let imported = try await CLI.run(["import", "--archive", dir.path + "/imported", rlp])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let r = try await CLI.run(["audit", "--archive", dir.path + "/imported", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let report = try JSONDecoder().decode(AuditReport.self, from: Data(r.stdout.utf8))
+        #expect(report.envelopes == scenario.envelopes.count)
+        #expect(report.anomalies.filter { $0.kind == .expiredOnArrival || $0.kind == .futureDated }.isEmpty)
+        #expect(report.arrivalUnknown == scenario.envelopes.count)
+        let human = try await CLI.run(["audit", "--archive", dir.path + "/imported"])
+        #expect(human.stdout.contains("not judged on arrival (arrival time unknown): \(scenario.envelopes.count) envelopes"), "\(human.stdout)")
+        let html = dir.path + "/audit.html"
+        _ = try await CLI.run(["audit", "--archive", dir.path + "/imported", "--html", html])
+        #expect(try String(contentsOfFile: html, encoding: .utf8).contains("\(scenario.envelopes.count) envelopes have no known arrival time"))
     }
 
     @Test func filtersByTopicAndTime() async throws {

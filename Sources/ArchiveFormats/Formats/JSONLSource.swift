@@ -1,6 +1,6 @@
 import Whisper
 
-/// Reads one JSON object per line (the keys of `inspect --json`); blank lines are skipped.
+/// Reads one JSON object per line (the keys of `inspect --json`, and `arrival` when known); blank lines are skipped.
 public struct JSONLSource: EnvelopeSource {
     private let input: ByteInput
     private var buffer: [UInt8] = []
@@ -33,10 +33,26 @@ public struct JSONLSource: EnvelopeSource {
                 return .invalid(FormatError(.invalidRecord, path: input.path, line: line, "not valid UTF-8"))
             }
             do {
-                return .envelope(try EnvelopeJSON.decode(line: s), arrival: nil)
+                let envelope = try EnvelopeJSON.decode(line: s)
+                return .envelope(envelope, arrival: try Self.arrival(in: s, text))
             } catch {
                 return .invalid(FormatError(.invalidRecord, path: input.path, line: line, error.description))
             }
         }
+    }
+
+    private static let arrivalKey = Array("\"arrival\"".utf8)
+
+    /// The `arrival` key of a line (Unix seconds; 0 and absent mean unknown). The line is parsed again only when
+    /// it holds the key.
+    private static func arrival(in line: String, _ bytes: ArraySlice<UInt8>) throws(WhisperError) -> UInt32? {
+        guard bytes.count >= arrivalKey.count,
+              bytes.indices.dropLast(arrivalKey.count - 1).contains(where: { bytes[$0...].starts(with: arrivalKey) })
+        else { return nil }
+        guard let value = try EnvelopeJSON.parseObject(line).first(where: { $0.0 == "arrival" })?.1 else { return nil }
+        guard case .number(let n) = value, let arrival = UInt32(n) else {
+            throw WhisperError(.invalidEnvelope, "\"arrival\" is not an integer in 0...\(UInt32.max)")
+        }
+        return arrival == 0 ? nil : arrival
     }
 }

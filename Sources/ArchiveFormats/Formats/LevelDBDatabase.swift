@@ -2,24 +2,51 @@ import CLevelDB
 import Foundation
 
 /// A LevelDB database opened through libleveldb's C API.
+///
+/// libleveldb writes whenever it opens a database (a new MANIFEST and table, the log replayed and deleted, LOG
+/// rotated), so a source is never opened where it lies: ``init(readingCopyOf:)`` opens a private copy.
 final class LevelDBDatabase: @unchecked Sendable {
+    /// The database as the user named it (for messages).
     let path: String
     let handle: OpaquePointer
     private let options: OpaquePointer
+    /// The private copy that was opened instead of `path`, removed after the database is closed.
+    private let copy: PrivateCopy?
 
-    init(path: String, create: Bool) throws(FormatError) {
-        self.path = path
-        if !create {
-            guard FileManager.default.fileExists(atPath: path + "/CURRENT") else {
-                throw FormatError(.missingFile, path: path, "not a LevelDB directory (no CURRENT file)")
+    /// Opens (creating it if needed) the database directory `path` for writing.
+    convenience init(creatingAt path: String) throws(FormatError) {
+        try self.init(opening: path, as: path, create: true, copy: nil)
+    }
+
+    /// Opens a private copy of the database directory `source`, which is read and never written: its tables
+    /// (immutable) are hard-linked or copied, CURRENT, the MANIFEST and the logs copied; LOCK and LOG are left out.
+    convenience init(readingCopyOf source: String) throws(FormatError) {
+        guard try FileProbe.kind(source) != nil else { throw FileProbe.error(source, errno: ENOENT) }
+        guard try FileProbe.kind(source + "/CURRENT") == .regular else {
+            throw FormatError(.unrecognised, path: source, headline: "not a LevelDB database (no CURRENT)")
+        }
+        let copy = try PrivateCopy(of: source, kind: "leveldb")
+        for name in try FileProbe.names(inDirectory: source) {
+            let file = source + "/" + name
+            guard try FileProbe.kind(file) == .regular else { continue }
+            if name.hasSuffix(".ldb") || name.hasSuffix(".sst") {
+                try copy.link(file, as: name)
+            } else if name == "CURRENT" || name.hasPrefix("MANIFEST-") || name.hasSuffix(".log") {
+                try copy.copy(file, as: name)
             }
         }
+        try self.init(opening: copy.directory, as: source, create: false, copy: copy)
+    }
+
+    private init(opening directory: String, as path: String, create: Bool, copy: PrivateCopy?) throws(FormatError) {
+        self.path = path
+        self.copy = copy
         options = leveldb_options_create()
         leveldb_options_set_create_if_missing(options, create ? 1 : 0)
         var err: UnsafeMutablePointer<CChar>?
-        let db = leveldb_open(options, path, &err)
+        let db = leveldb_open(options, directory, &err)
         if let err {
-            let message = String(cString: err)
+            let message = String(cString: err).replacingOccurrences(of: directory, with: path)
             leveldb_free(err)
             leveldb_options_destroy(options)
             throw FormatError(.io, path: path, "cannot open the LevelDB database: \(message)")

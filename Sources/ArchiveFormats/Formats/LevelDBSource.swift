@@ -6,10 +6,11 @@ public struct LevelDBSource: EnvelopeSource {
     private let path: String
     private var bytes: Int64 = 0
 
-    /// Opens the database directory `path` (it is not modified).
+    /// Opens the database directory `path` for reading; not one byte of it changes: libleveldb is given a
+    /// private copy in a temporary directory, removed when the source is released.
     public init(path: String) throws(FormatError) {
         self.path = path
-        iterator = LevelDBIterator(try LevelDBDatabase(path: path, create: false))
+        iterator = LevelDBIterator(try LevelDBDatabase(readingCopyOf: path))
     }
 
     public var bytesRead: Int64 { bytes }

@@ -4,8 +4,8 @@ import ArchiveStore
 public struct RLPStreamSink: EnvelopeSink {
     private let output: ByteOutput
 
-    /// Creates (truncates) `path`.
-    public init(path: String) throws(FormatError) { output = try ByteOutput(path: path) }
+    /// Writes `path` (see ``OutputFile``): an existing regular file is replaced, on success, only when `replacing`.
+    public init(path: String, replacing: Bool = false) throws(FormatError) { output = try ByteOutput(path: path, replacing: replacing) }
 
     public mutating func write(_ envelope: ArchivedEnvelope) throws(FormatError) { try output.write(envelope.rlp) }
     public mutating func finish() throws(FormatError) { try output.finish() }

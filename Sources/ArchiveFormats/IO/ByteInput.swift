@@ -1,7 +1,8 @@
 import CLZ4
 import Foundation
 
-/// Reads a file in chunks, decompressing the LZ4 frame format when the path ends in `.lz4`.
+/// Reads a file in chunks, decompressing the LZ4 frame format when the path ends in `.lz4`. The file is opened
+/// read-only (O_RDONLY) and nothing is ever written.
 final class ByteInput {
     let path: String
     private let handle: FileHandle
@@ -14,12 +15,13 @@ final class ByteInput {
 
     init(path: String) throws(FormatError) {
         self.path = path
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue else {
-            throw FormatError(.missingFile, path: path, "no such file")
+        let fd = try FileProbe.openForReading(path)
+        var st = stat()
+        if fstat(fd, &st) == 0, FileProbe.kind(of: st) == .directory {
+            close(fd)
+            throw FormatError(.unsupported, path: path, headline: "is a directory")
         }
-        guard let h = FileHandle(forReadingAtPath: path) else { throw FormatError(.missingFile, path: path, "cannot open for reading") }
-        handle = h
+        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         if path.hasSuffix(".lz4") {
             var ctx: OpaquePointer?
             let rc = LZ4F_createDecompressionContext(&ctx, UInt32(LZ4F_VERSION))

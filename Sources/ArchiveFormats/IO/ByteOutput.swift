@@ -1,10 +1,10 @@
 import CLZ4
 import Foundation
 
-/// Writes a file through a buffer, compressing with the LZ4 frame format when the path ends in `.lz4`.
+/// Writes an ``OutputFile`` through a buffer, compressing with the LZ4 frame format when the path ends in `.lz4`.
 final class ByteOutput {
     let path: String
-    private let handle: FileHandle
+    private let output: OutputFile
     private let lz4: OpaquePointer?
     private var buffer: [UInt8] = []
     private var compressed: [UInt8] = []
@@ -12,12 +12,10 @@ final class ByteOutput {
     private(set) var bytesWritten: Int64 = 0
     private static let chunk = 1 << 20
 
-    init(path: String) throws(FormatError) {
+    /// Opens `path` (see ``OutputFile``); an existing regular file is replaced only when `replacing` is true.
+    init(path: String, replacing: Bool) throws(FormatError) {
         self.path = path
-        guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
-            throw FormatError(.io, path: path, "cannot create the output file")
-        }
-        handle = h
+        output = try OutputFile(path: path, replacing: replacing)
         buffer.reserveCapacity(ByteOutput.chunk + 65536)
         if path.hasSuffix(".lz4") {
             var ctx: OpaquePointer?
@@ -38,7 +36,7 @@ final class ByteOutput {
     }
 
     private func writeFile(_ bytes: [UInt8]) throws(FormatError) {
-        do { try handle.write(contentsOf: bytes) } catch { throw FormatError(.io, path: path, offset: bytesWritten, "write failed: \(error)") }
+        try output.write(bytes)
         bytesWritten += Int64(bytes.count)
     }
 
@@ -69,7 +67,7 @@ final class ByteOutput {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Flushes, ends the LZ4 frame, syncs and closes.
+    /// Flushes, ends the LZ4 frame and commits the output (a regular file is synced and renamed into place).
     func finish() throws(FormatError) {
         try flushBuffer()
         if let lz4 {
@@ -77,9 +75,6 @@ final class ByteOutput {
             guard LZ4F_isError(r) == 0 else { throw FormatError(.io, path: path, "LZ4 frame end failed") }
             try writeFile(Array(compressed[0..<r]))
         }
-        do {
-            try handle.synchronize()
-            try handle.close()
-        } catch { throw FormatError(.io, path: path, "cannot close: \(error)") }
+        try output.commit()
     }
 }

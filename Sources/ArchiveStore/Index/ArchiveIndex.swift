@@ -26,8 +26,10 @@ final class ArchiveIndex: @unchecked Sendable {
 
     deinit { keyBuffer.deallocate() }
 
-    init(path: String, readOnly: Bool) throws(ArchiveError) {
-        db = try SQLiteDatabase(path: path, readOnly: false, create: !readOnly)
+    /// Opens an index: a writer's (created when missing; an index of another schema is dropped), or a read-only
+    /// connection that writes nothing (`immutable`: to a file no writer changes meanwhile; see ``IndexAccess``).
+    init(path: String, readOnly: Bool, immutable: Bool = false) throws(ArchiveError) {
+        db = try SQLiteDatabase(path: path, readOnly: readOnly, create: !readOnly, immutable: immutable)
         self.readOnly = readOnly
         if readOnly {
             try db.execute("PRAGMA query_only = 1")

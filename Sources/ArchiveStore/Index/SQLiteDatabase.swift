@@ -9,11 +9,19 @@ public final class SQLiteDatabase: @unchecked Sendable {
     public let path: String
 
     /// Opens (and by default creates) the database at `path`.
-    public init(path: String, readOnly: Bool = false, create: Bool = true) throws(ArchiveError) {
+    ///
+    /// - Parameter immutable: read-only, and the file is taken not to change while open: SQLite takes no lock
+    ///   and creates no `-wal`, `-shm` or `-journal` file (a log left beside it is not read).
+    public init(path: String, readOnly: Bool = false, create: Bool = true, immutable: Bool = false) throws(ArchiveError) {
         var db: OpaquePointer?
         var flags = SQLITE_OPEN_NOMUTEX
-        flags |= readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0))
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        flags |= readOnly || immutable ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0))
+        var name = path
+        if immutable {
+            flags |= SQLITE_OPEN_URI
+            name = "file:" + Self.uriEscaped(path) + "?mode=ro&immutable=1"
+        }
+        let rc = sqlite3_open_v2(name, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             if let db { sqlite3_close_v2(db) }
@@ -24,7 +32,46 @@ public final class SQLiteDatabase: @unchecked Sendable {
         sqlite3_busy_timeout(db, 10_000)
     }
 
+    /// Opens the database file at `path` read-only and immutable (`file:…?mode=ro&immutable=1`): SQLite takes no
+    /// lock and creates no `-wal`, `-shm` or `-journal` beside it, and ignores any that exist, so the file must
+    /// hold every committed row itself.
+    public init(immutableAt path: String) throws(ArchiveError) {
+        var escaped = ""
+        for u in path.unicodeScalars {
+            switch u {
+            case "%", "?", "#": escaped += "%" + String(u.value, radix: 16, uppercase: true)
+            default: escaped.unicodeScalars.append(u)
+            }
+        }
+        // A path that starts with "//" would be read as an authority.
+        if escaped.hasPrefix("//") { escaped = "/." + escaped }
+        var db: OpaquePointer?
+        let flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
+        let rc = sqlite3_open_v2("file:" + escaped + "?mode=ro&immutable=1", &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            if let db { sqlite3_close_v2(db) }
+            throw ArchiveError(.index, "cannot open SQLite database: \(message)", path: path)
+        }
+        handle = db
+        self.path = path
+    }
+
     deinit { sqlite3_close_v2(handle) }
+
+    /// A path as the path part of a `file:` URI: `%`, `?` and `#` percent-encoded.
+    static func uriEscaped(_ path: String) -> String {
+        var out = ""
+        for c in path.unicodeScalars {
+            switch c {
+            case "%": out += "%25"
+            case "?": out += "%3f"
+            case "#": out += "%23"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
 
     func error(_ what: String, _ rc: Int32) -> ArchiveError {
         ArchiveError(.index, "\(what): \(String(cString: sqlite3_errmsg(handle))) (SQLite code \(rc))", path: path)

@@ -10,8 +10,21 @@ struct Manifest: Codable, Sendable {
     /// named below it and not listed are leftovers (of an interrupted compaction) that must never be read.
     /// Absent in archives written before compaction existed: then it is the end of the last sealed segment.
     var nextSequence: UInt64?
-    /// Incremented by every compaction; the index records the generation it matches.
+    /// Incremented by every compaction and repair; the index records the generation it matches.
     var generation: UInt64?
+    /// The renames and removals a committed repair has still to do (absent otherwise): the next writer open
+    /// finishes them before anything else; a reader refuses the archive until then.
+    var pending: Pending?
+
+    /// One file a repair wrote under a temporary name, relative to the archive directory.
+    struct Rename: Codable, Sendable, Hashable { var from: String; var to: String }
+
+    /// What a committed repair has still to do.
+    struct Pending: Codable, Sendable, Hashable {
+        var renames: [Rename]
+        /// Files the new manifest no longer lists (relative to the archive directory).
+        var removals: [String]
+    }
 
     init(format: UInt32, segments: [SegmentInfo], nextSequence: UInt64? = nil, generation: UInt64? = nil) {
         self.format = format

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Whisper
 
 /// One change `verify --repair` made.
@@ -20,106 +21,97 @@ public struct RepairAction: Sendable, Codable, Hashable, CustomStringConvertible
 }
 
 extension Archive {
-    /// Repairs an archive in place: damaged bytes go to `quarantine/`, segments are rewritten from their valid
-    /// blocks, the manifest is rebuilt from the segment files, and the index is rebuilt from scratch.
+    /// Repairs an archive: damaged bytes go to `quarantine/`, segments are rewritten from their valid blocks, the
+    /// manifest is rebuilt from the segment files, and the index is rebuilt from the segments.
     ///
-    /// Never drops a record of a valid block. Takes the writer lock, so no server may run on the archive.
+    /// It works like compaction: every segment is read first, and nothing is written unless all of them could be
+    /// read. The new segments and quarantine files are written beside the old ones under temporary names, and the
+    /// new manifest, which lists the renames still to do, is the commit point: a crash before it leaves the old
+    /// archive (the temporary files are removed by the next writer open), and a crash after it leaves the new
+    /// one (the next writer open finishes the renames). Never drops a record of a valid block. Takes the writer
+    /// lock, so no server may run on the archive.
     /// - Returns: every change made, in order.
     public static func repair(directory: String, configuration: ArchiveConfiguration = ArchiveConfiguration()) throws(ArchiveError) -> [RepairAction] {
-        var actions: [RepairAction] = []
-        let segDir = directory + "/segments"
+        let found = ArchiveDirectory.inspect(directory)
+        guard found == .archive || FileManager.default.fileExists(atPath: directory + "/segments") else {
+            throw ArchiveError(.io, notAnArchive(directory), path: directory)
+        }
         var lock: ArchiveLock? = try ArchiveLock(directory: directory)
-        let old = (try? Manifest.load(directory: directory)) ?? nil
-        // Unlisted files below a readable manifest's floor are leftovers of an interrupted compaction: never read them.
+        let segDir = directory + "/segments"
+        let old: Manifest?
+        do throws(ArchiveError) { old = try Manifest.load(directory: directory) } catch where error.code == .corrupt { old = nil }
+        if let old, old.pending != nil {
+            // A repair that reached its commit point: finish it first, then look again.
+            var m = old
+            try completePendingRenames(directory: directory, manifest: &m, logger: configuration.logger)
+            lock = nil
+            return try repair(directory: directory, configuration: configuration)
+        }
+
+        // 1. Read every segment; an unreadable one stops the repair before anything is written.
+        // Unlisted files below the floor are compaction leftovers, except those after every listed segment: a stale
+        // manifest (an old copy) did not know them, and they are kept.
         let listed = Set(old?.segments.map(\.firstSequence) ?? [])
-        let files = ((try? listSegments(segDir)) ?? []).filter { f in old.map { listed.contains(f) || f >= $0.activeFloor } ?? true }
+        let listedEnd = old?.segments.map { $0.firstSequence + UInt64($0.records) }.max() ?? 0
+        let files = try listSegments(segDir).filter { f in old.map { listed.contains(f) || f >= min($0.activeFloor, listedEnd) } ?? true }
+        var actions: [RepairAction] = []
         for s in old?.segments ?? [] where !files.contains(s.firstSequence) {
             actions.append(.init(kind: "manifest", file: "segments/" + s.fileName, detail: "removed the missing segment from the manifest (\(s.records) records lost)"))
         }
-        let quarantine = directory + "/quarantine"
-        var infos: [SegmentInfo] = []
+        var plans: [SegmentRepairPlan] = []
         for (i, first) in files.enumerated() {
-            let rel = "segments/" + SegmentFormat.segmentFileName(firstSequence: first)
-            let path = directory + "/" + rel
-            let file = try SegmentFile(path: path, writable: false)
-            let size = try file.size()
-            var header = [UInt8](repeating: 0, count: SegmentFormat.segmentHeaderLength)
-            let n = try file.read(into: &header, at: 0)
-            let headerOK = n == header.count && Array(header[0..<8]) == SegmentFormat.segmentMagic && header.u64LE(16) == first
-                && CRC32C.checksum(header[0..<28]) == header.u32LE(28) && header.u32LE(8) == SegmentFormat.version
-            let created = headerOK ? header.u32LE(24) : UInt32(Date().timeIntervalSince1970)
-            var info = SegmentInfo(firstSequence: first, bytes: Int64(SegmentFormat.segmentHeaderLength), blocks: 0, records: 0,
-                                   created: created, sealed: i < files.count - 1)
-            var blocks: [BlockInfo] = []
-            var damaged: [(Range<Int64>, String)] = []
-            var offset = Int64(SegmentFormat.segmentHeaderLength)
-            var contiguous = true
-            var expected = first
-            while offset < size {
-                switch BlockReader.read(file, segment: first, at: offset, fileSize: size) {
-                case .end: offset = size
-                case .invalid(let why):
-                    let next = BlockReader.nextValidBlock(file, from: offset + 1, to: size, segment: first)
-                    damaged.append((offset..<next, why))
-                    offset = next
-                case .block(let b, let raw):
-                    if b.firstSequence != expected { contiguous = false }
-                    expected = b.firstSequence + UInt64(b.recordCount)
-                    blocks.append(b)
-                    BlockReader.forEachRecord(raw) { range, _, _ in
-                        if let f = EnvelopeFields.parse(Array(raw[range])) { info.add(sentTime: f.sentTime) } else { info.records += 1 }
-                    }
-                    info.blocks += 1
-                    info.bytes += Int64(b.length)
-                    offset += Int64(b.length)
-                }
-            }
-            if !damaged.isEmpty || !headerOK || !contiguous {
-                try FileManager.default.createDirectoryIfMissing(quarantine)
-                for (range, why) in damaged {
-                    let name = "quarantine/\(SegmentFormat.segmentFileName(firstSequence: first)).\(range.lowerBound)-\(range.upperBound).bin"
-                    var bytes = [UInt8](repeating: 0, count: Int(range.count))
-                    try file.read(into: &bytes, at: range.lowerBound)
-                    let q = try SegmentFile(path: directory + "/" + name, writable: true, create: true)
-                    try q.write(bytes, at: 0)
-                    try q.sync()
+            let next = i + 1 < files.count ? files[i + 1] : nil
+            plans.append(try SegmentRepairPlan(segDir: segDir, first: first, next: next, sealed: next != nil))
+        }
+
+        // 2. Write the new segments and the quarantined bytes under temporary names.
+        var renames: [Manifest.Rename] = []
+        var temporary: [String] = []
+        do throws(ArchiveError) {
+            for plan in plans where plan.needsRewrite {
+                let rel = "segments/" + SegmentFormat.segmentFileName(firstSequence: plan.first)
+                if !plan.damaged.isEmpty { try FileManager.default.createDirectoryIfMissing(directory + "/quarantine") }
+                for (range, why) in plan.damaged {
+                    let name = "quarantine/\(SegmentFormat.segmentFileName(firstSequence: plan.first)).\(range.lowerBound)-\(range.upperBound).bin"
+                    temporary.append(name + repairSuffix)
+                    try plan.copyDamage(range, to: directory + "/" + name + repairSuffix)
+                    renames.append(.init(from: name + repairSuffix, to: name))
                     actions.append(.init(kind: "quarantined", file: rel, start: range.lowerBound, end: range.upperBound,
                                          detail: "moved \(range.count) damaged bytes to \(name) (\(why))"))
                 }
-                // Rewrite: a fresh header and the valid blocks, renumbered so the sequence stays contiguous.
-                let tmp = path + ".repair"
-                unlink(tmp)
-                let out = try SegmentFile(path: tmp, writable: true, create: true)
-                try out.write(SegmentFormat.segmentHeader(firstSequence: first, created: created), at: 0)
-                var at = Int64(SegmentFormat.segmentHeaderLength)
-                var sequence = first
-                for b in blocks {
-                    var bytes = [UInt8](repeating: 0, count: b.length)
-                    try file.read(into: &bytes, at: b.offset)
-                    withUnsafeBytes(of: sequence.littleEndian) { for k in 0..<8 { bytes[16 + k] = $0[k] } }
-                    let crc = bytes.withUnsafeBytes { CRC32C.update(0, UnsafeRawBufferPointer(rebasing: $0[8...])) }
-                    withUnsafeBytes(of: crc.littleEndian) { for k in 0..<4 { bytes[4 + k] = $0[k] } }
-                    try out.write(bytes, at: at)
-                    at += Int64(b.length)
-                    sequence += UInt64(b.recordCount)
-                }
-                try out.sync()
-                guard rename(tmp, path) == 0 else { throw ArchiveError(.io, "cannot replace the segment", path: path, errno: errno) }
-                try SegmentFile.syncDirectory(segDir)
-                actions.append(.init(kind: "rewrote-segment", file: rel, start: 0, end: size,
-                                     detail: "kept \(blocks.count) valid blocks (\(info.records) records), \(at) bytes"
-                                        + (headerOK ? "" : "; wrote a new segment header")))
-                info.bytes = at
+                let target = "segments/" + SegmentFormat.segmentFileName(firstSequence: plan.newFirst)
+                temporary.append(target + repairSuffix)
+                let bytes = try plan.writeRewrite(to: directory + "/" + target + repairSuffix)
+                renames.append(.init(from: target + repairSuffix, to: target))
+                actions.append(.init(kind: "rewrote-segment", file: rel, start: 0, end: plan.size,
+                                     detail: "kept \(plan.blocks.count) valid blocks (\(plan.info.records) records), \(bytes) bytes"
+                                        + (plan.newFirst == plan.first ? "" : " as \(target)") + (plan.headerOK ? "" : "; wrote a new segment header")))
             }
-            infos.append(info)
+            try SegmentFile.syncDirectory(segDir)
+            if FileManager.default.fileExists(atPath: directory + "/quarantine") { try SegmentFile.syncDirectory(directory + "/quarantine") }
+        } catch {
+            for t in temporary { unlink(directory + "/" + t) }
+            throw error
         }
-        let manifest = Manifest(format: SegmentFormat.version, segments: infos.filter(\.sealed))
+
+        // 3. The commit point: the new manifest, with the renames and removals still to do.
+        let infos = plans.map(\.info)
+        let replaced = plans.filter { $0.needsRewrite && $0.newFirst != $0.first }.map { "segments/" + SegmentFormat.segmentFileName(firstSequence: $0.first) }
+        var manifest = Manifest(format: SegmentFormat.version, segments: infos.filter(\.sealed),
+                                nextSequence: infos.last.map { $0.sealed ? $0.firstSequence + UInt64($0.records) : $0.firstSequence } ?? old?.nextSequence ?? 1,
+                                generation: (old?.generation ?? 0) + 1)
+        manifest.pending = Manifest.Pending(renames: renames, removals: replaced)
         let oldList = old?.segments.map { "\($0.firstSequence):\($0.bytes)" } ?? []
-        if manifest.segments.map({ "\($0.firstSequence):\($0.bytes)" }) != oldList {
+        if manifest.segments.map({ "\($0.firstSequence):\($0.bytes)" }) != oldList || old == nil {
             actions.append(.init(kind: "manifest", file: Manifest.fileName, detail: "rewrote the manifest from the segment files (\(manifest.segments.count) sealed segments)"))
         }
         try manifest.store(directory: directory)
-        for suffix in ["", "-wal", "-shm"] { unlink(directory + "/" + ArchiveIndex.fileName + suffix) }
+
+        // 4. Finish: renames, removals, and a damaged index moved aside; the writer open rebuilds the index.
+        try completePendingRenames(directory: directory, manifest: &manifest, logger: configuration.logger)
+        if let aside = try moveDamagedIndexAside(directory: directory) {
+            actions.append(.init(kind: "moved-index", file: ArchiveIndex.fileName, detail: "the index could not be read; moved it to \(aside)"))
+        }
         lock = nil
         _ = lock
         var c = configuration
@@ -130,6 +122,166 @@ extension Archive {
         archive.close()
         actions.append(.init(kind: "rebuilt-index", file: ArchiveIndex.fileName, detail: "rebuilt the index from the segments: \(count) envelopes"))
         return actions
+    }
+
+    /// Suffix of a file repair writes before its commit point (never read; removed when the commit did not happen).
+    static let repairSuffix = ".repair"
+
+    /// Does the renames and removals a committed repair listed, then stores the manifest without them.
+    /// Idempotent: a rename whose source is gone was done.
+    static func completePendingRenames(directory: String, manifest: inout Manifest, logger: Logger) throws(ArchiveError) {
+        guard let pending = manifest.pending else { return }
+        for r in pending.renames where FileManager.default.fileExists(atPath: directory + "/" + r.from) {
+            guard rename(directory + "/" + r.from, directory + "/" + r.to) == 0 else {
+                throw ArchiveError(.io, "cannot finish a repair: rename to \(r.to) failed: \(String(cString: strerror(errno)))", path: directory + "/" + r.from, errno: errno)
+            }
+        }
+        for f in pending.removals { unlink(directory + "/" + f) }
+        try SegmentFile.syncDirectory(directory + "/segments")
+        if FileManager.default.fileExists(atPath: directory + "/quarantine") { try SegmentFile.syncDirectory(directory + "/quarantine") }
+        manifest.pending = nil
+        try manifest.store(directory: directory)
+        logger.notice("finished the renames of a committed repair (\(pending.renames.count) files)")
+    }
+
+    /// Removes what a repair wrote before a commit that never came: `*.repair` files in `segments/` and `quarantine/`.
+    static func removeRepairLeftovers(directory: String, logger: Logger, report: inout RecoveryReport) {
+        for sub in ["segments", "quarantine"] {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory + "/" + sub)) ?? [] where name.hasSuffix(repairSuffix) {
+                logger.warning("removing \(sub)/\(name): written by a repair that did not finish")
+                unlink(directory + "/" + sub + "/" + name)
+                report.leftoversRemoved.append(name)
+            }
+        }
+    }
+
+    /// Moves an index that cannot be read as an index aside (`index.sqlite.bad-<time>`), so that a writer rebuilds it.
+    /// - Returns: the new name, or nil when the index was readable or absent.
+    static func moveDamagedIndexAside(directory: String) throws(ArchiveError) -> String? {
+        let path = directory + "/" + ArchiveIndex.fileName
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        do throws(ArchiveError) {
+            let index = try ArchiveIndex(path: path, readOnly: true, immutable: true)
+            let check = try index.db.prepare("PRAGMA quick_check")
+            if try check.step(), check.text(0) == "ok" { return nil }
+        } catch where error.code == .unsupportedVersion {
+            return nil  // another schema: a writer drops and rebuilds it
+        } catch {}
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        let aside = ArchiveIndex.fileName + ".bad-" + stamp
+        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
+            guard rename(path + suffix, directory + "/" + aside + suffix) == 0 else {
+                throw ArchiveError(.io, "cannot move the damaged index aside: \(String(cString: strerror(errno)))", path: path + suffix, errno: errno)
+            }
+        }
+        try SegmentFile.syncDirectory(directory)
+        return aside
+    }
+}
+
+/// What repair found in one segment file, read whole before anything is written, and how it rewrites it.
+struct SegmentRepairPlan {
+    let first: UInt64
+    let path: String
+    let file: SegmentFile
+    let size: Int64
+    let headerOK: Bool
+    let info: SegmentInfo
+    let blocks: [BlockInfo]
+    let damaged: [(Range<Int64>, String)]
+    let contiguous: Bool
+    /// The first sequence number of the rewritten file: the kept records end where the old range ended, so a
+    /// segment that lost records gets a new name (and the old file stays untouched until the commit).
+    var newFirst: UInt64
+
+    var needsRewrite: Bool { !damaged.isEmpty || !headerOK || !contiguous }
+
+    init(segDir: String, first: UInt64, next: UInt64?, sealed: Bool) throws(ArchiveError) {
+        self.first = first
+        path = segDir + "/" + SegmentFormat.segmentFileName(firstSequence: first)
+        file = try SegmentFile(path: path, writable: false)
+        size = try file.size()
+        // Every byte must be readable: an I/O error is not damage to quarantine, and stops the repair.
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var at: Int64 = 0
+        while at < size {
+            let n = try file.read(into: &chunk, at: at)
+            guard n > 0 else { throw ArchiveError(.io, "cannot read the whole segment (it ends at \(at) of \(size) bytes); repair changed nothing", path: path, offset: at) }
+            at += Int64(n)
+        }
+        var header = [UInt8](repeating: 0, count: SegmentFormat.segmentHeaderLength)
+        let n = try file.read(into: &header, at: 0)
+        headerOK = n == header.count && Array(header[0..<8]) == SegmentFormat.segmentMagic && header.u64LE(16) == first
+            && CRC32C.checksum(header[0..<28]) == header.u32LE(28) && header.u32LE(8) == SegmentFormat.version
+        let created = headerOK ? header.u32LE(24) : UInt32(Date().timeIntervalSince1970)
+        var info = SegmentInfo(firstSequence: first, bytes: Int64(SegmentFormat.segmentHeaderLength), blocks: 0, records: 0,
+                               created: created, sealed: sealed)
+        var blocks: [BlockInfo] = []
+        var damaged: [(Range<Int64>, String)] = []
+        var contiguous = true
+        var offset = Int64(SegmentFormat.segmentHeaderLength)
+        var expected = first
+        var validEnd = first
+        while offset < size {
+            switch BlockReader.read(file, segment: first, at: offset, fileSize: size) {
+            case .end: offset = size
+            case .invalid(let why):
+                let nextBlock = BlockReader.nextValidBlock(file, from: offset + 1, to: size, segment: first)
+                damaged.append((offset..<nextBlock, why))
+                offset = nextBlock
+            case .block(let b, let raw):
+                if b.firstSequence != expected { contiguous = false }
+                expected = b.firstSequence + UInt64(b.recordCount)
+                validEnd = max(validEnd, expected)
+                blocks.append(b)
+                BlockReader.forEachRecord(raw) { range, _, _ in
+                    if let f = EnvelopeFields.parse(Array(raw[range])) { info.add(sentTime: f.sentTime) } else { info.records += 1 }
+                }
+                info.blocks += 1
+                info.bytes += Int64(b.length)
+                offset += Int64(b.length)
+            }
+        }
+        let kept = UInt64(info.records)
+        // Where the kept records end: the next segment's first sequence, or the end of the last valid block.
+        let end = next ?? validEnd
+        newFirst = damaged.isEmpty || end < first + kept ? first : end - kept
+        info.firstSequence = newFirst
+        self.info = info
+        self.blocks = blocks
+        self.damaged = damaged
+        self.contiguous = contiguous
+    }
+
+    /// Copies damaged bytes out, to a new file.
+    func copyDamage(_ range: Range<Int64>, to path: String) throws(ArchiveError) {
+        var bytes = [UInt8](repeating: 0, count: Int(range.count))
+        _ = try file.read(into: &bytes, at: range.lowerBound)
+        unlink(path)
+        let q = try SegmentFile(path: path, writable: true, create: true)
+        try q.write(bytes, at: 0)
+        try q.sync()
+    }
+
+    /// Writes a fresh header and the valid blocks, renumbered from ``newFirst``, to a new file; returns its size.
+    func writeRewrite(to path: String) throws(ArchiveError) -> Int64 {
+        unlink(path)
+        let out = try SegmentFile(path: path, writable: true, create: true)
+        try out.write(SegmentFormat.segmentHeader(firstSequence: newFirst, created: info.created), at: 0)
+        var at = Int64(SegmentFormat.segmentHeaderLength)
+        var sequence = newFirst
+        for b in blocks {
+            var bytes = [UInt8](repeating: 0, count: b.length)
+            _ = try file.read(into: &bytes, at: b.offset)
+            withUnsafeBytes(of: sequence.littleEndian) { for k in 0..<8 { bytes[16 + k] = $0[k] } }
+            let crc = bytes.withUnsafeBytes { CRC32C.update(0, UnsafeRawBufferPointer(rebasing: $0[8...])) }
+            withUnsafeBytes(of: crc.littleEndian) { for k in 0..<4 { bytes[4 + k] = $0[k] } }
+            try out.write(bytes, at: at)
+            at += Int64(b.length)
+            sequence += UInt64(b.recordCount)
+        }
+        try out.sync()
+        return at
     }
 }
 

@@ -48,6 +48,9 @@ struct Verifier {
     var pendingRow: IndexEntryRow?
     var rowsDone = false
     var highWaterMark: (segment: UInt64, offset: Int64)?
+    /// No writer starts while verify reads (a reader's shared lock), unless one was running already.
+    let presence: WriterPresence
+    var indexAccess: IndexAccess?
     var seen = Set<HashPrefix>()
     var unindexedAfterMark = 0
     let readers: SegmentReaders
@@ -68,6 +71,7 @@ struct Verifier {
         self.progress = progress
         self.emit = emit
         readers = SegmentReaders(directory: directory + "/segments")
+        presence = WriterPresence.probe(directory: directory)
         report.full = full
     }
 
@@ -86,6 +90,10 @@ struct Verifier {
         } else {
             do throws(ArchiveError) {
                 manifest = try Manifest.load(directory: directory)
+                if let m = manifest, m.pending != nil {
+                    add(.init(.manifest, "repair-pending", file: Manifest.fileName,
+                              detail: "a committed repair has renames left to do; verify --repair (or any writer open) finishes them"))
+                }
                 if let m = manifest, m.format != SegmentFormat.version {
                     add(.init(.manifest, "unsupported-format", file: Manifest.fileName, detail: "format \(m.format); this build reads format \(SegmentFormat.version)"))
                 }
@@ -120,7 +128,9 @@ struct Verifier {
             add(.init(.missing, "missing-index", file: ArchiveIndex.fileName, detail: "the index is missing; verify --repair (or reindex) rebuilds it"))
         } else {
             do throws(ArchiveError) {
-                let idx = try ArchiveIndex(path: indexPath, readOnly: true)
+                let access = try IndexAccess.asStored(directory: directory, presence: presence)
+                indexAccess = access
+                let idx = try access.open()
                 let check = try idx.db.prepare("PRAGMA quick_check")
                 var problems: [String] = []
                 while try check.step() { let t = check.text(0); if t != "ok" { problems.append(t) } }
