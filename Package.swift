@@ -29,6 +29,7 @@ let package = Package(
         .target(name: "CPrimitives"),
 
         // Core.
+        .target(name: "SystemErrorText", swiftSettings: strict),
         .target(name: "RLP", swiftSettings: strict),
         .target(
             name: "EthCrypto",
@@ -44,15 +45,15 @@ let package = Package(
         .target(name: "Whisper", dependencies: ["RLP", "EthCrypto"], swiftSettings: strict),
         .target(
             name: "ArchiveStore",
-            dependencies: ["CPrimitives", "Whisper", "RLP", "EthCrypto", "CSQLite", "CLZ4", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CPrimitives", "Whisper", "RLP", "EthCrypto", "CSQLite", "CLZ4", "SystemErrorText", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
-        .target(name: "ArchiveFormats", dependencies: ["ArchiveStore", "Whisper", "RLP", "EthCrypto", "CLevelDB", "CLZ4", "CSQLite"], swiftSettings: strict),
+        .target(name: "ArchiveFormats", dependencies: ["ArchiveStore", "Whisper", "RLP", "EthCrypto", "CLevelDB", "CLZ4", "CSQLite", "SystemErrorText"], swiftSettings: strict),
         .target(name: "ArchiveAudit", dependencies: ["ArchiveStore", "Whisper", "EthCrypto"], swiftSettings: strict),
         .target(
             name: "DevP2P",
             dependencies: [
-                "RLP", "EthCrypto", "CSnappy",
+                "RLP", "EthCrypto", "CSnappy", "SystemErrorText",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -79,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "whisper-archive",
             dependencies: [
-                "RLP", "EthCrypto", "Whisper", "DevP2P", "ArchiveStore", "ArchiveFormats", "MailServer", "ArchiveAudit",
+                "RLP", "EthCrypto", "Whisper", "DevP2P", "ArchiveStore", "ArchiveFormats", "MailServer", "ArchiveAudit", "SystemErrorText",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -99,7 +100,7 @@ let package = Package(
             dependencies: ["MailServer", "DevP2P", "ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"],
             swiftSettings: strict
         ),
-        .testTarget(name: "CLITests", dependencies: ["EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
+        .testTarget(name: "CLITests", dependencies: ["EthCrypto", "Whisper", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(
             name: "DevP2PTests",
             dependencies: [

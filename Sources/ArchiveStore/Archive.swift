@@ -1,4 +1,5 @@
 import Foundation
+import SystemErrorText
 import Logging
 import Whisper
 
@@ -242,7 +243,7 @@ public final class Archive: @unchecked Sendable {
     static func listSegments(_ dir: String) throws(ArchiveError) -> [UInt64] {
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: dir) } catch {
-            throw ArchiveError(.io, "cannot list segments: \(error)", path: dir)
+            throw ArchiveError(.io, "cannot list segments: \(SystemErrorText.words(error))", path: dir)
         }
         return names.compactMap(SegmentFormat.parseSegmentFileName).sorted()
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SystemErrorText
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -80,8 +81,7 @@ extension Archive {
         if found == .archive && FileManager.default.fileExists(atPath: segments) { return }
         if found == .missing {
             do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
-                let e = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError).map { Int32($0.code) } ?? EIO
-                throw ArchiveError(.io, "cannot create the archive directory: \(String(cString: strerror(e)))", path: directory, errno: e)
+                throw ArchiveError(.io, "cannot create the archive directory: \(SystemErrorText.words(error))", path: directory)
             }
         }
         if mkdir(segments, 0o755) != 0 && errno != EEXIST {

@@ -8,10 +8,20 @@ import Whisper
 /// The client side of the mailserver protocol, used by `request` and `replay`: dial a peer, exchange
 /// status, send history requests and collect 0x7f batches until the 0x7d completion.
 public final class MailClient: Sendable {
-    /// A failure talking to a mailserver.
+    /// A failure talking to a mailserver: one line in plain words that names the peer (`host:port`).
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public var description: String
         public init(_ description: String) { self.description = description }
+
+        /// `error` with `peer`, in plain words: "connection refused: 127.0.0.1:30303".
+        public init(_ error: any Error, peer: String) {
+            self.init(NetworkErrorText.describe(error, peer: peer))
+        }
+
+        /// `what` failed with `peer` because of `error`: "sending the request failed: connection reset by the peer: 127.0.0.1:30303".
+        public init(_ what: String, _ error: any Error, peer: String) {
+            self.init("\(what): \(NetworkErrorText.describe(error, peer: peer))")
+        }
     }
 
     /// One answered page.
@@ -28,6 +38,8 @@ public final class MailClient: Sendable {
     public let peer: RLPxPeer
     /// The protocol used.
     public let proto: MailProtocol
+    /// The peer's `host:port`, as messages name it.
+    public let address: String
     let inbox: Inbox
 
     /// Messages are read by one task and handed out here (the peer's sequence has a single consumer).
@@ -43,9 +55,10 @@ public final class MailClient: Sendable {
         }
     }
 
-    init(peer: RLPxPeer, proto: MailProtocol) {
+    init(peer: RLPxPeer, proto: MailProtocol, address: String) {
         self.peer = peer
         self.proto = proto
+        self.address = address
         self.inbox = Inbox(peer)
     }
 
@@ -56,13 +69,14 @@ public final class MailClient: Sendable {
                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> MailClient {
         var configuration = RLPxConfiguration(nodeKey: key, capabilities: [proto.capability(maxMessageSize: maxMessageSize)])
         configuration.clientID = "whisper-archive/\(RLPxConfiguration.version)"
+        let address = Self.address(of: node)
         let peer: RLPxPeer
         do { peer = try await RLPxDialer.connect(to: node, configuration: configuration, group: group) } catch {
-            throw Failure("\(node): \(error)")
+            throw Failure(error, peer: address)
         }
         guard peer.version(of: proto.capabilityName) == proto.version else {
             await peer.disconnect(reason: .uselessPeer)
-            throw Failure("\(node) does not speak \(proto.capabilityName)/\(proto.version)")
+            throw Failure("the peer does not speak \(proto.capabilityName)/\(proto.version): \(address)")
         }
         let status: [UInt8]
         switch proto {
@@ -72,9 +86,15 @@ public final class MailClient: Sendable {
             status = WakuStatus(pow: 0, bloom: .full, lightNode: true, confirmationsEnabled: confirmations).encoded
         }
         do { try await peer.send(capability: proto.capabilityName, code: MailCode.status, payload: status) } catch {
-            throw Failure("\(node): \(error)")
+            throw Failure("sending the status failed", error, peer: address)
         }
-        return MailClient(peer: peer, proto: proto)
+        return MailClient(peer: peer, proto: proto, address: address)
+    }
+
+    /// `host:port` of an enode URL (IPv6 hosts in brackets).
+    public static func address(of node: EnodeURL) -> String {
+        let host = node.host ?? "?"
+        return host.contains(":") ? "[\(host)]:\(node.tcpPort)" : "\(host):\(node.tcpPort)"
     }
 
     /// Builds the request envelope status-go sends: payload encrypted with the password's key (or to the
@@ -108,7 +128,7 @@ public final class MailClient: Sendable {
     /// next request at once (`request --all` does).
     public func request(payload: [UInt8], requestID: [UInt8], timeout: Double) async throws -> PendingPage {
         do { try await peer.send(capability: proto.capabilityName, code: MailCode.p2pRequest, payload: payload) } catch {
-            throw Failure("sending the request failed: \(error)")
+            throw Failure("sending the request failed", error, peer: address)
         }
         return try await withThrowingTaskGroup(of: PendingPage?.self) { group in
             group.addTask { try await self.collect(requestID: requestID) }
@@ -118,7 +138,7 @@ public final class MailClient: Sendable {
             }
             guard let first = try await group.next(), let page = first else {
                 group.cancelAll()
-                throw Failure("timed out after \(timeout) s waiting for the mailserver's answer")
+                throw Failure("timed out after \(Self.seconds(timeout)) waiting for the mailserver's answer: \(self.address)")
             }
             group.cancelAll()
             return page
@@ -131,7 +151,7 @@ public final class MailClient: Sendable {
             var envelopes: [Envelope] = []
             for await payload in payloads {
                 do { envelopes += try Envelope.decodeBatch(payload) } catch {
-                    throw Failure("bad 0x7f packet: \(error)")
+                    throw Failure("bad 0x7f packet", error, peer: address)
                 }
             }
             return envelopes
@@ -148,7 +168,7 @@ public final class MailClient: Sendable {
                 let completion: RequestCompletion
                 do { completion = try RequestCompletion(payload: message.payload) } catch {
                     decoding.cancel()
-                    throw Failure("undecodable 0x7d completion: \(error)")
+                    throw Failure("undecodable 0x7d completion", error, peer: address)
                 }
                 guard completion.requestID == requestID else { continue }
                 return PendingPage(completion: completion, bytes: bytes, decoding: decoding)
@@ -157,14 +177,14 @@ public final class MailClient: Sendable {
             }
         }
         decoding.cancel()
-        throw Failure("the mailserver closed the connection (\(await peer.waitUntilClosed()))")
+        throw Failure("the mailserver closed the connection", await peer.waitUntilClosed(), peer: address)
     }
 
     /// Sends envelopes as live traffic (code 1, one list per call).
     public func post(_ envelopes: [Envelope]) async throws {
         let payload = Envelope.encodeList(envelopes.map(\.rlp))
         do { try await peer.send(capability: proto.capabilityName, code: MailCode.messages, payload: payload) } catch {
-            throw Failure("posting failed: \(error)")
+            throw Failure("posting failed", error, peer: address)
         }
     }
 
@@ -172,7 +192,7 @@ public final class MailClient: Sendable {
     public func deliverHistoric(_ envelopes: [Envelope]) async throws {
         let payload = Envelope.encodeList(envelopes.map(\.rlp))
         do { try await peer.send(capability: proto.capabilityName, code: MailCode.p2pMessage, payload: payload) } catch {
-            throw Failure("delivering failed: \(error)")
+            throw Failure("delivering failed", error, peer: address)
         }
     }
 
@@ -191,6 +211,11 @@ public final class MailClient: Sendable {
             group.cancelAll()
             return first
         }
+    }
+
+    /// "10 s", "2.5 s".
+    static func seconds(_ t: Double) -> String {
+        t == t.rounded() && t < 1e9 ? "\(Int(t)) s" : "\(t) s"
     }
 
     /// Disconnects.

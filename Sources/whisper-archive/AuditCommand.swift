@@ -3,6 +3,7 @@ import ArchiveStore
 import ArgumentParser
 import EthCrypto
 import Foundation
+import SystemErrorText
 import Whisper
 
 /// `whisper-archive audit`: content forensics over an archive — counts, distributions, anomalies, what keys open.
@@ -40,10 +41,10 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The archive directory.", valueName: "dir"))
     var archive: String
 
-    @Option(help: "Earliest sent time (inclusive): Unix seconds or ISO-8601.")
+    @Option(help: ArgumentHelp("Earliest sent time (inclusive): RFC 3339 with Z or an offset, a date, or Unix seconds.", valueName: "time"))
     var from: TimeArgument?
 
-    @Option(help: "Latest sent time (inclusive): Unix seconds or ISO-8601.")
+    @Option(help: ArgumentHelp("Latest sent time (inclusive): RFC 3339 with Z or an offset, a date, or Unix seconds.", valueName: "time"))
     var to: TimeArgument?
 
     @Option(help: ArgumentHelp("Only this topic (8 hex digits); repeatable.", valueName: "hex"))
@@ -53,7 +54,7 @@ struct AuditCommand: AsyncParsableCommand {
     var password: [String] = []
 
     @Option(name: .customLong("sym-key"), help: ArgumentHelp("Try this 32-byte symmetric key (hex); repeatable.", valueName: "hex"))
-    var symKey: [String] = []
+    var symKey: [SymmetricKeyArgument] = []
 
     @Option(name: .customLong("private-key"), help: ArgumentHelp("Try the private key in this file (64 hex digits); repeatable.", valueName: "file"))
     var privateKey: [String] = []
@@ -88,10 +89,8 @@ struct AuditCommand: AsyncParsableCommand {
         for (i, p) in password.enumerated() {
             keys.append(AuditKey(label: "password #\(i + 1)", kind: .password, key: .password(p)))
         }
-        for (i, hex) in symKey.enumerated() {
-            let k = try CLIError.parseHex(hex, what: "--sym-key")
-            guard k.count == 32 else { throw CLIError("--sym-key must be 32 bytes (64 hex digits), got \(k.count) bytes") }
-            keys.append(AuditKey(label: "sym-key #\(i + 1)", kind: .symmetric, key: .symmetric(k)))
+        for (i, k) in symKey.enumerated() {
+            keys.append(AuditKey(label: "sym-key #\(i + 1)", kind: .symmetric, key: .symmetric(k.bytes)))
         }
         for path in privateKey {
             let key = try KeyFile.read(path)
@@ -128,7 +127,7 @@ struct AuditCommand: AsyncParsableCommand {
             print(String(decoding: try e.encode(report), as: UTF8.self))
         } else if let html {
             do { try Data(AuditHTML.render(report).utf8).write(to: URL(fileURLWithPath: html)) } catch {
-                throw CLIError("cannot write \(html): \(error.localizedDescription)")
+                throw CLIError("cannot write the report: \(SystemErrorText.describe(error, subject: html))")
             }
             print("wrote \(html): \(report.envelopes) envelopes, \(report.topics.count) topics, \(report.anomalies.count) anomalies")
         } else {

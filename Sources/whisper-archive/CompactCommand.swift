@@ -15,7 +15,8 @@ struct CompactCommand: AsyncParsableCommand {
             or the new archive (the next open removes leftovers). The writer lock is taken: stop the \
             server first, or give it --retention-days instead.
 
-            The cutoff is --before TIME (Unix seconds or ISO-8601) or --retention-days N (now - N days); \
+            The cutoff is --before TIME (RFC 3339 with Z or an offset, a date, or Unix seconds) or \
+            --retention-days N (now - N days, N ≥ 1); \
             sent time is expiry - TTL. --json prints the report as one JSON object.
 
             --dry-run reports exactly what the same compaction would do now (envelopes and bytes removed \
@@ -50,7 +51,8 @@ struct CompactCommand: AsyncParsableCommand {
 
     func validate() throws {
         if retentionDays != nil && before != nil { throw ValidationError("give --retention-days or --before, not both") }
-        if let retentionDays, retentionDays < 0 { throw ValidationError("--retention-days must be at least 0") }
+        // 0 would remove everything sent before now: refused, as serve refuses it (use --before to mean a time).
+        if let retentionDays, retentionDays < 1 { throw ValidationError("--retention-days must be at least 1") }
         if let mergeBelow, mergeBelow < 0 { throw ValidationError("--merge-below must be at least 0") }
     }
 

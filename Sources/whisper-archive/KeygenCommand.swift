@@ -16,12 +16,12 @@ struct KeygenCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Where to write the key (must not exist).")
+    @Option(help: ArgumentHelp("Where to write the key (must not exist).", valueName: "file"))
     var output: String
 
     func run() throws {
         let key = PrivateKey.generate()
-        do { try NodeKey.write(key, to: output) } catch { throw CLIError(error.description) }
+        try KeyFile.write(key, to: output)
         print("public key: \(key.publicKey.bytes.hex)")
         print("node id:    \(key.publicKey.nodeID.hex)")
     }

@@ -54,12 +54,13 @@ struct ReplayCommand: AsyncParsableCommand {
     func validate() throws {
         if peers.isEmpty { throw ValidationError("give at least one --peer") }
         for p in peers where EnodeURL(p)?.isDialable != true { throw ValidationError("--peer: not a dialable enode URL: \(p)") }
-        if rate < 0 { throw ValidationError("--rate must be ≥ 0") }
+        if !(rate >= 0) || !rate.isFinite { throw ValidationError("--rate must be a finite number ≥ 0") }
+        if let from, let to, from.seconds > to.seconds { throw ValidationError("--from is after --to") }
     }
 
     func run() async throws {
         let store: Archive
-        do { store = try Archive(directory: archive, configuration: .reader) } catch { throw CLIError("\(error)") }
+        do { store = try Archive(directory: archive, configuration: .reader) } catch { throw CLIError(String(describing: error)) }
         defer { store.close() }
         let filter = EnvelopeFilter(from: from?.seconds ?? 0, to: to?.seconds ?? .max,
                                     topics: topics.isEmpty ? .all : .list(topics.map(\.topic)))
@@ -71,7 +72,7 @@ struct ReplayCommand: AsyncParsableCommand {
                 if mode == .live && e.expiry < now { return }
                 envelopes.append(e)
             }
-        } catch { throw CLIError("\(error)") }
+        } catch { throw CLIError("reading \(archive) failed: \(String(describing: error))") }
         var failed = false
         for p in peers {
             let node = EnodeURL(p)!

@@ -15,7 +15,13 @@ struct RequestCommand: AsyncParsableCommand {
             Sends a signed history request (encrypted with the password's key, or to the \
             server's node key when no password is given), collects the 0x7f batches and the \
             0x7d completion, and with --all follows the cursor until the server says done. \
-            Envelopes go into an archive (--into, deduplicated) or to standard output as JSON lines.
+            Envelopes go into an archive (--into, deduplicated; their arrival is stored as unknown, \
+            since only the server saw them arrive) or to standard output as JSON lines.
+
+            The window is --from to --to (sent time, inclusive). --all without --from asks for the \
+            whole history: from 0 (1970) to now plus the 10 s clock allowance; without --all the \
+            default is the last 24 hours. Every request names the window it asked for on standard \
+            error ("request: window FROM to TO, topics: ..., peer HOST:PORT"), so a guessed default never goes unseen.
 
             Examples:
               whisper-archive request --peer enode://<key>@127.0.0.1:30303 --password status-offline-inbox --all --into ./copy
@@ -37,10 +43,10 @@ struct RequestCommand: AsyncParsableCommand {
     @Option(help: "The mailserver password (default: encrypt to the server's node key).")
     var password: String?
 
-    @Option(help: ArgumentHelp("Earliest sent time (default: 24 hours ago).", valueName: "time"))
+    @Option(help: ArgumentHelp("Earliest sent time (default: 24 hours ago; with --all: 0, the whole history).", valueName: "time"))
     var from: TimeArgument?
 
-    @Option(help: ArgumentHelp("Latest sent time (default: now).", valueName: "time"))
+    @Option(help: ArgumentHelp("Latest sent time (default: now; with --all: now + 10 s, the clock allowance).", valueName: "time"))
     var to: TimeArgument?
 
     @Option(name: .customLong("topic"), help: ArgumentHelp("Only this topic (repeatable; default: all).", valueName: "hex"))
@@ -49,7 +55,7 @@ struct RequestCommand: AsyncParsableCommand {
     @Option(help: "Envelopes per page (the server caps it at 1000).")
     var limit: UInt32 = 1000
 
-    @Flag(help: "Follow cursors until the server reports the last page.")
+    @Flag(help: "Follow cursors until the server reports the last page; without --from/--to, the whole history.")
     var all = false
 
     @Option(help: "Request payload dialect.")
@@ -67,7 +73,7 @@ struct RequestCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for each page.")
     var timeout = 30.0
 
-    @Option(name: .customLong("node-key"), help: "Our key file (default: a fresh key).")
+    @Option(name: .customLong("node-key"), help: ArgumentHelp("Our key file (default: a fresh key).", valueName: "file"))
     var nodeKey: String?
 
     @Option(name: .customLong("pow"), help: "PoW of the request envelope.")
@@ -77,25 +83,55 @@ struct RequestCommand: AsyncParsableCommand {
         guard EnodeURL(peer)?.isDialable == true else { throw ValidationError("--peer must be an enode URL with host and port") }
         if dialect == .legacy && proto == .waku { throw ValidationError("waku has no legacy binary requests") }
         if limit > 1000 { throw ValidationError("--limit must be at most 1000") }
-        if timeout <= 0 { throw ValidationError("--timeout must be positive") }
+        if !(timeout > 0) || !timeout.isFinite { throw ValidationError("--timeout must be a positive number of seconds") }
+        if !(pow >= 0) || !pow.isFinite { throw ValidationError("--pow must be a finite number ≥ 0") }
+        if let from, let to, from.seconds > to.seconds { throw ValidationError("--from is after --to") }
+        if dialect == .legacy && all && from == nil {
+            throw ValidationError("--dialect legacy spans at most 24 hours: give --from (and --to) with --all")
+        }
+    }
+
+    /// The window asked for, and how each end was chosen (for the line on standard error).
+    func window(now: UInt32) -> (lower: UInt32, upper: UInt32, lowerSource: String, upperSource: String) {
+        let lower: UInt32, upper: UInt32, lowerSource: String, upperSource: String
+        if let from {
+            (lower, lowerSource) = (from.seconds, "--from")
+        } else if all {
+            (lower, lowerSource) = (0, "--all: the whole history")
+        } else {
+            (lower, lowerSource) = (now > 86_400 ? now - 86_400 : 0, "default: 24 hours ago; --all or --from for more")
+        }
+        if let to {
+            (upper, upperSource) = (to.seconds, "--to")
+        } else if all {
+            let (sum, overflow) = now.addingReportingOverflow(ReceivePolicy.syncAllowance)
+            (upper, upperSource) = (overflow ? .max : sum, "--all: now + \(ReceivePolicy.syncAllowance) s clock allowance")
+        } else {
+            (upper, upperSource) = (now, "default: now")
+        }
+        return (lower, upper, lowerSource, upperSource)
     }
 
     func run() async throws {
         let node = EnodeURL(peer)!
         let key = try nodeKey.map(KeyFile.read) ?? PrivateKey.generate()
         let now = currentUnixTime()
-        let lower = from?.seconds ?? now &- 86400
-        let upper = to?.seconds ?? now
+        let (lower, upper, lowerSource, upperSource) = window(now: now)
         let store: Archive? = try into.map { dir in
-            do { return try Archive(directory: dir) } catch { throw CLIError("\(error)") }
+            do { return try Archive(directory: dir) } catch { throw CLIError(String(describing: error)) }
         }
         defer { store?.close() }
         let client: MailClient
         do {
             client = try await MailClient.connect(to: node, key: key, proto: proto == .shh ? .whisper : .waku)
         } catch {
-            throw CLIError("\(error)")
+            throw CLIError(String(describing: error))
         }
+        // Said before the first page is asked for, so that a default window never goes unseen (a failure to
+        // connect stays the one line of its error).
+        let topicText = topics.isEmpty ? "all" : topics.map { "0x\($0.topic.bytes.hex)" }.joined(separator: ", ")
+        writeStandardError("request: window \(TimeFormat.iso8601(lower)) (\(lower), \(lowerSource)) to \(TimeFormat.iso8601(upper)) "
+                           + "(\(upper), \(upperSource)), topics: \(topicText), peer \(client.address)\n")
         let start = Date()
         var total = 0, pages = 0, bytes = 0, added = 0
         var cursor: [UInt8] = []
@@ -110,7 +146,7 @@ struct RequestCommand: AsyncParsableCommand {
                 total += done.envelopes
                 added += done.added
             } catch {
-                throw CLIError("\(error)")
+                throw CLIError("storing into \(into ?? "-") failed: \(String(describing: error))")
             }
             progress.update("request", count: total)
         }
@@ -128,7 +164,7 @@ struct RequestCommand: AsyncParsableCommand {
             case .rlp7, .rlp6, .legacy:
                 request.dialect = dialect == .rlp7 ? .rlp7 : dialect == .rlp6 ? .rlp6 : .legacy
                 if dialect == .legacy && lower < upper && upper - lower > 86400 {
-                    throw CLIError("legacy requests span at most 24 hours (status-go rejects wider ranges)")
+                    throw CLIError.usage("--dialect legacy spans at most 24 hours (status-go rejects wider windows): give --from and --to closer together")
                 }
                 let sealing: SealingKey = password.map { .password($0) } ?? .asymmetric(node.publicKey)
                 let envelope = try MailClient.requestEnvelope(request, sealing: sealing, signer: key, pow: pow)
@@ -139,19 +175,20 @@ struct RequestCommand: AsyncParsableCommand {
             do { page = try await client.request(payload: payload, requestID: requestID, timeout: timeout) } catch {
                 await client.close()
                 try? await finishStoring()  // the pages received before the failure stay stored
-                throw CLIError("\(node.host ?? "?"):\(node.tcpPort): \(error)")
+                throw CLIError(String(describing: error))
             }
             if case .failure(_, let message) = page.completion {
                 await client.close()
                 try? await finishStoring()
-                throw CLIError("the mailserver answered with an error: \(message)")
+                throw CLIError("the mailserver answered with an error: \(message): \(client.address)")
             }
             pages += 1
             bytes += page.bytes
             try await finishStoring()
             storing = Task {
                 let envelopes = try await page.envelopes()
-                if let store { return (envelopes.count, try await store.append(envelopes).added) }
+                // Only the server saw these envelopes arrive: their arrival is stored as 0, unknown.
+                if let store { return (envelopes.count, try await store.append(envelopes, arrivals: [UInt32](repeating: 0, count: envelopes.count)).added) }
                 for e in envelopes { print(EnvelopeJSON.encode(e)) }
                 return (envelopes.count, 0)
             }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import EthCrypto
 import Foundation
+import SystemErrorText
 import Whisper
 
 /// `whisper-archive seal`: build a real envelope with proof of work.
@@ -19,8 +20,8 @@ struct SealCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "The 4-byte topic (8 hex digits).")
-    var topic: String
+    @Option(help: ArgumentHelp("The 4-byte topic (8 hex digits).", valueName: "hex"))
+    var topic: TopicArgument
 
     @Option(help: "The payload: text, or @FILE to read bytes from a file.")
     var payload: String
@@ -28,13 +29,13 @@ struct SealCommand: ParsableCommand {
     @Option(help: "Encrypt with the key derived from this password.")
     var password: String?
 
-    @Option(name: .customLong("sym-key"), help: "Encrypt with this 32-byte symmetric key (hex).")
-    var symKey: String?
+    @Option(name: .customLong("sym-key"), help: ArgumentHelp("Encrypt with this 32-byte symmetric key (64 hex digits).", valueName: "hex"))
+    var symKey: SymmetricKeyArgument?
 
-    @Option(name: .customLong("public-key"), help: "Encrypt to this public key (64 or 65 bytes, hex).")
-    var publicKey: String?
+    @Option(name: .customLong("public-key"), help: ArgumentHelp("Encrypt to this public key (64 or 65 bytes, hex).", valueName: "hex"))
+    var publicKey: PublicKeyArgument?
 
-    @Option(name: .customLong("sign-with"), help: "Sign with the private key in this file.")
+    @Option(name: .customLong("sign-with"), help: ArgumentHelp("Sign with the private key in this file.", valueName: "file"))
     var signWith: String?
 
     @Option(help: "Time to live in seconds.")
@@ -54,15 +55,12 @@ struct SealCommand: ParsableCommand {
     }
 
     func run() throws {
-        let topic: Topic
-        do { topic = try Topic(hex: self.topic) } catch { throw CLIError("--topic: \(error.detail)") }
         let body: [UInt8]
         if payload.hasPrefix("@") {
             let path = String(payload.dropFirst())
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw CLIError("cannot read payload file \(path)")
+            do { body = Array(try Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+                throw CLIError("cannot read the payload file: \(SystemErrorText.describe(error, subject: path))")
             }
-            body = Array(data)
         } else {
             body = Array(payload.utf8)
         }
@@ -70,17 +68,14 @@ struct SealCommand: ParsableCommand {
         if let password {
             key = .password(password)
         } else if let symKey {
-            let k = try CLIError.parseHex(symKey, what: "--sym-key")
-            guard k.count == 32 else { throw CLIError("--sym-key must be 32 bytes, got \(k.count)") }
-            key = .symmetric(k)
+            key = .symmetric(symKey.bytes)
         } else {
-            let k = try CLIError.parseHex(publicKey!, what: "--public-key")
-            do { key = .asymmetric(try PublicKey(bytes: k)) } catch { throw CLIError("--public-key: \(error)") }
+            key = .asymmetric(publicKey!.key)
         }
         let signer = try signWith.map(KeyFile.read)
         let envelope: Envelope
         do {
-            envelope = try Envelope.seal(payload: body, topic: topic, key: key, signer: signer, ttl: ttl, targetPoW: pow)
+            envelope = try Envelope.seal(payload: body, topic: topic.topic, key: key, signer: signer, ttl: ttl, targetPoW: pow)
         } catch {
             throw CLIError("seal: \(error)")
         }

@@ -7,6 +7,7 @@ import EthCrypto
 import Foundation
 import Logging
 import MailServer
+import SystemErrorText
 import Whisper
 
 /// `whisper-archive serve`: run a mailserver on an archive.
@@ -109,13 +110,14 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIError("node key file \(keyPath) does not exist (create one with `whisper-archive keygen --output \(keyPath)`)")
         } else {
             key = PrivateKey.generate()
-            do { try NodeKey.write(key, to: keyPath) } catch { throw CLIError(error.description) }
+            try KeyFile.write(key, to: keyPath)
         }
 
         var pw = password
         if let passwordFile {
-            guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
-                throw CLIError("cannot read password file \(passwordFile)")
+            let text: String
+            do { text = try String(contentsOfFile: passwordFile, encoding: .utf8) } catch {
+                throw CLIError("cannot read the password file: \(SystemErrorText.describe(error, subject: passwordFile))")
             }
             pw = text.trimmingCharacters(in: .newlines)
         }
@@ -133,7 +135,7 @@ struct ServeCommand: AsyncParsableCommand {
             node = try await MailServerNode.start(archive: store, configuration: config, host: address.host,
                                                   port: address.port, maxPeers: maxPeers, logger: logger)
         } catch {
-            throw CLIError("cannot listen on \(listen): \(error)")
+            throw CLIError("cannot listen on \(listen): \(NetworkErrorText.describe(error))")
         }
         // Signal handling is in place before the enode is announced: a supervisor (or a test) that stops the
         // server as soon as it has read the enode must not find the signal ignored and lost.
@@ -161,7 +163,7 @@ struct ServeCommand: AsyncParsableCommand {
         var metricsServer: MetricsServer?
         if let metrics, let m = HostPort(metrics) {
             do { metricsServer = try await MetricsServer.start(host: m.host, port: m.port, metrics: node.metrics, archive: store) } catch {
-                throw CLIError("cannot serve metrics on \(metrics): \(error)")
+                throw CLIError("cannot serve metrics on \(metrics): \(NetworkErrorText.describe(error))")
             }
         }
 

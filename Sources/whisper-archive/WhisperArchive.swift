@@ -1,4 +1,5 @@
 import ArgumentParser
+import SystemErrorText
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,13 +50,25 @@ struct WhisperArchive: AsyncParsableCommand {
             Glibc.exit(error.exitCode)
         } catch {
             let code = exitCode(for: error)
-            if code == .success || code.rawValue == 1 {
+            if code == .success || error is ExitCode {
                 exit(withError: error)
             }
-            // Usage and validation errors: argument-parser's message, then exit 2.
-            writeStandardError(fullMessage(for: error) + "\n")
+            if code.rawValue == 1 {
+                // A failure that no command put into words: still one plain line, no type dump.
+                writeStandardError("whisper-archive: \(SystemErrorText.describe(error))\n")
+                Glibc.exit(1)
+            }
+            // Usage and validation errors: one line naming the flag (and, for a refused value, why), then exit 2.
+            writeStandardError("whisper-archive: \(usageLine(for: error))\n")
             Glibc.exit(code == .validationFailure || code.rawValue == 64 ? 2 : code.rawValue)
         }
+    }
+
+    /// argument-parser's message for a usage error on one line, with the reason a value was refused.
+    static func usageLine(for error: any Error) -> String {
+        var line = message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+        if let reason = ArgumentFailure.reason(for: line) { line += ": " + reason }
+        return line + " (see --help)"
     }
 }
 

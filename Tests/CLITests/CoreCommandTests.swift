@@ -76,9 +76,10 @@ struct CoreCommandTests {
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("cannot read"))
 
+        // A malformed key on the command line is a usage error.
         let wrongKey = try await CLI.run(["inspect", "d1845f5e10323284f26e777984deadbeef80", "--sym-key", "00"])
-        #expect(wrongKey.status == 1)
-        #expect(wrongKey.stderr.contains("32 bytes"))
+        #expect(wrongKey.status == 2)
+        #expect(wrongKey.stderr.contains("32 bytes") && wrongKey.stderr.contains("--sym-key"))
     }
 
     @Test func usageErrorsExitTwo() async throws {

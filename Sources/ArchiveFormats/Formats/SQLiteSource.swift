@@ -44,7 +44,7 @@ public struct SQLiteSource: EnvelopeSource {
         do {
             // A copy is ours: opened read-write, SQLite replays its WAL or rolls its journal back there.
             if let copy { db = try SQLiteDatabase(path: copy.directory + "/db.sqlite", create: false) } else {
-                db = try SQLiteDatabase(immutableAt: path)
+                db = try SQLiteDatabase(path: path, readOnly: true, immutable: true)
             }
             statement = try db.prepare("SELECT id, data FROM envelopes ORDER BY id")
         } catch {

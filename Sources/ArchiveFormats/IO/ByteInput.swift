@@ -1,5 +1,6 @@
 import CLZ4
 import Foundation
+import SystemErrorText
 
 /// Reads a file in chunks, decompressing the LZ4 frame format when the path ends in `.lz4`. The file is opened
 /// read-only (O_RDONLY) and nothing is ever written.
@@ -43,7 +44,7 @@ final class ByteInput {
             fileBytesRead += Int64(d.count)
             return [UInt8](d)
         } catch {
-            throw FormatError(.io, path: path, offset: fileBytesRead, "read failed: \(error)")
+            throw FormatError(.io, path: path, offset: fileBytesRead, "read failed: \(SystemErrorText.words(error))")
         }
     }
 

@@ -1,5 +1,6 @@
 import CLZ4
 import Foundation
+import SystemErrorText
 
 /// Writes an ``OutputFile`` through a buffer, compressing with the LZ4 frame format when the path ends in `.lz4`.
 final class ByteOutput {

@@ -32,31 +32,6 @@ public final class SQLiteDatabase: @unchecked Sendable {
         sqlite3_busy_timeout(db, 10_000)
     }
 
-    /// Opens the database file at `path` read-only and immutable (`file:…?mode=ro&immutable=1`): SQLite takes no
-    /// lock and creates no `-wal`, `-shm` or `-journal` beside it, and ignores any that exist, so the file must
-    /// hold every committed row itself.
-    public init(immutableAt path: String) throws(ArchiveError) {
-        var escaped = ""
-        for u in path.unicodeScalars {
-            switch u {
-            case "%", "?", "#": escaped += "%" + String(u.value, radix: 16, uppercase: true)
-            default: escaped.unicodeScalars.append(u)
-            }
-        }
-        // A path that starts with "//" would be read as an authority.
-        if escaped.hasPrefix("//") { escaped = "/." + escaped }
-        var db: OpaquePointer?
-        let flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
-        let rc = sqlite3_open_v2("file:" + escaped + "?mode=ro&immutable=1", &db, flags, nil)
-        guard rc == SQLITE_OK, let db else {
-            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
-            if let db { sqlite3_close_v2(db) }
-            throw ArchiveError(.index, "cannot open SQLite database: \(message)", path: path)
-        }
-        handle = db
-        self.path = path
-    }
-
     deinit { sqlite3_close_v2(handle) }
 
     /// A path as the path part of a `file:` URI: `%`, `?` and `#` percent-encoded.
@@ -70,7 +45,8 @@ public final class SQLiteDatabase: @unchecked Sendable {
             default: out.unicodeScalars.append(c)
             }
         }
-        return out
+        // A path that starts with "//" would be read as an authority.
+        return out.hasPrefix("//") ? "/." + out : out
     }
 
     func error(_ what: String, _ rc: Int32) -> ArchiveError {

@@ -1,4 +1,5 @@
 import Foundation
+import SystemErrorText
 
 /// The manifest: the format version and the sealed segments, replaced atomically.
 struct Manifest: Codable, Sendable {
@@ -58,9 +59,7 @@ struct Manifest: Codable, Sendable {
         } catch let error as DecodingError {
             throw ArchiveError(.corrupt, "the manifest is not valid JSON of this format (\(Self.describe(error)))", path: path)
         } catch {
-            let e = (error as NSError).userInfo[NSUnderlyingErrorKey].flatMap { ($0 as? NSError)?.code } ?? 0
-            throw ArchiveError(.io, "cannot read the manifest: " + (e != 0 ? String(cString: strerror(Int32(e))) : "read failed"),
-                               path: path, errno: e != 0 ? Int32(e) : nil)
+            throw ArchiveError(.io, "cannot read the manifest: \(SystemErrorText.words(error))", path: path)
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SystemErrorText
 import Whisper
 
 /// One change `verify --repair` made.
@@ -288,7 +289,7 @@ struct SegmentRepairPlan {
 extension FileManager {
     func createDirectoryIfMissing(_ path: String) throws(ArchiveError) {
         do { try createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            throw ArchiveError(.io, "cannot create \(path): \(error)", path: path)
+            throw ArchiveError(.io, "cannot create \(path): \(SystemErrorText.words(error))", path: path)
         }
     }
 }

@@ -1,4 +1,5 @@
 import EthCrypto
+import SystemErrorText
 #if canImport(Glibc)
 import Glibc
 private let systemWrite = Glibc.write
@@ -12,12 +13,13 @@ public enum NodeKey {
     /// Reads the key at `path` (surrounding whitespace and a 0x prefix are tolerated).
     public static func load(_ path: String) throws(RLPxError) -> PrivateKey {
         guard let fd = Optional(open(path, O_RDONLY)), fd >= 0 else {
-            throw RLPxError(.nodeKey, "\(path): cannot open (\(String(cString: strerror(errno))))")
+            throw RLPxError(.nodeKey, "\(SystemErrorText.text(errno: errno)): \(path)")
         }
         defer { close(fd) }
         var bytes = [UInt8](repeating: 0, count: 256)
         let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { throw RLPxError(.nodeKey, "\(path): empty or unreadable") }
+        if n < 0 { throw RLPxError(.nodeKey, "\(SystemErrorText.text(errno: errno)): \(path)") }
+        guard n > 0 else { throw RLPxError(.nodeKey, "empty key file: \(path)") }
         let text = String(decoding: bytes[0..<n], as: UTF8.self)
         do {
             let raw = try Hex.decode(text)
@@ -37,13 +39,13 @@ public enum NodeKey {
             if errno == EEXIST {
                 throw RLPxError(.nodeKey, "\(path) already exists; refusing to overwrite a node key (move it away first)")
             }
-            throw RLPxError(.nodeKey, "\(path): cannot create (\(String(cString: strerror(errno))))")
+            throw RLPxError(.nodeKey, "cannot create: \(SystemErrorText.text(errno: errno)): \(path)")
         }
         defer { close(fd) }
         let text = Array((key.bytes.hex + "\n").utf8)
         let written = text.withUnsafeBytes { systemWrite(fd, $0.baseAddress, $0.count) }
         guard written == text.count, fsync(fd) == 0 else {
-            throw RLPxError(.nodeKey, "\(path): write failed (\(String(cString: strerror(errno))))")
+            throw RLPxError(.nodeKey, "write failed: \(SystemErrorText.text(errno: errno)): \(path)")
         }
     }
 }

@@ -27,7 +27,7 @@ enum RLPxChannelSetup {
             } catch let e as RLPxError {
                 throw e
             } catch {
-                throw RLPxError(.connectionClosed, "\(error)")
+                throw RLPxError(.connectionClosed, NetworkErrorText.describe(error))
             }
             guard let async = info.bridge else { throw RLPxError(.connectionClosed, "no async bridge") }
             // Keep the async channel's scoped access open for the connection's lifetime.

@@ -27,7 +27,7 @@ public enum RLPxDialer {
                     }
                 }
         } catch {
-            throw RLPxError(.connectionClosed, "cannot connect to \(host):\(node.tcpPort): \(error)")
+            throw RLPxError(.connectionClosed, NetworkErrorText.describe(error, peer: "\(host):\(node.tcpPort)"))
         }
         return try await pending.peer()
     }

@@ -261,7 +261,7 @@ public final class RLPxHandler: ChannelDuplexHandler {
 
     /// Ends the connection because of `error`, sending the Disconnect it owes if frames are up.
     func fail(context: ChannelHandlerContext, _ error: Error) {
-        let e = error as? RLPxError ?? RLPxError(.connectionClosed, "\(error)")
+        let e = error as? RLPxError ?? RLPxError(.connectionClosed, NetworkErrorText.describe(error))
         if let reason = e.disconnectReason {
             disconnect(context: context, reason: reason, error: e)
         } else {
@@ -317,7 +317,7 @@ public final class RLPxHandler: ChannelDuplexHandler {
     }
 
     public func errorCaught(context: ChannelHandlerContext, error: Error) {
-        fail(context: context, RLPxError(.connectionClosed, "\(error)"))
+        fail(context: context, RLPxError(.connectionClosed, NetworkErrorText.describe(error)))
     }
 }
 

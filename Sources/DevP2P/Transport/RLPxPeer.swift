@@ -63,7 +63,7 @@ public final class RLPxPeer: Sendable, CustomStringConvertible {
         do {
             try await outbound.write(message)
         } catch {
-            throw RLPxError(.connectionClosed, "send failed: \(error)")
+            throw RLPxError(.connectionClosed, "send failed: \(NetworkErrorText.describe(error))")
         }
         await pace()
     }
@@ -75,7 +75,7 @@ public final class RLPxPeer: Sendable, CustomStringConvertible {
         do {
             try await outbound.write(contentsOf: messages)
         } catch {
-            throw RLPxError(.connectionClosed, "send failed: \(error)")
+            throw RLPxError(.connectionClosed, "send failed: \(NetworkErrorText.describe(error))")
         }
         await pace()
     }

@@ -123,7 +123,7 @@ public final class RLPxServer: Sendable {
                 }
                 .bind(host: host, port: port).get()
         } catch {
-            throw RLPxError(.connectionClosed, "cannot listen on \(host):\(port): \(error)")
+            throw RLPxError(.connectionClosed, "cannot listen: \(NetworkErrorText.describe(error, peer: "\(host):\(port)"))")
         }
         var ip = channel.localAddress?.ipAddress ?? host
         if ip == "0.0.0.0" || ip == "::" { ip = "127.0.0.1" }

@@ -27,35 +27,6 @@ extension SyncPolicy: ExpressibleByArgument {
 
 extension ArchiveFormat: ExpressibleByArgument {}
 
-/// A point in time given as Unix seconds or ISO-8601 (`2024-05-01`, `2024-05-01T12:00:00Z`).
-struct TimeArgument: ExpressibleByArgument, Sendable {
-    var seconds: UInt32
-
-    init?(argument: String) {
-        if let s = UInt32(argument) { seconds = s; return }
-        let full = ISO8601DateFormatter()
-        let dateOnly = ISO8601DateFormatter()
-        dateOnly.formatOptions = [.withFullDate]
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard let d = full.date(from: argument) ?? fractional.date(from: argument) ?? dateOnly.date(from: argument),
-              d.timeIntervalSince1970 >= 0, d.timeIntervalSince1970 <= Double(UInt32.max) else { return nil }
-        seconds = UInt32(d.timeIntervalSince1970)
-    }
-
-    static var defaultValueDescription: String { "Unix seconds or ISO-8601" }
-}
-
-/// A 4-byte topic given as 8 hex digits.
-struct TopicArgument: ExpressibleByArgument, Sendable {
-    var topic: Topic
-
-    init?(argument: String) {
-        guard let t = try? Topic(hex: argument) else { return nil }
-        topic = t
-    }
-}
-
 /// Progress on standard error when it is a terminal; silent when piped.
 final class ProgressLine: @unchecked Sendable {
     let enabled: Bool

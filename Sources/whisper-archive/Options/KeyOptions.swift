@@ -9,10 +9,10 @@ struct OpeningKeyOptions: ParsableArguments {
     @Option(help: "Open messages with the symmetric key derived from this password (PBKDF2, 65356 rounds).")
     var password: String?
 
-    @Option(name: .customLong("sym-key"), help: "Open messages with this 32-byte symmetric key (hex).")
-    var symKey: String?
+    @Option(name: .customLong("sym-key"), help: ArgumentHelp("Open messages with this 32-byte symmetric key (64 hex digits).", valueName: "hex"))
+    var symKey: SymmetricKeyArgument?
 
-    @Option(name: .customLong("private-key"), help: "Open messages with the private key in this file (64 hex digits).")
+    @Option(name: .customLong("private-key"), help: ArgumentHelp("Open messages with the private key in this file (64 hex digits).", valueName: "file"))
     var privateKey: String?
 
     func validate() throws {
@@ -23,11 +23,7 @@ struct OpeningKeyOptions: ParsableArguments {
     /// The key given, if any.
     func openingKey() throws -> OpeningKey? {
         if let password { return .password(password) }
-        if let symKey {
-            let k = try CLIError.parseHex(symKey, what: "--sym-key")
-            guard k.count == 32 else { throw CLIError("--sym-key must be 32 bytes (64 hex digits), got \(k.count) bytes") }
-            return .symmetric(k)
-        }
+        if let symKey { return .symmetric(symKey.bytes) }
         if let privateKey { return .asymmetric(try KeyFile.read(privateKey)) }
         return nil
     }
@@ -35,8 +31,21 @@ struct OpeningKeyOptions: ParsableArguments {
 
 /// Private key files (the node key format: 64 hex digits, mode 0600).
 enum KeyFile {
-    /// Reads a private key file, with an error naming the file.
+    /// Reads a private key file; a file that is missing, unreadable or not a key is a failure naming the file.
     static func read(_ path: String) throws -> PrivateKey {
-        do { return try NodeKey.load(path) } catch { throw CLIError(error.description) }
+        do { return try NodeKey.load(path) } catch { throw CLIError(error.plainText) }
+    }
+
+    /// Writes a new key file (never over an existing one), with an error naming the file.
+    static func write(_ key: PrivateKey, to path: String) throws {
+        do { try NodeKey.write(key, to: path) } catch { throw CLIError(error.plainText) }
+    }
+}
+
+extension RLPxError {
+    /// The message without the `RLPx:` prefix, for node key files (whose detail names the file).
+    var plainText: String {
+        guard code == .nodeKey, let detail else { return description }
+        return detail
     }
 }
