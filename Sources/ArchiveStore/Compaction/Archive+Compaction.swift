@@ -341,7 +341,7 @@ struct Compactor {
                                     seenNew.insert(f.topic.bytes + key)
                                     keep.append(true)
                                     kept.append(Kept(topic: f.topic.bytes, key: key, isNew: true, range: range))
-                                    }
+                                }
                                 lookup.reset()
                             }
                         } catch { failure = error }
