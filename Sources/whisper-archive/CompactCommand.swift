@@ -17,8 +17,13 @@ struct CompactCommand: AsyncParsableCommand {
 
             The cutoff is --before TIME (RFC 3339 with Z or an offset, a date, or Unix seconds) or \
             --retention-days N (now - N days, N ≥ 1); \
-            sent time is expiry - TTL. --dry-run reports what would be removed and changes nothing \
-            (rewritten sizes are then estimates). --json prints the report as one JSON object.
+            sent time is expiry - TTL. --json prints the report as one JSON object.
+
+            --dry-run reports exactly what the same compaction would do now (envelopes and bytes removed \
+            and kept, segments dropped, rewritten and written): it takes the same decisions and encodes \
+            the same blocks, but counts them instead of writing them, and seals the active segment only \
+            in its figures. It opens the archive as a reader and writes nothing, so it runs beside a \
+            running server and on a read-only archive.
 
             Example:
               whisper-archive compact --archive ./mail --retention-days 30
@@ -37,7 +42,7 @@ struct CompactCommand: AsyncParsableCommand {
     @Option(name: .customLong("drop-topic"), help: ArgumentHelp("Remove every envelope of this topic (8 hex digits); repeatable.", valueName: "hex"))
     var dropTopic: [TopicArgument] = []
 
-    @Flag(name: .customLong("dry-run"), help: "Report what would be removed; change nothing.")
+    @Flag(name: .customLong("dry-run"), help: "Report exactly what a compaction would do now; write nothing (opens the archive as a reader).")
     var dryRun = false
 
     @Option(name: .customLong("merge-below"),
@@ -61,7 +66,8 @@ struct CompactCommand: AsyncParsableCommand {
     func run() async throws {
         let archive: Archive
         do {
-            var config = options.configuration(mode: .writer)
+            // A dry run reads only: no lock, no recovery, nothing written.
+            var config = options.configuration(mode: dryRun ? .reader : .writer)
             config.createIfMissing = false
             archive = try Archive(directory: options.archive, configuration: config)
         } catch { throw CLIError(error.description) }

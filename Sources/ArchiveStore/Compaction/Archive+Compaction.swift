@@ -24,21 +24,29 @@ extension Archive {
     /// manifest (write, fsync, rename, fsync directory) and then the index, in one SQLite transaction. A crash at
     /// any point leaves the old or the new archive; the next writer open removes leftovers and, when the crash
     /// fell between the manifest and the index, rebuilds the index.
-    /// - Throws: ``ArchiveError`` `.readOnly` for a reader; `.io`, `.corrupt` or `.index` when a step fails
-    ///   (the archive is then left as it was, or as the new manifest describes it).
+    ///
+    /// A dry run (`options.dryRun`) also works on an archive open as a reader, beside a running writer or on a
+    /// read-only disk: it takes the same decisions and lays out the same output blocks, but counts their bytes
+    /// instead of writing them, and seals the active segment only in its figures. It writes nothing.
+    /// - Throws: ``ArchiveError`` `.readOnly` for a reader (unless a dry run); `.io`, `.corrupt` or `.index` when
+    ///   a step fails (the archive is then left as it was, or as the new manifest describes it).
     public func compact(_ options: CompactionOptions) throws(ArchiveError) -> CompactionReport {
-        guard let writer else { throw ArchiveError(.readOnly, "compaction needs the archive open as the writer") }
+        guard writer != nil || options.dryRun else {
+            throw ArchiveError(.readOnly, "compaction needs the archive open as the writer")
+        }
         compactionLock.lock()
         defer { compactionLock.unlock() }
-        var compactor = Compactor(archive: self, writer: writer, options: options)
+        var compactor = Compactor(archive: self, options: options)
         return try compactor.run()
     }
 }
 
-/// One compaction run: plan, read (decide per record), write new segments, swap.
+/// One compaction run: seal, plan, read (decide per record), lay out the new segments, swap.
+///
+/// A dry run goes through the same steps up to the layout, with the seal simulated and the output blocks sent
+/// to a ``SegmentSink`` that only counts them; the report of both is computed from that layout.
 struct Compactor {
     let archive: Archive
-    let writer: ArchiveWriter
     let options: CompactionOptions
     let segDir: String
     let dropTopics: Set<UInt32>
@@ -62,8 +70,18 @@ struct Compactor {
         /// Per record, in order: kept or not (nil when all are kept).
         var keep: [Bool]?
         var kept: [Kept]
-        /// Bytes the block would take after the rewrite (estimate for a filtered block).
-        var outputBytes: Int64
+    }
+
+    /// What a rewrite removes from its sources, by reason.
+    struct Removed {
+        var expired = 0
+        var topicDropped = 0
+        var duplicates = 0
+        var total: Int { expired + topicDropped + duplicates }
+
+        static func + (a: Removed, b: Removed) -> Removed {
+            Removed(expired: a.expired + b.expired, topicDropped: a.topicDropped + b.topicDropped, duplicates: a.duplicates + b.duplicates)
+        }
     }
 
     /// The decisions for one source segment.
@@ -71,7 +89,7 @@ struct Compactor {
         var info: SegmentInfo
         var blocks: [BlockPlan] = []
         var kept = 0
-        var removed = 0
+        var removed = Removed()
     }
 
     /// Consecutive sealed segments rewritten into one file.
@@ -81,22 +99,33 @@ struct Compactor {
         var lowest: UInt64
         var end: UInt64 { let l = sources[sources.count - 1].info; return l.firstSequence + UInt64(l.records) }
         var kept: Int { sources.reduce(0) { $0 + $1.kept } }
-        var removed: Int { sources.reduce(0) { $0 + $1.removed } }
+        var removed: Int { sources.reduce(0) { $0 + $1.removed.total } }
     }
 
     /// The output of a unit: its segment (nil when nothing was kept) and the index changes.
     struct Output {
         var sources: [UInt64]
+        /// Bytes of the sources (as the manifest lists them) and what the rewrite removes from them.
+        var sourceBytes: Int64
+        var removed: Removed
         var segment: SegmentInfo?
         var temporaryPath: String?
         /// Sources whose file stays (the first source of an in-place merge).
         var retained: UInt64?
         var moves: [(topic: [UInt8], key: [UInt8], location: RecordLocation, isNew: Bool)] = []
+
+        init(_ sources: [SourcePlan], segment: SegmentInfo? = nil, temporaryPath: String? = nil, retained: UInt64? = nil) {
+            self.sources = sources.map(\.info.firstSequence)
+            sourceBytes = sources.reduce(0) { $0 + $1.info.bytes }
+            removed = sources.reduce(Removed()) { $0 + $1.removed }
+            self.segment = segment
+            self.temporaryPath = temporaryPath
+            self.retained = retained
+        }
     }
 
-    init(archive: Archive, writer: ArchiveWriter, options: CompactionOptions) {
+    init(archive: Archive, options: CompactionOptions) {
         self.archive = archive
-        self.writer = writer
         self.options = options
         self.segDir = archive.segmentsDirectory
         self.dropTopics = Set(options.dropTopics.map(\.rawValue))
@@ -106,22 +135,79 @@ struct Compactor {
     }
 
     mutating func run() throws(ArchiveError) -> CompactionReport {
-        let now = UInt32(clamping: Int(Date().timeIntervalSince1970))
-        // 1. Seal the active segment so that every record is subject to retention (a dry run reads it as it is).
-        let (sealed, active) = try writer.exclusive { () throws(ArchiveError) -> ([SegmentInfo], SegmentInfo) in
-            if !options.dryRun && writer.active.records > 0 { try writer.roll(now: now) }
-            return (writer.manifest.segments, writer.active)
+        // 1. Seal the active segment so that every record is subject to retention (a dry run only computes the seal).
+        let baseline = try options.dryRun ? simulatedBaseline() : sealActive()
+        report.segmentsBefore = baseline.before.count
+        report.envelopesBefore = baseline.before.reduce(0) { $0 + $1.records }
+        report.bytesBefore = baseline.before.reduce(0) { $0 + $1.bytes }
+        let sealed = baseline.sealed
+
+        // 2.–4. Plan whole-file drops and units to rewrite, then decide per record, all from the index as readers see it.
+        let (drops, units) = try archive.withIndex { (index) throws(ArchiveError) -> ([SegmentInfo], [Unit]) in
+            let db = index.db
+            var rowCounts = options.removeDuplicates ? try countRows(db, topics: nil) : [:]
+            var topicRows = dropTopics.isEmpty ? [:] : try countRows(db, topics: dropTopics)
+            if archive.writer == nil {
+                // The rows the real run's writer open would add first.
+                let pending = try rowsToCatchUp(db, segments: sealed)
+                if options.removeDuplicates { rowCounts.merge(pending.all, uniquingKeysWith: +) }
+                topicRows.merge(pending.dropped, uniquingKeysWith: +)
+            }
+            var (drops, units) = plan(sealed, rowCounts: rowCounts, topicRows: topicRows)
+            try decide(&units, db: db)
+            return (drops, units)
         }
-        let candidates = options.dryRun && active.records > 0 ? sealed + [active] : sealed
-        report.segmentsBefore = sealed.count + 1
-        report.envelopesBefore = (sealed + [active]).reduce(0) { $0 + $1.records }
-        report.bytesBefore = (sealed + [active]).reduce(0) { $0 + $1.bytes }
-        // 2. What the index says about each segment: rows per segment, rows of dropped topics per segment.
-        let db = try SQLiteDatabase(path: archive.indexPath, readOnly: false, create: false)
-        try db.execute("PRAGMA query_only = 1")
-        let rowCounts = options.removeDuplicates ? try countRows(db, topics: nil) : [:]
-        let topicRows = dropTopics.isEmpty ? [:] : try countRows(db, topics: dropTopics)
-        // 3. Plan: whole-file drops, and units to rewrite.
+
+        // 5. Lay the new segments out: under temporary names, or (dry run) only counted.
+        var names = baseline.names
+        if !options.dryRun { names.formUnion(try Archive.listSegments(segDir)) }
+        var outputs: [Output] = []
+        do throws(ArchiveError) {
+            for u in units { outputs += try write(u, names: &names) }
+            if !options.dryRun {
+                for o in outputs {
+                    guard let t = o.temporaryPath, let s = o.segment else { continue }
+                    guard rename(t, segDir + "/" + s.fileName) == 0 else {
+                        throw ArchiveError(.io, "cannot rename a compacted segment into place", path: t, errno: errno)
+                    }
+                }
+                try SegmentFile.syncDirectory(segDir)
+            }
+        } catch {
+            if !options.dryRun { removeOutputs(outputs, sealed: sealed) }
+            throw error
+        }
+        finishReport(baseline, drops: drops, outputs: outputs)
+        if options.dryRun { return report }
+
+        // 6. Swap: manifest, then index, then delete the old files.
+        try swap(drops: drops, outputs: outputs)
+        report.seconds = Date().timeIntervalSince(started)
+        archive.logger.notice("compaction: removed \(report.envelopesRemoved) envelopes (\(report.expired) expired, \(report.topicDropped) of dropped topics, \(report.duplicates) duplicates), \(report.bytesRemoved) bytes; dropped \(report.segmentsDropped) segments, rewrote \(report.segmentsRewritten)")
+        return report
+    }
+
+    /// The figures of the report, from the layout alone (the same for a dry run and a real one).
+    mutating func finishReport(_ baseline: Baseline, drops: [SegmentInfo], outputs: [Output]) {
+        let removed = outputs.reduce(Removed()) { $0 + $1.removed }
+        report.expired = drops.reduce(0) { $0 + $1.records } + removed.expired
+        report.topicDropped = removed.topicDropped
+        report.duplicates = removed.duplicates
+        report.envelopesRemoved = report.expired + report.topicDropped + report.duplicates
+        report.envelopesKept = report.envelopesBefore - report.envelopesRemoved
+        report.segmentsDropped = drops.count
+        report.segmentsRewritten = outputs.reduce(0) { $0 + $1.sources.count }
+        report.segmentsWritten = outputs.filter { $0.segment != nil }.count
+        report.bytesRewritten = outputs.reduce(0) { $0 + $1.sourceBytes }
+        report.bytesRemoved = drops.reduce(0) { $0 + $1.bytes } + outputs.reduce(0) { $0 + $1.sourceBytes - ($1.segment?.bytes ?? 0) }
+        report.bytesKept = report.bytesBefore - report.bytesRemoved
+        // The sealed segments left, the new ones, and the active segment.
+        report.segmentsAfter = baseline.sealed.count - drops.count - report.segmentsRewritten + report.segmentsWritten + 1
+        report.seconds = Date().timeIntervalSince(started)
+    }
+
+    /// Whole-file drops, and the units to rewrite (their records not yet decided).
+    func plan(_ sealed: [SegmentInfo], rowCounts: [UInt64: Int], topicRows: [UInt64: Int]) -> (drops: [SegmentInfo], units: [Unit]) {
         let mergeBelow = options.mergeBelow ?? archive.configuration.segmentMaxBytes / 4
         var drops: [SegmentInfo] = []
         var units: [Unit] = []
@@ -139,12 +225,12 @@ struct Compactor {
             }
             current = []
         }
-        for s in candidates {
-            if s.sealed, s.records == 0 || (options.before.map { c in s.maxSentTime.map { $0 < c } ?? false } ?? false) {
+        for s in sealed {
+            if s.records == 0 || (options.before.map { c in s.maxSentTime.map { $0 < c } ?? false } ?? false) {
                 drops.append(s)
                 continue
             }
-            let small = s.sealed && s.bytes < mergeBelow
+            let small = s.bytes < mergeBelow
             let times = (current + [s]).flatMap { [$0.minSentTime, $0.maxSentTime].compactMap { $0 } }
             let span = (times.max() ?? 0) - (times.min() ?? 0)
             let fits = current.reduce(0) { $0 + $1.bytes } + s.bytes <= archive.configuration.segmentMaxBytes && span <= options.mergeSpan
@@ -155,77 +241,22 @@ struct Compactor {
             lowest = s.firstSequence + UInt64(s.records)
         }
         flush()
-        for d in drops { report.expired += d.records }
-        report.segmentsDropped = drops.count
+        return (drops, units)
+    }
 
-        // 4. Decide per record (one pass over the index rows of all units, in storage order).
-        try decide(&units, db: db)
-        for u in units {
-            for s in u.sources { report.bytesRewritten += s.info.bytes }
+    /// Removes the outputs of a failed layout: nothing references them yet (the next writer open would too).
+    func removeOutputs(_ outputs: [Output], sealed: [SegmentInfo]) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: segDir)) ?? [] where name.hasSuffix(SegmentFormat.compactionSuffix) {
+            unlink(segDir + "/" + name)
         }
-        report.segmentsRewritten = units.reduce(0) { $0 + $1.sources.count }
-        report.envelopesRemoved = report.expired + report.topicDropped + report.duplicates
-        report.envelopesKept = report.envelopesBefore - report.envelopesRemoved
-
-        if options.dryRun {
-            var freed = drops.reduce(0) { $0 + $1.bytes }
-            for u in units {
-                freed += u.sources.reduce(0) { $0 + $1.info.bytes }
-                if u.kept > 0 {
-                    freed -= Int64(SegmentFormat.segmentHeaderLength) + u.sources.reduce(0) { $0 + $1.blocks.reduce(0) { $0 + $1.outputBytes } }
-                    report.segmentsWritten += 1
-                }
-            }
-            report.bytesRemoved = freed
-            report.bytesKept = report.bytesBefore - freed
-            report.segmentsAfter = report.segmentsBefore - drops.count - report.segmentsRewritten + report.segmentsWritten
-            report.seconds = Date().timeIntervalSince(started)
-            return report
-        }
-
-        // 5. Write the new segments under temporary names, then give them their final names.
-        var names = Set(try Archive.listSegments(segDir))
-        var outputs: [Output] = []
-        do throws(ArchiveError) {
-            for u in units { outputs += try write(u, names: &names) }
-            for o in outputs {
-                guard let t = o.temporaryPath, let s = o.segment else { continue }
-                guard rename(t, segDir + "/" + s.fileName) == 0 else {
-                    throw ArchiveError(.io, "cannot rename a compacted segment into place", path: t, errno: errno)
-                }
-            }
-            try SegmentFile.syncDirectory(segDir)
-        } catch {
-            // Nothing references the new files yet: remove them (the next writer open would too).
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: segDir)) ?? [] where name.hasSuffix(SegmentFormat.compactionSuffix) {
-                unlink(segDir + "/" + name)
-            }
-            for o in outputs {
-                if let t = o.temporaryPath { unlink(t) }
-                if o.temporaryPath != nil, let s = o.segment { unlink(segDir + "/" + s.fileName) }
-                if let r = o.retained, let old = sealed.first(where: { $0.firstSequence == r }),
-                   let f = try? SegmentFile(path: segDir + "/" + old.fileName, writable: true) {
-                    try? f.truncate(to: old.bytes)
-                }
-            }
-            throw error
-        }
-
-        // 6. Swap: manifest, then index, then delete the old files.
-        try swap(drops: drops, outputs: outputs)
-        // Bytes freed by this compaction (appends that ran meanwhile are not counted against it).
-        report.segmentsAfter = writer.segments.count
-        var freed = drops.reduce(0) { $0 + $1.bytes }
         for o in outputs {
-            freed += o.sources.reduce(0) { s, first in s + (sealed.first { $0.firstSequence == first }?.bytes ?? 0) }
-            freed -= o.segment?.bytes ?? 0
+            if let t = o.temporaryPath { unlink(t) }
+            if o.temporaryPath != nil, let s = o.segment { unlink(segDir + "/" + s.fileName) }
+            if let r = o.retained, let old = sealed.first(where: { $0.firstSequence == r }),
+               let f = try? SegmentFile(path: segDir + "/" + old.fileName, writable: true) {
+                try? f.truncate(to: old.bytes)
+            }
         }
-        report.bytesRemoved = freed
-        report.bytesKept = report.bytesBefore - freed
-        report.segmentsWritten = outputs.filter { $0.segment != nil }.count
-        report.seconds = Date().timeIntervalSince(started)
-        archive.logger.notice("compaction: removed \(report.envelopesRemoved) envelopes (\(report.expired) expired, \(report.topicDropped) of dropped topics, \(report.duplicates) duplicates), \(report.bytesRemoved) bytes; dropped \(report.segmentsDropped) segments, rewrote \(report.segmentsRewritten)")
-        return report
     }
 
     /// Index rows per segment (of `topics` only, when given).
@@ -246,7 +277,7 @@ struct Compactor {
     }
 
     /// Reads every record of the units and decides: keep, expired, dropped topic or duplicate.
-    mutating func decide(_ units: inout [Unit], db: SQLiteDatabase) throws(ArchiveError) {
+    func decide(_ units: inout [Unit], db: SQLiteDatabase) throws(ArchiveError) {
         let segs = units.flatMap { $0.sources.map(\.info.firstSequence) }
         guard !segs.isEmpty else { return }
         let rows = try db.prepare("""
@@ -276,7 +307,6 @@ struct Compactor {
                                                               to: plan.info.bytes) { (block, raw) throws(ArchiveError) in
                     var keep: [Bool] = []
                     var kept: [Kept] = []
-                    var keptRaw = 0
                     var failure: ArchiveError?
                     BlockReader.forEachRecord(raw) { range, _, _ in
                         guard failure == nil else { return }
@@ -288,7 +318,6 @@ struct Compactor {
                             guard let f = EnvelopeFields.parse(rlp) else {
                                 keep.append(true)
                                 kept.append(Kept(topic: nil, key: nil, isNew: false, range: range))
-                                keptRaw += range.count + SegmentFormat.recordHeaderLength
                                 return
                             }
                             if let cutoff = options.before, f.sentTime < cutoff {
@@ -300,7 +329,6 @@ struct Compactor {
                             } else if indexed, let r = row {
                                 keep.append(true)
                                 kept.append(Kept(topic: r.topic, key: r.key, isNew: false, range: range))
-                                keptRaw += range.count + SegmentFormat.recordHeaderLength
                             } else {
                                 let key = Array(EnvelopeKey(sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), topic: f.topic).bytes[0..<36])
                                 lookup.reset()
@@ -313,7 +341,6 @@ struct Compactor {
                                     seenNew.insert(f.topic.bytes + key)
                                     keep.append(true)
                                     kept.append(Kept(topic: f.topic.bytes, key: key, isNew: true, range: range))
-                                    keptRaw += range.count + SegmentFormat.recordHeaderLength
                                 }
                                 lookup.reset()
                             }
@@ -321,18 +348,14 @@ struct Compactor {
                     }
                     if let failure { throw failure }
                     let all = kept.count == block.recordCount
-                    plan.blocks.append(BlockPlan(info: block, keep: all ? nil : keep, kept: kept,
-                                                 outputBytes: all ? Int64(block.length) : (kept.isEmpty ? 0 : Int64(SegmentFormat.blockHeaderLength + keptRaw))))
+                    plan.blocks.append(BlockPlan(info: block, keep: all ? nil : keep, kept: kept))
                     plan.kept += kept.count
-                    plan.removed += block.recordCount - kept.count
                 }
                 if let invalid {
                     throw ArchiveError(.corrupt, "invalid block in a sealed segment: \(invalid); run verify --repair before compacting",
                                        path: file.path, segment: seg, offset: end)
                 }
-                report.expired += expired
-                report.topicDropped += topicDropped
-                report.duplicates += duplicates
+                plan.removed = Removed(expired: expired, topicDropped: topicDropped, duplicates: duplicates)
                 units[u].sources[si] = plan
             }
         }
@@ -344,7 +367,7 @@ struct Compactor {
     /// fits, each source on its own.
     func write(_ u: Unit, names: inout Set<UInt64>) throws(ArchiveError) -> [Output] {
         let n = UInt64(u.kept)
-        if n == 0 { return [Output(sources: u.sources.map(\.info.firstSequence))] }
+        if n == 0 { return [Output(u.sources)] }
         // The highest free name whose range [f, f + n) stays inside [lowest, end): the order of segments and
         // the sequence numbers after them do not change.
         var f = u.end - n
@@ -361,28 +384,33 @@ struct Compactor {
         var out: [Output] = []
         var lowest = u.lowest
         for s in u.sources {
-            if s.removed > 0 { out += try write(Unit(sources: [s], lowest: lowest), names: &names) }
+            if s.removed.total > 0 { out += try write(Unit(sources: [s], lowest: lowest), names: &names) }
             lowest = s.info.firstSequence + UInt64(s.info.records)
         }
         return out
     }
 
-    /// Copies the kept records of a unit into a new segment `first` (renumbered from `first`).
+    /// Copies the kept records of a unit into a new segment `first` (renumbered from `first`); a dry run counts them.
     func writeNew(_ u: Unit, first: UInt64) throws(ArchiveError) -> Output {
         let name = SegmentFormat.segmentFileName(firstSequence: first)
-        let tmp = segDir + "/" + name + ".compact"
-        unlink(tmp)
-        let out = try SegmentFile(path: tmp, writable: true, create: true)
+        var output = Output(u.sources)
+        var out = SegmentSink()
+        if !options.dryRun {
+            let tmp = segDir + "/" + name + ".compact"
+            unlink(tmp)
+            out = SegmentSink(file: try SegmentFile(path: tmp, writable: true, create: true))
+            output.temporaryPath = tmp
+        }
         let created = u.sources[0].info.created
-        try out.write(SegmentFormat.segmentHeader(firstSequence: first, created: created), at: 0)
-        var info = SegmentInfo(firstSequence: first, bytes: Int64(SegmentFormat.segmentHeaderLength), blocks: 0, records: 0,
+        let header = SegmentFormat.segmentHeader(firstSequence: first, created: created)
+        try out.write(header, at: 0)
+        var info = SegmentInfo(firstSequence: first, bytes: Int64(header.count), blocks: 0, records: 0,
                                minSentTime: nil, maxSentTime: nil, created: created, sealed: true)
-        var output = Output(sources: u.sources.map(\.info.firstSequence), segment: nil, temporaryPath: tmp)
         var sequence = first
         for s in u.sources {
             let file = try archive.readers.file(s.info.firstSequence)
             for b in s.blocks where !b.kept.isEmpty {
-                try copyBlock(b, from: file, to: out, info: &info, sequence: &sequence, output: &output)
+                try copyBlock(b, from: file, to: &out, info: &info, sequence: &sequence, output: &output)
             }
         }
         try out.sync()
@@ -391,20 +419,24 @@ struct Compactor {
     }
 
     /// Appends the blocks of every source but the first to the first source's file (their sequence numbers
-    /// already follow on); the manifest then lists the first source with its new length.
+    /// already follow on); the manifest then lists the first source with its new length. A dry run counts them.
     func appendInPlace(_ u: Unit) throws(ArchiveError) -> Output {
         let first = u.sources[0].info
-        let out = try SegmentFile(path: segDir + "/" + first.fileName, writable: true)
-        guard try out.size() == first.bytes else {
-            throw ArchiveError(.corrupt, "segment length differs from the manifest", path: out.path, segment: first.firstSequence)
+        var out = SegmentSink()
+        if !options.dryRun {
+            let file = try SegmentFile(path: segDir + "/" + first.fileName, writable: true)
+            guard try file.size() == first.bytes else {
+                throw ArchiveError(.corrupt, "segment length differs from the manifest", path: file.path, segment: first.firstSequence)
+            }
+            out = SegmentSink(file: file)
         }
         var info = first
-        var output = Output(sources: u.sources.map(\.info.firstSequence), segment: nil, temporaryPath: nil, retained: first.firstSequence)
+        var output = Output(u.sources, retained: first.firstSequence)
         var sequence = first.firstSequence + UInt64(first.records)
         do throws(ArchiveError) {
             for s in u.sources.dropFirst() {
                 let file = try archive.readers.file(s.info.firstSequence)
-                for b in s.blocks { try copyBlock(b, from: file, to: out, info: &info, sequence: &sequence, output: &output) }
+                for b in s.blocks { try copyBlock(b, from: file, to: &out, info: &info, sequence: &sequence, output: &output) }
             }
             try out.sync()
         } catch {
@@ -417,7 +449,7 @@ struct Compactor {
 
     /// Writes one block's kept records at the end of `out`: the stored bytes as they are when every record is kept
     /// (with the sequence number patched), else a new block of the kept records.
-    func copyBlock(_ b: BlockPlan, from file: SegmentFile, to out: SegmentFile, info: inout SegmentInfo, sequence: inout UInt64,
+    func copyBlock(_ b: BlockPlan, from file: SegmentFile, to out: inout SegmentSink, info: inout SegmentInfo, sequence: inout UInt64,
                    output: inout Output) throws(ArchiveError) {
         var bytes: [UInt8]
         var positions: [Int]
@@ -466,6 +498,7 @@ struct Compactor {
 
     /// Installs the new manifest, updates the index in one transaction, and deletes the replaced files.
     func swap(drops: [SegmentInfo], outputs: [Output]) throws(ArchiveError) {
+        guard let writer = archive.writer else { throw ArchiveError(.readOnly, "compaction needs the archive open as the writer") }
         let dropped = Set(drops.map(\.firstSequence))
         var replacedBy: [UInt64: SegmentInfo?] = [:]
         var removedFiles: [UInt64] = drops.map(\.firstSequence)
@@ -492,7 +525,7 @@ struct Compactor {
                 manifest.nextSequence = writer.active.firstSequence
                 try manifest.store(directory: archive.directory)
                 writer.manifest = manifest
-                try updateIndex(writer.index, dropped: drops, outputs: outputs, generation: manifest.generation ?? 0)
+                try updateIndex(writer, dropped: drops, outputs: outputs, generation: manifest.generation ?? 0)
                 for f in removedFiles {
                     archive.readers.forget(f)
                     unlink(segDir + "/" + SegmentFormat.segmentFileName(firstSequence: f))
@@ -505,7 +538,8 @@ struct Compactor {
 
     /// Index changes of a compaction, in one transaction: rows of whole dropped segments (by topic and key range),
     /// rows of removed records, new locations of kept records, topic counts, high-water mark, generation.
-    func updateIndex(_ index: ArchiveIndex, dropped: [SegmentInfo], outputs: [Output], generation: UInt64) throws(ArchiveError) {
+    func updateIndex(_ writer: ArchiveWriter, dropped: [SegmentInfo], outputs: [Output], generation: UInt64) throws(ArchiveError) {
+        let index = writer.index
         let db = index.db
         try db.transaction { () throws(ArchiveError) in
             var removedPerTopic: [[UInt8]: Int] = [:]

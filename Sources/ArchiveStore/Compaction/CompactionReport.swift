@@ -2,7 +2,7 @@ import Whisper
 
 /// What a compaction (or retention pass) removed and kept.
 public struct CompactionReport: Sendable, Codable, Hashable {
-    /// True when nothing was changed: the figures say what a real run would do (rewritten sizes are estimates).
+    /// True when nothing was changed: the figures are exactly those a real run would report (timings aside).
     public var dryRun = false
     /// Envelopes sent before this time (Unix seconds) were removed; nil when no time cutoff was given.
     public var cutoff: UInt32?
@@ -20,15 +20,15 @@ public struct CompactionReport: Sendable, Codable, Hashable {
     public var topicDropped = 0
     /// Records removed because the same envelope is stored elsewhere.
     public var duplicates = 0
-    /// Segment bytes before (all segment files, the active one included).
+    /// Segment bytes before (all segment files, the active one included, before it is sealed).
     public var bytesBefore: Int64 = 0
-    /// Segment bytes freed.
+    /// Segment bytes freed: those of the deleted segments, less those of the segments written in their place.
     public var bytesRemoved: Int64 = 0
-    /// Segment bytes left.
+    /// Segment bytes left: `bytesBefore - bytesRemoved` (the empty segment that sealing the active one starts is not counted).
     public var bytesKept: Int64 = 0
-    /// Segment files before and after.
+    /// Segment files before (the active one included, before it is sealed).
     public var segmentsBefore = 0
-    /// Segment files after.
+    /// Segment files after (the active one included).
     public var segmentsAfter = 0
     /// Sealed segments deleted as whole files (entirely before the cutoff), without a rewrite.
     public var segmentsDropped = 0
@@ -51,7 +51,7 @@ public struct CompactionOptions: Sendable {
     public var before: UInt32?
     /// Remove every envelope of these topics.
     public var dropTopics: [Topic] = []
-    /// Only report; change nothing.
+    /// Only report what a real run would do; write nothing (works on an archive open as a reader).
     public var dryRun = false
     /// Merge neighbouring sealed segments smaller than this many bytes (nil: a quarter of the segment size limit).
     public var mergeBelow: Int64?

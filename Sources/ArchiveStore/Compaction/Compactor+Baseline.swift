@@ -1,0 +1,161 @@
+import Foundation
+import Whisper
+
+extension Compactor {
+    /// The segments a compaction starts from: every segment before, and the sealed ones once the active
+    /// segment is sealed.
+    struct Baseline {
+        /// Every segment before the seal: the sealed ones, then the unsealed ones (the active one last).
+        var before: [SegmentInfo]
+        /// The sealed segments after the seal, in sequence order.
+        var sealed: [SegmentInfo]
+        /// The first sequence number (and file name) of the active segment after the seal.
+        var active: UInt64
+
+        /// The segment files after the seal.
+        var names: Set<UInt64> { Set(sealed.map(\.firstSequence)).union([active]) }
+
+        init(before: [SegmentInfo], sealed: [SegmentInfo], active: UInt64) {
+            self.before = before
+            self.sealed = sealed
+            self.active = active
+        }
+
+        /// What a writer makes of `unsealed` (not empty): it seals all but the last when it opens (a roll that
+        /// a crash interrupted), and compaction's roll seals the last, the active one, when it holds records.
+        init(sealing manifest: [SegmentInfo], unsealed: [SegmentInfo]) {
+            before = manifest + unsealed
+            sealed = manifest
+            let last = unsealed[unsealed.count - 1]
+            for (i, s) in unsealed.enumerated() where i < unsealed.count - 1 || s.records > 0 {
+                var s = s
+                s.sealed = true
+                sealed.append(s)
+            }
+            active = last.records > 0 ? last.firstSequence + UInt64(last.records) : last.firstSequence
+        }
+    }
+
+    /// Seals the active segment (the writer's roll) and says what the archive held before.
+    func sealActive() throws(ArchiveError) -> Baseline {
+        guard let writer = archive.writer else { throw ArchiveError(.readOnly, "compaction needs the archive open as the writer") }
+        let now = UInt32(clamping: Int(Date().timeIntervalSince1970))
+        return try writer.exclusive { () throws(ArchiveError) -> Baseline in
+            let before = writer.manifest.segments + [writer.active]
+            if writer.active.records > 0 { try writer.roll(now: now) }
+            return Baseline(before: before, sealed: writer.manifest.segments, active: writer.active.firstSequence)
+        }
+    }
+
+    /// The baseline a real run would start from, computed without writing: from the writer's state when the
+    /// archive is open as the writer, else from the manifest and a scan of the unsealed segment files, taken as
+    /// a writer's open would take them (a torn tail left out, as it would be cut).
+    func simulatedBaseline() throws(ArchiveError) -> Baseline {
+        if let writer = archive.writer {
+            let (sealed, active) = try writer.exclusive { () throws(ArchiveError) in (writer.manifest.segments, writer.active) }
+            return Baseline(sealing: sealed, unsealed: [active])
+        }
+        guard let manifest = try Manifest.load(directory: archive.directory) else {
+            throw ArchiveError(.io, "no archive at \(archive.directory) (no MANIFEST)", path: archive.directory)
+        }
+        let listed = Set(manifest.segments.map(\.firstSequence))
+        let floor = manifest.activeFloor
+        var unsealed: [SegmentInfo] = []
+        for first in try Archive.listSegments(segDir) where !listed.contains(first) && first >= floor {
+            unsealed.append(try scanUnsealed(first))
+        }
+        if unsealed.isEmpty {
+            // A writer's open creates the active segment.
+            unsealed.append(SegmentInfo(firstSequence: floor, bytes: Int64(SegmentFormat.segmentHeaderLength), blocks: 0, records: 0,
+                                        minSentTime: nil, maxSentTime: nil, created: 0, sealed: false))
+        }
+        return Baseline(sealing: manifest.segments, unsealed: unsealed)
+    }
+
+    /// An unsealed segment as a writer's open finds it: its valid blocks, records and sent times (read only).
+    func scanUnsealed(_ first: UInt64) throws(ArchiveError) -> SegmentInfo {
+        let file = try archive.readers.file(first)
+        let size = try file.size()
+        var header = [UInt8](repeating: 0, count: SegmentFormat.segmentHeaderLength)
+        let n = try file.read(into: &header, at: 0)
+        var info = SegmentInfo(firstSequence: first, bytes: Int64(SegmentFormat.segmentHeaderLength), blocks: 0, records: 0,
+                               minSentTime: nil, maxSentTime: nil, created: 0, sealed: false)
+        guard n == SegmentFormat.segmentHeaderLength, Array(header[0..<8]) == SegmentFormat.segmentMagic else {
+            // A header that never reached the disk: the writer writes it again.
+            guard size <= Int64(SegmentFormat.segmentHeaderLength) else {
+                throw ArchiveError(.corrupt, "segment header is not valid", path: file.path, segment: first, offset: 0)
+            }
+            return info
+        }
+        guard header.u64LE(16) == first, CRC32C.checksum(header[0..<28]) == header.u32LE(28) else {
+            throw ArchiveError(.corrupt, "segment header does not match its file name or checksum", path: file.path, segment: first, offset: 0)
+        }
+        guard header.u32LE(8) == SegmentFormat.version else {
+            throw ArchiveError(.unsupportedVersion, "segment format \(header.u32LE(8)) is not supported", path: file.path, segment: first)
+        }
+        info.created = header.u32LE(24)
+        var expected = first
+        let (end, _) = try Archive.forEachBlock(file, segment: first, from: info.bytes, to: size) { (block, raw) throws(ArchiveError) in
+            guard block.firstSequence == expected else {
+                throw ArchiveError(.corrupt, "block sequence \(block.firstSequence) where \(expected) was expected",
+                                   path: file.path, segment: first, offset: block.offset)
+            }
+            BlockReader.forEachRecord(raw) { range, _, _ in
+                if let f = EnvelopeFields.parse(Array(raw[range])) { info.add(sentTime: f.sentTime) } else { info.records += 1 }
+            }
+            expected += UInt64(block.recordCount)
+            info.blocks += 1
+        }
+        info.bytes = end
+        return info
+    }
+}
+
+extension Compactor {
+    /// The index rows a writer's open adds before a real run, per segment (all, and of the dropped topics).
+    ///
+    /// A writer that stopped without committing its last rows (or one running now) leaves records after the
+    /// index's high-water mark; a writer's open indexes each whose key has no row yet. A dry run opened as a
+    /// reader counts them so that it plans on the index the real run reads. Reads only.
+    func rowsToCatchUp(_ db: SQLiteDatabase, segments: [SegmentInfo]) throws(ArchiveError) -> (all: [UInt64: Int], dropped: [UInt64: Int]) {
+        let header = Int64(SegmentFormat.segmentHeaderLength)
+        let meta = try db.prepare("SELECT value FROM meta WHERE name = ?1")
+        func value(_ name: String) throws(ArchiveError) -> Int64? {
+            meta.reset()
+            meta.bind(1, text: name)
+            defer { meta.reset() }
+            return try meta.step() ? meta.int64(0) : nil
+        }
+        let markSegment = try value("hwm_segment").map { UInt64(clamping: $0) }
+        let markOffset = try value("hwm_offset") ?? header
+        let lookup = try db.prepare("SELECT 1 FROM entries WHERE topic = ?1 AND key = ?2")
+        var all: [UInt64: Int] = [:], dropped: [UInt64: Int] = [:]
+        var seen = Set<[UInt8]>()
+        for s in segments where markSegment.map({ s.firstSequence >= $0 }) ?? true {
+            let from = s.firstSequence == markSegment ? max(markOffset, header) : header
+            guard from < s.bytes else { continue }
+            let file = try archive.readers.file(s.firstSequence)
+            var failure: ArchiveError?
+            _ = try Archive.forEachBlock(file, segment: s.firstSequence, from: from, to: s.bytes) { (_, raw) throws(ArchiveError) in
+                BlockReader.forEachRecord(raw) { range, _, _ in
+                    guard failure == nil else { return }
+                    let rlp = Array(raw[range])
+                    guard let f = EnvelopeFields.parse(rlp) else { return }
+                    let key = Array(EnvelopeKey(sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), topic: f.topic).bytes[0..<36])
+                    do throws(ArchiveError) {
+                        lookup.reset()
+                        lookup.bind(1, blob: f.topic.bytes)
+                        lookup.bind(2, blob: key)
+                        let indexed = try lookup.step()
+                        lookup.reset()
+                        guard !indexed, seen.insert(f.topic.bytes + key).inserted else { return }
+                        all[s.firstSequence, default: 0] += 1
+                        if dropTopics.contains(f.topic.rawValue) { dropped[s.firstSequence, default: 0] += 1 }
+                    } catch { failure = error }
+                }
+                if let failure { throw failure }
+            }
+        }
+        return (all, dropped)
+    }
+}
