@@ -9,6 +9,13 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "whisper-archive", targets: ["whisper-archive"]),
+        // Libraries for the nested Fuzz/ package, whose targets drive the decoders directly.
+        .library(name: "RLP", targets: ["RLP"]),
+        .library(name: "EthCrypto", targets: ["EthCrypto"]),
+        .library(name: "Whisper", targets: ["Whisper"]),
+        .library(name: "DevP2P", targets: ["DevP2P"]),
+        .library(name: "ArchiveStore", targets: ["ArchiveStore"]),
+        .library(name: "ArchiveFormats", targets: ["ArchiveFormats"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -32,19 +32,31 @@ public struct RLPStreamSource: EnvelopeSource {
         return true
     }
 
-    /// Parses the header at `start`: (isList, header length, payload length), or an error text.
-    private func header() -> (Bool, Int, Int)? {
+    /// The header at `start`.
+    private enum Header {
+        /// An item: whether it is a list, the header's length and the payload's.
+        case item(isList: Bool, headerLength: Int, payloadLength: Int)
+        /// The file ends inside the header.
+        case truncated
+        /// A declared payload length no file can hold (the stream's offsets are 63-bit).
+        case tooLarge(UInt64)
+    }
+
+    /// Parses the header at `start`; the length is untrusted, so it is read as a 64-bit number and bounded.
+    private func header() -> Header {
         let b = buffer[start]
         switch b {
-        case 0x00...0x7F: return (false, 0, 1)
-        case 0x80...0xB7: return (false, 1, Int(b - 0x80))
-        case 0xC0...0xF7: return (true, 1, Int(b - 0xC0))
+        case 0x00...0x7F: return .item(isList: false, headerLength: 0, payloadLength: 1)
+        case 0x80...0xB7: return .item(isList: false, headerLength: 1, payloadLength: Int(b - 0x80))
+        case 0xC0...0xF7: return .item(isList: true, headerLength: 1, payloadLength: Int(b - 0xC0))
         default:
             let n = Int(b >= 0xF8 ? b - 0xF7 : b - 0xB7)
-            guard buffer.count - start > n else { return nil }
-            var len = 0
-            for i in 1...n { len = len << 8 | Int(buffer[start + i]) }
-            return (b >= 0xF8, 1 + n, len)
+            guard buffer.count - start > n else { return .truncated }
+            var len: UInt64 = 0
+            for i in 1...n { len = len << 8 | UInt64(buffer[start + i]) }
+            // Anything past Int64.max minus the header and the offset so far cannot be in a file.
+            guard len <= UInt64(Int64.max - base - Int64(start) - Int64(1 + n)) else { return .tooLarge(len) }
+            return .item(isList: b >= 0xF8, headerLength: 1 + n, payloadLength: Int(len))
         }
     }
 
@@ -62,9 +74,17 @@ public struct RLPStreamSource: EnvelopeSource {
             }
             guard try ensure(1) else { return nil }
             _ = try ensure(9)
-            guard let (isList, hl, pl) = header() else {
+            let isList: Bool, hl: Int, pl: Int
+            switch header() {
+            case .item(let l, let h, let p):
+                (isList, hl, pl) = (l, h, p)
+            case .truncated:
                 done = true
                 return .invalid(FormatError(.invalidRecord, path: input.path, offset: offset, "truncated RLP header"))
+            case .tooLarge(let len):
+                done = true
+                return .invalid(FormatError(.invalidRecord, path: input.path, offset: offset,
+                                            "an item declares \(len) bytes, more than any file can hold"))
             }
             if !checkedWrapper {
                 checkedWrapper = true

@@ -33,6 +33,9 @@ public enum Snappy {
         }
     }
 
+    /// The most output bytes one compressed byte can stand for (rounded up from 64/3).
+    static let maxExpansion = 22
+
     /// Reads the uncompressed length from a block's varint header (at most 2^32 − 1).
     public static func decodedLength(_ input: UnsafeRawBufferPointer) throws(RLPxError) -> Int {
         var value: UInt64 = 0
@@ -52,6 +55,11 @@ public enum Snappy {
         let length = try decodedLength(input)
         guard length <= maxLength else {
             throw RLPxError(.messageTooLarge, "snappy: decoded length \(length) exceeds the limit of \(maxLength)")
+        }
+        // The declared length is untrusted: no snappy element yields more than 64 bytes from 3 (a 2-byte-offset
+        // copy), so a block decodes to at most 22 times its size, and a larger claim is refused before allocating.
+        guard length / maxExpansion <= input.count else {
+            throw RLPxError(.invalidMessage, "snappy: decoded length \(length) is more than a \(input.count)-byte block can hold")
         }
         if length == 0 {
             // A valid empty block is exactly the one byte 0x00.
