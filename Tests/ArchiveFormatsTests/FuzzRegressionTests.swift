@@ -32,8 +32,8 @@ struct FuzzRegressionTests {
         let path = try Self.write(Self.lengthOf2To63, named: "huge-length.rlp")
         let archive = try FormatFixtures.tempDir() + "/archive"
         let r = try await CLI.run(["import", "--archive", archive, "--json", path])
-        // Without --strict an invalid record is skipped and reported; the import itself succeeds.
-        #expect(r.status == 0, "\(r.stderr)")
+        // Without --strict an invalid record is skipped and reported, and the import exits 1 (a finding).
+        #expect(r.status == 1, "\(r.stderr)")
         #expect(r.stdout.contains("\"rejected\":1"), "\(r.stdout) \(r.stderr)")
         #expect(r.stderr.contains("\(path) at byte 0: invalid record"), "\(r.stderr)")
     }
