@@ -37,4 +37,23 @@ struct FuzzRegressionTests {
         #expect(r.stdout.contains("\"rejected\":1"), "\(r.stdout) \(r.stderr)")
         #expect(r.stderr.contains("\(path) at byte 0: invalid record"), "\(r.stderr)")
     }
+
+    /// A jsonl line longer than any envelope's JSON is one rejected record, and the lines after it still import.
+    @Test func jsonlLineLongerThanAnyEnvelopeIsOneRejectedRecord() async throws {
+        let dir = try FormatFixtures.tempDir()
+        let sample = try String(contentsOfFile: Vectors.repositoryRoot.appendingPathComponent("Samples/mail.jsonl").path, encoding: .utf8)
+        let firstLine = String(sample.split(separator: "\n")[0])
+        let path = dir + "/long-line.jsonl"
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        let junk = Data(repeating: UInt8(ascii: "x"), count: 1 << 20)
+        for _ in 0..<65 { try h.write(contentsOf: junk) }
+        try h.write(contentsOf: Data(("\n" + firstLine + "\n").utf8))
+        try h.close()
+        let r = try await CLI.run(["import", "--archive", dir + "/archive", "--json", path])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("\(path):1:"), "\(r.stderr)")
+        #expect(r.stderr.contains("longer than 64 MiB"), "\(r.stderr)")
+        #expect(r.stdout.contains("\"imported\":1") && r.stdout.contains("\"rejected\":1"), "\(r.stdout)")
+    }
 }

@@ -120,6 +120,26 @@ struct HostileArchiveTests {
         #expect(export.stderr.contains("MANIFEST"), "\(export.stderr)")
     }
 
+    @Test("an LZ4 block claiming more raw bytes than LZ4 can expand to is refused before allocating")
+    func lz4BlockClaimingTooMuch() async throws {
+        let a = try await archive()
+        let segment = a + "/segments/" + (try ArchiveSnapshot.segmentFiles(a))[1]
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: segment)))
+        let block = 32
+        bytes[block + 28] = 1  // codec LZ4
+        let raw = UInt32(64 << 20)  // the most a block may hold, from a payload of a few KiB
+        for k in 0..<4 { bytes[block + 12 + k] = UInt8(truncatingIfNeeded: raw >> (8 * k)) }
+        var stored = 0
+        for k in 0..<4 { stored |= Int(bytes[block + 8 + k]) << (8 * k) }
+        let crc = crc32c(bytes[(block + 8)..<(block + 32 + stored)])
+        for k in 0..<4 { bytes[block + 4 + k] = UInt8(truncatingIfNeeded: crc >> (8 * k)) }
+        try Data(bytes).write(to: URL(fileURLWithPath: segment))
+        let v = try await Fixture.verify(a)
+        #expect(v.status & 4 == 4)
+        let r = try await CLI.run(["verify", "--archive", a])
+        #expect(r.stdout.contains("claims \(raw) raw bytes"), "\(r.stdout)")
+    }
+
     /// CRC-32C (Castagnoli), bit by bit: the test's own reading of docs/FORMAT.md.
     func crc32c<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
         var c: UInt32 = 0xFFFF_FFFF

@@ -18,9 +18,18 @@ public struct JSONLSource: EnvelopeSource {
             var end = buffer[start...].firstIndex(of: 0x0A)
             while end == nil && !eof {
                 if start > 0 { buffer.removeSubrange(0..<start); start = 0 }
+                guard buffer.count <= Self.maxLineBytes else {
+                    // A line no envelope can fill: report it once, then skip to its end without keeping it.
+                    line += 1
+                    let at = line
+                    try skipLine()
+                    return .invalid(FormatError(.invalidRecord, path: input.path, line: at, "line longer than \(Self.maxLineBytes >> 20) MiB"))
+                }
+                // Only the bytes read now can hold the newline: the ones before were searched already.
+                let searched = buffer.count
                 let chunk = try input.read()
                 if chunk.isEmpty { eof = true } else { buffer.append(contentsOf: chunk) }
-                end = buffer[start...].firstIndex(of: 0x0A)
+                end = buffer[searched...].firstIndex(of: 0x0A)
             }
             let lineEnd = end ?? buffer.count
             if lineEnd == start && end == nil { return nil }
@@ -37,6 +46,23 @@ public struct JSONLSource: EnvelopeSource {
                 return .envelope(envelope, arrival: try Self.arrival(in: s, text))
             } catch {
                 return .invalid(FormatError(.invalidRecord, path: input.path, line: line, error.description))
+            }
+        }
+    }
+
+    /// Longer than any envelope's JSON (10 MiB of data is 20 MiB of hex).
+    static let maxLineBytes = 64 << 20
+
+    /// Drops the rest of an overlong line, up to and including its newline.
+    private mutating func skipLine() throws(FormatError) {
+        buffer.removeAll(keepingCapacity: true)
+        start = 0
+        while !eof {
+            let chunk = try input.read()
+            if chunk.isEmpty { eof = true; return }
+            if let nl = chunk.firstIndex(of: 0x0A) {
+                buffer.append(contentsOf: chunk[(nl + 1)...])
+                return
             }
         }
     }

@@ -45,6 +45,8 @@ enum BlockReader {
             guard rawLength == storedLength else { return .invalid("raw block with different raw and stored lengths") }
             raw = stored
         case SegmentFormat.codecLZ4:
+            // LZ4 expands at most 255 times (plus a few bytes): a larger claim is refused before allocating it.
+            guard rawLength <= storedLength * 255 + 16 else { return .invalid("LZ4 block claims \(rawLength) raw bytes from \(storedLength)") }
             guard let r = decompress(stored, rawLength: rawLength) else { return .invalid("LZ4 payload does not decompress") }
             raw = r
         default:
