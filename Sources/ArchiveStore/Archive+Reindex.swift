@@ -1,3 +1,4 @@
+import EthCrypto
 import Whisper
 
 extension Archive {
@@ -95,7 +96,7 @@ extension Archive {
                 var n = 0
                 while try s.step() {
                     n += 1
-                    if report.examples.count < 30 { report.examples.append((s.blob(1) + s.blob(0)).hexString) }
+                    if report.examples.count < 30 { report.examples.append((s.blob(1) + s.blob(0)).hex) }
                 }
                 return n
             }
@@ -118,12 +119,3 @@ extension Archive {
     }
 }
 
-extension Array where Element == UInt8 {
-    var hexString: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var s = [UInt8]()
-        s.reserveCapacity(count * 2)
-        for b in self { s.append(digits[Int(b >> 4)]); s.append(digits[Int(b & 15)]) }
-        return String(decoding: s, as: UTF8.self)
-    }
-}

@@ -1,4 +1,5 @@
 import ArchiveStore
+import EthCrypto
 import Foundation
 import Whisper
 
@@ -63,22 +64,13 @@ public struct SQLiteSource: EnvelopeSource {
         bytes += Int64(id.count + data.count)
         let envelope: Envelope
         do { envelope = try Envelope(rlp: data) } catch {
-            return .invalid(FormatError(.invalidRecord, path: path, key: id.hexString, error.description))
+            return .invalid(FormatError(.invalidRecord, path: path, key: id.hex, error.description))
         }
         guard id == envelope.key.bytes else {
-            return .invalid(FormatError(.invalidRecord, path: path, key: id.hexString,
-                                        "id is not the envelope's 40-byte key \(envelope.key.bytes.hexString)"))
+            return .invalid(FormatError(.invalidRecord, path: path, key: id.hex,
+                                        "id is not the envelope's 40-byte key \(envelope.key.bytes.hex)"))
         }
         return .envelope(envelope, arrival: nil)
     }
 }
 
-extension Array where Element == UInt8 {
-    var hexString: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var s = [UInt8]()
-        s.reserveCapacity(count * 2)
-        for b in self { s.append(digits[Int(b >> 4)]); s.append(digits[Int(b & 15)]) }
-        return String(decoding: s, as: UTF8.self)
-    }
-}

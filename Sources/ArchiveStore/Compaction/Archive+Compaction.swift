@@ -1,3 +1,4 @@
+import EthCrypto
 import Foundation
 import Whisper
 
@@ -131,7 +132,7 @@ struct Compactor {
         self.dropTopics = Set(options.dropTopics.map(\.rawValue))
         report.dryRun = options.dryRun
         report.cutoff = options.before
-        report.droppedTopics = options.dropTopics.map { $0.bytes.hexString }.sorted()
+        report.droppedTopics = options.dropTopics.map { $0.bytes.hex }.sorted()
     }
 
     mutating func run() throws(ArchiveError) -> CompactionReport {

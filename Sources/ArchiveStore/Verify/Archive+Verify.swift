@@ -61,7 +61,7 @@ struct Verifier {
         var topic: [UInt8]
         var key: [UInt8]
         var location: RecordLocation
-        var hash: String { Array(key[4..<36]).hexString }
+        var hash: String { Array(key[4..<36]).hex }
         func sortKey() -> (UInt64, Int64, Int) { (location.segment, location.blockOffset, location.position) }
     }
 
@@ -343,7 +343,7 @@ struct Verifier {
                     guard topic.count == 4, key.count == 36,
                           let location = RecordLocation(indexColumns: s.int64(2), storedBlock: s.int64(3),
                                                         position: s.int64(4), length: s.int64(5)) else {
-                        let row = "topic \(topic.hexString) (\(topic.count) bytes), key of \(key.count) bytes, "
+                        let row = "topic \(topic.hex) (\(topic.count) bytes), key of \(key.count) bytes, "
                             + "seg \(s.int64(2)), blk \(s.int64(3)), pos \(s.int64(4)), len \(s.int64(5))"
                         condition.lock()
                         invalidRows.count += 1
@@ -496,7 +496,7 @@ struct Verifier {
             var problems: [String] = []
             if r.location.length != length { problems.append("length \(r.location.length) ≠ \(length)") }
             if r.location.compressed != block.compressed { problems.append("compression flag differs") }
-            if r.topic != topic.bytes { problems.append("topic \(r.topic.hexString) ≠ \(topic)") }
+            if r.topic != topic.bytes { problems.append("topic \(r.topic.hex) ≠ \(topic)") }
             let rowSent = UInt32(r.key[0]) << 24 | UInt32(r.key[1]) << 16 | UInt32(r.key[2]) << 8 | UInt32(r.key[3])
             if rowSent != sent { problems.append("sent time \(rowSent) ≠ \(sent)") }
             if let hash, Array(r.key[4..<36]) != hash { problems.append("hash differs") }
