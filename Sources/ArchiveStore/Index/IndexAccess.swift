@@ -87,10 +87,10 @@ final class PrivateIndexCopy: @unchecked Sendable {
 
     /// Copies a file's bytes (read-only on the source side).
     static func copy(_ from: String, to: String) throws(ArchiveError) {
-        let input = Glibc.open(from, O_RDONLY | O_CLOEXEC)
+        let input = open(from, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { let e = errno; throw ArchiveError(.io, "cannot read: \(String(cString: strerror(e)))", path: from, errno: e) }
         defer { close(input) }
-        let output = Glibc.open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let output = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard output >= 0 else { let e = errno; throw ArchiveError(.io, "cannot create: \(String(cString: strerror(e)))", path: to, errno: e) }
         defer { close(output) }
         var buffer = [UInt8](repeating: 0, count: 1 << 20)

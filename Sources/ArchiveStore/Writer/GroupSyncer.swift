@@ -172,7 +172,10 @@ final class GroupSyncer: ConditionThread, @unchecked Sendable {
                             try block.file.write(header, body, at: block.offset)
                         }
                     } catch {
-                        failure = (error, block.before)
+                        // The whole job fails, so the segment is cut back to before its first block in this file,
+                        // not to the failed block: a job's earlier blocks must not outlive its failure.
+                        let first = job.blocks.first { $0.file === block.file } ?? block
+                        failure = (error, first.before)
                         firstFailed = j
                         break writing
                     }
