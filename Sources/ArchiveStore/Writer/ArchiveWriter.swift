@@ -180,9 +180,12 @@ final class ArchiveWriter: @unchecked Sendable {
         condition.lock()
         while true {
             while pending.isEmpty && !closing {
-                // `transactionStart` belongs to the state lock (a reader's publishIndex may commit meanwhile).
+                // `transactionStart`, `dirty` and `lastSync` belong to the state lock (a reader's publishIndex may
+                // commit meanwhile, and compaction's roll syncs the segment).
                 stateLock.lock()
                 let open = transactionStart
+                var syncDue: DispatchTime?
+                if dirty, case .interval(let ms) = configuration.sync { syncDue = lastSync + .milliseconds(ms) }
                 stateLock.unlock()
                 if let start = open {
                     // Rows wait uncommitted: they are committed when the interval ends, unless appends come first.
@@ -199,8 +202,7 @@ final class ArchiveWriter: @unchecked Sendable {
                     _ = condition.wait(until: Date(timeIntervalSinceNow: max(0.0005, wait)))
                     continue
                 }
-                if dirty, case .interval(let ms) = configuration.sync {
-                    let due = lastSync + .milliseconds(ms)
+                if let due = syncDue {
                     if DispatchTime.now() >= due {
                         condition.unlock()
                         stateLock.lock()
