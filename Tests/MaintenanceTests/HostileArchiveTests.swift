@@ -94,15 +94,7 @@ struct HostileArchiveTests {
     @Test("a block header whose sequence is 2^64 - 1, with a valid CRC")
     func hugeBlockSequence() async throws {
         let a = try await archive()
-        let segment = a + "/segments/" + (try ArchiveSnapshot.segmentFiles(a))[1]
-        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: segment)))
-        let block = 32
-        for k in 0..<8 { bytes[block + 16 + k] = 0xFF }
-        var stored = 0
-        for k in 0..<4 { stored |= Int(bytes[block + 8 + k]) << (8 * k) }
-        let crc = crc32c(bytes[(block + 8)..<(block + 32 + stored)])
-        for k in 0..<4 { bytes[block + 4 + k] = UInt8(truncatingIfNeeded: crc >> (8 * k)) }
-        try Data(bytes).write(to: URL(fileURLWithPath: segment))
+        try rewriteFirstBlockHeader(of: a) { header in for k in 0..<8 { header[16 + k] = 0xFF } }
         try await expectNoTrap(a, commands: Self.readers + [["verify", "--archive", "ARCHIVE", "--full", "--repair"]])
     }
 
@@ -123,21 +115,31 @@ struct HostileArchiveTests {
     @Test("an LZ4 block claiming more raw bytes than LZ4 can expand to is refused before allocating")
     func lz4BlockClaimingTooMuch() async throws {
         let a = try await archive()
-        let segment = a + "/segments/" + (try ArchiveSnapshot.segmentFiles(a))[1]
+        let raw = UInt32(64 << 20)  // the most a block may hold, from a payload of a few KiB
+        try rewriteFirstBlockHeader(of: a) { header in
+            header[28] = 1  // codec LZ4
+            for k in 0..<4 { header[12 + k] = UInt8(truncatingIfNeeded: raw >> (8 * k)) }
+        }
+        let v = try await Fixture.verify(a)
+        #expect(v.status & 4 == 4)
+        let r = try await CLI.run(["verify", "--archive", a])
+        #expect(r.stdout.contains("claims \(raw) raw bytes"), "\(r.stdout)")
+    }
+
+    /// Edits the header of the first block of the second segment (docs/FORMAT.md) and gives it a valid CRC32C again.
+    func rewriteFirstBlockHeader(of archive: String, _ edit: (inout ArraySlice<UInt8>) -> Void) throws {
+        let segment = archive + "/segments/" + (try ArchiveSnapshot.segmentFiles(archive))[1]
         var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: segment)))
         let block = 32
-        bytes[block + 28] = 1  // codec LZ4
-        let raw = UInt32(64 << 20)  // the most a block may hold, from a payload of a few KiB
-        for k in 0..<4 { bytes[block + 12 + k] = UInt8(truncatingIfNeeded: raw >> (8 * k)) }
+        var header = bytes[block..<(block + 32)]
+        header = ArraySlice(Array(header))
+        edit(&header)
+        bytes.replaceSubrange(block..<(block + 32), with: header)
         var stored = 0
         for k in 0..<4 { stored |= Int(bytes[block + 8 + k]) << (8 * k) }
         let crc = crc32c(bytes[(block + 8)..<(block + 32 + stored)])
         for k in 0..<4 { bytes[block + 4 + k] = UInt8(truncatingIfNeeded: crc >> (8 * k)) }
         try Data(bytes).write(to: URL(fileURLWithPath: segment))
-        let v = try await Fixture.verify(a)
-        #expect(v.status & 4 == 4)
-        let r = try await CLI.run(["verify", "--archive", a])
-        #expect(r.stdout.contains("claims \(raw) raw bytes"), "\(r.stdout)")
     }
 
     /// CRC-32C (Castagnoli), bit by bit: the test's own reading of docs/FORMAT.md.
