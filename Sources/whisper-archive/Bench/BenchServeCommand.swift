@@ -45,7 +45,7 @@ struct BenchServeCommand: AsyncParsableCommand {
     @Option(help: "Passes of the delivery figure (one client paging through everything); the median is reported.")
     var runs = 3
 
-    @Option(help: "Work directory (default: a fresh temporary directory, removed afterwards); an archive it already holds with exactly --envelopes envelopes is reused.")
+    @Option(help: "Work directory (default: a fresh temporary directory, removed afterwards); an archive it already holds with exactly --envelopes envelopes is reused, read only (an archive of another size is refused).")
     var directory: String?
 
     @Flag(help: "Print the figures as JSON.")

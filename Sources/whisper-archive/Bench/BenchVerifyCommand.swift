@@ -27,7 +27,7 @@ struct BenchVerifyCommand: AsyncParsableCommand {
     @Option(help: "Repetitions (the median is reported).")
     var runs = 3
 
-    @Option(help: "Work directory (default: a fresh temporary directory, removed afterwards); an archive it already holds with exactly --count envelopes is reused.")
+    @Option(help: "Work directory (default: a fresh temporary directory, removed afterwards); an archive it already holds with exactly --count envelopes is reused, read only (an archive of another size is refused).")
     var directory: String?
 
     @Flag(help: "Print the figures as JSON.")
