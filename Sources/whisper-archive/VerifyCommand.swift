@@ -132,9 +132,3 @@ struct VerifyCommand: AsyncParsableCommand {
         if code != 0 { throw ExitCode(code) }
     }
 }
-
-/// Writes one line to standard output unbuffered, so a consumer sees each JSON event as it happens.
-private func writeLine(_ text: String) {
-    var t = text + "\n"
-    t.withUTF8 { buf in _ = write(1, buf.baseAddress, buf.count) }
-}
