@@ -23,8 +23,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
     enum Mode: String, ExpressibleByArgument, CaseIterable { case historic, live }
 
-    @Option(help: ArgumentHelp("The archive to read.", valueName: "dir"))
-    var archive: String
+    @OptionGroup var location: ArchiveLocation<ReplayedArchive>
 
     @Option(name: .customLong("peer"), help: ArgumentHelp("A peer's enode URL (repeatable).", valueName: "enode"))
     var peers: [String]
@@ -58,6 +57,7 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let archive = location.archive
         let store: Archive
         do { store = try Archive(directory: archive, configuration: .reader) } catch { throw CLIError(String(describing: error)) }
         defer { store.close() }

@@ -40,8 +40,7 @@ struct VerifyCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The archive directory.", valueName: "dir"))
-    var archive: String
+    @OptionGroup var location: ArchiveLocation<ArchiveInPlace>
 
     @Flag(help: "Also decode and hash every envelope and check its key and uniqueness.")
     var full = false
@@ -81,6 +80,7 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let archive = location.archive
         let progressLine = ProgressLine()
         let json = self.json
         let report: VerifyReport

@@ -1,13 +1,15 @@
 import ArchiveStore
 import ArgumentParser
 
-/// Flags shared by the commands that open an archive.
+/// Flags shared by the commands that open an archive and print a summary: `--archive` and `--json`.
 struct ArchiveOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The archive directory.", valueName: "dir"))
-    var archive: String
+    @OptionGroup var location: ArchiveLocation<ArchiveInPlace>
 
     @Flag(name: .long, help: "Print the summary as JSON on standard output.")
     var json = false
+
+    /// The archive directory.
+    var archive: String { location.archive }
 
     /// A store configuration for this archive.
     func configuration(mode: ArchiveConfiguration.Mode, sync: SyncPolicy = .always) -> ArchiveConfiguration {
