@@ -55,7 +55,7 @@ let package = Package(
             dependencies: ["CPrimitives", "Whisper", "RLP", "EthCrypto", "CSQLite", "CLZ4", "SystemErrorText", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
-        .target(name: "ArchiveFormats", dependencies: ["ArchiveStore", "Whisper", "RLP", "EthCrypto", "CLevelDB", "CLZ4", "CSQLite", "SystemErrorText"], swiftSettings: strict),
+        .target(name: "ArchiveFormats", dependencies: ["ArchiveStore", "Whisper", "EthCrypto", "CLevelDB", "CLZ4", "SystemErrorText"], swiftSettings: strict),
         .target(name: "ArchiveAudit", dependencies: ["ArchiveStore", "Whisper", "EthCrypto"], swiftSettings: strict),
         .target(
             name: "DevP2P",
@@ -65,8 +65,6 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),
@@ -90,21 +88,22 @@ let package = Package(
                 "RLP", "EthCrypto", "Whisper", "DevP2P", "ArchiveStore", "ArchiveFormats", "MailServer", "ArchiveAudit", "SystemErrorText",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
 
-        // Tests.
-        .target(name: "TestSupport", dependencies: ["RLP", "EthCrypto"], path: "Tests/TestSupport", swiftSettings: strict),
+        // Tests. Each list is what the target imports; "whisper-archive" where the tests run the built binary.
+        .target(name: "TestSupport", dependencies: ["EthCrypto"], path: "Tests/TestSupport", swiftSettings: strict),
         .target(name: "ArchiveTestSupport", dependencies: ["ArchiveStore"], path: "Tests/ArchiveTestSupport", swiftSettings: strict),
-        .testTarget(name: "RLPTests", dependencies: ["RLP", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "EthCryptoTests", dependencies: ["EthCrypto", "CPrimitives", "RLP", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "RLPTests", dependencies: ["RLP", "EthCrypto", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "EthCryptoTests", dependencies: ["EthCrypto", "CPrimitives", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "WhisperTests", dependencies: ["Whisper", "EthCrypto", "RLP", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "MailServerTests",
-            dependencies: ["MailServer", "DevP2P", "ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"],
+            dependencies: ["MailServer", "DevP2P", "ArchiveStore", "Whisper", "EthCrypto", "RLP", "TestSupport", "whisper-archive"],
             swiftSettings: strict
         ),
         .testTarget(name: "CLITests", dependencies: ["EthCrypto", "Whisper", "TestSupport", "whisper-archive"], swiftSettings: strict),
@@ -122,6 +121,6 @@ let package = Package(
         .testTarget(name: "MaintenanceTests", dependencies: ["ArchiveStore", "ArchiveTestSupport", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "AuditTests", dependencies: ["ArchiveAudit", "ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "CompactTests", dependencies: ["ArchiveStore", "ArchiveTestSupport", "Whisper", "TestSupport", "whisper-archive"], swiftSettings: strict),
-        .testTarget(name: "ArchiveFormatsTests", dependencies: ["ArchiveFormats", "ArchiveStore", "Whisper", "EthCrypto", "RLP", "CLevelDB", "TestSupport", "whisper-archive"], swiftSettings: strict),
+        .testTarget(name: "ArchiveFormatsTests", dependencies: ["ArchiveFormats", "ArchiveStore", "Whisper", "CLevelDB", "TestSupport", "whisper-archive"], swiftSettings: strict),
     ]
 )

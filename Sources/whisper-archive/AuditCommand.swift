@@ -38,8 +38,7 @@ struct AuditCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The archive directory.", valueName: "dir"))
-    var archive: String
+    @OptionGroup var location: ArchiveLocation<ArchiveInPlace>
 
     @Option(help: ArgumentHelp("Earliest sent time (inclusive): RFC 3339 with Z or an offset, a date, or Unix seconds.", valueName: "time"))
     var from: TimeArgument?
@@ -50,14 +49,7 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only this topic (8 hex digits); repeatable.", valueName: "hex"))
     var topic: [TopicArgument] = []
 
-    @Option(help: "Try the symmetric key derived from this password; repeatable.")
-    var password: [String] = []
-
-    @Option(name: .customLong("sym-key"), help: ArgumentHelp("Try this 32-byte symmetric key (hex); repeatable.", valueName: "hex"))
-    var symKey: [SymmetricKeyArgument] = []
-
-    @Option(name: .customLong("private-key"), help: ArgumentHelp("Try the private key in this file (64 hex digits); repeatable.", valueName: "file"))
-    var privateKey: [String] = []
+    @OptionGroup var keys: TrialKeyOptions
 
     @Option(name: .customLong("min-pow"), help: "Report envelopes whose proof of work is below this.")
     var minPow: Double?
@@ -84,33 +76,16 @@ struct AuditCommand: AsyncParsableCommand {
         if maxSize < 1 { throw ValidationError("--max-size must be at least 1") }
     }
 
-    func keys() throws -> [AuditKey] {
-        var keys: [AuditKey] = []
-        for (i, p) in password.enumerated() {
-            keys.append(AuditKey(label: "password #\(i + 1)", kind: .password, key: .password(p)))
-        }
-        for (i, k) in symKey.enumerated() {
-            keys.append(AuditKey(label: "sym-key #\(i + 1)", kind: .symmetric, key: .symmetric(k.bytes)))
-        }
-        for path in privateKey {
-            let key = try KeyFile.read(path)
-            let pub = key.publicKey.description
-            let label = "private-key \((path as NSString).lastPathComponent) (\(pub.prefix(8))…\(pub.suffix(4)))"
-            keys.append(AuditKey(label: label, kind: .privateKey, key: .asymmetric(key)))
-        }
-        return keys
-    }
-
     func run() async throws {
         var config = AuditConfiguration()
         config.filter = EnvelopeFilter(from: from?.seconds ?? 0, to: to?.seconds ?? .max,
                                        topics: topic.isEmpty ? .all : .list(topic.map(\.topic)))
-        config.keys = try keys()
+        config.keys = try keys.auditKeys()
         config.minimumPoW = minPow
         config.maximumSize = maxSize
         config.keepPayloads = showPayloads
         let store: Archive
-        do { store = try Archive(directory: archive, configuration: .reader) } catch { throw CLIError(error.description) }
+        do { store = try Archive(directory: location.archive, configuration: .reader) } catch { throw CLIError(error.description) }
         defer { store.close() }
         let progress = ProgressLine()
         let report: AuditReport

@@ -22,10 +22,8 @@ struct ReplayCommand: AsyncParsableCommand {
     )
 
     enum Mode: String, ExpressibleByArgument, CaseIterable { case historic, live }
-    enum ProtocolChoice: String, ExpressibleByArgument, CaseIterable { case shh, waku }
 
-    @Option(help: ArgumentHelp("The archive to read.", valueName: "dir"))
-    var archive: String
+    @OptionGroup var location: ArchiveLocation<ReplayedArchive>
 
     @Option(name: .customLong("peer"), help: ArgumentHelp("A peer's enode URL (repeatable).", valueName: "enode"))
     var peers: [String]
@@ -46,7 +44,7 @@ struct ReplayCommand: AsyncParsableCommand {
     var rate = 0.0
 
     @Option(name: .customLong("protocol"), help: "Sub-protocol to speak.")
-    var proto: ProtocolChoice = .shh
+    var proto: MailProtocol = .whisper
 
     @Flag(help: "Print the per-peer summary as JSON lines.")
     var json = false
@@ -59,6 +57,7 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let archive = location.archive
         let store: Archive
         do { store = try Archive(directory: archive, configuration: .reader) } catch { throw CLIError(String(describing: error)) }
         defer { store.close() }
@@ -79,7 +78,7 @@ struct ReplayCommand: AsyncParsableCommand {
             let start = Date()
             var sent = 0
             do {
-                let client = try await MailClient.connect(to: node, key: .generate(), proto: proto == .shh ? .whisper : .waku)
+                let client = try await MailClient.connect(to: node, key: .generate(), proto: proto)
                 let batch = rate > 0 ? max(1, Int(rate / 10)) : 256
                 var i = 0
                 while i < envelopes.count {

@@ -33,10 +33,6 @@ struct RequestCommand: AsyncParsableCommand {
         case rlp7, rlp6, legacy, direct
     }
 
-    enum ProtocolChoice: String, ExpressibleByArgument, CaseIterable {
-        case shh, waku
-    }
-
     @Option(help: ArgumentHelp("The mailserver's enode URL.", valueName: "enode"))
     var peer: String
 
@@ -62,7 +58,7 @@ struct RequestCommand: AsyncParsableCommand {
     var dialect: Dialect = .rlp7
 
     @Option(name: .customLong("protocol"), help: "Sub-protocol to speak.")
-    var proto: ProtocolChoice = .shh
+    var proto: MailProtocol = .whisper
 
     @Option(help: ArgumentHelp("Store the envelopes in this archive (created if missing).", valueName: "dir"))
     var into: String?
@@ -123,7 +119,7 @@ struct RequestCommand: AsyncParsableCommand {
         defer { store?.close() }
         let client: MailClient
         do {
-            client = try await MailClient.connect(to: node, key: key, proto: proto == .shh ? .whisper : .waku)
+            client = try await MailClient.connect(to: node, key: key, proto: proto)
         } catch {
             throw CLIError(String(describing: error))
         }
@@ -158,7 +154,7 @@ struct RequestCommand: AsyncParsableCommand {
             switch dialect {
             case .direct:
                 request.id = SecureRandom.bytes(32)
-                request.dialect = proto == .shh ? .directWhisper : .directWaku
+                request.dialect = proto == .whisper ? .directWhisper : .directWaku
                 payload = request.encoded()
                 requestID = request.directRequestID!
             case .rlp7, .rlp6, .legacy:

@@ -7,7 +7,6 @@ import EthCrypto
 import Foundation
 import Logging
 import MailServer
-import SystemErrorText
 import Whisper
 
 /// `whisper-archive serve`: run a mailserver on an archive.
@@ -27,20 +26,12 @@ struct ServeCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The archive directory (created if missing).", valueName: "dir"))
-    var archive: String
+    @OptionGroup var location: ArchiveLocation<ServedArchive>
 
     @Option(help: ArgumentHelp("Address to listen on.", valueName: "host:port"))
     var listen = "0.0.0.0:30303"
 
-    @Option(name: .customLong("node-key"), help: "The node key file (default: DIR/node.key, created on first start).")
-    var nodeKey: String?
-
-    @Option(help: "Mailserver password: requests encrypted with its key are accepted.")
-    var password: String?
-
-    @Option(name: .customLong("password-file"), help: "Read the mailserver password from this file.")
-    var passwordFile: String?
+    @OptionGroup var keys: ServerKeyOptions
 
     @Option(name: .customLong("min-pow"), help: "Minimum PoW for posted envelopes and for requests.")
     var minPoW = 0.000002
@@ -79,7 +70,6 @@ struct ServeCommand: AsyncParsableCommand {
     var retentionDays: Int?
 
     func validate() throws {
-        if password != nil && passwordFile != nil { throw ValidationError("give --password or --password-file, not both") }
         if HostPort(listen) == nil { throw ValidationError("--listen must be HOST:PORT, got \(listen)") }
         if let metrics, HostPort(metrics) == nil { throw ValidationError("--metrics must be HOST:PORT, got \(metrics)") }
         if !(minPoW >= 0) || !minPoW.isFinite { throw ValidationError("--min-pow must be a finite number ≥ 0") }
@@ -96,32 +86,16 @@ struct ServeCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "whisper-archive.serve")
         logger.logLevel = .info
+        let archive = location.archive
 
         var storeConfig = ArchiveConfiguration()
         storeConfig.sync = sync
         let store: Archive
         do { store = try Archive(directory: archive, configuration: storeConfig) } catch { throw CLIError(error.description) }
 
-        let key: PrivateKey
-        let keyPath = nodeKey ?? (archive as NSString).appendingPathComponent("node.key")
-        if FileManager.default.fileExists(atPath: keyPath) {
-            key = try KeyFile.read(keyPath)
-        } else if nodeKey != nil {
-            throw CLIError("node key file \(keyPath) does not exist (create one with `whisper-archive keygen --output \(keyPath)`)")
-        } else {
-            key = PrivateKey.generate()
-            try KeyFile.write(key, to: keyPath)
-        }
-
-        var pw = password
-        if let passwordFile {
-            let text: String
-            do { text = try String(contentsOfFile: passwordFile, encoding: .utf8) } catch {
-                throw CLIError("cannot read the password file: \(SystemErrorText.describe(error, subject: passwordFile))")
-            }
-            pw = text.trimmingCharacters(in: .newlines)
-        }
-        var config = MailServerConfiguration(nodeKey: key, password: pw)
+        let key = try keys.nodeKey(archive: archive)
+        let password = try keys.mailPassword()
+        var config = MailServerConfiguration(nodeKey: key, password: password)
         config.minPoW = minPoW
         config.maxMessageSize = maxMessageSize
         config.rateLimitSeconds = rateLimit
@@ -207,21 +181,5 @@ extension ServeCommand {
                 try? await Task.sleep(for: .seconds(3600))
             }
         }
-    }
-}
-
-/// A `host:port` argument.
-struct HostPort {
-    var host: String
-    var port: Int
-
-    init?(_ text: String) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-              (0...65535).contains(port) else { return nil }
-        var host = String(text[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        if host.isEmpty { host = "0.0.0.0" }
-        self.host = host
-        self.port = port
     }
 }

@@ -40,8 +40,7 @@ struct VerifyCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The archive directory.", valueName: "dir"))
-    var archive: String
+    @OptionGroup var location: ArchiveLocation<ArchiveInPlace>
 
     @Flag(help: "Also decode and hash every envelope and check its key and uniqueness.")
     var full = false
@@ -81,6 +80,7 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let archive = location.archive
         let progressLine = ProgressLine()
         let json = self.json
         let report: VerifyReport
@@ -131,10 +131,4 @@ struct VerifyCommand: AsyncParsableCommand {
         }
         if code != 0 { throw ExitCode(code) }
     }
-}
-
-/// Writes one line to standard output unbuffered, so a consumer sees each JSON event as it happens.
-private func writeLine(_ text: String) {
-    var t = text + "\n"
-    t.withUTF8 { buf in _ = write(1, buf.baseAddress, buf.count) }
 }

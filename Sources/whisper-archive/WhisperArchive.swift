@@ -71,14 +71,3 @@ struct WhisperArchive: AsyncParsableCommand {
         return line + " (see --help)"
     }
 }
-
-/// Writes to standard error without buffering.
-func writeStandardError(_ text: String) {
-    var t = text
-    t.withUTF8 { buf in _ = write(2, buf.baseAddress, buf.count) }
-}
-
-/// The version printed by `--version` and announced in the devp2p client id.
-enum WhisperArchiveVersion {
-    static let string = "0.1.0"
-}

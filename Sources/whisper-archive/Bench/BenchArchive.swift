@@ -17,4 +17,20 @@ enum BenchArchive {
         }
         return archive
     }
+
+    /// The archive at `path` for a bench of `data.count` envelopes: the one found there (see `reusable(_:count:)`),
+    /// or a new one that `data` is appended to with sync off. `announce` hears which (true: reused) before a build.
+    static func openOrBuild(_ path: String, from data: BenchEnvelopes, announce: (_ reused: Bool) -> Void) async throws -> Archive {
+        if let found = try reusable(path, count: data.count) {
+            announce(true)
+            return found
+        }
+        var config = ArchiveConfiguration()
+        config.sync = .none
+        let archive = try Archive(directory: path, configuration: config)
+        announce(false)
+        var data = data
+        try await data.append(to: archive)
+        return archive
+    }
 }

@@ -31,11 +31,9 @@ struct BenchCompactCommand: AsyncParsableCommand {
     @Option(help: "Distinct topics.")
     var topics = 10
 
-    @Option(help: "Work directory (default: a fresh temporary directory, removed afterwards).")
-    var directory: String?
+    @OptionGroup var directoryOption: BenchDirectoryOptions<FreshBenchDirectory>
 
-    @Flag(help: "Print the figures as JSON.")
-    var json = false
+    @OptionGroup var output: BenchOutputOptions
 
     func validate() throws {
         if count < 1000 { throw ValidationError("--count must be at least 1000") }
@@ -51,10 +49,9 @@ struct BenchCompactCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let work = directory ?? (FileManager.default.temporaryDirectory.path + "/wa-bench-compact-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        defer { if directory == nil { try? FileManager.default.removeItem(atPath: work) } }
-        func note(_ s: String) { if !json { writeStandardError(s + "\n") } }
+        let work = try directoryOption.workDirectory(prefix: "wa-bench-compact")
+        defer { work.removeIfTemporary() }
+        let note = output.note
 
         // Segments of about one hour of traffic each.
         let hours = days * 24
@@ -63,11 +60,11 @@ struct BenchCompactCommand: AsyncParsableCommand {
         config.segmentMaxBytes = max(64 << 10, Int64(count / hours) * 1060)
         config.blockMaxBytes = Int(min(1 << 20, config.segmentMaxBytes / 4))
         config.compression = false
-        var archive = try Archive(directory: work + "/archive", configuration: config)
+        var archive = try Archive(directory: work.file("archive"), configuration: config)
         defer { archive.close() }
 
         note("building \(count) envelopes over \(days) days…")
-        let topicList = (0..<topics).map { Topic(rawValue: UInt32($0) &* 0x9E37_79B1 &+ 0x1234_5678) }
+        let topicList = BenchEnvelopes.topics(topics)
         let t0: UInt32 = 1_700_000_000
         var data = BenchEnvelopes(count: count, topics: topicList, start: t0, span: UInt64(days) * 86_400)
         let buildStart = Date()
@@ -92,9 +89,9 @@ struct BenchCompactCommand: AsyncParsableCommand {
         try measure("drop one topic (rewrite)", rate: true, CompactionOptions(dropTopics: [topicList[0]], mergeBelow: 0))
         // Merging: reopened with the default 256 MiB segment limit, hourly segments merge into one file per day.
         archive.close()
-        archive = try Archive(directory: work + "/archive", configuration: ArchiveConfiguration())
+        archive = try Archive(directory: work.file("archive"), configuration: ArchiveConfiguration())
         try measure("merge small segments", rate: true, CompactionOptions())
-        if json {
+        if output.json {
             print(jsonLine(figures))
         } else {
             for f in figures {

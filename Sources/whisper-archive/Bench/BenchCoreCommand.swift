@@ -19,28 +19,18 @@ struct BenchCoreCommand: ParsableCommand {
     @Option(help: "Repetitions of each measurement (the median is reported).")
     var runs = 5
 
-    @Flag(help: "Print the figures as JSON.")
-    var json = false
+    @OptionGroup var output: BenchOutputOptions
 
     func validate() throws {
         if runs < 1 { throw ValidationError("--runs must be at least 1") }
     }
 
     func run() throws {
-        var figures: [(String, Double, String)] = []
+        var figures = BenchFigures()
 
         // Keccak-256 over 1 KiB inputs.
         let block = SecureRandom.bytes(1024)
-        let keccakRounds = 100_000
-        let keccak = median(runs) {
-            var sink: UInt8 = 0
-            let t = seconds {
-                for _ in 0..<keccakRounds { sink &+= Keccak256.hash(block)[0] }
-            }
-            blackHole(sink)
-            return Double(keccakRounds * 1024) / t / 1e6
-        }
-        figures.append(("keccak256_1KiB", keccak, "MB/s"))
+        figures.append("keccak256_1KiB", median(runs) { keccak256MBps(block, rounds: 100_000) }, "MB/s")
 
         // CRC32C over 64 KiB buffers (every segment block is checksummed on write and read).
         let crcBuffer = SecureRandom.bytes(64 * 1024)
@@ -55,7 +45,7 @@ struct BenchCoreCommand: ParsableCommand {
             blackHole(UInt8(truncatingIfNeeded: sink))
             return Double(crcRounds * crcBuffer.count) / t / 1e6
         }
-        figures.append(("crc32c_64KiB", crc, "MB/s"))
+        figures.append("crc32c_64KiB", crc, "MB/s")
 
         // Envelope decode + hash of 1 KiB envelopes.
         let envelopes = (0..<1000).map { i in
@@ -75,7 +65,7 @@ struct BenchCoreCommand: ParsableCommand {
             blackHole(UInt8(truncatingIfNeeded: sink))
             return Double(decodeRounds * envelopes.count) / t
         }
-        figures.append(("envelope_decode_hash_1KiB", decode, "envelopes/s"))
+        figures.append("envelope_decode_hash_1KiB", decode, "envelopes/s")
 
         // Seal (no PoW) and open, symmetric and asymmetric, 1 KiB payloads.
         let payload = SecureRandom.bytes(1024)
@@ -104,38 +94,15 @@ struct BenchCoreCommand: ParsableCommand {
                 precondition(ok == sealed.count, "every sealed message must open")
                 return Double(sealed.count) / t
             }
-            figures.append(("seal_\(name)_signed_1KiB", seal, "messages/s"))
-            figures.append(("open_\(name)_signed_1KiB", open, "messages/s"))
+            figures.append("seal_\(name)_signed_1KiB", seal, "messages/s")
+            figures.append("open_\(name)_signed_1KiB", open, "messages/s")
         }
 
-        if json {
-            let fields = figures.map { "\"\($0.0)\":{\"value\":\(Int($0.1.rounded())),\"unit\":\"\($0.2)\"}" }
-            print("{" + fields.joined(separator: ",") + ",\"runs\":\(runs)}")
+        if output.json {
+            print(figures.json(BenchFigures.whole, extra: ["runs": runs]))
         } else {
             print("figure                            median       unit   (\(runs) runs)")
-            for (name, value, unit) in figures {
-                let v = String(Int(value.rounded()))
-                print(name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(repeating: " ", count: max(1, 12 - v.count)) + v + "  " + unit)
-            }
+            for line in figures.table(nameWidth: 32, { BenchFigures.whole($0, width: 12) }) { print(line) }
         }
     }
-}
-
-/// Wall-clock seconds taken by `body`.
-func seconds(_ body: () -> Void) -> Double {
-    let start = DispatchTime.now().uptimeNanoseconds
-    body()
-    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-}
-
-/// The median of `runs` measurements.
-func median(_ runs: Int, _ measure: () -> Double) -> Double {
-    let values = (0..<runs).map { _ in measure() }.sorted()
-    return values[values.count / 2]
-}
-
-/// Keeps a computed value alive so the optimiser cannot drop the work.
-@inline(never)
-func blackHole(_ value: UInt8) {
-    if value == 0xFF && ProcessInfo.processInfo.environment["WA_NEVER"] != nil { print(value) }
 }

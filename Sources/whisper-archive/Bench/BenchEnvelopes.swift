@@ -23,6 +23,11 @@ struct BenchEnvelopes {
         self.ttl = ttl
     }
 
+    /// `count` distinct topics spread over the 32-bit space, the same in every run.
+    static func topics(_ count: Int) -> [Topic] {
+        (0..<count).map { Topic(rawValue: UInt32($0) &* 0x9E37_79B1 &+ 0x1234_5678) }
+    }
+
     /// The `i`-th envelope (its payload offset is random).
     mutating func envelope(_ i: Int) -> Envelope {
         let off = Int.random(in: 0..<(pool.count - 1000), using: &rng)

@@ -40,8 +40,7 @@ struct BenchNetCommand: AsyncParsableCommand {
     @Option(help: "Handshakes in flight at once.")
     var concurrency = 8
 
-    @Flag(help: "Print the figures as JSON.")
-    var json = false
+    @OptionGroup var output: BenchOutputOptions
 
     func validate() throws {
         if runs < 1 { throw ValidationError("--runs must be at least 1") }
@@ -63,31 +62,25 @@ struct BenchNetCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var figures: [(String, Double, String)] = []
+        var figures = BenchFigures()
         for size in sizes {
             for snappy in [true, false] {
                 let value = try await throughput(size: size, snappy: snappy)
-                figures.append(("throughput_\(size >= 1024 ? "\(size / 1024)KiB" : "\(size)B")_snappy_\(snappy ? "on" : "off")", value, "MB/s"))
+                figures.append("throughput_\(size >= 1024 ? "\(size / 1024)KiB" : "\(size)B")_snappy_\(snappy ? "on" : "off")", value, "MB/s")
             }
         }
         let ceiling = keccakCeiling()
-        figures.append(("ceiling_keccak_2_threads_half", ceiling, "MB/s"))
-        if let largest = sizes.max(),
-           let off = figures.first(where: { $0.0 == "throughput_\(largest / 1024)KiB_snappy_off" }) {
-            figures.append(("fraction_of_ceiling_\(largest / 1024)KiB", 100 * off.1 / ceiling, "%"))
+        figures.append("ceiling_keccak_2_threads_half", ceiling, "MB/s")
+        if let largest = sizes.max(), let off = figures.value(of: "throughput_\(largest / 1024)KiB_snappy_off") {
+            figures.append("fraction_of_ceiling_\(largest / 1024)KiB", 100 * off / ceiling, "%")
         }
-        figures.append(("handshakes", try await handshakeRate(), "handshakes/s"))
+        figures.append("handshakes", try await handshakeRate(), "handshakes/s")
 
-        if json {
-            let fields = figures.map { "\"\($0.0)\":{\"value\":\(Int($0.1.rounded())),\"unit\":\"\($0.2)\"}" }
-            print("{" + fields.joined(separator: ",") + ",\"runs\":\(runs)}")
+        if output.json {
+            print(figures.json(BenchFigures.whole, extra: ["runs": runs]))
         } else {
             print("figure                              median        unit   (\(runs) runs)")
-            for (name, value, unit) in figures {
-                let v = String(Int(value.rounded()))
-                print(name.padding(toLength: 34, withPad: " ", startingAt: 0)
-                      + String(repeating: " ", count: max(1, 10 - v.count)) + v + "  " + unit)
-            }
+            for line in figures.table(nameWidth: 34, { BenchFigures.whole($0, width: 10) }) { print(line) }
         }
     }
 
@@ -130,7 +123,7 @@ struct BenchNetCommand: AsyncParsableCommand {
         await peer.disconnect()
         await server.close()
         // The two loops stay up until the process exits: the close paths still schedule work on them.
-        return results.sorted()[results.count / 2]
+        return median(results)
     }
 
     /// Half the Keccak-256 MB/s of two threads hashing 64 KiB buffers at once: the most one loopback
@@ -149,7 +142,7 @@ struct BenchNetCommand: AsyncParsableCommand {
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             results.append(Double(2 * rounds * buffer.count) / elapsed / 1e6 / 2)
         }
-        return results.sorted()[results.count / 2]
+        return median(results)
     }
 
     /// Complete handshakes (TCP connect, auth/ack, Hello both ways) per second.
@@ -183,6 +176,6 @@ struct BenchNetCommand: AsyncParsableCommand {
             results.append(Double(peers.count) / elapsed)
             for p in peers { await p.disconnect() }
         }
-        return results.sorted()[results.count / 2]
+        return median(results)
     }
 }

@@ -45,11 +45,9 @@ struct BenchServeCommand: AsyncParsableCommand {
     @Option(help: "Passes of the delivery figure (one client paging through everything); the median is reported.")
     var runs = 3
 
-    @Option(help: "Work directory (default: a fresh temporary directory, removed afterwards); an archive it already holds with exactly --envelopes envelopes is reused, read only (an archive of another size is refused).")
-    var directory: String?
+    @OptionGroup var directoryOption: BenchDirectoryOptions<BenchArchiveOfEnvelopes>
 
-    @Flag(help: "Print the figures as JSON.")
-    var json = false
+    @OptionGroup var output: BenchOutputOptions
 
     func validate() throws {
         if envelopes < 10_000 { throw ValidationError("--envelopes must be at least 10000") }
@@ -63,26 +61,17 @@ struct BenchServeCommand: AsyncParsableCommand {
             h.logLevel = .critical
             return h
         }
-        let dir = directory ?? NSTemporaryDirectory() + "wa-bench-serve-\(UUID().uuidString)"
-        defer { if directory == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        let work = try directoryOption.workDirectory(prefix: "wa-bench-serve")
+        defer { work.removeIfTemporary() }
         let start: UInt32 = 1_700_000_000
         let span: UInt32 = 10 * 86400
         let topics = (0..<100).map { Topic(rawValue: UInt32($0) &* 0x9E37_79B9) }
         // An archive found in --directory is served as a reader: the bench never writes to it.
-        let reused = try BenchArchive.reusable(dir + "/archive", count: envelopes)
-        let store: Archive
-        if let reused {
-            store = reused
-        } else {
-            var storeConfig = ArchiveConfiguration()
-            storeConfig.sync = .none
-            store = try Archive(directory: dir + "/archive", configuration: storeConfig)
-        }
-        writeStandardError(reused != nil ? "reusing the archive of \(envelopes) envelopes in \(dir)/archive (read only)\n"
-                                         : "building an archive of \(envelopes) envelopes…\n")
-        if reused == nil {
-            var data = BenchEnvelopes(count: envelopes, topics: topics, start: start, span: UInt64(span), ttl: 60)
-            try await data.append(to: store)
+        let path = work.file("archive")
+        let data = BenchEnvelopes(count: envelopes, topics: topics, start: start, span: UInt64(span), ttl: 60)
+        let store = try await BenchArchive.openOrBuild(path, from: data) { reused in
+            writeStandardError(reused ? "reusing the archive of \(envelopes) envelopes in \(path) (read only)\n"
+                                      : "building an archive of \(envelopes) envelopes…\n")
         }
 
         let serverKey = PrivateKey.generate()
@@ -116,27 +105,24 @@ struct BenchServeCommand: AsyncParsableCommand {
         runner.cancel()
         store.close()
 
-        let rows: [(String, Double, String)] = [
-            ("delivered_envelopes_per_s_1_client", median.throughput, "envelopes/s"),
-            ("cpu_cores_busy_while_delivering", median.cores, "cores"),
-            ("page_latency_p50_1_client", pct(one, 0.5), "ms"),
-            ("page_latency_p99_1_client", pct(one, 0.99), "ms"),
-            ("page_latency_p50_\(clients)_clients", pct(many, 0.5), "ms"),
-            ("page_latency_p99_\(clients)_clients", pct(many, 0.99), "ms"),
-            ("page_latency_p50_1_client_flooded", pct(flooded, 0.5), "ms"),
-            ("page_latency_p99_1_client_flooded", pct(flooded, 0.99), "ms"),
-            ("flooded_p99_over_quiet_p99", pct(flooded, 0.99) / pct(one, 0.99), "ratio"),
-            ("flood_connections_per_s", flood.connections, "connections/s"),
-            ("flood_refused_connects_per_s", flood.refused, "connects/s"),
-            ("keccak256_1KiB_same_run", keccak, "MB/s"),
-        ]
-        if json {
-            print("{" + rows.map { "\"\($0.0)\":{\"value\":\($0.1),\"unit\":\"\($0.2)\"}" }.joined(separator: ",") + ",\"envelopes\":\(envelopes),\"runs\":\(runs),\"cores\":\(System.coreCount)}")
+        var figures = BenchFigures()
+        figures.append("delivered_envelopes_per_s_1_client", median.throughput, "envelopes/s")
+        figures.append("cpu_cores_busy_while_delivering", median.cores, "cores")
+        figures.append("page_latency_p50_1_client", pct(one, 0.5), "ms")
+        figures.append("page_latency_p99_1_client", pct(one, 0.99), "ms")
+        figures.append("page_latency_p50_\(clients)_clients", pct(many, 0.5), "ms")
+        figures.append("page_latency_p99_\(clients)_clients", pct(many, 0.99), "ms")
+        figures.append("page_latency_p50_1_client_flooded", pct(flooded, 0.5), "ms")
+        figures.append("page_latency_p99_1_client_flooded", pct(flooded, 0.99), "ms")
+        figures.append("flooded_p99_over_quiet_p99", pct(flooded, 0.99) / pct(one, 0.99), "ratio")
+        figures.append("flood_connections_per_s", flood.connections, "connections/s")
+        figures.append("flood_refused_connects_per_s", flood.refused, "connects/s")
+        figures.append("keccak256_1KiB_same_run", keccak, "MB/s")
+        if output.json {
+            print(figures.json({ "\($0)" }, extra: ["envelopes": envelopes, "runs": runs, "cores": System.coreCount]))
         } else {
             print("bench serve: \(envelopes) envelopes of 1 KiB, delivery the median of \(runs) passes on \(System.coreCount) cores, \(requests) pages per latency figure")
-            for (name, value, unit) in rows {
-                print(name.padding(toLength: 40, withPad: " ", startingAt: 0) + String(format: "%12.2f  ", value) + unit)
-            }
+            for line in figures.table(nameWidth: 40, { String(format: "%12.2f", $0) }) { print(line) }
         }
     }
 
@@ -211,15 +197,7 @@ struct BenchServeCommand: AsyncParsableCommand {
     /// Keccak-256 MB/s over 1 KiB inputs on one core (the median of three short runs).
     static func keccakRate() -> Double {
         let block = SecureRandom.bytes(1024)
-        var rates: [Double] = []
-        for _ in 0..<3 {
-            var sink: UInt8 = 0
-            let t = DispatchTime.now().uptimeNanoseconds
-            for _ in 0..<50_000 { sink &+= Keccak256.hash(block)[0] }
-            blackHole(sink)
-            rates.append(50_000 * 1024 / (Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9) / 1e6)
-        }
-        return rates.sorted()[1]
+        return median(3) { keccak256MBps(block, rounds: 50_000) }
     }
 
     /// The milliseconds of one request page: a random 24 h window, 10 topics, limit 1000.

@@ -47,14 +47,12 @@ struct BenchStoreCommand: AsyncParsableCommand {
     @Option(help: "How many of the same requests the baseline answers (its pages take about 300 ms each).")
     var baselineRequests = 100
 
-    @Option(help: "Work directory (default: a fresh temporary directory, removed afterwards).")
-    var directory: String?
+    @OptionGroup var directoryOption: BenchDirectoryOptions<FreshBenchDirectory>
 
     @Flag(help: "Skip the child-process memory measurement.")
     var skipMemory = false
 
-    @Flag(help: "Print the figures as JSON.")
-    var json = false
+    @OptionGroup var output: BenchOutputOptions
 
     func validate() throws {
         if count < 10_000 { throw ValidationError("--count must be at least 10000") }
@@ -72,15 +70,14 @@ struct BenchStoreCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let work = directory ?? (FileManager.default.temporaryDirectory.path + "/wa-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        defer { if directory == nil { try? FileManager.default.removeItem(atPath: work) } }
+        let work = try directoryOption.workDirectory(prefix: "wa-bench")
+        defer { work.removeIfTemporary() }
         var figures: [Figure] = []
-        func note(_ s: String) { if !json { writeStandardError(s + "\n") } }
+        let note = output.note
 
         // Data: 1 KiB envelopes over 7 days, `topics` topics.
         note("generating \(count) envelopes…")
-        let topicList = (0..<topics).map { Topic(rawValue: UInt32($0) &* 0x9E37_79B1 &+ 0x1234_5678) }
+        let topicList = BenchEnvelopes.topics(topics)
         let t0: UInt32 = 1_700_000_000
         let span: UInt32 = 7 * 86_400
         var data = BenchEnvelopes(count: count, topics: topicList, start: t0, span: UInt64(span))
@@ -89,7 +86,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
         let rlpBytes = envelopes.reduce(0) { $0 + $1.rlp.count }
 
         // 1. Durable ingest: archive store.
-        let dir = work + "/archive"
+        let dir = work.file("archive")
         var config = ArchiveConfiguration()
         config.sync = sync
         let ingesting = try Archive(directory: dir, configuration: config)
@@ -126,7 +123,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
         // Physical limit: the same bytes to a plain file with as many fsyncs as the store ran (its concurrent
         // appends share one: group commit), so that the limit is not lowered by syncing more often than the store.
         let syncEvery = sync == .always ? max(1, Int((Double(batches.count) / Double(max(1, storeSyncs))).rounded())) : 1
-        let plainPath = work + "/plain.bin"
+        let plainPath = work.file("plain.bin")
         _ = FileManager.default.createFile(atPath: plainPath, contents: nil)
         let fd = open(plainPath, O_WRONLY | O_APPEND)
         let plainStart = Date()
@@ -153,7 +150,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
         Self.waitForWriteBack()
 
         // Baseline ingest: status-go schema in SQLite.
-        let basePath = work + "/baseline.sqlite"
+        let basePath = work.file("baseline.sqlite")
         let base = try SQLiteDatabase(path: basePath)
         try base.execute("""
             PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
@@ -194,9 +191,9 @@ struct BenchStoreCommand: AsyncParsableCommand {
         let placeholders = (1...10).map { "?\($0 + 2)" }.joined(separator: ",")
         let bq = try base.prepare("SELECT id, data FROM envelopes WHERE id >= ?1 AND id <= ?2 AND topic IN (\(placeholders)) ORDER BY id LIMIT 1001")
         // The same questions to both, ours first and then the baseline's, so that neither runs right after the
-        // other's (the baseline's pages take ~100× longer and would leave the CPU caches cold for ours). The
-        // baseline answers only the first `baselineRequests`: at ~300 ms a page, 100 give its p99 within minutes,
-        // and our pages, 1 ms each, can be many, so that our p99s (and their ratio) do not hang on a few samples.
+        // other's (the baseline's pages are far slower and would leave the CPU caches cold for ours). The
+        // baseline answers only the first `baselineRequests`, enough for its p99 within minutes, and our pages,
+        // far cheaper, can be many, so that our p99s (and their ratio) do not hang on a few samples.
         let questions = (0..<requests).map { _ -> (from: UInt32, to: UInt32, topics: [Topic]) in
             let from = t0 + UInt32.random(in: 0...(span - 86_400), using: &rng)
             return (from, from + 86_400, Array(topicList.shuffled(using: &rng).prefix(10)))
@@ -205,7 +202,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
             let filter = EnvelopeFilter(from: q.from, to: q.to, topics: .list(q.topics))
             // As in serve, where each page is sent and released before the next request: the first page is
             // released before its cursor page is timed (kept alive, it left the cursor page's envelopes to other
-            // heap blocks, and that alone made cursor pages 4 % slower at p50).
+            // heap blocks, and that alone made cursor pages measurably slower).
             var s = Date()
             let cursor = try archive.query(filter, limit: 1000).cursor
             firstPage.append(Date().timeIntervalSince(s) * 1000)
@@ -254,13 +251,13 @@ struct BenchStoreCommand: AsyncParsableCommand {
 
         // 3. Export (rlp) and size on disk.
         let exportStart = Date()
-        let exported = try Exporter.run(archive: archive, filter: .all, format: .rlp, path: work + "/export.rlp")
+        let exported = try Exporter.run(archive: archive, filter: .all, format: .rlp, path: work.file("export.rlp"))
         let exportSeconds = Date().timeIntervalSince(exportStart)
-        try? FileManager.default.removeItem(atPath: work + "/export.rlp")
+        try? FileManager.default.removeItem(atPath: work.file("export.rlp"))
         figures.append(Figure(name: "export_rlp", value: Double(exported.bytes) / exportSeconds / 1e6, unit: "MB/s", baseline: nil, note: nil))
         archive.close()
         let onDisk = directorySize(dir)
-        let baseSize = directorySize(work, only: "baseline.sqlite")
+        let baseSize = directorySize(work.path, only: "baseline.sqlite")
         figures.append(Figure(name: "size_on_disk_vs_raw_rlp", value: 100 * Double(onDisk) / Double(rlpBytes) - 100, unit: "% over raw RLP",
                               baseline: 100 * Double(baseSize) / Double(rlpBytes) - 100,
                               note: "\(onDisk) bytes for \(rlpBytes) bytes of RLP, index included"))
@@ -270,7 +267,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
         // 4. Memory: a child `whisper-archive import` of the same envelopes.
         if !skipMemory {
             note("measuring import memory…")
-            let input = work + "/input.rlp"
+            let input = work.file("input.rlp")
             _ = FileManager.default.createFile(atPath: input, contents: nil)
             let h = try FileHandle(forWritingTo: URL(fileURLWithPath: input))
             for b in batches { try h.write(contentsOf: Data(b.flatMap(\.rlp))) }
@@ -278,7 +275,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
             envelopes.removeAll()
             let p = Process()
             p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            p.arguments = ["import", "--archive", work + "/archive2", "--format", "rlp", input]
+            p.arguments = ["import", "--archive", work.file("archive2"), "--format", "rlp", input]
             p.standardOutput = FileHandle.nullDevice
             try p.run()
             // VmHWM of the child after exec (getrusage would count the pages it shared with this process at fork).
@@ -296,7 +293,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
                                   note: "child import of \(count) envelopes, exit \(p.terminationStatus)"))
         }
 
-        if json {
+        if output.json {
             print(jsonLine(figures))
         } else {
             print("figure                          ours            baseline        note")

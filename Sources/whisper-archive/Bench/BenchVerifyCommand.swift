@@ -27,11 +27,9 @@ struct BenchVerifyCommand: AsyncParsableCommand {
     @Option(help: "Repetitions (the median is reported).")
     var runs = 3
 
-    @Option(help: "Work directory (default: a fresh temporary directory, removed afterwards); an archive it already holds with exactly --count envelopes is reused, read only (an archive of another size is refused).")
-    var directory: String?
+    @OptionGroup var directoryOption: BenchDirectoryOptions<BenchArchiveOfCount>
 
-    @Flag(help: "Print the figures as JSON.")
-    var json = false
+    @OptionGroup var output: BenchOutputOptions
 
     func validate() throws {
         if count < 1000 { throw ValidationError("--count must be at least 1000") }
@@ -48,31 +46,20 @@ struct BenchVerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let work = directory ?? (FileManager.default.temporaryDirectory.path + "/wa-bench-verify-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        defer { if directory == nil { try? FileManager.default.removeItem(atPath: work) } }
-        let path = work + "/archive"
+        let work = try directoryOption.workDirectory(prefix: "wa-bench-verify")
+        defer { work.removeIfTemporary() }
+        let path = work.file("archive")
         // An archive found in --directory is only read (opened as a reader), never written to.
-        if try BenchArchive.reusable(path, count: count) == nil {
-            var config = ArchiveConfiguration()
-            config.sync = .none
-            let archive = try Archive(directory: path, configuration: config)
-            if !json { writeStandardError("building an archive of \(count) envelopes…\n") }
-            let topics = (0..<100).map { Topic(rawValue: UInt32($0) &* 0x9E37_79B1 &+ 0x1234_5678) }
-            var data = BenchEnvelopes(count: count, topics: topics, span: UInt64(count / 100))
-            try await data.append(to: archive)
-            archive.close()
-        }
+        let data = BenchEnvelopes(count: count, topics: BenchEnvelopes.topics(100), span: UInt64(count / 100))
+        try await BenchArchive.openOrBuild(path, from: data) { reused in
+            if !reused { output.note("building an archive of \(count) envelopes…") }
+        }.close()
 
         let block = SecureRandom.bytes(1024)
         var keccak: [Double] = [], quick: [Double] = [], full: [Double] = []
         var bytes: Int64 = 0
         for _ in 0..<runs {
-            let rounds = 200_000
-            var sink: UInt8 = 0
-            let t = seconds { for _ in 0..<rounds { sink &+= Keccak256.hash(block)[0] } }
-            blackHole(sink)
-            keccak.append(Double(rounds * 1024) / t / 1e6)
+            keccak.append(keccak256MBps(block, rounds: 200_000))
             for isFull in [false, true] {
                 let report = try Archive.verify(directory: path, full: isFull)
                 guard report.isClean else { throw CLIError("the bench archive does not verify clean: \(report.findings.first.map { "\($0)" } ?? "")") }
@@ -81,10 +68,9 @@ struct BenchVerifyCommand: AsyncParsableCommand {
                 if isFull { full.append(rate) } else { quick.append(rate) }
             }
         }
-        func med(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
-        let f = Figures(keccak256MBps: med(keccak), verifyMBps: med(quick), verifyFullMBps: med(full),
-                        fullOverKeccak: med(full) / med(keccak), segmentBytes: bytes, envelopes: count)
-        if json {
+        let f = Figures(keccak256MBps: median(keccak), verifyMBps: median(quick), verifyFullMBps: median(full),
+                        fullOverKeccak: median(full) / median(keccak), segmentBytes: bytes, envelopes: count)
+        if output.json {
             print(jsonLine(f))
         } else {
             print("bench verify: \(count) envelopes, \(bytes) segment bytes, median of \(runs) runs")

@@ -1,16 +1,15 @@
-import ArchiveFormats
 import ArchiveStore
 import ArgumentParser
-import Foundation
-import Whisper
 
-/// Flags shared by the commands that open an archive.
+/// Flags shared by the commands that open an archive and print a summary: `--archive` and `--json`.
 struct ArchiveOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The archive directory.", valueName: "dir"))
-    var archive: String
+    @OptionGroup var location: ArchiveLocation<ArchiveInPlace>
 
     @Flag(name: .long, help: "Print the summary as JSON on standard output.")
     var json = false
+
+    /// The archive directory.
+    var archive: String { location.archive }
 
     /// A store configuration for this archive.
     func configuration(mode: ArchiveConfiguration.Mode, sync: SyncPolicy = .always) -> ArchiveConfiguration {
@@ -18,47 +17,4 @@ struct ArchiveOptions: ParsableArguments {
         c.sync = sync
         return c
     }
-}
-
-extension SyncPolicy: ExpressibleByArgument {
-    public init?(argument: String) { self.init(argument) }
-    public static var defaultCompletionKind: CompletionKind { .list(["always", "none", "interval:100"]) }
-}
-
-extension ArchiveFormat: ExpressibleByArgument {}
-
-/// Progress on standard error when it is a terminal; silent when piped.
-final class ProgressLine: @unchecked Sendable {
-    let enabled: Bool
-    private var last = Date.distantPast
-    private let start = Date()
-
-    init() { enabled = isatty(2) == 1 }
-
-    /// Shows `count` items done (of `total`, when known), the rate and an ETA; at most 10 times a second.
-    func update(_ what: String, count: Int, total: Int? = nil) {
-        guard enabled, Date().timeIntervalSince(last) >= 0.1 else { return }
-        last = Date()
-        let elapsed = max(0.001, Date().timeIntervalSince(start))
-        let rate = Double(count) / elapsed
-        var text = "\r\(what): \(count)"
-        if let total, total > 0 {
-            text += "/\(total)"
-            if rate > 0 { text += ", ETA \(Int(Double(total - count) / rate))s" }
-        }
-        text += String(format: ", %.0f/s   ", rate)
-        writeStandardError(text)
-    }
-
-    /// Clears the line.
-    func finish() {
-        if enabled { writeStandardError("\r\u{1B}[K") }
-    }
-}
-
-/// Encodes a value as one line of JSON.
-func jsonLine<T: Encodable>(_ value: T) -> String {
-    let e = JSONEncoder()
-    e.outputFormatting = [.sortedKeys]
-    return (try? String(decoding: e.encode(value), as: UTF8.self)) ?? "{}"
 }

@@ -1,7 +1,4 @@
 import ArgumentParser
-import DevP2P
-import EthCrypto
-import Foundation
 import Whisper
 
 /// The keys that open Whisper messages: `--password`, `--sym-key`, `--private-key`.
@@ -26,26 +23,5 @@ struct OpeningKeyOptions: ParsableArguments {
         if let symKey { return .symmetric(symKey.bytes) }
         if let privateKey { return .asymmetric(try KeyFile.read(privateKey)) }
         return nil
-    }
-}
-
-/// Private key files (the node key format: 64 hex digits, mode 0600).
-enum KeyFile {
-    /// Reads a private key file; a file that is missing, unreadable or not a key is a failure naming the file.
-    static func read(_ path: String) throws -> PrivateKey {
-        do { return try NodeKey.load(path) } catch { throw CLIError(error.plainText) }
-    }
-
-    /// Writes a new key file (never over an existing one), with an error naming the file.
-    static func write(_ key: PrivateKey, to path: String) throws {
-        do { try NodeKey.write(key, to: path) } catch { throw CLIError(error.plainText) }
-    }
-}
-
-extension RLPxError {
-    /// The message without the `RLPx:` prefix, for node key files (whose detail names the file).
-    var plainText: String {
-        guard code == .nodeKey, let detail else { return description }
-        return detail
     }
 }

@@ -1,0 +1,5 @@
+import ArchiveFormats
+import ArgumentParser
+
+/// `--format rlp|jsonl|sqlite|leveldb|archive`.
+extension ArchiveFormat: ExpressibleByArgument {}

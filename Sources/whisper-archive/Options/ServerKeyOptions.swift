@@ -1,0 +1,43 @@
+import ArgumentParser
+import EthCrypto
+import Foundation
+import SystemErrorText
+
+/// The keys of `serve`: its node key (`--node-key`) and the mailserver password (`--password`, `--password-file`).
+struct ServerKeyOptions: ParsableArguments {
+    @Option(name: .customLong("node-key"), help: "The node key file (default: DIR/node.key, created on first start).")
+    var nodeKey: String?
+
+    @Option(help: "Mailserver password: requests encrypted with its key are accepted.")
+    var password: String?
+
+    @Option(name: .customLong("password-file"), help: "Read the mailserver password from this file.")
+    var passwordFile: String?
+
+    func validate() throws {
+        if password != nil && passwordFile != nil { throw ValidationError("give --password or --password-file, not both") }
+    }
+
+    /// The node key from `--node-key`, or from `archive`/node.key, which is created with a fresh key when missing
+    /// (so that the identity survives restarts). A `--node-key` file that does not exist is a failure.
+    func nodeKey(archive: String) throws -> PrivateKey {
+        let keyPath = nodeKey ?? (archive as NSString).appendingPathComponent("node.key")
+        if FileManager.default.fileExists(atPath: keyPath) { return try KeyFile.read(keyPath) }
+        if nodeKey != nil {
+            throw CLIError("node key file \(keyPath) does not exist (create one with `whisper-archive keygen --output \(keyPath)`)")
+        }
+        let key = PrivateKey.generate()
+        try KeyFile.write(key, to: keyPath)
+        return key
+    }
+
+    /// The mailserver password: `--password`, or the text of `--password-file` without the line breaks at its ends.
+    func mailPassword() throws -> String? {
+        guard let passwordFile else { return password }
+        let text: String
+        do { text = try String(contentsOfFile: passwordFile, encoding: .utf8) } catch {
+            throw CLIError("cannot read the password file: \(SystemErrorText.describe(error, subject: passwordFile))")
+        }
+        return text.trimmingCharacters(in: .newlines)
+    }
+}
