@@ -11,7 +11,7 @@ let mainPackage = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
 let targets = [
     "rlp", "rlp-stream", "envelope", "message", "request", "completion", "status",
     "handshake-auth", "handshake-ack", "frame", "snappy", "hello", "p2p-session",
-    "store-segment", "store-manifest", "jsonl", "lz4",
+    "store-segment", "store-manifest", "jsonl", "lz4", "sqlite", "leveldb",
 ]
 
 let strict: [SwiftSetting] = [.treatAllWarnings(as: .error)]
@@ -25,9 +25,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
+        // libleveldb's C API, for the harness that writes the databases the LevelDB source then reads.
+        .systemLibrary(name: "CLevelDBFuzz"),
         .target(
             name: "FuzzHarness",
             dependencies: [
+                "CLevelDBFuzz",
                 .product(name: "RLP", package: mainPackage),
                 .product(name: "EthCrypto", package: mainPackage),
                 .product(name: "Whisper", package: mainPackage),
