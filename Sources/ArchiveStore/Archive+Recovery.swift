@@ -44,20 +44,10 @@ extension Archive {
             case .failure(let rejection):
                 throw rejection.error(path: path, segment: first)
             }
-            var info = SegmentInfo(firstSequence: first, bytes: Int64(SegmentFormat.segmentHeaderLength), blocks: 0, records: 0,
-                                   minSentTime: nil, maxSentTime: nil, created: created, sealed: false)
-            var expectedSequence = first
             let fileSize = try file.size()
-            let (end, invalid) = try SegmentScanner.forEachValidBlock(file, segment: first, to: fileSize) { (block, raw) throws(ArchiveError) in
-                guard block.firstSequence == expectedSequence else {
-                    throw ArchiveError(.corrupt, "block sequence \(block.firstSequence) where \(expectedSequence) was expected",
-                                       path: path, segment: first, offset: block.offset)
-                }
-                info.add(records: raw)
-                expectedSequence += UInt64(block.recordCount)
-                info.blocks += 1
-            }
-            info.bytes = end
+            let (scanned, expectedSequence, invalid) = try SegmentInfo.scanningUnsealed(file, first: first, created: created, to: fileSize)
+            var info = scanned
+            let end = info.bytes
             if end < fileSize {
                 let why = invalid ?? "trailing bytes"
                 logger.warning("cutting torn tail of segment \(info.fileName): bytes \(end)..<\(fileSize) (\(why))")

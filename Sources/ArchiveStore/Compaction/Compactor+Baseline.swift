@@ -76,30 +76,17 @@ extension Compactor {
     func scanUnsealed(_ first: UInt64) throws(ArchiveError) -> SegmentInfo {
         let file = try archive.readers.file(first)
         let size = try file.size()
-        var info = SegmentInfo(firstSequence: first, bytes: Int64(SegmentFormat.segmentHeaderLength), blocks: 0, records: 0,
-                               minSentTime: nil, maxSentTime: nil, created: 0, sealed: false)
         switch try SegmentHeader.read(from: file, first: first) {
         case .success(let header):
-            info.created = header.created
+            return try SegmentInfo.scanningUnsealed(file, first: first, created: header.created, to: size).info
         case .failure(let rejection):
             // A header that never reached the disk: the writer writes it again.
             guard case .incomplete = rejection, size <= Int64(SegmentFormat.segmentHeaderLength) else {
                 throw rejection.error(path: file.path, segment: first)
             }
-            return info
+            return SegmentInfo(firstSequence: first, bytes: Int64(SegmentFormat.segmentHeaderLength), blocks: 0, records: 0,
+                               minSentTime: nil, maxSentTime: nil, created: 0, sealed: false)
         }
-        var expected = first
-        let (end, _) = try SegmentScanner.forEachValidBlock(file, segment: first, to: size) { (block, raw) throws(ArchiveError) in
-            guard block.firstSequence == expected else {
-                throw ArchiveError(.corrupt, "block sequence \(block.firstSequence) where \(expected) was expected",
-                                   path: file.path, segment: first, offset: block.offset)
-            }
-            info.add(records: raw)
-            expected += UInt64(block.recordCount)
-            info.blocks += 1
-        }
-        info.bytes = end
-        return info
     }
 }
 
