@@ -15,35 +15,21 @@ extension Archive {
         guard let mark else { return ([], 0) }
         var damaged: [DamagedBlock] = []
         var bytes: Int64 = 0
-        let h = Int64(SegmentFormat.blockHeaderLength)
         for s in segments where s.firstSequence <= mark.segment {
             if Task.isCancelled { break }
             try swapLock.withReadLock { () throws(ArchiveError) in
                 let file: SegmentFile
                 do throws(ArchiveError) { file = try readers.currentFile(s.firstSequence) } catch where error.errno == ENOENT { return }
                 let end = s.firstSequence == mark.segment ? mark.offset : try file.size()
-                var offset = Int64(SegmentFormat.segmentHeaderLength)
-                while offset + h <= end {
-                    let header = try? file.withMappedBytes(at: offset, count: Int(h)) { b -> (stored: Int64, raw: Bool)? in
-                        guard b.prefix(4).elementsEqual(SegmentFormat.blockMagic) else { return nil }
-                        return (Int64(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: 8, as: UInt32.self))),
-                                b[28] == SegmentFormat.codecRaw)
+                var scanner = SegmentScanner(file: file, segment: s.firstSequence, to: end, check: .inPlace)
+                while let item = scanner.next() {
+                    switch item {
+                    case .block(let block, _):
+                        bytes += Int64(block.length)
+                    case .damaged(let range, let reason):
+                        damaged.append(DamagedBlock(segment: s.firstSequence, path: file.path, range: range, reason: reason))
+                        bytes += range.upperBound - range.lowerBound
                     }
-                    var why: String?
-                    var next = offset
-                    if let found = header, let header = found, offset + h + header.stored <= end {
-                        next = offset + h + header.stored
-                        if header.raw { why = BlockReader.checkRawBlockOnce(file, at: offset) }
-                    } else {
-                        why = "no valid block header at this offset"
-                    }
-                    if let why {
-                        // The lengths in a damaged header cannot be trusted: go on at the next valid block.
-                        next = BlockReader.nextValidBlock(file, from: offset + 1, to: end, segment: s.firstSequence)
-                        damaged.append(DamagedBlock(segment: s.firstSequence, path: file.path, range: offset..<next, reason: why))
-                    }
-                    bytes += next - offset
-                    offset = next
                 }
             }
         }

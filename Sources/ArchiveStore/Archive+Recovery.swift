@@ -3,22 +3,6 @@ import Logging
 import Whisper
 
 extension Archive {
-    /// Iterates the valid blocks of `file` in `from..<to`; stops at the first invalid one and says why.
-    static func forEachBlock(_ file: SegmentFile, segment: UInt64, from: Int64, to: Int64,
-                             _ body: (BlockInfo, [UInt8]) throws(ArchiveError) -> Void) throws(ArchiveError) -> (end: Int64, invalid: String?) {
-        var offset = from
-        while offset < to {
-            switch BlockReader.read(file, segment: segment, at: offset, fileSize: to) {
-            case .end: return (offset, nil)
-            case .invalid(let why): return (offset, why)
-            case .block(let info, let raw):
-                try body(info, raw)
-                offset += Int64(info.length)
-            }
-        }
-        return (offset, nil)
-    }
-
     /// Validates the segments, cuts a torn tail, and catches the index up with blocks after its high-water mark.
     static func recover(directory: String, manifest: inout Manifest, index: ArchiveIndex, configuration: ArchiveConfiguration,
                         report: inout RecoveryReport) throws(ArchiveError) -> (SegmentInfo, SegmentFile, UInt64) {
@@ -41,45 +25,29 @@ extension Archive {
             let path = segDir + "/" + SegmentFormat.segmentFileName(firstSequence: first)
             let file = try SegmentFile(path: path, writable: true)
             let size = try file.size()
-            var header = [UInt8](repeating: 0, count: SegmentFormat.segmentHeaderLength)
-            let n = try file.read(into: &header, at: 0)
-            let expected = header.count == n ? header : []
-            let created = expected.isEmpty ? UInt32(Date().timeIntervalSince1970) : expected.u32LE(24)
-            if n < SegmentFormat.segmentHeaderLength || Array(header[0..<8]) != SegmentFormat.segmentMagic {
+            let created: UInt32
+            switch try SegmentHeader.read(from: file, first: first) {
+            case .success(let header):
+                created = header.created
+            case .failure(.incomplete(let found)):
                 guard size <= Int64(SegmentFormat.segmentHeaderLength) else {
-                    throw ArchiveError(.corrupt, "segment header is not valid", path: path, segment: first, offset: 0)
+                    throw SegmentHeader.Rejection.incomplete(created: found).error(path: path, segment: first)
                 }
                 // Created but its header never reached the disk: write it again.
-                let h = SegmentFormat.segmentHeader(firstSequence: first, created: created)
+                created = found ?? UInt32(Date().timeIntervalSince1970)
+                let h = SegmentHeader(firstSequence: first, created: created).encoded()
                 try file.truncate(to: 0)
                 try file.write(h, at: 0)
                 try file.sync()
                 report.cuts.append(.init(segment: first, fileName: SegmentFormat.segmentFileName(firstSequence: first),
                                          range: 0..<size, reason: "incomplete segment header rewritten"))
-            } else {
-                guard header.u64LE(16) == first, CRC32C.checksum(header[0..<28]) == header.u32LE(28) else {
-                    throw ArchiveError(.corrupt, "segment header does not match its file name or checksum", path: path, segment: first, offset: 0)
-                }
-                guard header.u32LE(8) == SegmentFormat.version else {
-                    throw ArchiveError(.unsupportedVersion, "segment format \(header.u32LE(8)) is not supported", path: path, segment: first)
-                }
+            case .failure(let rejection):
+                throw rejection.error(path: path, segment: first)
             }
-            var info = SegmentInfo(firstSequence: first, bytes: Int64(SegmentFormat.segmentHeaderLength), blocks: 0, records: 0,
-                                   minSentTime: nil, maxSentTime: nil, created: created, sealed: false)
-            var expectedSequence = first
             let fileSize = try file.size()
-            let (end, invalid) = try forEachBlock(file, segment: first, from: info.bytes, to: fileSize) { (block, raw) throws(ArchiveError) in
-                guard block.firstSequence == expectedSequence else {
-                    throw ArchiveError(.corrupt, "block sequence \(block.firstSequence) where \(expectedSequence) was expected",
-                                       path: path, segment: first, offset: block.offset)
-                }
-                BlockReader.forEachRecord(raw) { range, _, _ in
-                    if let f = EnvelopeFields.parse(Array(raw[range])) { info.add(sentTime: f.sentTime) } else { info.records += 1 }
-                }
-                expectedSequence += UInt64(block.recordCount)
-                info.blocks += 1
-            }
-            info.bytes = end
+            let (scanned, expectedSequence, invalid) = try SegmentInfo.scanningUnsealed(file, first: first, created: created, to: fileSize)
+            var info = scanned
+            let end = info.bytes
             if end < fileSize {
                 let why = invalid ?? "trailing bytes"
                 logger.warning("cutting torn tail of segment \(info.fileName): bytes \(end)..<\(fileSize) (\(why))")
@@ -225,7 +193,7 @@ extension Archive {
         for first in unsealed {
             let file = try SegmentFile(path: segDir + "/" + SegmentFormat.segmentFileName(firstSequence: first), writable: false)
             let size = try file.size()
-            let (end, invalid) = try forEachBlock(file, segment: first, from: Int64(SegmentFormat.segmentHeaderLength), to: size) { _, _ in }
+            let (end, invalid) = try SegmentScanner.forEachValidBlock(file, segment: first, to: size) { _, _ in }
             segments.append(SegmentInfo(firstSequence: first, bytes: end, blocks: 0, records: 0, created: 0, sealed: false))
             lastFile = file
             if end < size, !report.skipped.contains(where: { $0.segment == first }) {
@@ -331,7 +299,7 @@ extension Archive {
             var added = 0, blocks = 0
             try index.db.transaction { () throws(ArchiveError) in
                 var stats: [UInt32: TopicStats] = [:]
-                let (end, invalid) = try forEachBlock(file, segment: s.firstSequence, from: from, to: s.bytes) { (block, raw) throws(ArchiveError) in
+                let (end, invalid) = try SegmentScanner.forEachValidBlock(file, segment: s.firstSequence, from: from, to: s.bytes) { (block, raw) throws(ArchiveError) in
                     blocks += 1
                     try indexBlock(block, raw, index: index, stats: &stats, added: &added)
                 }
@@ -356,25 +324,19 @@ extension Archive {
     /// Inserts the rows of one block.
     static func indexBlock(_ block: BlockInfo, _ raw: [UInt8], index: ArchiveIndex, stats: inout [UInt32: TopicStats],
                            added: inout Int, topics: Set<UInt32>? = nil) throws(ArchiveError) {
-        var failure: ArchiveError?
-        BlockReader.forEachRecord(raw) { range, _, _ in
-            guard failure == nil else { return }
-            let rlp = Array(raw[range])
+        for record in BlockRecords(raw) {
+            let rlp = Array(raw[record.rlp])
             guard let f = EnvelopeFields.parse(rlp) else {
-                failure = ArchiveError(.corrupt, "a record is not an envelope", segment: block.segment, offset: block.offset)
-                return
+                throw ArchiveError(.corrupt, "a record is not an envelope", segment: block.segment, offset: block.offset)
             }
-            if let topics, !topics.contains(f.topic.rawValue) { return }
+            if let topics, !topics.contains(f.topic.rawValue) { continue }
             let loc = RecordLocation(segment: block.segment, blockOffset: block.offset, compressed: block.compressed,
-                                     position: range.lowerBound, length: range.count)
-            do throws(ArchiveError) {
-                let isNew = try index.insert(topic: f.topic.rawValue, sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), location: loc)
-                if isNew {
-                    added += 1
-                    stats[f.topic.rawValue, default: TopicStats()].add(f.sentTime)
-                }
-            } catch { failure = error }
+                                     position: record.rlp.lowerBound, length: record.rlp.count)
+            let isNew = try index.insert(topic: f.topic.rawValue, sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), location: loc)
+            if isNew {
+                added += 1
+                stats[f.topic.rawValue, default: TopicStats()].add(f.sentTime)
+            }
         }
-        if let failure { throw failure }
     }
 }

@@ -20,8 +20,7 @@ extension Archive {
                         let file = try readers.file(s.firstSequence)
                         var info = s
                         if !s.sealed {
-                            info.bytes = try Archive.forEachBlock(file, segment: s.firstSequence,
-                                                                  from: Int64(SegmentFormat.segmentHeaderLength), to: try file.size()) { _, _ in }.end
+                            info.bytes = try SegmentScanner.forEachValidBlock(file, segment: s.firstSequence, to: try file.size()) { _, _ in }.end
                         }
                         sources.append((info, file))
                     }
@@ -62,13 +61,11 @@ extension Archive {
             var report = ReindexReport()
             try db.transaction(immediate: false) { () throws(ArchiveError) in
                 for (s, file) in sources {
-                    let (end, invalid) = try Archive.forEachBlock(file, segment: s.firstSequence,
-                                                                  from: Int64(SegmentFormat.segmentHeaderLength), to: s.bytes) { (block, raw) throws(ArchiveError) in
-                        var failure: ArchiveError?
-                        BlockReader.forEachRecord(raw) { range, _, _ in
+                    let (end, invalid) = try SegmentScanner.forEachValidBlock(file, segment: s.firstSequence, to: s.bytes) { (block, raw) throws(ArchiveError) in
+                        for range in BlockRecords(raw).map(\.rlp) {
                             let rlp = Array(raw[range])
-                            guard failure == nil, let f = EnvelopeFields.parse(rlp) else { return }
-                            if let selected, !selected.contains(f.topic.rawValue) { return }
+                            guard let f = EnvelopeFields.parse(rlp) else { continue }
+                            if let selected, !selected.contains(f.topic.rawValue) { continue }
                             let key = Array(EnvelopeKey(sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), topic: f.topic).bytes[0..<36])
                             let loc = RecordLocation(segment: block.segment, blockOffset: block.offset, compressed: block.compressed,
                                                      position: range.lowerBound, length: range.count)
@@ -78,9 +75,8 @@ extension Archive {
                             ins.bind(4, loc.storedBlock)
                             ins.bind(5, Int64(loc.position))
                             ins.bind(6, Int64(loc.length))
-                            do throws(ArchiveError) { try ins.run() } catch { failure = error }
+                            try ins.run()
                         }
-                        if let failure { throw failure }
                     }
                     if let invalid {
                         throw ArchiveError(.corrupt, "invalid block: \(invalid); run verify --repair", path: file.path,

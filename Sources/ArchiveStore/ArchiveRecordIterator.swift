@@ -12,12 +12,9 @@ public struct ArchiveRecordIterator {
     private let filter: EnvelopeFilter
     private var segments: [SegmentInfo]
     private var segmentIndex = 0
-    private var file: SegmentFile?
-    private var offset: Int64 = 0
-    private var end: Int64 = 0
+    private var scanner: SegmentScanner?
     private var mark: (segment: UInt64, offset: Int64)?
-    private var block: (info: BlockInfo, raw: [UInt8])?
-    private var position = 0
+    private var block: (info: BlockInfo, records: BlockRecords.Iterator)?
     private var recordIndex = 0
 
     init(archive: Archive, filter: EnvelopeFilter) throws(ArchiveError) {
@@ -31,19 +28,19 @@ public struct ArchiveRecordIterator {
     /// The next matching envelope, or nil at the end.
     public mutating func next() throws(ArchiveError) -> ArchivedEnvelope? {
         while true {
-            if let (info, raw) = block, position < raw.count {
-                let len = Int(raw.u32LE(position))
-                let arrival = raw.u32LE(position + 4)
-                let range = (position + SegmentFormat.recordHeaderLength)..<(position + SegmentFormat.recordHeaderLength + len)
-                position = range.upperBound
-                let seq = info.firstSequence + UInt64(recordIndex)
-                recordIndex += 1
-                let rlp = Array(raw[range])
-                guard let f = EnvelopeFields.parse(rlp), filter.matches(sentTime: f.sentTime, topic: f.topic) else { continue }
-                return ArchivedEnvelope(rlp: rlp, sentTime: f.sentTime, topic: f.topic, arrival: arrival, sequence: seq)
+            if let (info, records) = block {
+                var walk = records
+                if let record = walk.next() {
+                    block = (info, walk)
+                    let seq = info.firstSequence + UInt64(recordIndex)
+                    recordIndex += 1
+                    let rlp = Array(walk.payload[record.rlp])
+                    guard let f = EnvelopeFields.parse(rlp), filter.matches(sentTime: f.sentTime, topic: f.topic) else { continue }
+                    return ArchivedEnvelope(rlp: rlp, sentTime: f.sentTime, topic: f.topic, arrival: record.arrival, sequence: seq)
+                }
+                block = nil
             }
-            block = nil
-            if file == nil || offset >= end {
+            guard let item = scanner?.next() else {
                 guard segmentIndex < segments.count, let mark else { return nil }
                 let s = segments[segmentIndex]
                 segmentIndex += 1
@@ -55,29 +52,21 @@ public struct ArchiveRecordIterator {
                                          range: 0..<max(s.bytes, 0), reason: Archive.missingSegment)
                     archive.logger.warning("\(d)")
                     damaged.append(d)
-                    file = nil
+                    scanner = nil
                     continue
                 }
-                file = f
-                offset = Int64(SegmentFormat.segmentHeaderLength)
-                end = s.firstSequence == mark.segment ? mark.offset : (s.sealed ? s.bytes : try f.size())
+                let end = s.firstSequence == mark.segment ? mark.offset : (s.sealed ? s.bytes : try f.size())
+                scanner = SegmentScanner(file: f, segment: s.firstSequence, to: end)
                 continue
             }
-            switch BlockReader.read(file!, segment: segments[segmentIndex - 1].firstSequence, at: offset, fileSize: end) {
-            case .end:
-                offset = end
-            case .invalid(let why):
-                let segment = segments[segmentIndex - 1].firstSequence
-                let next = BlockReader.nextValidBlock(file!, from: offset + 1, to: end, segment: segment)
-                let d = DamagedBlock(segment: segment, path: file!.path, range: offset..<next, reason: why)
+            switch item {
+            case .damaged(let range, let reason):
+                let d = DamagedBlock(segment: segments[segmentIndex - 1].firstSequence, path: scanner!.file.path, range: range, reason: reason)
                 archive.logger.warning("\(d)")
                 damaged.append(d)
-                offset = next
-            case .block(let info, let raw):
-                block = (info, raw)
-                position = 0
+            case .block(let info, let payload):
+                block = (info, BlockRecords(payload ?? []).makeIterator())
                 recordIndex = 0
-                offset += Int64(info.length)
             }
         }
     }

@@ -304,13 +304,11 @@ struct Compactor {
                 let seg = plan.info.firstSequence
                 let file = try archive.readers.file(seg)
                 var expired = 0, topicDropped = 0, duplicates = 0
-                let (end, invalid) = try Archive.forEachBlock(file, segment: seg, from: Int64(SegmentFormat.segmentHeaderLength),
-                                                              to: plan.info.bytes) { (block, raw) throws(ArchiveError) in
+                let (end, invalid) = try SegmentScanner.forEachValidBlock(file, segment: seg, to: plan.info.bytes) { (block, raw) throws(ArchiveError) in
                     var keep: [Bool] = []
                     var kept: [Kept] = []
                     var failure: ArchiveError?
-                    BlockReader.forEachRecord(raw) { range, _, _ in
-                        guard failure == nil else { return }
+                    for range in BlockRecords(raw).map(\.rlp) where failure == nil {
                         do throws(ArchiveError) {
                             let here = (seg, block.offset, range.lowerBound)
                             while let r = row, (r.seg, r.off, r.pos) < here { try nextRow() }
@@ -319,7 +317,7 @@ struct Compactor {
                             guard let f = EnvelopeFields.parse(rlp) else {
                                 keep.append(true)
                                 kept.append(Kept(topic: nil, key: nil, isNew: false, range: range))
-                                return
+                                continue
                             }
                             if let cutoff = options.before, f.sentTime < cutoff {
                                 expired += 1
@@ -461,9 +459,7 @@ struct Compactor {
                 throw ArchiveError(.corrupt, "short read of a block", path: file.path, segment: b.info.segment, offset: b.info.offset)
             }
             if b.info.firstSequence != sequence {
-                withUnsafeBytes(of: sequence.littleEndian) { for k in 0..<8 { bytes[16 + k] = $0[k] } }
-                let crc = bytes.withUnsafeBytes { CRC32C.update(0, UnsafeRawBufferPointer(rebasing: $0[8...])) }
-                withUnsafeBytes(of: crc.littleEndian) { for k in 0..<4 { bytes[4 + k] = $0[k] } }
+                BlockHeader.renumber(block: &bytes, firstSequence: sequence)
             }
             positions = b.kept.map(\.range.lowerBound)
             compressed = b.info.compressed
@@ -474,11 +470,11 @@ struct Compactor {
             var encoder = BlockEncoder(capacity: b.info.rawLength)
             positions = []
             for k in b.kept {
-                let arrival = raw.u32LE(k.range.lowerBound - 4)
+                let arrival = BlockRecords.arrival(in: raw, rlpStart: k.range.lowerBound)
                 positions.append(encoder.append(rlp: Array(raw[k.range]), arrival: arrival))
             }
             bytes = encoder.encode(firstSequence: sequence, allowCompression: archive.configuration.compression)
-            compressed = bytes[28] == SegmentFormat.codecLZ4
+            compressed = BlockHeader(trusted: bytes).compressed
         }
         let offset = info.bytes
         try out.write(bytes, at: offset)

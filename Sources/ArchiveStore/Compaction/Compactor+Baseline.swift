@@ -76,38 +76,17 @@ extension Compactor {
     func scanUnsealed(_ first: UInt64) throws(ArchiveError) -> SegmentInfo {
         let file = try archive.readers.file(first)
         let size = try file.size()
-        var header = [UInt8](repeating: 0, count: SegmentFormat.segmentHeaderLength)
-        let n = try file.read(into: &header, at: 0)
-        var info = SegmentInfo(firstSequence: first, bytes: Int64(SegmentFormat.segmentHeaderLength), blocks: 0, records: 0,
-                               minSentTime: nil, maxSentTime: nil, created: 0, sealed: false)
-        guard n == SegmentFormat.segmentHeaderLength, Array(header[0..<8]) == SegmentFormat.segmentMagic else {
+        switch try SegmentHeader.read(from: file, first: first) {
+        case .success(let header):
+            return try SegmentInfo.scanningUnsealed(file, first: first, created: header.created, to: size).info
+        case .failure(let rejection):
             // A header that never reached the disk: the writer writes it again.
-            guard size <= Int64(SegmentFormat.segmentHeaderLength) else {
-                throw ArchiveError(.corrupt, "segment header is not valid", path: file.path, segment: first, offset: 0)
+            guard case .incomplete = rejection, size <= Int64(SegmentFormat.segmentHeaderLength) else {
+                throw rejection.error(path: file.path, segment: first)
             }
-            return info
+            return SegmentInfo(firstSequence: first, bytes: Int64(SegmentFormat.segmentHeaderLength), blocks: 0, records: 0,
+                               minSentTime: nil, maxSentTime: nil, created: 0, sealed: false)
         }
-        guard header.u64LE(16) == first, CRC32C.checksum(header[0..<28]) == header.u32LE(28) else {
-            throw ArchiveError(.corrupt, "segment header does not match its file name or checksum", path: file.path, segment: first, offset: 0)
-        }
-        guard header.u32LE(8) == SegmentFormat.version else {
-            throw ArchiveError(.unsupportedVersion, "segment format \(header.u32LE(8)) is not supported", path: file.path, segment: first)
-        }
-        info.created = header.u32LE(24)
-        var expected = first
-        let (end, _) = try Archive.forEachBlock(file, segment: first, from: info.bytes, to: size) { (block, raw) throws(ArchiveError) in
-            guard block.firstSequence == expected else {
-                throw ArchiveError(.corrupt, "block sequence \(block.firstSequence) where \(expected) was expected",
-                                   path: file.path, segment: first, offset: block.offset)
-            }
-            BlockReader.forEachRecord(raw) { range, _, _ in
-                if let f = EnvelopeFields.parse(Array(raw[range])) { info.add(sentTime: f.sentTime) } else { info.records += 1 }
-            }
-            expected += UInt64(block.recordCount)
-            info.blocks += 1
-        }
-        info.bytes = end
-        return info
     }
 }
 
@@ -136,11 +115,10 @@ extension Compactor {
             guard from < s.bytes else { continue }
             let file = try archive.readers.file(s.firstSequence)
             var failure: ArchiveError?
-            _ = try Archive.forEachBlock(file, segment: s.firstSequence, from: from, to: s.bytes) { (_, raw) throws(ArchiveError) in
-                BlockReader.forEachRecord(raw) { range, _, _ in
-                    guard failure == nil else { return }
+            _ = try SegmentScanner.forEachValidBlock(file, segment: s.firstSequence, from: from, to: s.bytes) { (_, raw) throws(ArchiveError) in
+                for range in BlockRecords(raw).map(\.rlp) where failure == nil {
                     let rlp = Array(raw[range])
-                    guard let f = EnvelopeFields.parse(rlp) else { return }
+                    guard let f = EnvelopeFields.parse(rlp) else { continue }
                     let key = Array(EnvelopeKey(sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), topic: f.topic).bytes[0..<36])
                     do throws(ArchiveError) {
                         lookup.reset()
@@ -148,7 +126,7 @@ extension Compactor {
                         lookup.bind(2, blob: key)
                         let indexed = try lookup.step()
                         lookup.reset()
-                        guard !indexed, seen.insert(f.topic.bytes + key).inserted else { return }
+                        guard !indexed, seen.insert(f.topic.bytes + key).inserted else { continue }
                         all[s.firstSequence, default: 0] += 1
                         if dropTopics.contains(f.topic.rawValue) { dropped[s.firstSequence, default: 0] += 1 }
                     } catch { failure = error }

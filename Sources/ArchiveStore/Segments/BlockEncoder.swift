@@ -85,19 +85,10 @@ struct BlockEncoder {
             }
         }
         let body = stored ?? payload
-        var header = SegmentFormat.blockMagic
-        header.reserveCapacity(SegmentFormat.blockHeaderLength)
-        header.appendLE(UInt32(0))  // CRC, filled below
-        header.appendLE(UInt32(body.count))
-        header.appendLE(UInt32(payload.count))
-        header.appendLE(firstSequence)
-        header.appendLE(UInt32(count))
-        header.append(codec); header.append(0); header.append(0); header.append(0)
-        var crc = header.withUnsafeBytes { CRC32C.update(0, UnsafeRawBufferPointer(rebasing: $0[8...])) }
-        crc = body.withUnsafeBytes { CRC32C.update(crc, $0) }
-        header[4] = UInt8(truncatingIfNeeded: crc); header[5] = UInt8(truncatingIfNeeded: crc >> 8)
-        header[6] = UInt8(truncatingIfNeeded: crc >> 16); header[7] = UInt8(truncatingIfNeeded: crc >> 24)
-        return (header, body)
+        let header = body.withUnsafeBytes { p in
+            BlockHeader(rawLength: payload.count, firstSequence: firstSequence, recordCount: count, codec: codec, payload: p)
+        }
+        return (header.encoded(), body)
     }
 
     /// Compresses a 16 KiB sample first, so ciphertext blocks cost almost nothing.

@@ -18,3 +18,11 @@ public struct BlockInfo: Sendable, Hashable {
     /// The byte range of the block inside its segment file.
     public var byteRange: Range<Int64> { offset..<(offset + Int64(length)) }
 }
+
+extension BlockInfo {
+    /// The block at `offset` of `segment` whose header is `header`.
+    init(_ header: BlockHeader, segment: UInt64, offset: Int64) {
+        self.init(segment: segment, offset: offset, length: header.blockLength, firstSequence: header.firstSequence,
+                  recordCount: header.recordCount, rawLength: header.rawLength, compressed: header.compressed)
+    }
+}

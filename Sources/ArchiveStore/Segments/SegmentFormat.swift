@@ -2,14 +2,10 @@
 enum SegmentFormat {
     /// The archive format version written by this code.
     static let version: UInt32 = 1
-    /// Segment header magic: "WHARCSEG".
-    static let segmentMagic: [UInt8] = Array("WHARCSEG".utf8)
-    /// Segment header length.
-    static let segmentHeaderLength = 32
-    /// Block header magic: "WBLK".
-    static let blockMagic: [UInt8] = Array("WBLK".utf8)
-    /// Block header length.
-    static let blockHeaderLength = 32
+    /// Segment header length (``SegmentHeader``).
+    static let segmentHeaderLength = SegmentHeader.length
+    /// Block header length (``BlockHeader``).
+    static let blockHeaderLength = BlockHeader.length
     /// Record header length: RLP length (u32) and arrival time (u32).
     static let recordHeaderLength = 8
     /// Codec byte: payload stored as is.
@@ -37,14 +33,9 @@ enum SegmentFormat {
     /// The largest sequence number (the index stores sequence numbers as SQLite integers).
     static let maxSequence = UInt64(Int64.max)
 
+    /// The encoded header of a new segment (``SegmentHeader``).
     static func segmentHeader(firstSequence: UInt64, created: UInt32) -> [UInt8] {
-        var h = segmentMagic
-        h.appendLE(version)
-        h.appendLE(UInt32(segmentHeaderLength))
-        h.appendLE(firstSequence)
-        h.appendLE(created)
-        h.appendLE(CRC32C.checksum(h))
-        return h
+        SegmentHeader(firstSequence: firstSequence, created: created).encoded()
     }
 }
 

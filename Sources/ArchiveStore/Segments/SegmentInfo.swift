@@ -25,4 +25,11 @@ public struct SegmentInfo: Codable, Sendable, Hashable {
         maxSentTime = Swift.max(maxSentTime ?? sentTime, sentTime)
         records += 1
     }
+
+    /// Counts the records of a block's raw payload, and the sent times of those that parse as envelopes.
+    mutating func add(records payload: [UInt8]) {
+        for record in BlockRecords(payload) {
+            if let f = EnvelopeFields.parse(Array(payload[record.rlp])) { add(sentTime: f.sentTime) } else { records += 1 }
+        }
+    }
 }

@@ -211,37 +211,30 @@ struct SegmentRepairPlan {
             guard n > 0 else { throw ArchiveError(.io, "cannot read the whole segment (it ends at \(at) of \(size) bytes); repair changed nothing", path: path, offset: at) }
             at += Int64(n)
         }
-        var header = [UInt8](repeating: 0, count: SegmentFormat.segmentHeaderLength)
-        let n = try file.read(into: &header, at: 0)
-        headerOK = n == header.count && Array(header[0..<8]) == SegmentFormat.segmentMagic && header.u64LE(16) == first
-            && CRC32C.checksum(header[0..<28]) == header.u32LE(28) && header.u32LE(8) == SegmentFormat.version
-        let created = headerOK ? header.u32LE(24) : UInt32(Date().timeIntervalSince1970)
+        let read = try SegmentHeader.read(from: file, first: first)
+        let header = try? read.get()
+        headerOK = header != nil
+        let created = header?.created ?? UInt32(Date().timeIntervalSince1970)
         var info = SegmentInfo(firstSequence: first, bytes: Int64(SegmentFormat.segmentHeaderLength), blocks: 0, records: 0,
                                created: created, sealed: sealed)
         var blocks: [BlockInfo] = []
         var damaged: [(Range<Int64>, String)] = []
         var contiguous = true
-        var offset = Int64(SegmentFormat.segmentHeaderLength)
         var expected = first
         var validEnd = first
-        while offset < size {
-            switch BlockReader.read(file, segment: first, at: offset, fileSize: size) {
-            case .end: offset = size
-            case .invalid(let why):
-                let nextBlock = BlockReader.nextValidBlock(file, from: offset + 1, to: size, segment: first)
-                damaged.append((offset..<nextBlock, why))
-                offset = nextBlock
+        var scanner = SegmentScanner(file: file, segment: first, to: size)
+        while let item = scanner.next() {
+            switch item {
+            case .damaged(let range, let why):
+                damaged.append((range, why))
             case .block(let b, let raw):
                 if b.firstSequence != expected { contiguous = false }
                 expected = b.firstSequence + UInt64(b.recordCount)
                 validEnd = max(validEnd, expected)
                 blocks.append(b)
-                BlockReader.forEachRecord(raw) { range, _, _ in
-                    if let f = EnvelopeFields.parse(Array(raw[range])) { info.add(sentTime: f.sentTime) } else { info.records += 1 }
-                }
+                info.add(records: raw ?? [])
                 info.blocks += 1
                 info.bytes += Int64(b.length)
-                offset += Int64(b.length)
             }
         }
         let kept = UInt64(info.records)
@@ -269,15 +262,13 @@ struct SegmentRepairPlan {
     func writeRewrite(to path: String) throws(ArchiveError) -> Int64 {
         unlink(path)
         let out = try SegmentFile(path: path, writable: true, create: true)
-        try out.write(SegmentFormat.segmentHeader(firstSequence: newFirst, created: info.created), at: 0)
+        try out.write(SegmentHeader(firstSequence: newFirst, created: info.created).encoded(), at: 0)
         var at = Int64(SegmentFormat.segmentHeaderLength)
         var sequence = newFirst
         for b in blocks {
             var bytes = [UInt8](repeating: 0, count: b.length)
             _ = try file.read(into: &bytes, at: b.offset)
-            withUnsafeBytes(of: sequence.littleEndian) { for k in 0..<8 { bytes[16 + k] = $0[k] } }
-            let crc = bytes.withUnsafeBytes { CRC32C.update(0, UnsafeRawBufferPointer(rebasing: $0[8...])) }
-            withUnsafeBytes(of: crc.littleEndian) { for k in 0..<4 { bytes[4 + k] = $0[k] } }
+            BlockHeader.renumber(block: &bytes, firstSequence: sequence)
             try out.write(bytes, at: at)
             at += Int64(b.length)
             sequence += UInt64(b.recordCount)

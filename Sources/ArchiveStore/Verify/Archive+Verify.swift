@@ -243,16 +243,12 @@ struct Verifier {
                           detail: "the file has \(size) bytes; the manifest lists \(listed.bytes) (stale manifest or bytes appended)"))
             }
         }
-        var header = [UInt8](repeating: 0, count: SegmentFormat.segmentHeaderLength)
-        let n = (try? file.read(into: &header, at: 0)) ?? 0
-        if n < header.count || Array(header[0..<8]) != SegmentFormat.segmentMagic || header.u64LE(16) != first
-            || CRC32C.checksum(header[0..<28]) != header.u32LE(28) || header.u32LE(8) != SegmentFormat.version {
+        if (try? SegmentHeader.read(from: file, first: first).get()) == nil {
             add(.init(.data, "bad-header", file: rel, segment: first, range: 0..<Int64(min(SegmentFormat.segmentHeaderLength, Int(size))),
                       detail: "the segment header is not valid (magic, version, first sequence or CRC32C)"))
         }
         report.bytes += Int64(min(Int64(SegmentFormat.segmentHeaderLength), size))
         var damaged: [(range: Range<Int64>, why: String, hashes: [String])] = []
-        var offset = Int64(SegmentFormat.segmentHeaderLength)
         var expectedSequence = first
         // With --full, blocks are decoded a few ahead of the one being matched against the index.
         var pending: [(block: BlockInfo, raw: [UInt8], decode: PendingDecode?)] = []
@@ -263,24 +259,21 @@ struct Verifier {
             report.bytes += Int64(block.length)
             sendProgress()
         }
-        while offset < size {
-            switch BlockReader.read(file, segment: first, at: offset, fileSize: size) {
-            case .end:
-                offset = size
-            case .invalid(let why):
+        var scanner = SegmentScanner(file: file, segment: first, to: size)
+        while let item = scanner.next() {
+            switch item {
+            case .damaged(let range, let why):
                 while !pending.isEmpty { checkOldest() }
-                let next = BlockReader.nextValidBlock(file, from: offset + 1, to: size, segment: first)
-                damaged.append((offset..<next, why, []))
-                report.bytes += next - offset
-                offset = next
-            case .block(let block, let raw):
+                damaged.append((range, why, []))
+                report.bytes += range.upperBound - range.lowerBound
+            case .block(let block, let payload):
+                let raw = payload ?? []
                 if block.firstSequence < expectedSequence {
                     add(.init(.data, "sequence-order", file: rel, segment: first, range: block.byteRange,
                               detail: "block starts at sequence \(block.firstSequence), before \(expectedSequence)"))
                 }
                 expectedSequence = block.firstSequence + UInt64(block.recordCount)
                 pending.append((block, raw, full ? PendingDecode(raw) : nil))
-                offset += Int64(block.length)
                 // Up to 64 blocks ahead: while SQLite sorts the index rows at the start, the decode keeps every core busy.
                 if pending.count > (full ? 64 : 2) { checkOldest() }
             }
@@ -394,15 +387,7 @@ struct Verifier {
         private let slots: UnsafeMutableBufferPointer<Decoded>
 
         init(_ raw: [UInt8]) {
-            var ranges: [Range<Int>] = []
-            var pos = 0
-            while pos < raw.count {
-                let len = Int(raw.u32LE(pos))
-                let start = pos + SegmentFormat.recordHeaderLength
-                pos = start + len
-                ranges.append(start..<pos)
-            }
-            let records = ranges
+            let records = BlockRecords(raw).map(\.rlp)
             let chunks = max(1, min(2 * ProcessInfo.processInfo.activeProcessorCount, records.count / 64))
             // Each chunk writes its own slots of one allocation, owned by this object until `wait` copies it out.
             let out = UnsafeMutableBufferPointer<Decoded>.allocate(capacity: records.count)
@@ -439,19 +424,14 @@ struct Verifier {
 
     mutating func checkBlock(_ block: BlockInfo, _ raw: [UInt8], decoded: [Decoded], rel: String,
                              damaged: inout [(range: Range<Int64>, why: String, hashes: [String])]) {
-        var pos = 0
-        var i = 0
-        while pos < raw.count {
-            let len = Int(raw.u32LE(pos))
-            let start = pos + SegmentFormat.recordHeaderLength
-            pos = start + len
+        for (i, record) in BlockRecords(raw).enumerated() {
+            let start = record.rlp.lowerBound, len = record.rlp.count
             let seq = block.firstSequence + UInt64(i)
-            i += 1
             report.records += 1
-            let rlp = Array(raw[start..<pos])
+            let rlp = Array(raw[record.rlp])
             var sent: UInt32 = 0, topic = Topic(rawValue: 0), hash: [UInt8]?
             if full {
-                switch decoded[i - 1] {
+                switch decoded[i] {
                 case .envelope(let s, let t, let h):
                     sent = s; topic = t; hash = h
                     let p = h.withUnsafeBytes { HashPrefix(a: $0.loadUnaligned(as: UInt64.self), b: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }

@@ -419,7 +419,7 @@ final class ArchiveWriter: @unchecked Sendable {
         if configuration.compression && encoder.worthCompressing() {
             var buffer: [UInt8] = []
             let (header, body) = encoder.encodeParts(firstSequence: nextSequence, compress: true, buffer: &buffer)
-            if header[28] == SegmentFormat.codecLZ4 {
+            if BlockHeader(trusted: header).compressed {
                 for (ri, ei) in blockRows {
                     let e = group[ri].envelopes[ei]
                     try index.markCompressed(topic: e.topic.rawValue, sentTime: e.sentTime, hash: e.hash, blockOffset: active.bytes)
