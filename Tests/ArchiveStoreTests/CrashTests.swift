@@ -94,11 +94,16 @@ struct CrashTests {
 
         let verify = try Archive.verify(directory: archiveDir)
         #expect(verify.isClean, "\(verify.findings)")
+        var stored = 0
         do {
             let archive = try Archive(directory: archiveDir)
             defer { archive.close() }
             #expect(archive.recovery.isClean, "nothing was left for recovery to cut: \(archive.recovery)")
-            #expect(try archive.count() == acked)
+            // Every acknowledged envelope is kept. A batch queued behind the refused one may still have been
+            // written once the writer cut the segment back (it is smaller than the refused group): then it is
+            // stored whole but not acknowledged, since acknowledgements count an unbroken prefix of the input.
+            stored = try archive.count()
+            #expect(stored >= acked && (stored - acked) % 100 == 0 && stored - acked <= 300, "stored \(stored), acknowledged \(acked)")
             for e in envs.prefix(acked) { #expect(try archive.contains(e)) }
             #expect(try archive.reindex(dryRun: true).isClean)
         }
@@ -106,8 +111,8 @@ struct CrashTests {
         let again = try await CLI.run(["import", "--archive", archiveDir, "--format", "rlp", "--json", input])
         #expect(again.status == 0, "\(again.stderr)")
         let summary = try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any]
-        #expect(summary?["imported"] as? Int == envs.count - acked)
-        #expect(summary?["duplicates"] as? Int == acked)
+        #expect(summary?["imported"] as? Int == envs.count - stored)
+        #expect(summary?["duplicates"] as? Int == stored)
         let archive = try Archive(directory: archiveDir)
         defer { archive.close() }
         #expect(try archive.count() == envs.count)
