@@ -28,12 +28,12 @@ extension Archive {
                 }
             }
         }
-        return try writer.exclusive { () throws(ArchiveError) -> ReindexReport in
+        return try writer.withSnapshot { (segments, index) throws(ArchiveError) -> ReindexReport in
             var sources: [(SegmentInfo, SegmentFile)] = []
-            for s in writer.manifest.segments { sources.append((s, try readers.file(s.firstSequence))) }
-            sources.append((writer.active, writer.activeFile))
-            return try Archive.compareWithSegments(index: writer.index, sources: sources, topics: topics,
-                                                   replace: dryRun ? nil : (writer.active.firstSequence, writer.active.bytes))
+            for s in segments.sealed { sources.append((s, try readers.file(s.firstSequence))) }
+            sources.append((segments.active, segments.activeFile))
+            return try Archive.compareWithSegments(index: index, sources: sources, topics: topics,
+                                                   replace: dryRun ? nil : (segments.active.firstSequence, segments.active.bytes))
         }
     }
 

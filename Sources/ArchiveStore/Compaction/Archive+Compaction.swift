@@ -507,8 +507,7 @@ struct Compactor {
         }
         // Queries first (so appends do not wait behind a long scan), then the writer.
         try archive.swapLock.withWriteLock { () throws(ArchiveError) in
-            try writer.exclusive { () throws(ArchiveError) in
-                var manifest = writer.manifest
+            try writer.installManifest { manifest, active in
                 var segments: [SegmentInfo] = []
                 for s in manifest.segments where !dropped.contains(s.firstSequence) {
                     if let r = replacedBy[s.firstSequence] {
@@ -519,10 +518,9 @@ struct Compactor {
                 }
                 manifest.segments = segments
                 manifest.generation = (manifest.generation ?? 0) + 1
-                manifest.nextSequence = writer.active.firstSequence
-                try manifest.store(directory: archive.directory)
-                writer.manifest = manifest
-                try updateIndex(writer, dropped: drops, outputs: outputs, generation: manifest.generation ?? 0)
+                manifest.nextSequence = active.firstSequence
+            } then: { (index, manifest, active) throws(ArchiveError) in
+                try updateIndex(index, active: active, dropped: drops, outputs: outputs, generation: manifest.generation ?? 0)
                 for f in removedFiles {
                     archive.readers.forget(f)
                     unlink(segDir + "/" + SegmentFormat.segmentFileName(firstSequence: f))
@@ -535,8 +533,7 @@ struct Compactor {
 
     /// Index changes of a compaction, in one transaction: rows of whole dropped segments (by topic and key range),
     /// rows of removed records, new locations of kept records, topic counts, high-water mark, generation.
-    func updateIndex(_ writer: ArchiveWriter, dropped: [SegmentInfo], outputs: [Output], generation: UInt64) throws(ArchiveError) {
-        let index = writer.index
+    func updateIndex(_ index: ArchiveIndex, active: SegmentInfo, dropped: [SegmentInfo], outputs: [Output], generation: UInt64) throws(ArchiveError) {
         let db = index.db
         try db.transaction { () throws(ArchiveError) in
             var removedPerTopic: [[UInt8]: Int] = [:]
@@ -593,7 +590,7 @@ struct Compactor {
             }
             try db.execute("DELETE FROM topics WHERE count <= 0")
             try index.addTopicStats(stats)
-            try index.setHighWaterMark(segment: writer.active.firstSequence, offset: writer.active.bytes)
+            try index.setHighWaterMark(segment: active.firstSequence, offset: active.bytes)
             try index.setMeta("manifest_generation", Int64(generation))
         }
     }

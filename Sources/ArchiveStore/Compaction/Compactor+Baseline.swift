@@ -39,12 +39,8 @@ extension Compactor {
     /// Seals the active segment (the writer's roll) and says what the archive held before.
     func sealActive() throws(ArchiveError) -> Baseline {
         guard let writer = archive.writer else { throw ArchiveError(.readOnly, "compaction needs the archive open as the writer") }
-        let now = UInt32(clamping: Int(Date().timeIntervalSince1970))
-        return try writer.exclusive { () throws(ArchiveError) -> Baseline in
-            let before = writer.manifest.segments + [writer.active]
-            if writer.active.records > 0 { try writer.roll(now: now) }
-            return Baseline(before: before, sealed: writer.manifest.segments, active: writer.active.firstSequence)
-        }
+        let (before, after) = try writer.sealActiveSegment()
+        return Baseline(before: before.all, sealed: after.sealed, active: after.active.firstSequence)
     }
 
     /// The baseline a real run would start from, computed without writing: from the writer's state when the
@@ -52,8 +48,8 @@ extension Compactor {
     /// a writer's open would take them (a torn tail left out, as it would be cut).
     func simulatedBaseline() throws(ArchiveError) -> Baseline {
         if let writer = archive.writer {
-            let (sealed, active) = try writer.exclusive { () throws(ArchiveError) in (writer.manifest.segments, writer.active) }
-            return Baseline(sealing: sealed, unsealed: [active])
+            let segments = try writer.withSnapshot { (snapshot, _) throws(ArchiveError) in snapshot }
+            return Baseline(sealing: segments.sealed, unsealed: [segments.active])
         }
         guard let manifest = try Manifest.load(directory: archive.directory) else {
             throw ArchiveError(.io, "no archive at \(archive.directory) (no MANIFEST)", path: archive.directory)

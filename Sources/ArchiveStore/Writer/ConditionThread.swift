@@ -1,7 +1,7 @@
 import Foundation
 
 /// A named thread that runs one loop, with a condition lock for its work queue and a stop handshake
-/// (the writer's sync thread and the index checkpoint thread).
+/// (the base of the writer's threads, through ``QueueThread``, and of the index checkpoint thread).
 class ConditionThread: @unchecked Sendable {
     /// Guards the subclass's state, `stopping` included.
     let condition = NSCondition()
