@@ -58,6 +58,15 @@ struct PeerStateMachineTests {
         return nil
     }
 
+    /// The code-12 response listing `errors` for the batch `payload`, then its code-11 acknowledgement when `stored`.
+    static func confirmation(_ proto: MailProtocol, batch payload: [UInt8], errors: [MessageResponse.EnvelopeError],
+                             stored: Bool) -> [RLPxMessage] {
+        let hash = Keccak256.hash(payload)
+        var out = [message(proto, MailCode.messageResponse, MessageResponse(batchHash: hash, errors: errors).encoded)]
+        if stored { out.append(message(proto, MailCode.batchAcknowledged, BatchAcknowledgement(batchHash: hash).encoded)) }
+        return out
+    }
+
     static func relays(_ actions: [Machine.Action]) -> Bool {
         for case .relay in actions { return true }
         return false
@@ -151,15 +160,9 @@ struct PeerStateMachineTests {
 
         let after = m.handle(.stored(job, .stored(added: 2)), now: now + 0.5)
         #expect(after.contains(.relay(job.accepted)))
-        let hash = Keccak256.hash(payload)
-        let response = MessageResponse(batchHash: hash, errors: [
-            .init(hash: late.hash, code: proto.envelopeErrorCode(timeNotSynced: true),
-                  description: "envelope from future: sent \(late.sentTime), now \(UInt32(now))"),
-        ])
-        #expect(Self.sends(after) == [
-            Self.message(proto, MailCode.messageResponse, response.encoded),
-            Self.message(proto, MailCode.batchAcknowledged, BatchAcknowledgement(batchHash: hash).encoded),
-        ])
+        let error = MessageResponse.EnvelopeError(hash: late.hash, code: proto.envelopeErrorCode(timeNotSynced: true),
+                                                  description: "envelope from future: sent \(late.sentTime), now \(UInt32(now))")
+        #expect(Self.sends(after) == Self.confirmation(proto, batch: payload, errors: [error], stored: true))
         #expect(!m.hasEnded, "a time-sync error does not disconnect")
     }
 
@@ -170,10 +173,8 @@ struct PeerStateMachineTests {
         let payload = Envelope.encodeList(good.map(\.rlp))
         let job = try #require(Self.storeJob(m.handle(.message(Self.message(.whisper, MailCode.messages, payload)), now: Self.t0 + 2)))
         let after = m.handle(.stored(job, .failed), now: Self.t0 + 3)
-        let response = MessageResponse(batchHash: Keccak256.hash(payload), errors: good.map {
-            .init(hash: $0.hash, code: .whisperOther, description: "archive failure")
-        })
-        #expect(Self.sends(after) == [Self.message(.whisper, MailCode.messageResponse, response.encoded)])
+        let errors = good.map { MessageResponse.EnvelopeError(hash: $0.hash, code: .whisperOther, description: "archive failure") }
+        #expect(Self.sends(after) == Self.confirmation(.whisper, batch: payload, errors: errors, stored: false))
         #expect(after.contains(.count("mailserver_archived_envelopes_failures_total", by: 1)))
         #expect(!Self.relays(after))
     }
@@ -196,16 +197,11 @@ struct PeerStateMachineTests {
         let payload = Envelope.encodeList([huge.rlp])
         let actions = m.handle(.message(Self.message(proto, MailCode.messages, payload)), now: Self.t0 + 2)
         #expect(Self.storeJob(actions) == nil)
-        let hash = Keccak256.hash(payload)
-        let response = MessageResponse(batchHash: hash, errors: [
-            .init(hash: huge.hash, code: proto.envelopeErrorCode(timeNotSynced: false),
-                  description: "huge messages are not allowed: \(huge.size) > 100"),
-        ])
-        #expect(Self.sends(actions) == [
-            Self.message(proto, MailCode.messageResponse, response.encoded),
-            Self.message(proto, MailCode.batchAcknowledged, BatchAcknowledgement(batchHash: hash).encoded),
-        ])
-        #expect(actions.last == .disconnect(.protocolError, log: "rejected envelope: \(response.errors[0].description); disconnecting"))
+        let reason = "huge messages are not allowed: \(huge.size) > 100"
+        let error = MessageResponse.EnvelopeError(hash: huge.hash, code: proto.envelopeErrorCode(timeNotSynced: false),
+                                                  description: reason)
+        #expect(Self.sends(actions) == Self.confirmation(proto, batch: payload, errors: [error], stored: true))
+        #expect(actions.last == .disconnect(.protocolError, log: "rejected envelope: \(reason); disconnecting"))
         #expect(m.hasEnded)
     }
 
