@@ -113,7 +113,7 @@ public final class MailServerNode: Sendable {
     }
 
     /// Sends newly archived envelopes to every other peer that wants them.
-    func relay(_ envelopes: [(Envelope, Double)], from origin: PeerSession) {
+    func relay(_ envelopes: [PeerStateMachine.AcceptedEnvelope], from origin: PeerSession) {
         let others = sessions.withLockedValue { $0.values.filter { $0 !== origin } }
         for other in others { other.enqueueRelay(envelopes) }
     }

@@ -30,6 +30,9 @@ public final class RequestProcessor: Sendable {
         public var failure: String?
     }
 
+    /// The failure text of a request refused by the rate limit.
+    public static let rateLimitFailure = "rate limit exceeded"
+
     let archive: Archive
     let configuration: MailServerConfiguration
     let limiter: RateLimiter
@@ -134,7 +137,7 @@ public final class RequestProcessor: Sendable {
         if request.limit > configuration.maxLimit {
             return failure(id, "limit \(request.limit) exceeds the maximum \(configuration.maxLimit)", request: request)
         }
-        guard limiter.allow(peer: peer, now: now) else { return failure(id, "rate limit exceeded", request: request) }
+        guard limiter.allow(peer: peer, now: now) else { return failure(id, Self.rateLimitFailure, request: request) }
 
         let limit = request.limit == 0 ? configuration.maxLimit : request.limit
         let selection: EnvelopeFilter.Topics

@@ -67,6 +67,21 @@ struct SessionTests {
         #expect(try s.receive([0x01, 0x04]) == .disconnected(.tooManyPeers))
     }
 
+    /// The one outbound check, which `RLPxPeer.send` applies before queueing and `frame(for:)` before framing.
+    @Test("an outbound message needs a negotiated capability, a code inside it and a payload within its limit")
+    func outboundCheck() throws {
+        let negotiated = NegotiatedCapability.negotiate(local: caps, remote: [Capability(name: "shh", version: 6)])
+        func code(_ m: RLPxMessage) -> RLPxError.Code? {
+            do { _ = try P2PSession.capability(for: m, in: negotiated) } catch { return error.code }
+            return nil
+        }
+        #expect(try P2PSession.capability(for: RLPxMessage(capability: "shh", code: 127, payload: [UInt8](repeating: 0, count: 1000)),
+                                          in: negotiated).offset == 0x10)
+        #expect(code(RLPxMessage(capability: "shh", code: 128, payload: [])) == .unknownMessage)
+        #expect(code(RLPxMessage(capability: "waku", code: 0, payload: [])) == .unknownMessage)
+        #expect(code(RLPxMessage(capability: "shh", code: 1, payload: [UInt8](repeating: 0, count: 1001))) == .messageTooLarge)
+    }
+
     @Test("before Hello only Hello or Disconnect are accepted; Disconnect is uncompressed then")
     func beforeHello() throws {
         var s = session()

@@ -179,6 +179,17 @@ public struct P2PSession: Sendable {
     /// The frame carrying `message`; checks its capability, code and size.
     public func frame(for message: RLPxMessage) throws(RLPxError) -> OutboundFrame {
         guard state == .active else { throw RLPxError(.unknownMessage, "session not established") }
+        let cap = try Self.capability(for: message, in: negotiated)
+        return OutboundFrame(msgID: cap.offset + message.code, payload: message.payload, compress: snappy)
+    }
+
+    /// The capability among `negotiated` that carries `message`: its capability must be negotiated, its code
+    /// inside the capability's codes, its payload within the capability's size limit.
+    ///
+    /// The one check of an outbound message; ``RLPxPeer`` applies it before queueing, so that a caller learns
+    /// of a bad message from its `send`.
+    public static func capability(for message: RLPxMessage, in negotiated: [NegotiatedCapability]) throws(RLPxError)
+        -> NegotiatedCapability {
         guard let cap = negotiated.first(where: { $0.name == message.capability }) else {
             throw RLPxError(.unknownMessage, "capability \(message.capability) was not negotiated")
         }
@@ -188,7 +199,7 @@ public struct P2PSession: Sendable {
         guard message.payload.count <= cap.maxMessageSize else {
             throw RLPxError(.messageTooLarge, "payload of \(message.payload.count) bytes, limit \(cap.maxMessageSize)")
         }
-        return OutboundFrame(msgID: cap.offset + message.code, payload: message.payload, compress: snappy)
+        return cap
     }
 
     /// A Disconnect frame (`[reason]`), compressed once snappy is on.

@@ -17,12 +17,8 @@ public final class RLPxHandler: ChannelDuplexHandler {
     typealias Admission = @Sendable (RLPxPeerInfo, Channel) -> RLPxError?
 
     let configuration: RLPxConfiguration
-    var handshake: HandshakeStateMachine?
-    var encoder: FrameEncoder?
-    var decoder: FrameDecoder?
-    var session: P2PSession?
+    var state: State
     var inbound: ByteBuffer?
-    var isClosing = false
     var lastRead = NIODeadline.now()
     var handshakeTimer: Scheduled<Void>?
     var pingTimer: Scheduled<Void>?
@@ -36,20 +32,19 @@ public final class RLPxHandler: ChannelDuplexHandler {
     var installsBridge = false
     let established: EventLoopPromise<RLPxPeerInfo>
     let closed: EventLoopPromise<RLPxError>
-    var closeReason: RLPxError?
     var logger: Logger
 
     /// A handler for the dialling side (knows the remote key) or the accepting side (`remote` nil).
     init(configuration: RLPxConfiguration, remote: PublicKey?, eventLoop: EventLoop, admission: Admission? = nil) {
         self.configuration = configuration
         if let remote {
-            handshake = HandshakeStateMachine(
+            state = .handshaking(HandshakeStateMachine(
                 initiator: configuration.nodeKey, remote: remote, format: configuration.handshakeFormat,
-                maxPacketSize: configuration.maxHandshakeSize)
+                maxPacketSize: configuration.maxHandshakeSize))
         } else {
-            handshake = HandshakeStateMachine(
+            state = .handshaking(HandshakeStateMachine(
                 recipient: configuration.nodeKey, acceptLegacy: configuration.acceptLegacyHandshake,
-                maxPacketSize: configuration.maxHandshakeSize)
+                maxPacketSize: configuration.maxHandshakeSize))
         }
         self.admission = admission
         if let rate = configuration.inboundBytesPerSecond {
@@ -76,10 +71,10 @@ public final class RLPxHandler: ChannelDuplexHandler {
         handshakeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: configuration.handshakeTimeout) {
             self.fail(context: context, RLPxError(.handshakeTimeout))
         }
-        if var hs = handshake, hs.isInitiator {
+        if case .handshaking(var hs) = state, hs.isInitiator {
             do {
                 let auth = try hs.makeAuth()
-                handshake = hs
+                state = .handshaking(hs)
                 context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: auth)), promise: nil)
             } catch {
                 fail(context: context, error)
@@ -88,7 +83,7 @@ public final class RLPxHandler: ChannelDuplexHandler {
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !isClosing else { return }
+        guard !state.isClosing else { return }
         var bytes = unwrapInboundIn(data)
         budget?.charge(bytes.readableBytes, now: context.eventLoop.now)
         if inbound == nil || inbound!.readableBytes == 0 {
@@ -112,30 +107,31 @@ public final class RLPxHandler: ChannelDuplexHandler {
         guard var buffer = inbound else { return }
         inbound = nil
         defer { inbound = buffer }
-        if var hs = handshake {
+        if case .handshaking(var hs) = state {
             guard let done = try hs.receive(&buffer) else {
-                handshake = hs
+                state = .handshaking(hs)
                 return
             }
-            handshake = nil
             if let reply = done.reply { context.write(wrapOutboundOut(ByteBuffer(bytes: reply)), promise: nil) }
             let s = P2PSession(configuration: configuration.sessionConfiguration,
                                localPublicKey: configuration.nodeKey.publicKey, remotePublicKey: done.remotePublicKey)
-            encoder = FrameEncoder(secrets: done.secrets)
-            decoder = FrameDecoder(secrets: done.secrets, maxFrameSize: s.maxFrameSize)
-            session = s
-            pendingFormat = done.format
+            state = .awaitingHello(Link(encoder: FrameEncoder(secrets: done.secrets),
+                                        decoder: FrameDecoder(secrets: done.secrets, maxFrameSize: s.maxFrameSize),
+                                        session: s, format: done.format))
             try send(context: context, s.helloFrame())
             flush(context: context)
         }
         var wrote = false
         defer { if wrote { flush(context: context) } }
-        while !isClosing, var d = decoder {
-            let next = try d.next(&buffer)
-            decoder = d
-            guard let frameData = next, var s = session else { return }
-            let event = try s.receive(frameData)
-            session = s
+        while !state.isClosing, var link = state.link {
+            let next = try link.decoder.next(&buffer)
+            guard let frameData = next else {
+                state.update(link)
+                return
+            }
+            let event = try link.session.receive(frameData)
+            // Stored before anything is sent: a send advances the encoder held in `state`.
+            state.update(link)
             switch event {
             case .none:
                 break
@@ -143,9 +139,11 @@ public final class RLPxHandler: ChannelDuplexHandler {
                 try send(context: context, frame)
                 wrote = true
             case .established(let hello, let caps):
-                decoder?.maxFrameSize = s.maxFrameSize
+                let s = link.session
+                link.decoder.maxFrameSize = s.maxFrameSize
+                state.update(link)
                 var info = RLPxPeerInfo(remotePublicKey: s.remotePublicKey, hello: hello, capabilities: caps,
-                                        snappy: s.snappy, format: pendingFormat)
+                                        snappy: s.snappy, format: link.format)
                 if let refusal = admission?(info, context.channel) { throw refusal }
                 if installsBridge {
                     // Installed now, so it exists only for peers that are handed out (and then always opened).
@@ -161,36 +159,46 @@ public final class RLPxHandler: ChannelDuplexHandler {
                 }
                 handshakeTimer?.cancel()
                 handshakeTimer = nil
+                if case .awaitingHello(let up) = state { state = .established(up) }
                 schedulePing(context: context)
                 logger.debug("peer established", metadata: ["client": "\(hello.clientID)", "caps": "\(caps)"])
-                didEstablish = true
                 established.succeed(info)
             case .message(let message):
                 context.fireChannelRead(wrapInboundOut(message))
             case .disconnected(let reason):
-                closeReason = RLPxError(.disconnectedByPeer, remoteReason: reason)
-                isClosing = true
+                _ = beginClosing(RLPxError(.disconnectedByPeer, remoteReason: reason))
                 context.close(promise: nil)
             }
         }
     }
 
-    var pendingFormat: HandshakeFormat = .eip8
-    var didEstablish = false
-    var didClose = false
+    /// Moves to ``State/closing(reason:link:wasEstablished:)``; false when the connection is already ending.
+    func beginClosing(_ reason: RLPxError) -> Bool {
+        switch state {
+        case .closing, .closed:
+            return false
+        case .handshaking:
+            state = .closing(reason: reason, link: nil, wasEstablished: false)
+        case .awaitingHello(let link):
+            state = .closing(reason: reason, link: link, wasEstablished: false)
+        case .established(let link):
+            state = .closing(reason: reason, link: link, wasEstablished: true)
+        }
+        return true
+    }
 
     func send(context: ChannelHandlerContext, _ frame: P2PSession.OutboundFrame, promise: EventLoopPromise<Void>? = nil) throws(RLPxError) {
-        guard var e = encoder else { throw RLPxError(.connectionClosed, "not established") }
-        let buffer = try e.encode(msgID: frame.msgID, payload: frame.payload, compress: frame.compress,
-                                  allocator: context.channel.allocator)
-        encoder = e
+        guard var link = state.link else { throw RLPxError(.connectionClosed, "not established") }
+        let buffer = try link.encoder.encode(msgID: frame.msgID, payload: frame.payload, compress: frame.compress,
+                                             allocator: context.channel.allocator)
+        state.update(link)
         unflushedBytes += buffer.readableBytes
         context.write(wrapOutboundOut(buffer), promise: promise)
     }
 
     func schedulePing(context: ChannelHandlerContext) {
         pingTimer = context.eventLoop.assumeIsolated().scheduleTask(in: configuration.pingInterval) {
-            guard !self.isClosing, let s = self.session else { return }
+            guard !self.state.isClosing, let s = self.state.link?.session else { return }
             if context.eventLoop.now - self.lastRead > self.configuration.readTimeout {
                 self.fail(context: context, RLPxError(.readTimeout))
                 return
@@ -216,7 +224,7 @@ public final class RLPxHandler: ChannelDuplexHandler {
         guard resumeTimer == nil else { return }
         resumeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: wait) {
             self.resumeTimer = nil
-            guard self.readHeld, !self.isClosing else { return }
+            guard self.readHeld, !self.state.isClosing else { return }
             self.readHeld = false
             self.read(context: context)
         }
@@ -224,8 +232,8 @@ public final class RLPxHandler: ChannelDuplexHandler {
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let message = unwrapOutboundIn(data)
-        guard !isClosing, let s = session, s.isEstablished else {
-            promise?.fail(closeReason ?? RLPxError(.connectionClosed))
+        guard !state.isClosing, let s = state.link?.session, s.isEstablished else {
+            promise?.fail(state.closeReason ?? RLPxError(.connectionClosed))
             return
         }
         do {
@@ -265,21 +273,17 @@ public final class RLPxHandler: ChannelDuplexHandler {
         if let reason = e.disconnectReason {
             disconnect(context: context, reason: reason, error: e)
         } else {
-            guard !isClosing else { return }
-            isClosing = true
-            closeReason = e
+            guard beginClosing(e) else { return }
             logger.debug("closing connection", metadata: ["error": "\(e)"])
             context.close(promise: nil)
         }
     }
 
     func disconnect(context: ChannelHandlerContext, reason: DisconnectReason, error: RLPxError) {
-        guard !isClosing else { return }
-        isClosing = true
-        closeReason = error
+        guard beginClosing(error) else { return }
         logger.debug("disconnecting", metadata: ["reason": "\(reason)", "error": "\(error)"])
         let channel = context.channel
-        guard let s = session else {
+        guard let s = state.link?.session else {
             context.close(promise: nil)
             return
         }
@@ -305,14 +309,26 @@ public final class RLPxHandler: ChannelDuplexHandler {
 
     /// Completes both promises once.
     func finish() {
-        isClosing = true
         handshakeTimer?.cancel()
         pingTimer?.cancel()
         resumeTimer?.cancel()
-        guard !didClose else { return }
-        didClose = true
-        let reason = closeReason ?? RLPxError(.connectionClosed)
-        if !didEstablish { established.fail(reason) }
+        let reason: RLPxError
+        let wasEstablished: Bool
+        switch state {
+        case .closed:
+            return
+        case .closing(let why, _, let established):
+            reason = why
+            wasEstablished = established
+        case .handshaking, .awaitingHello:
+            reason = RLPxError(.connectionClosed)
+            wasEstablished = false
+        case .established:
+            reason = RLPxError(.connectionClosed)
+            wasEstablished = true
+        }
+        state = .closed(reason: reason)
+        if !wasEstablished { established.fail(reason) }
         closed.succeed(reason)
     }
 

@@ -96,16 +96,9 @@ public final class RLPxPeer: Sendable, CustomStringConvertible {
         _ = try? await previous?.get()
     }
 
+    /// Refuses a message the session would not frame (``P2PSession/capability(for:in:)``).
     func check(_ message: RLPxMessage) throws(RLPxError) {
-        guard let cap = capabilities.first(where: { $0.name == message.capability }) else {
-            throw RLPxError(.unknownMessage, "capability \(message.capability) was not negotiated")
-        }
-        guard message.code < UInt64(cap.messageCount) else {
-            throw RLPxError(.unknownMessage, "code \(message.code) is outside \(cap.capability)'s \(cap.messageCount) codes")
-        }
-        guard message.payload.count <= cap.maxMessageSize else {
-            throw RLPxError(.messageTooLarge, "payload of \(message.payload.count) bytes, limit \(cap.maxMessageSize)")
-        }
+        _ = try P2PSession.capability(for: message, in: capabilities)
     }
 
     /// Sends Disconnect with `reason` and closes the connection; returns once it is closed.

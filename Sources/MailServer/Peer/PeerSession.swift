@@ -1,0 +1,161 @@
+import ArchiveStore
+import DevP2P
+import EthCrypto
+import Logging
+import NIOConcurrencyHelpers
+import Whisper
+
+/// One connected peer of a mailserver: the async driver of a ``PeerStateMachine``.
+///
+/// It feeds the machine the peer's messages, the archive's answers and the status timer, and carries out the
+/// actions it returns: sends, stores, history queries, relays, metrics and the disconnect.
+final class PeerSession: Sendable {
+    let peer: RLPxPeer
+    let node: MailServerNode
+    let machine: NIOLockedValueBox<PeerStateMachine>
+    let relayQueue: AsyncStream<[Envelope]>
+    let relayContinuation: AsyncStream<[Envelope]>.Continuation
+    let peerID: String
+
+    init(peer: RLPxPeer, node: MailServerNode) {
+        self.peer = peer
+        self.node = node
+        let protocols = MailProtocol.allCases.filter { peer.version(of: $0.capabilityName) == $0.version }
+        let c = node.configuration
+        machine = NIOLockedValueBox(PeerStateMachine(
+            protocols: protocols, configuration: .init(minPoW: c.minPoW, maxMessageSize: c.maxMessageSize)))
+        (relayQueue, relayContinuation) = AsyncStream<[Envelope]>.makeStream(bufferingPolicy: .bufferingNewest(64))
+        peerID = peer.remotePublicKey.nodeID.hex
+    }
+
+    var logger: Logger {
+        var l = node.logger
+        l[metadataKey: "peer"] = "\(peer.remotePublicKey.bytes.hex.prefix(16))"
+        return l
+    }
+
+    /// Runs until the peer is gone.
+    func run() async {
+        // A status that cannot be sent ends the session.
+        guard await perform(handle(.start), sendFailureEnds: true) else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.relayLoop() }
+            group.addTask {
+                await self.messageLoop()
+                self.relayContinuation.finish()
+            }
+        }
+    }
+
+    /// Hands one event to the machine at the current time.
+    func handle(_ event: PeerStateMachine.Event) -> [PeerStateMachine.Action] {
+        let now = MailServerNode.now()
+        return machine.withLockedValue { $0.handle(event, now: now) }
+    }
+
+    func messageLoop() async {
+        let timer = Task { await self.statusTimer() }
+        defer { timer.cancel() }
+        for await message in peer.messages {
+            guard await perform(handle(.message(message))) else { return }
+        }
+    }
+
+    /// Ticks the machine at its status deadline until a status arrived or the peer was dropped.
+    func statusTimer() async {
+        while let deadline = machine.withLockedValue({ $0.statusDeadline }) {
+            let wait = max(deadline - MailServerNode.now(), 0.01)
+            do { try await Task.sleep(nanoseconds: UInt64(wait * 1e9)) } catch { return }
+            guard await perform(handle(.tick)) else { return }
+        }
+    }
+
+    /// Carries out `actions` in order, with the follow-up actions of stores and queries first; false once the
+    /// session is over.
+    func perform(_ actions: [PeerStateMachine.Action], sendFailureEnds: Bool = false) async -> Bool {
+        var queue = actions[...]
+        while let action = queue.popFirst() {
+            switch action {
+            case .send(let message):
+                do { try await peer.send(message) } catch {
+                    if sendFailureEnds { return false }
+                }
+            case .store(let job):
+                queue = handle(.stored(job, await store(job)))[...] + queue
+            case .query(let job):
+                queue = handle(.answered(job, await answer(job)))[...] + queue
+            case .relay(let accepted):
+                node.relay(accepted, from: self)
+            case .count(let name, let amount):
+                node.metrics.increment(name, by: amount)
+            case .observeRequest(let seconds):
+                node.metrics.observeRequest(seconds: seconds)
+            case .disconnect(let reason, let log):
+                if let log { logger.info("\(log)") }
+                await peer.disconnect(reason: reason)
+                return false
+            case .stop:
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Appends a batch to the archive (durable before it returns).
+    func store(_ job: PeerStateMachine.StoreJob) async -> PeerStateMachine.StoreResult {
+        do {
+            let result = try await node.archive.append(job.envelopes, arrivals: job.accepted.map { _ in job.arrival })
+            return .stored(added: result.added)
+        } catch {
+            logger.error("archiving failed: \(error)")
+            return .failed
+        }
+    }
+
+    /// Answers a history request: the archive reads the page on this task while a second one sends each packet
+    /// as soon as it is ready.
+    func answer(_ job: PeerStateMachine.RequestJob) async -> PeerStateMachine.RequestOutcome {
+        let metrics = node.metrics
+        let (packets, queue) = AsyncStream.makeStream(of: RequestProcessor.Packet.self)
+        let peer = self.peer
+        let capability = job.proto.capabilityName
+        let sender = Task { () -> Bool in
+            var delivered = true
+            for await packet in packets where delivered {
+                do {
+                    try await peer.send(capability: capability, code: packet.code, payload: packet.payload)
+                } catch {
+                    delivered = false
+                    continue
+                }
+                metrics.increment("whisper_archive_bytes_out_total", by: Double(packet.payload.count))
+                if packet.code == MailCode.p2pMessage { metrics.increment("mailserver_requests_batched_total") }
+            }
+            return delivered
+        }
+        let answer = node.processor.handle(job.payload, from: peerID, on: job.proto, now: job.received) { queue.yield($0) }
+        queue.finish()
+        let delivered = await sender.value
+        return .init(invalid: answer.disconnect, failure: answer.failure,
+                     rateLimited: answer.failure == RequestProcessor.rateLimitFailure,
+                     envelopes: answer.envelopes, delivered: delivered)
+    }
+
+    /// Queues the envelopes of another peer's batch that this peer wants.
+    func enqueueRelay(_ envelopes: [PeerStateMachine.AcceptedEnvelope]) {
+        let wanted = machine.withLockedValue { $0.wanted(envelopes) }
+        if !wanted.isEmpty { relayContinuation.yield(wanted) }
+    }
+
+    func relayLoop() async {
+        for await batch in relayQueue {
+            let message = machine.withLockedValue { $0.relayMessage(batch) }
+            do {
+                try await peer.send(message)
+                node.metrics.increment("whisper_archive_bytes_out_total", by: Double(message.payload.count))
+            } catch {
+                return
+            }
+        }
+    }
+}
