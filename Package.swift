@@ -111,6 +111,7 @@ let package = Package(
             name: "DevP2PTests",
             dependencies: [
                 "DevP2P", "RLP", "EthCrypto", "TestSupport",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -47,7 +47,8 @@ struct HostileInputTests {
         let raw = try await RawClient(port: server.localAddress.port!)
         var hs = HandshakeStateMachine(initiator: raw.key, remote: key.publicKey)
         let auth = try hs.makeAuth()
-        if bytes > 0 { try await raw.send(Array(auth.prefix(bytes))) }
+        // On a loaded machine the handshake timeout may already have closed the connection: that is a pass too.
+        if bytes > 0 { try? await raw.send(Array(auth.prefix(bytes))) }
         #expect(await raw.readUntilClosed() == 0)
         let waited = ContinuousClock.now - start
         #expect(waited > .milliseconds(1500) && waited < .seconds(8))

@@ -1,8 +1,31 @@
 @testable import DevP2P
 import EthCrypto
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Testing
+
+/// A clock for the connection budgets that moves only when a test advances it.
+final class ManualDeadline: Sendable {
+    private let value = NIOLockedValueBox(NIODeadline.uptimeNanoseconds(1_000_000_000))
+    var now: NIODeadline { value.withLockedValue { $0 } }
+    func advance(_ amount: TimeAmount) { value.withLockedValue { $0 = $0 + amount } }
+}
+
+extension RLPxServer {
+    /// Waits (up to 10 s) until `n` peers are connected.
+    func peerCount(reaches n: Int) async throws -> Bool {
+        for _ in 0..<1000 where peerCount != n { try await Task.sleep(for: .milliseconds(10)) }
+        return peerCount == n
+    }
+
+    /// Waits (up to 10 s) until the connection budget of `ip` is at most `tokens`.
+    func budget(of ip: String, reaches tokens: Double) async throws -> Bool {
+        func current() -> Double? { state.withLockedValue { $0.perIP[ip]?.tokens } }
+        for _ in 0..<1000 where (current() ?? .infinity) > tokens { try await Task.sleep(for: .milliseconds(10)) }
+        return (current() ?? .infinity) <= tokens
+    }
+}
 
 /// Shared helpers for tests over real loopback sockets.
 enum Loopback {
@@ -161,37 +184,20 @@ struct LoopbackTests {
 
     @Test("an IP over its new-connection budget is closed before the handshake; its peers stay and it may come back")
     func connectionBudgetPerIP() async throws {
+        let clock = ManualDeadline()
         var config = Loopback.config()
         config.connectionsPerSecondPerIP = 2  // bursts of 4
-        // The budget refills at 2 per second, so the refusal is checked in a round whose fifth attempt ended within
-        // 450 ms of the first; on a loaded machine a round may take longer, and another one runs.
-        var server: RLPxServer
+        config.connectionBudgetClock = { clock.now }
+        // The budget refills only when the test moves the clock, however long the handshakes take.
+        let server = try await Loopback.echoServer(config)
         var peers: [RLPxPeer] = []
-        var rounds = 0
-        while true {
-            rounds += 1
-            server = try await Loopback.echoServer(config)
-            let start = ContinuousClock.now
-            peers = []
-            for _ in 0..<4 { peers.append(try await RLPxDialer.connect(to: server.enode, configuration: Loopback.config())) }
-            let refused = await Loopback.refuses(server)
-            if ContinuousClock.now - start < .milliseconds(450) {
-                #expect(refused, "a fifth connection within the burst must be refused")
-                break
-            }
-            if refused { break }
-            for p in peers { await p.disconnect() }
-            await server.close()
-            try #require(rounds < 5, "no round opened five connections within 450 ms")
-        }
-        func peerCount(reaches n: Int) async throws -> Bool {
-            for _ in 0..<100 where server.peerCount != n { try await Task.sleep(for: .milliseconds(10)) }
-            return server.peerCount == n
-        }
-        #expect(try await peerCount(reaches: 4))
-        try await Task.sleep(for: .milliseconds(600))  // one new connection's worth of budget at 2/s
+        for _ in 0..<4 { peers.append(try await RLPxDialer.connect(to: server.enode, configuration: Loopback.config())) }
+        #expect(await Loopback.refuses(server), "a fifth connection within the burst must be refused")
+        #expect(try await server.peerCount(reaches: 4))
+        clock.advance(.milliseconds(600))  // one new connection's worth of budget at 2/s
         let again = try await RLPxDialer.connect(to: server.enode, configuration: Loopback.config())
-        #expect(try await peerCount(reaches: 5))
+        #expect(try await server.peerCount(reaches: 5))
+        #expect(await Loopback.refuses(server), "the refilled budget admits one connection, not two")
         await again.disconnect()
         for p in peers { await p.disconnect() }
         await server.close()
@@ -199,41 +205,31 @@ struct LoopbackTests {
 
     @Test("a protocol violation charges its IP's connection budget: the next connection waits, honest closes cost nothing")
     func violationCostsTheAddress() async throws {
+        let clock = ManualDeadline()
         var config = Loopback.config()
         config.connectionsPerSecondPerIP = 2  // bursts of 4
         config.violationPenalty = 4
-        // The budget refills as time passes, so the refusal is checked in a round whose attempt ended within 2 s of
-        // the junk being sent; on a loaded machine a round may take longer, and another one runs.
-        var checked = false
-        for _ in 0..<5 where !checked {
-            let server = try await Loopback.echoServer(config)
-            // Honest connections that end normally leave the budget at 4 - 2 = 2.
-            for _ in 0..<2 {
-                let p = try await RLPxDialer.connect(to: server.enode, configuration: Loopback.config())
-                await p.disconnect()
-            }
-            // Junk instead of auth: one connection (budget 1) and a violation (4): the budget is now -3.
-            let raw = try await RawClient(port: server.localAddress.port!)
-            let sent = ContinuousClock.now
-            try? await raw.send([0x01, 0x80] + Loopback.noise(0x180))
-            #expect(await raw.readUntilClosed() == 0)
-            try await Task.sleep(for: .milliseconds(100))
-            let refused = await Loopback.refuses(server)
-            if ContinuousClock.now - sent < .milliseconds(1900) {
-                #expect(refused, "a connection right after a violation must wait")
-                checked = true
-            } else if refused {
-                checked = true
-            }
-            if checked {
-                // At 2 per second the debt is repaid after about 2 s.
-                try await Task.sleep(for: .milliseconds(2300))
-                let again = try await RLPxDialer.connect(to: server.enode, configuration: Loopback.config())
-                await again.disconnect()
-            }
-            await server.close()
+        config.connectionBudgetClock = { clock.now }
+        let server = try await Loopback.echoServer(config)
+        // Honest connections that end normally leave the budget at 4 - 2 = 2.
+        for _ in 0..<2 {
+            let p = try await RLPxDialer.connect(to: server.enode, configuration: Loopback.config())
+            await p.disconnect()
         }
-        #expect(checked, "no round reached the server within 2 s of its violation")
+        // Junk instead of auth: one connection (budget 1) and a violation (4): the budget is now -3, once the server
+        // has seen the connection end.
+        let raw = try await RawClient(port: server.localAddress.port!)
+        try? await raw.send([0x01, 0x80] + Loopback.noise(0x180))
+        #expect(await raw.readUntilClosed() == 0)
+        #expect(try await server.budget(of: "127.0.0.1", reaches: -3))
+        #expect(await Loopback.refuses(server), "a connection right after a violation must wait")
+        // At 2 per second the debt of 3 (and the refused attempt costs nothing) is repaid after 2 s.
+        clock.advance(.milliseconds(1900))
+        #expect(await Loopback.refuses(server), "the debt is not repaid yet")
+        clock.advance(.milliseconds(400))
+        let again = try await RLPxDialer.connect(to: server.enode, configuration: Loopback.config())
+        await again.disconnect()
+        await server.close()
     }
 
     @Test("which endings count as violations")

@@ -46,6 +46,9 @@ public struct RLPxConfiguration: Sendable {
     /// that sends junk in a loop gets about one handshake per second instead of 32. The debt is
     /// capped at the burst size (two seconds of budget).
     public var violationPenalty = 32
+    /// The clock the per-IP connection budgets read. Tests give a manual one, so that a budget refills only
+    /// when they move it.
+    public var connectionBudgetClock: @Sendable () -> NIODeadline = { NIODeadline.now() }
     /// Handshakes a server runs at once; connections past it are closed at once.
     public var maxPendingHandshakes = 256
     /// Where diagnostics go.

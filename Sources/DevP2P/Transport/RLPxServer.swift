@@ -31,7 +31,7 @@ public final class RLPxServer: Sendable {
             if closed { return "server closing" }
             if pending >= configuration.maxPendingHandshakes { return "\(pending) handshakes already running" }
             if let rate = configuration.connectionsPerSecondPerIP {
-                let now = NIODeadline.now()
+                let now = configuration.connectionBudgetClock()
                 if perIP.count > 4096 { perIP = perIP.filter { !$0.value.isFull(now: now) } }
                 var budget = perIP[ip] ?? TokenBucket(ratePerSecond: rate, burst: 2 * rate, now: now)
                 guard budget.take(1, now: now) else { return "more than \(rate) new connections per second from \(ip)" }
@@ -46,7 +46,7 @@ public final class RLPxServer: Sendable {
         /// connection is admitted (bounded, so that honest peers behind the same address come back).
         mutating func penalize(_ ip: String, configuration: RLPxConfiguration) {
             guard let rate = configuration.connectionsPerSecondPerIP, configuration.violationPenalty > 0 else { return }
-            let now = NIODeadline.now()
+            let now = configuration.connectionBudgetClock()
             var budget = perIP[ip] ?? TokenBucket(ratePerSecond: rate, burst: 2 * rate, now: now)
             budget.charge(configuration.violationPenalty, now: now, floor: budget.burst)
             perIP[ip] = budget
