@@ -82,15 +82,70 @@ struct BenchStoreCommand: AsyncParsableCommand {
         let span: UInt32 = 7 * 86_400
         var data = BenchEnvelopes(count: count, topics: topicList, start: t0, span: UInt64(span))
         var envelopes = (0..<count).map { data.envelope($0) }
-        var rng = SystemRandomNumberGenerator()
         let rlpBytes = envelopes.reduce(0) { $0 + $1.rlp.count }
+        let batches = stride(from: 0, to: count, by: batch).map { Array(envelopes[$0..<min(count, $0 + batch)]) }
 
-        // 1. Durable ingest: archive store.
+        // 1. Durable ingest: the archive store, the plain-file limit, the baseline.
         let dir = work.file("archive")
         var config = ArchiveConfiguration()
         config.sync = sync
-        let ingesting = try Archive(directory: dir, configuration: config)
-        let batches = stride(from: 0, to: count, by: batch).map { Array(envelopes[$0..<min(count, $0 + batch)]) }
+        let ingest = try await ingestStore(batches, directory: dir, configuration: config)
+        note(String(format: "store ingest: %.0f envelopes/s", ingest.rate))
+        let plain = plainFileLimit(batches, path: work.file("plain.bin"), storeSyncs: ingest.syncs)
+        note(String(format: "plain file: %.0f envelopes/s (%.0f MB/s)", plain.rate, Double(rlpBytes) / plain.seconds / 1e6))
+        Self.waitForWriteBack()
+        let (base, baseline) = try baselineIngest(batches, path: work.file("baseline.sqlite"))
+        let archive = try Archive(directory: dir, configuration: config)
+        figures.append(Figure(name: "ingest_1KiB_sync_\(sync)", value: ingest.rate, unit: "envelopes/s", baseline: baseline,
+                              note: String(format: "%.1fx baseline; %.0f%% of the plain-file limit (%.0f/s, %.0f MB/s, an fsync every %d of %d batches, as the store's %d)",
+                                            ingest.rate / baseline, 100 * ingest.rate / plain.rate, plain.rate, Double(rlpBytes) / plain.seconds / 1e6,
+                                            plain.syncEvery, batches.count, ingest.syncs)
+                                  + (ingest.written.map { String(format: "; wrote %.2f bytes per RLP byte", Double($0) / Double(rlpBytes)) } ?? "")))
+
+        // 2. Request pages: 24 h window, 10 topics, limit 1000.
+        figures += try timeRequests(archive: archive, baseline: base, topics: topicList, start: t0, span: span)
+
+        // 3. Export (rlp) and size on disk.
+        let exportStart = Date()
+        let exported = try Exporter.run(archive: archive, filter: .all, format: .rlp, path: work.file("export.rlp"))
+        let exportSeconds = Date().timeIntervalSince(exportStart)
+        try? FileManager.default.removeItem(atPath: work.file("export.rlp"))
+        figures.append(Figure(name: "export_rlp", value: Double(exported.bytes) / exportSeconds / 1e6, unit: "MB/s", baseline: nil, note: nil))
+        archive.close()
+        let onDisk = directorySize(dir)
+        let baseSize = directorySize(work.path, only: "baseline.sqlite")
+        figures.append(Figure(name: "size_on_disk_vs_raw_rlp", value: 100 * Double(onDisk) / Double(rlpBytes) - 100, unit: "% over raw RLP",
+                              baseline: 100 * Double(baseSize) / Double(rlpBytes) - 100,
+                              note: "\(onDisk) bytes for \(rlpBytes) bytes of RLP, index included"))
+        figures.append(Figure(name: "lz4_ratio", value: Double(ingest.totals.stored) / Double(max(1, ingest.totals.raw)), unit: "stored/raw", baseline: nil,
+                              note: "per-block LZ4, kept only where it saves ≥ 1/16"))
+
+        // 4. Memory: a child `whisper-archive import` of the same envelopes.
+        if !skipMemory {
+            note("measuring import memory…")
+            envelopes.removeAll()
+            figures.append(try importMemory(batches, input: work.file("input.rlp"), archive: work.file("archive2")))
+        }
+
+        if output.json {
+            print(jsonLine(figures))
+        } else {
+            print("figure                          ours            baseline        note")
+            for f in figures {
+                let b = f.baseline.map { String(format: "%.2f", $0) } ?? "-"
+                print(String(format: "%-30@  %-14@  %-14@  %@", f.name as NSString, (String(format: "%.2f ", f.value) + f.unit) as NSString,
+                             b as NSString, (f.note ?? "") as NSString))
+            }
+        }
+    }
+
+    /// The store's durable ingest by `writers` concurrent appenders; the archive is closed and the disk has
+    /// settled when it returns.
+    private func ingestStore(_ batches: [[Envelope]], directory: String, configuration: ArchiveConfiguration) async throws
+        -> (rate: Double, syncs: Int, written: Int64?, totals: (raw: Int64, stored: Int64))
+    {
+        let ingesting = try Archive(directory: directory, configuration: configuration)
+        let writers = self.writers
         // Like the plain file and the baseline, ingest starts on a disk that has written back earlier work.
         Self.waitForWriteBack()
         let writtenBefore = Self.bytesWrittenToStorage()
@@ -111,19 +166,21 @@ struct BenchStoreCommand: AsyncParsableCommand {
         let ingestSeconds = Date().timeIntervalSince(ingestStart)
         // Everything ingest sent towards the disk: segments, the index's log and its checkpoints.
         let ingestWritten = Self.bytesWrittenToStorage().flatMap { after in writtenBefore.map { after - $0 } }
-        let ours = Double(count) / ingestSeconds
-        let storeSyncs = ingesting.groupSyncCount - syncsBefore
+        let syncs = ingesting.groupSyncCount - syncsBefore
         let totals = ingesting.compressionTotals
-        note(String(format: "store ingest: %.0f envelopes/s", ours))
         // The store's background work (index checkpoints) and the kernel's write-back of its bytes must not run
         // while the plain file and the baseline are timed: the archive closes, and the disk settles first.
         ingesting.close()
         Self.waitForWriteBack()
+        return (Double(count) / ingestSeconds, syncs, ingestWritten, totals)
+    }
 
-        // Physical limit: the same bytes to a plain file with as many fsyncs as the store ran (its concurrent
-        // appends share one: group commit), so that the limit is not lowered by syncing more often than the store.
+    /// Physical limit: the same bytes to a plain file with as many fsyncs as the store ran (its concurrent
+    /// appends share one: group commit), so that the limit is not lowered by syncing more often than the store.
+    private func plainFileLimit(_ batches: [[Envelope]], path plainPath: String, storeSyncs: Int)
+        -> (rate: Double, seconds: Double, syncEvery: Int)
+    {
         let syncEvery = sync == .always ? max(1, Int((Double(batches.count) / Double(max(1, storeSyncs))).rounded())) : 1
-        let plainPath = work.file("plain.bin")
         _ = FileManager.default.createFile(atPath: plainPath, contents: nil)
         let fd = open(plainPath, O_WRONLY | O_APPEND)
         let plainStart = Date()
@@ -145,12 +202,11 @@ struct BenchStoreCommand: AsyncParsableCommand {
         let plainSeconds = Date().timeIntervalSince(plainStart)
         close(fd)
         try? FileManager.default.removeItem(atPath: plainPath)
-        let plain = Double(count) / plainSeconds
-        note(String(format: "plain file: %.0f envelopes/s (%.0f MB/s)", plain, Double(rlpBytes) / plainSeconds / 1e6))
-        Self.waitForWriteBack()
+        return (Double(count) / plainSeconds, plainSeconds, syncEvery)
+    }
 
-        // Baseline ingest: status-go schema in SQLite.
-        let basePath = work.file("baseline.sqlite")
+    /// Baseline ingest: status-go's schema in SQLite; returns the database (for the request pages) and its rate.
+    private func baselineIngest(_ batches: [[Envelope]], path basePath: String) throws -> (SQLiteDatabase, Double) {
         let base = try SQLiteDatabase(path: basePath)
         try base.execute("""
             PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
@@ -172,16 +228,14 @@ struct BenchStoreCommand: AsyncParsableCommand {
             }
             try base.execute("COMMIT")
         }
-        let baseSeconds = Date().timeIntervalSince(baseStart)
-        let baseline = Double(count) / baseSeconds
-        let archive = try Archive(directory: dir, configuration: config)
-        figures.append(Figure(name: "ingest_1KiB_sync_\(sync)", value: ours, unit: "envelopes/s", baseline: baseline,
-                              note: String(format: "%.1fx baseline; %.0f%% of the plain-file limit (%.0f/s, %.0f MB/s, an fsync every %d of %d batches, as the store's %d)",
-                                            ours / baseline, 100 * ours / plain, plain, Double(rlpBytes) / plainSeconds / 1e6,
-                                            syncEvery, batches.count, storeSyncs)
-                                  + (ingestWritten.map { String(format: "; wrote %.2f bytes per RLP byte", Double($0) / Double(rlpBytes)) } ?? "")))
+        return (base, Double(count) / Date().timeIntervalSince(baseStart))
+    }
 
-        // 2. Request pages: 24 h window, 10 topics, limit 1000.
+    /// The first and the cursor page of the same random questions, from the archive and from the baseline.
+    private func timeRequests(archive: Archive, baseline base: SQLiteDatabase, topics topicList: [Topic], start t0: UInt32,
+                              span: UInt32) throws -> [Figure] {
+        let note = output.note
+        var rng = SystemRandomNumberGenerator()
         // As serve does in the background when it starts: each block's checksum is checked once, so the
         // timed pages do not pay for the first read of a block (a query would otherwise check it then).
         note("checking block checksums, as serve does at start…")
@@ -240,69 +294,41 @@ struct BenchStoreCommand: AsyncParsableCommand {
                 baseCursor.append(Date().timeIntervalSince(s) * 1000)
             }
         }
-        figures.append(Figure(name: "request_first_page_p99", value: percentile(firstPage, 0.99), unit: "ms", baseline: percentile(baseFirst, 0.99),
+        return [Figure(name: "request_first_page_p99", value: percentile(firstPage, 0.99), unit: "ms", baseline: percentile(baseFirst, 0.99),
                               note: String(format: "p50 %.2f ms (baseline %.2f ms); %d pages (baseline %d)", percentile(firstPage, 0.5),
-                                           percentile(baseFirst, 0.5), firstPage.count, baseFirst.count)))
-        figures.append(Figure(name: "request_cursor_page_p99", value: percentile(cursorPage, 0.99), unit: "ms", baseline: percentile(baseCursor, 0.99),
+                                           percentile(baseFirst, 0.5), firstPage.count, baseFirst.count)),
+                Figure(name: "request_cursor_page_p99", value: percentile(cursorPage, 0.99), unit: "ms", baseline: percentile(baseCursor, 0.99),
                               note: String(format: "p50 %.2f ms (baseline %.2f ms); %d pages (baseline %d); p99 %.2f× and p50 %.2f× the first page's",
                                            percentile(cursorPage, 0.5), percentile(baseCursor, 0.5), cursorPage.count, baseCursor.count,
                                            percentile(cursorPage, 0.99) / percentile(firstPage, 0.99),
-                                           percentile(cursorPage, 0.5) / percentile(firstPage, 0.5))))
+                                           percentile(cursorPage, 0.5) / percentile(firstPage, 0.5)))]
 
-        // 3. Export (rlp) and size on disk.
-        let exportStart = Date()
-        let exported = try Exporter.run(archive: archive, filter: .all, format: .rlp, path: work.file("export.rlp"))
-        let exportSeconds = Date().timeIntervalSince(exportStart)
-        try? FileManager.default.removeItem(atPath: work.file("export.rlp"))
-        figures.append(Figure(name: "export_rlp", value: Double(exported.bytes) / exportSeconds / 1e6, unit: "MB/s", baseline: nil, note: nil))
-        archive.close()
-        let onDisk = directorySize(dir)
-        let baseSize = directorySize(work.path, only: "baseline.sqlite")
-        figures.append(Figure(name: "size_on_disk_vs_raw_rlp", value: 100 * Double(onDisk) / Double(rlpBytes) - 100, unit: "% over raw RLP",
-                              baseline: 100 * Double(baseSize) / Double(rlpBytes) - 100,
-                              note: "\(onDisk) bytes for \(rlpBytes) bytes of RLP, index included"))
-        figures.append(Figure(name: "lz4_ratio", value: Double(totals.stored) / Double(max(1, totals.raw)), unit: "stored/raw", baseline: nil,
-                              note: "per-block LZ4, kept only where it saves ≥ 1/16"))
+    }
 
-        // 4. Memory: a child `whisper-archive import` of the same envelopes.
-        if !skipMemory {
-            note("measuring import memory…")
-            let input = work.file("input.rlp")
-            _ = FileManager.default.createFile(atPath: input, contents: nil)
-            let h = try FileHandle(forWritingTo: URL(fileURLWithPath: input))
-            for b in batches { try h.write(contentsOf: Data(b.flatMap(\.rlp))) }
-            try h.close()
-            envelopes.removeAll()
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            p.arguments = ["import", "--archive", work.file("archive2"), "--format", "rlp", input]
-            p.standardOutput = FileHandle.nullDevice
-            try p.run()
-            // VmHWM of the child after exec (getrusage would count the pages it shared with this process at fork).
-            var peakKB = 0
-            while p.isRunning {
-                if let status = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8),
-                   let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-                   let kb = Int(line.split(separator: " ").dropFirst().first ?? "") {
-                    peakKB = max(peakKB, kb)
-                }
-                usleep(50_000)
+    /// The peak resident memory of a child `whisper-archive import` of the same envelopes.
+    private func importMemory(_ batches: [[Envelope]], input: String, archive: String) throws -> Figure {
+        _ = FileManager.default.createFile(atPath: input, contents: nil)
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: input))
+        for b in batches { try h.write(contentsOf: Data(b.flatMap(\.rlp))) }
+        try h.close()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        p.arguments = ["import", "--archive", archive, "--format", "rlp", input]
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        // VmHWM of the child after exec (getrusage would count the pages it shared with this process at fork).
+        var peakKB = 0
+        while p.isRunning {
+            if let status = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8),
+               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+               let kb = Int(line.split(separator: " ").dropFirst().first ?? "") {
+                peakKB = max(peakKB, kb)
             }
-            p.waitUntilExit()
-            figures.append(Figure(name: "import_peak_rss", value: Double(peakKB) / 1024, unit: "MB", baseline: nil,
-                                  note: "child import of \(count) envelopes, exit \(p.terminationStatus)"))
+            usleep(50_000)
         }
-
-        if output.json {
-            print(jsonLine(figures))
-        } else {
-            print("figure                          ours            baseline        note")
-            for f in figures {
-                let b = f.baseline.map { String(format: "%.2f", $0) } ?? "-"
-                print(String(format: "%-30@  %-14@  %-14@  %@", f.name as NSString, (String(format: "%.2f ", f.value) + f.unit) as NSString,
-                             b as NSString, (f.note ?? "") as NSString))
-            }
-        }
+        p.waitUntilExit()
+        return Figure(name: "import_peak_rss", value: Double(peakKB) / 1024, unit: "MB", baseline: nil,
+                      note: "child import of \(count) envelopes, exit \(p.terminationStatus)")
     }
 
     /// Waits (at most 60 s) until the kernel has written back the dirty page cache, where Linux says how much is
