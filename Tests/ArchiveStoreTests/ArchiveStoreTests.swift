@@ -37,6 +37,20 @@ struct ArchiveStoreTests {
         reopened.close()
     }
 
+    /// `close()` leaves the directory at rest when it returns, while the `Archive` object is still alive: the
+    /// writer's index connection is closed, so SQLite has removed the log and shared-memory files.
+    @Test func closeLeavesNoIndexLogBehind() async throws {
+        let dir = try StoreFixtures.directory()
+        let archive = try Archive(directory: dir)
+        _ = try await archive.append(StoreFixtures.envelopes(50, topics: StoreFixtures.topics))
+        #expect(FileManager.default.fileExists(atPath: dir + "/index.sqlite-wal"), "a writer keeps the index in WAL mode")
+        archive.close()
+        for name in ["index.sqlite-wal", "index.sqlite-shm"] {
+            #expect(!FileManager.default.fileExists(atPath: dir + "/" + name), "\(name) is still there after close()")
+        }
+        withExtendedLifetime(archive) {}
+    }
+
     /// The writer commits index rows in intervals, not per append: its own reads still see every acknowledged
     /// append at once, and a reader in another `Archive` object sees them once the interval has passed.
     @Test func acknowledgedAppendsAreReadableAtOnceHereAndWithinTheCommitIntervalElsewhere() async throws {

@@ -28,6 +28,20 @@ final class ArchiveIndex: @unchecked Sendable {
 
     deinit { keyBuffer.deallocate() }
 
+    /// Releases the prepared statements and closes the connection, so that the database is at rest (in WAL
+    /// mode: no `-wal` or `-shm` left) when this returns, not when the last reference goes.
+    func close() {
+        insertStatement = nil
+        chunkInsertStatement = nil
+        locationStatement = nil
+        setLocationStatement = nil
+        markCompressedStatement = nil
+        upsertTopicStatement = nil
+        rangeStatements = []
+        rangeStatementsInclusive = []
+        db.close()
+    }
+
     /// Opens an index: a writer's (created when missing; an index of another schema is dropped), or a read-only
     /// connection that writes nothing (`immutable`: to a file no writer changes meanwhile; see ``IndexAccess``).
     init(path: String, readOnly: Bool, immutable: Bool = false) throws(ArchiveError) {

@@ -32,7 +32,17 @@ public final class SQLiteDatabase: @unchecked Sendable {
         sqlite3_busy_timeout(db, 10_000)
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    private var isOpen = true
+
+    deinit { close() }
+
+    /// Closes the connection now rather than when the last reference goes (not thread-safe: the owner's thread).
+    /// A statement still alive keeps SQLite's handle until it is released; every later call fails.
+    public func close() {
+        guard isOpen else { return }
+        isOpen = false
+        sqlite3_close_v2(handle)
+    }
 
     /// A path as the path part of a `file:` URI: `%`, `?` and `#` percent-encoded.
     static func uriEscaped(_ path: String) -> String {

@@ -291,6 +291,9 @@ final class ArchiveWriter: QueueThread<ArchiveWriter.Request>, @unchecked Sendab
         try? index.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         stateLock.lock()
         if dirty || blockWriter.failure != nil { syncNow() }
+        // Closed here, on this thread, so that the directory is at rest when `close()` returns (the last
+        // reference to this writer may go later, on this thread).
+        index.close()
         stateLock.unlock()
     }
 
