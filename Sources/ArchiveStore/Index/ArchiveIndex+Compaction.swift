@@ -127,12 +127,7 @@ extension ArchiveIndex {
         func place(topic: [UInt8], key: [UInt8], at location: RecordLocation, isNew: Bool) throws(ArchiveError) -> Int {
             let s = isNew ? insert : moved
             s.reset()
-            s.bind(1, blob: topic)
-            s.bind(2, blob: key)
-            s.bind(3, Int64(location.segment))
-            s.bind(4, location.storedBlock)
-            s.bind(5, Int64(location.position))
-            s.bind(6, Int64(location.length))
+            ArchiveIndex.bindRow(s, topic: topic, key: key, location: location)
             return try s.run()
         }
     }

@@ -54,15 +54,9 @@ extension ArchiveIndex {
         }
 
         /// Adds the row of a record found in the segments, unless its key is there already.
-        func add(topic: [UInt8], key: [UInt8], location loc: RecordLocation) throws(ArchiveError) {
-            let ins = insert
-            ins.bind(1, blob: topic)
-            ins.bind(2, blob: key)
-            ins.bind(3, Int64(loc.segment))
-            ins.bind(4, loc.storedBlock)
-            ins.bind(5, Int64(loc.position))
-            ins.bind(6, Int64(loc.length))
-            try ins.run()
+        func add(topic: [UInt8], key: [UInt8], location: RecordLocation) throws(ArchiveError) {
+            ArchiveIndex.bindRow(insert, topic: topic, key: key, location: location)
+            try insert.run()
         }
 
         /// How many rows the rebuild holds.

@@ -129,6 +129,16 @@ final class ArchiveIndex: @unchecked Sendable {
         return loc
     }
 
+    /// Binds a row's `topic, key, seg, blk, pos, len` to parameters 1 to 6.
+    static func bindRow(_ s: SQLiteStatement, topic: [UInt8], key: [UInt8], location: RecordLocation) {
+        s.bind(1, blob: topic)
+        s.bind(2, blob: key)
+        s.bind(3, Int64(location.segment))
+        s.bind(4, location.storedBlock)
+        s.bind(5, Int64(location.position))
+        s.bind(6, Int64(location.length))
+    }
+
     func setHighWaterMark(segment: UInt64, offset: Int64) throws(ArchiveError) {
         try setMeta("hwm_segment", Int64(segment))
         try setMeta("hwm_offset", offset)
