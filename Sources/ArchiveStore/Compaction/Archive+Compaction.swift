@@ -517,9 +517,8 @@ struct Compactor {
             for o in outputs {
                 for m in o.moves {
                     if try mover.place(topic: m.topic, key: m.key, at: m.location, isNew: m.isNew) == 1, m.isNew {
-                        let t = m.topic.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self).bigEndian }
-                        let sent = m.key.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self).bigEndian }
-                        stats[t, default: TopicStats()].add(sent)
+                        // A new row's key was built from its envelope: 36 bytes.
+                        stats[Topic(bytes: m.topic).rawValue, default: TopicStats()].add(Cursor(trusted: m.key).sentTime)
                     }
                 }
             }

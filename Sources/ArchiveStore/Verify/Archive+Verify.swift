@@ -61,7 +61,7 @@ struct Verifier {
         var topic: [UInt8]
         var key: [UInt8]
         var location: RecordLocation
-        var hash: String { Array(key[4..<36]).hex }
+        var hash: String { Cursor(trusted: key).hash.hex }
         func sortKey() -> (UInt64, Int64, Int) { (location.segment, location.blockOffset, location.position) }
     }
 
@@ -471,9 +471,9 @@ struct Verifier {
             if r.location.length != length { problems.append("length \(r.location.length) ≠ \(length)") }
             if r.location.compressed != block.compressed { problems.append("compression flag differs") }
             if r.topic != topic.bytes { problems.append("topic \(r.topic.hex) ≠ \(topic)") }
-            let rowSent = UInt32(r.key[0]) << 24 | UInt32(r.key[1]) << 16 | UInt32(r.key[2]) << 8 | UInt32(r.key[3])
-            if rowSent != sent { problems.append("sent time \(rowSent) ≠ \(sent)") }
-            if let hash, Array(r.key[4..<36]) != hash { problems.append("hash differs") }
+            let rowKey = Cursor(trusted: r.key)
+            if rowKey.sentTime != sent { problems.append("sent time \(rowKey.sentTime) ≠ \(sent)") }
+            if let hash, rowKey.hash != hash { problems.append("hash differs") }
             if !problems.isEmpty {
                 add(.init(.index, "index-mismatch", file: rel, segment: block.segment, range: block.byteRange,
                           hashes: [hash?.hex ?? r.hash], detail: "index entry of record \(seq) does not match it: " + problems.joined(separator: ", ")))
