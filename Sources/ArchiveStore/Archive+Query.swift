@@ -82,7 +82,7 @@ extension Archive {
         let (rows, more) = try withIndex { (index) throws(ArchiveError) -> ([IndexRow], Bool) in
             let topics = try selectTopics(filter, index: index)
             if topics.isEmpty { return ([], false) }
-            return try index.page(topics: topics, lower: Archive.bound(filter.from, fill: 0), after: cursor?.bytes,
+            return try index.page(topics: topics, lower: Archive.bound(filter.from, fill: 0), after: cursor,
                                   upper: Archive.bound(filter.to, fill: 0xFF), limit: limit)
         }
         var damaged: [DamagedBlock] = []

@@ -485,8 +485,7 @@ struct Verifier {
             return
         }
         let h = hash ?? EnvelopeFields.hash(rlp)
-        let key = EnvelopeKey(sentTime: sent, hash: h, topic: topic).bytes
-        let elsewhere = (try? index?.location(topic: topic.bytes, key: Array(key[0..<36]))) ?? nil
+        let elsewhere = (try? index?.location(of: EnvelopeKey(sentTime: sent, hash: h, topic: topic))) ?? nil
         if let elsewhere {
             let same = (try? readers.read(elsewhere)).map { EnvelopeFields.hash($0.rlp) == h } ?? false
             if !same {
