@@ -54,10 +54,10 @@ extension Archive {
                             let rlp = Array(raw[range])
                             guard let f = EnvelopeFields.parse(rlp) else { continue }
                             if let selected, !selected.contains(f.topic.rawValue) { continue }
-                            let key = Array(EnvelopeKey(sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), topic: f.topic).bytes[0..<36])
+                            let key = EnvelopeKey(sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), topic: f.topic)
                             let loc = RecordLocation(segment: block.segment, blockOffset: block.offset, compressed: block.compressed,
                                                      position: range.lowerBound, length: range.count)
-                            try rebuild.add(topic: f.topic.bytes, key: key, location: loc)
+                            try rebuild.add(key, location: loc)
                         }
                     }
                     if let invalid {

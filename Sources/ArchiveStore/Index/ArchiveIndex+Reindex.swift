@@ -1,3 +1,5 @@
+import Whisper
+
 /// The statements reindex runs on the index: rows rebuilt from the segments into a temporary table, compared
 /// with the index, and put in its place.
 extension ArchiveIndex {
@@ -54,8 +56,8 @@ extension ArchiveIndex {
         }
 
         /// Adds the row of a record found in the segments, unless its key is there already.
-        func add(topic: [UInt8], key: [UInt8], location: RecordLocation) throws(ArchiveError) {
-            ArchiveIndex.bindRow(insert, topic: topic, key: key, location: location)
+        func add(_ key: EnvelopeKey, location: RecordLocation) throws(ArchiveError) {
+            ArchiveIndex.bindRow(insert, topic: key.topic.bytes, key: key.bytes[0..<36], location: location)
             try insert.run()
         }
 

@@ -131,7 +131,7 @@ final class ArchiveIndex: @unchecked Sendable {
     }
 
     /// Binds a row's `topic, key, seg, blk, pos, len` to parameters 1 to 6.
-    static func bindRow(_ s: SQLiteStatement, topic: [UInt8], key: [UInt8], location: RecordLocation) {
+    static func bindRow<K: Collection>(_ s: SQLiteStatement, topic: [UInt8], key: K, location: RecordLocation) where K.Element == UInt8 {
         s.bind(1, blob: topic)
         s.bind(2, blob: key)
         s.bind(3, Int64(location.segment))
