@@ -82,7 +82,7 @@ extension Archive {
         let (rows, more) = try withIndex { (index) throws(ArchiveError) -> ([IndexRow], Bool) in
             let topics = try selectTopics(filter, index: index)
             if topics.isEmpty { return ([], false) }
-            return try index.page(topics: topics, lower: Archive.bound(filter.from, fill: 0), after: cursor?.bytes,
+            return try index.page(topics: topics, lower: Archive.bound(filter.from, fill: 0), after: cursor,
                                   upper: Archive.bound(filter.to, fill: 0xFF), limit: limit)
         }
         var damaged: [DamagedBlock] = []
@@ -106,9 +106,9 @@ extension Archive {
                 }
                 continue
             }
-            let sent = UInt32(row.key[0]) << 24 | UInt32(row.key[1]) << 16 | UInt32(row.key[2]) << 8 | UInt32(row.key[3])
-            let envelope = ArchivedEnvelope(rlp: rlp, sentTime: sent, topic: Topic(rawValue: row.topic), arrival: arrival,
-                                            hash: Array(row.key[4..<36]))
+            let key = Cursor(trusted: row.key)
+            let envelope = ArchivedEnvelope(rlp: rlp, sentTime: key.sentTime, topic: Topic(rawValue: row.topic), arrival: arrival,
+                                            hash: key.hash)
             each(envelope)
         }
         let next: Cursor? = more ? try? Cursor(bytes: rows[rows.count - 1].key) : nil

@@ -83,8 +83,8 @@ extension Archive {
             report.indexRebuilt = true
         } else if try index.meta("manifest_generation") ?? 0 != generation {
             logger.warning("the index does not match manifest generation \(generation) (interrupted compaction): rebuilding it")
-            try index.db.transaction { () throws(ArchiveError) in
-                try index.db.execute("DELETE FROM entries; DELETE FROM topics; DELETE FROM meta WHERE name IN ('hwm_segment', 'hwm_offset')")
+            try index.transaction { () throws(ArchiveError) in
+                try index.removeAllRows()
                 try index.setMeta("manifest_generation", generation)
             }
             report.indexRebuilt = true
@@ -168,8 +168,7 @@ extension Archive {
         let copy = try PrivateIndexCopy(archive: directory)
         if FileManager.default.fileExists(atPath: copy.path) {
             // Take the writer's log in, then refuse what a reader refuses (another schema), naming the archive's file.
-            let db = try SQLiteDatabase(path: copy.path, readOnly: false, create: false)
-            _ = try db.scalar("SELECT count(*) FROM sqlite_master")
+            try ArchiveIndex.takeInLog(path: copy.path)
             do throws(ArchiveError) { _ = try ArchiveIndex(path: copy.path, readOnly: true) } catch {
                 var e = error
                 e.path = path
@@ -179,8 +178,8 @@ extension Archive {
         let index = try ArchiveIndex(path: copy.path, readOnly: false)
         let generation = Int64(manifest.generation ?? 0)
         if try index.meta("manifest_generation") ?? 0 != generation {
-            try index.db.transaction { () throws(ArchiveError) in
-                try index.db.execute("DELETE FROM entries; DELETE FROM topics; DELETE FROM meta WHERE name IN ('hwm_segment', 'hwm_offset')")
+            try index.transaction { () throws(ArchiveError) in
+                try index.removeAllRows()
                 try index.setMeta("manifest_generation", generation)
             }
             report.indexRebuilt = true
@@ -275,13 +274,8 @@ extension Archive {
                 // The index saw blocks that are not in the segments (lost with `--sync none`): drop those rows.
                 let end = segments.first(where: { $0.firstSequence == hwm.segment })?.bytes ?? 0
                 let seg = min(hwm.segment, last.firstSequence)
-                let removed = try index.db.transaction { () throws(ArchiveError) -> Int in
-                    let s = try index.db.prepare("""
-                        DELETE FROM entries WHERE seg > ?1 OR (seg = ?1 AND (CASE WHEN blk < 0 THEN -blk - 1 ELSE blk END) >= ?2)
-                        """)
-                    s.bind(1, Int64(seg))
-                    s.bind(2, hwm.segment == seg ? end : Int64.max)
-                    let n = try s.run()
+                let removed = try index.transaction { () throws(ArchiveError) -> Int in
+                    let n = try index.deleteRows(after: seg, fromOffset: hwm.segment == seg ? end : Int64.max)
                     try index.rebuildTopics()
                     try index.setHighWaterMark(segment: seg, offset: hwm.segment == seg ? end : Int64(SegmentFormat.segmentHeaderLength))
                     return n
@@ -297,7 +291,7 @@ extension Archive {
             let file = s.firstSequence == last.firstSequence ? activeFile
                 : try SegmentFile(path: segDir + "/" + s.fileName, writable: false)
             var added = 0, blocks = 0
-            try index.db.transaction { () throws(ArchiveError) in
+            try index.transaction { () throws(ArchiveError) in
                 var stats: [UInt32: TopicStats] = [:]
                 let (end, invalid) = try SegmentScanner.forEachValidBlock(file, segment: s.firstSequence, from: from, to: s.bytes) { (block, raw) throws(ArchiveError) in
                     blocks += 1

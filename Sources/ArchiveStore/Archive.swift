@@ -195,7 +195,7 @@ public final class Archive: @unchecked Sendable {
     /// The stored envelope with this key, if any.
     public func envelope(for key: EnvelopeKey) throws(ArchiveError) -> ArchivedEnvelope? {
         try swapLock.withReadLock { () throws(ArchiveError) -> ArchivedEnvelope? in
-            let loc = try withIndex { (i) throws(ArchiveError) in try i.location(topic: key.topic.bytes, key: Array(key.bytes[0..<36])) }
+            let loc = try withIndex { (i) throws(ArchiveError) in try i.location(of: key) }
             guard let loc else { return nil }
             let (rlp, arrival) = try readers.read(loc)
             return ArchivedEnvelope(rlp: rlp, sentTime: key.sentTime, topic: key.topic, arrival: arrival, hash: key.hash)
@@ -205,7 +205,7 @@ public final class Archive: @unchecked Sendable {
     /// True when an envelope with this hash, sent time and topic is stored.
     public func contains(_ envelope: Envelope) throws(ArchiveError) -> Bool {
         try withIndex { (i) throws(ArchiveError) in
-            try i.location(topic: envelope.topic.bytes, key: Array(envelope.key.bytes[0..<36])) != nil
+            try i.location(of: envelope.key) != nil
         }
     }
 

@@ -65,6 +65,15 @@ public struct Cursor: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     init(validated bytes: [UInt8]) { self.bytes = bytes }
 
+    /// A cursor from bytes the caller knows to be 36 long (an archive index row's key is one), kept as they are:
+    /// the array is shared, not copied or checked beyond its length.
+    ///
+    /// - Precondition: `bytes.count == 36`.
+    public init(trusted bytes: [UInt8]) {
+        precondition(bytes.count == Cursor.length, "a cursor is 36 bytes")
+        self.bytes = bytes
+    }
+
     /// A cursor from exactly 36 bytes.
     public init<C: Collection>(bytes: C) throws(WhisperError) where C.Element == UInt8 {
         guard bytes.count == 36 else {

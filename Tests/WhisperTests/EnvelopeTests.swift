@@ -98,6 +98,10 @@ struct EnvelopeTests {
             #expect(key.bytes.hex == (try c.string("db_key")))
             #expect(key.cursor.bytes.hex == (try c.string("cursor")))
             #expect(key.legacyKey.hex == (try c.string("legacy_db_key")))
+            // An index row's key (the cursor's bytes) read back: the sent time and hash of the vector.
+            let rowKey = Cursor(trusted: try Hex.decode(try c.string("cursor")))
+            #expect(UInt64(rowKey.sentTime) == (try c.uint64("sent_time")))
+            #expect(rowKey.hash == (try c.hex("envelope_hash")))
             if let value = c["value"] as? String {
                 let e = try Envelope(rlp: try Hex.decode(value))
                 #expect(e.key == key)

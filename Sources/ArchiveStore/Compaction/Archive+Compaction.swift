@@ -145,17 +145,16 @@ struct Compactor {
 
         // 2.–4. Plan whole-file drops and units to rewrite, then decide per record, all from the index as readers see it.
         let (drops, units) = try archive.withIndex { (index) throws(ArchiveError) -> ([SegmentInfo], [Unit]) in
-            let db = index.db
-            var rowCounts = options.removeDuplicates ? try countRows(db, topics: nil) : [:]
-            var topicRows = dropTopics.isEmpty ? [:] : try countRows(db, topics: dropTopics)
+            var rowCounts = options.removeDuplicates ? try index.rowCountsPerSegment(topics: nil) : [:]
+            var topicRows = dropTopics.isEmpty ? [:] : try index.rowCountsPerSegment(topics: dropTopics)
             if archive.writer == nil {
                 // The rows the real run's writer open would add first.
-                let pending = try rowsToCatchUp(db, segments: sealed)
+                let pending = try rowsToCatchUp(index, segments: sealed)
                 if options.removeDuplicates { rowCounts.merge(pending.all, uniquingKeysWith: +) }
                 topicRows.merge(pending.dropped, uniquingKeysWith: +)
             }
             var (drops, units) = plan(sealed, rowCounts: rowCounts, topicRows: topicRows)
-            try decide(&units, db: db)
+            try decide(&units, index: index)
             return (drops, units)
         }
 
@@ -260,42 +259,14 @@ struct Compactor {
         }
     }
 
-    /// Index rows per segment (of `topics` only, when given).
-    func countRows(_ db: SQLiteDatabase, topics: Set<UInt32>?) throws(ArchiveError) -> [UInt64: Int] {
-        var out: [UInt64: Int] = [:]
-        if let topics {
-            let s = try db.prepare("SELECT seg, count(*) FROM entries WHERE topic = ?1 GROUP BY seg")
-            for t in topics {
-                s.reset()
-                s.bind(1, blob: topicBytes(t))
-                while try s.step() { if s.int64(0) >= 0 { out[UInt64(s.int64(0)), default: 0] += Int(s.int64(1)) } }
-            }
-        } else {
-            let s = try db.prepare("SELECT seg, count(*) FROM entries GROUP BY seg")
-            while try s.step() { if s.int64(0) >= 0 { out[UInt64(s.int64(0))] = Int(s.int64(1)) } }
-        }
-        return out
-    }
-
     /// Reads every record of the units and decides: keep, expired, dropped topic or duplicate.
-    func decide(_ units: inout [Unit], db: SQLiteDatabase) throws(ArchiveError) {
+    func decide(_ units: inout [Unit], index: ArchiveIndex) throws(ArchiveError) {
         let segs = units.flatMap { $0.sources.map(\.info.firstSequence) }
         guard !segs.isEmpty else { return }
-        let rows = try db.prepare("""
-            SELECT seg, (CASE WHEN blk < 0 THEN -blk - 1 ELSE blk END) AS off, pos, topic, key FROM entries
-            WHERE seg IN (\(segs.map(String.init).joined(separator: ","))) ORDER BY seg, off, pos
-            """)
-        let lookup = try db.prepare("SELECT 1 FROM entries WHERE topic = ?1 AND key = ?2")
-        var row: (seg: UInt64, off: Int64, pos: Int, topic: [UInt8], key: [UInt8])?
-        var rowsDone = false
-        func nextRow() throws(ArchiveError) {
-            if !rowsDone, try rows.step() {
-                row = (UInt64(rows.int64(0)), rows.int64(1), Int(rows.int64(2)), rows.blob(3), rows.blob(4))
-            } else {
-                row = nil
-                rowsDone = true
-            }
-        }
+        let rows = try index.rowsInStorageOrder(inSegments: segs)
+        let lookup = try index.keyLookup()
+        var row: ArchiveIndex.SegmentRows.Row?
+        func nextRow() throws(ArchiveError) { row = try rows.next() }
         try nextRow()
         var seenNew = Set<[UInt8]>()
         for u in units.indices {
@@ -330,10 +301,7 @@ struct Compactor {
                                 kept.append(Kept(topic: r.topic, key: r.key, isNew: false, range: range))
                             } else {
                                 let key = Array(EnvelopeKey(sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), topic: f.topic).bytes[0..<36])
-                                lookup.reset()
-                                lookup.bind(1, blob: f.topic.bytes)
-                                lookup.bind(2, blob: key)
-                                if try lookup.step() || seenNew.contains(f.topic.bytes + key) {
+                                if try lookup.contains(topic: f.topic.bytes, key: key) || seenNew.contains(f.topic.bytes + key) {
                                     duplicates += 1
                                     keep.append(false)
                                 } else {
@@ -341,7 +309,6 @@ struct Compactor {
                                     keep.append(true)
                                     kept.append(Kept(topic: f.topic.bytes, key: key, isNew: true, range: range))
                                 }
-                                lookup.reset()
                             }
                         } catch { failure = error }
                     }
@@ -534,61 +501,33 @@ struct Compactor {
     /// Index changes of a compaction, in one transaction: rows of whole dropped segments (by topic and key range),
     /// rows of removed records, new locations of kept records, topic counts, high-water mark, generation.
     func updateIndex(_ index: ArchiveIndex, active: SegmentInfo, dropped: [SegmentInfo], outputs: [Output], generation: UInt64) throws(ArchiveError) {
-        let db = index.db
-        try db.transaction { () throws(ArchiveError) in
+        try index.transaction { () throws(ArchiveError) in
             var removedPerTopic: [[UInt8]: Int] = [:]
             if !dropped.isEmpty {
-                let list = dropped.map { String($0.firstSequence) }.joined(separator: ",")
-                let topics = try db.prepare("SELECT topic, min_sent FROM topics")
-                var all: [([UInt8], Int64)] = []
-                while try topics.step() { all.append((topics.blob(0), topics.int64(1))) }
+                let all = try index.topicMinSentTimes()
                 let upper = dropped.compactMap(\.maxSentTime).max().map { Int64($0) + 1 } ?? 0
-                let del = try db.prepare("DELETE FROM entries WHERE topic = ?1 AND key < ?2 AND seg IN (\(list))")
-                for (topic, minSent) in all where minSent < upper {
-                    del.reset()
-                    del.bind(1, blob: topic)
-                    del.bind(2, blob: Archive.bound(UInt32(clamping: upper), fill: 0))
-                    let n = try del.run()
-                    if n > 0 { removedPerTopic[topic, default: 0] += n }
-                }
+                removedPerTopic = try index.deleteRows(topics: all.filter { $0.1 < upper }.map(\.0),
+                                                       keysBelow: Archive.bound(UInt32(clamping: upper), fill: 0),
+                                                       inSegments: dropped.map(\.firstSequence))
             }
             // Rows of removed records in rewritten segments: every row still pointing into a replaced source.
             let replaced = outputs.flatMap { o in o.sources.filter { $0 != o.retained } }
-            let moved = try db.prepare("UPDATE entries SET seg = ?3, blk = ?4, pos = ?5, len = ?6 WHERE topic = ?1 AND key = ?2")
-            let insert = try db.prepare("INSERT OR IGNORE INTO entries(topic, key, seg, blk, pos, len) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            let mover = try index.rowMover()
             var stats: [UInt32: TopicStats] = [:]
             for o in outputs {
                 for m in o.moves {
-                    let s = m.isNew ? insert : moved
-                    s.reset()
-                    s.bind(1, blob: m.topic)
-                    s.bind(2, blob: m.key)
-                    s.bind(3, Int64(m.location.segment))
-                    s.bind(4, m.location.storedBlock)
-                    s.bind(5, Int64(m.location.position))
-                    s.bind(6, Int64(m.location.length))
-                    if try s.run() == 1, m.isNew {
-                        let t = m.topic.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self).bigEndian }
-                        let sent = m.key.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self).bigEndian }
-                        stats[t, default: TopicStats()].add(sent)
+                    if try mover.place(topic: m.topic, key: m.key, at: m.location, isNew: m.isNew) == 1, m.isNew {
+                        // A new row's key was built from its envelope: 36 bytes.
+                        stats[Topic(bytes: m.topic).rawValue, default: TopicStats()].add(Cursor(trusted: m.key).sentTime)
                     }
                 }
             }
             if !replaced.isEmpty {
                 // What still points into a replaced file belongs to a removed record.
-                let list = replaced.map(String.init).joined(separator: ",")
-                let gone = try db.prepare("SELECT topic, count(*) FROM entries WHERE seg IN (\(list)) GROUP BY topic")
-                while try gone.step() { removedPerTopic[gone.blob(0), default: 0] += Int(gone.int64(1)) }
-                try db.execute("DELETE FROM entries WHERE seg IN (\(list))")
+                for (topic, n) in try index.rowCountsPerTopic(inSegments: replaced) { removedPerTopic[topic, default: 0] += n }
+                try index.deleteRows(inSegments: replaced)
             }
-            let dec = try db.prepare("UPDATE topics SET count = count - ?2 WHERE topic = ?1")
-            for (topic, n) in removedPerTopic {
-                dec.reset()
-                dec.bind(1, blob: topic)
-                dec.bind(2, Int64(n))
-                try dec.run()
-            }
-            try db.execute("DELETE FROM topics WHERE count <= 0")
+            try index.subtractFromTopicCounts(removedPerTopic)
             try index.addTopicStats(stats)
             try index.setHighWaterMark(segment: active.firstSequence, offset: active.bytes)
             try index.setMeta("manifest_generation", Int64(generation))

@@ -92,18 +92,11 @@ extension Compactor {
     /// A writer that stopped without committing its last rows (or one running now) leaves records after the
     /// index's high-water mark; a writer's open indexes each whose key has no row yet. A dry run opened as a
     /// reader counts them so that it plans on the index the real run reads. Reads only.
-    func rowsToCatchUp(_ db: SQLiteDatabase, segments: [SegmentInfo]) throws(ArchiveError) -> (all: [UInt64: Int], dropped: [UInt64: Int]) {
+    func rowsToCatchUp(_ index: ArchiveIndex, segments: [SegmentInfo]) throws(ArchiveError) -> (all: [UInt64: Int], dropped: [UInt64: Int]) {
         let header = Int64(SegmentFormat.segmentHeaderLength)
-        let meta = try db.prepare("SELECT value FROM meta WHERE name = ?1")
-        func value(_ name: String) throws(ArchiveError) -> Int64? {
-            meta.reset()
-            meta.bind(1, text: name)
-            defer { meta.reset() }
-            return try meta.step() ? meta.int64(0) : nil
-        }
-        let markSegment = try value("hwm_segment").map { UInt64(clamping: $0) }
-        let markOffset = try value("hwm_offset") ?? header
-        let lookup = try db.prepare("SELECT 1 FROM entries WHERE topic = ?1 AND key = ?2")
+        let markSegment = try index.meta("hwm_segment").map { UInt64(clamping: $0) }
+        let markOffset = try index.meta("hwm_offset") ?? header
+        let lookup = try index.keyLookup()
         var all: [UInt64: Int] = [:], dropped: [UInt64: Int] = [:]
         var seen = Set<[UInt8]>()
         for s in segments where markSegment.map({ s.firstSequence >= $0 }) ?? true {
@@ -117,11 +110,7 @@ extension Compactor {
                     guard let f = EnvelopeFields.parse(rlp) else { continue }
                     let key = Array(EnvelopeKey(sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), topic: f.topic).bytes[0..<36])
                     do throws(ArchiveError) {
-                        lookup.reset()
-                        lookup.bind(1, blob: f.topic.bytes)
-                        lookup.bind(2, blob: key)
-                        let indexed = try lookup.step()
-                        lookup.reset()
+                        let indexed = try lookup.contains(topic: f.topic.bytes, key: key)
                         guard !indexed, seen.insert(f.topic.bytes + key).inserted else { continue }
                         all[s.firstSequence, default: 0] += 1
                         if dropTopics.contains(f.topic.rawValue) { dropped[s.firstSequence, default: 0] += 1 }

@@ -1,4 +1,5 @@
 import Foundation
+import Whisper
 
 /// The SQLite index of an archive (derived data): one row per stored envelope, keyed by (topic, sent time ‖ hash).
 ///
@@ -141,6 +142,16 @@ final class ArchiveIndex: @unchecked Sendable {
                                + "run reindex", path: s.database.path)
         }
         return loc
+    }
+
+    /// Binds a row's `topic, key, seg, blk, pos, len` to parameters 1 to 6.
+    static func bindRow<K: Collection>(_ s: SQLiteStatement, topic: [UInt8], key: K, location: RecordLocation) where K.Element == UInt8 {
+        s.bind(1, blob: topic)
+        s.bind(2, blob: key)
+        s.bind(3, Int64(location.segment))
+        s.bind(4, location.storedBlock)
+        s.bind(5, Int64(location.position))
+        s.bind(6, Int64(location.length))
     }
 
     func setHighWaterMark(segment: UInt64, offset: Int64) throws(ArchiveError) {
@@ -301,11 +312,11 @@ final class ArchiveIndex: @unchecked Sendable {
 
     func count() throws(ArchiveError) -> Int { Int(try db.scalar("SELECT count(*) FROM entries")) }
 
-    /// Looks a key up.
-    func location(topic: [UInt8], key: [UInt8]) throws(ArchiveError) -> RecordLocation? {
+    /// Where the envelope of `key` is stored, if it is indexed.
+    func location(of key: EnvelopeKey) throws(ArchiveError) -> RecordLocation? {
         let s = try db.prepare("SELECT seg, blk, pos, len FROM entries WHERE topic = ?1 AND key = ?2")
-        s.bind(1, blob: topic)
-        s.bind(2, blob: key)
+        s.bind(1, blob: key.topic.bytes)
+        s.bind(2, blob: key.bytes[0..<36])
         guard try s.step() else { return nil }
         return try Self.location(s, from: 0)
     }
@@ -313,7 +324,7 @@ final class ArchiveIndex: @unchecked Sendable {
     /// One page of rows in ascending key order: a k-way merge of per-topic ordered ranges.
     ///
     /// - Returns: at most `limit` rows, and whether at least one more row matches.
-    func page(topics: [UInt32], lower: [UInt8], after cursor: [UInt8]?, upper: [UInt8], limit: Int)
+    func page(topics: [UInt32], lower: [UInt8], after cursor: Cursor?, upper: [UInt8], limit: Int)
     throws(ArchiveError) -> (rows: [IndexRow], more: Bool) {
         try db.execute("BEGIN")
         defer { try? db.execute("COMMIT") }
@@ -321,8 +332,8 @@ final class ArchiveIndex: @unchecked Sendable {
         // which would make every cursor page rescan the pages before it.
         var bound = lower
         var exclusive = false
-        if let cursor, !cursor.lexicographicallyPrecedes(lower) {
-            bound = cursor
+        if let cursor, !cursor.bytes.lexicographicallyPrecedes(lower) {
+            bound = cursor.bytes
             exclusive = true
         }
         while rangeStatements.count < topics.count {

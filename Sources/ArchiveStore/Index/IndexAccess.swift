@@ -37,8 +37,7 @@ enum IndexAccess: Sendable {
         guard stat(path + "-wal", &st) == 0, st.st_size > 0 else { return .immutable(path: path) }
         let copy = try PrivateIndexCopy(archive: directory)
         // The first read-write connection takes the log in; closing it checkpoints it into the copy.
-        let db = try SQLiteDatabase(path: copy.path, readOnly: false, create: false)
-        _ = try db.scalar("SELECT count(*) FROM sqlite_master")
+        try ArchiveIndex.takeInLog(path: copy.path)
         return .privateCopy(copy)
     }
 

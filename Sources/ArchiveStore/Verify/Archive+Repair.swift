@@ -164,8 +164,7 @@ extension Archive {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         do throws(ArchiveError) {
             let index = try ArchiveIndex(path: path, readOnly: true, immutable: true)
-            let check = try index.db.prepare("PRAGMA quick_check")
-            if try check.step(), check.text(0) == "ok" { return nil }
+            if try index.quickCheck().isEmpty { return nil }
         } catch where error.code == .unsupportedVersion {
             return nil  // another schema: a writer drops and rebuilds it
         } catch {}

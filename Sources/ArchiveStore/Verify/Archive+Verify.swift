@@ -61,7 +61,7 @@ struct Verifier {
         var topic: [UInt8]
         var key: [UInt8]
         var location: RecordLocation
-        var hash: String { Array(key[4..<36]).hex }
+        var hash: String { Cursor(trusted: key).hash.hex }
         func sortKey() -> (UInt64, Int64, Int) { (location.segment, location.blockOffset, location.position) }
     }
 
@@ -131,17 +131,12 @@ struct Verifier {
                 let access = try IndexAccess.asStored(directory: directory, presence: presence)
                 indexAccess = access
                 let idx = try access.open()
-                let check = try idx.db.prepare("PRAGMA quick_check")
-                var problems: [String] = []
-                while try check.step() { let t = check.text(0); if t != "ok" { problems.append(t) } }
+                let problems = try idx.quickCheck()
                 if !problems.isEmpty {
                     add(.init(.index, "index-corrupt", file: ArchiveIndex.fileName, detail: "SQLite quick_check: " + problems.prefix(3).joined(separator: "; ")))
                 }
                 highWaterMark = try idx.highWaterMark()
-                rows = RowFeed(try idx.db.prepare("""
-                    SELECT topic, key, seg, blk, pos, len FROM entries
-                    ORDER BY seg, (CASE WHEN blk < 0 THEN -blk - 1 ELSE blk END), pos
-                    """))
+                rows = RowFeed(try idx.rowsInStorageOrder())
                 index = idx
             } catch {
                 add(.init(.index, "index-unreadable", file: ArchiveIndex.fileName, detail: error.message))
@@ -320,24 +315,23 @@ struct Verifier {
             return invalidRows
         }
 
-        init(_ statement: SQLiteStatement) {
-            let t = Thread { [self] in produce(statement) }
+        init(_ rows: ArchiveIndex.StoredRows) {
+            let t = Thread { [self] in produce(rows) }
             t.name = "whisper-archive.verify-rows"
             t.start()
         }
 
-        private func produce(_ s: SQLiteStatement) {
+        private func produce(_ rows: ArchiveIndex.StoredRows) {
             var chunk: [IndexEntryRow] = []
             chunk.reserveCapacity(4096)
             var last = Next.end
             do throws(ArchiveError) {
-                while try s.step() {
-                    let topic = s.blob(0), key = s.blob(1)
+                while let r = try rows.next() {
+                    let topic = r.topic, key = r.key
                     guard topic.count == 4, key.count == 36,
-                          let location = RecordLocation(indexColumns: s.int64(2), storedBlock: s.int64(3),
-                                                        position: s.int64(4), length: s.int64(5)) else {
+                          let location = RecordLocation(indexColumns: r.seg, storedBlock: r.blk, position: r.pos, length: r.len) else {
                         let row = "topic \(topic.hex) (\(topic.count) bytes), key of \(key.count) bytes, "
-                            + "seg \(s.int64(2)), blk \(s.int64(3)), pos \(s.int64(4)), len \(s.int64(5))"
+                            + "seg \(r.seg), blk \(r.blk), pos \(r.pos), len \(r.len)"
                         condition.lock()
                         invalidRows.count += 1
                         if invalidRows.examples.count < 20 { invalidRows.examples.append(row) }
@@ -355,7 +349,7 @@ struct Verifier {
             }
             if !chunk.isEmpty { push(.rows(chunk)) }
             push(last)
-            s.reset()
+            rows.reset()
         }
 
         /// Queues a chunk; waits while 16 chunks are queued.
@@ -477,9 +471,9 @@ struct Verifier {
             if r.location.length != length { problems.append("length \(r.location.length) ≠ \(length)") }
             if r.location.compressed != block.compressed { problems.append("compression flag differs") }
             if r.topic != topic.bytes { problems.append("topic \(r.topic.hex) ≠ \(topic)") }
-            let rowSent = UInt32(r.key[0]) << 24 | UInt32(r.key[1]) << 16 | UInt32(r.key[2]) << 8 | UInt32(r.key[3])
-            if rowSent != sent { problems.append("sent time \(rowSent) ≠ \(sent)") }
-            if let hash, Array(r.key[4..<36]) != hash { problems.append("hash differs") }
+            let rowKey = Cursor(trusted: r.key)
+            if rowKey.sentTime != sent { problems.append("sent time \(rowKey.sentTime) ≠ \(sent)") }
+            if let hash, rowKey.hash != hash { problems.append("hash differs") }
             if !problems.isEmpty {
                 add(.init(.index, "index-mismatch", file: rel, segment: block.segment, range: block.byteRange,
                           hashes: [hash?.hex ?? r.hash], detail: "index entry of record \(seq) does not match it: " + problems.joined(separator: ", ")))
@@ -491,8 +485,7 @@ struct Verifier {
             return
         }
         let h = hash ?? EnvelopeFields.hash(rlp)
-        let key = EnvelopeKey(sentTime: sent, hash: h, topic: topic).bytes
-        let elsewhere = (try? index?.location(topic: topic.bytes, key: Array(key[0..<36]))) ?? nil
+        let elsewhere = (try? index?.location(of: EnvelopeKey(sentTime: sent, hash: h, topic: topic))) ?? nil
         if let elsewhere {
             let same = (try? readers.read(elsewhere)).map { EnvelopeFields.hash($0.rlp) == h } ?? false
             if !same {
@@ -511,13 +504,9 @@ struct Verifier {
     mutating func checkTopicStats() {
         guard let index else { return }
         do throws(ArchiveError) {
-            let s = try index.db.prepare("""
-                SELECT hex(e.topic), e.n, t.count FROM (SELECT topic, count(*) AS n FROM entries GROUP BY topic) e
-                LEFT JOIN topics t ON t.topic = e.topic WHERE t.count IS NULL OR t.count != e.n
-                """)
-            while try s.step() {
+            for m in try index.topicStatsMismatches() {
                 add(.init(.index, "topic-stats", file: ArchiveIndex.fileName,
-                          detail: "topic \(s.text(0).lowercased()) has \(s.int64(1)) entries but its topics row says \(s.int64(2))"))
+                          detail: "topic \(m.topicHex.lowercased()) has \(m.rows) entries but its topics row says \(m.recorded)"))
             }
         } catch {
             add(.init(.index, "index-unreadable", file: ArchiveIndex.fileName, detail: error.message))

@@ -81,12 +81,7 @@ final class ArchiveWriter: QueueThread<ArchiveWriter.Request>, @unchecked Sendab
 
     func start() {
         // Checkpoints run on the checkpointer's thread, not inside this thread's commits.
-        // The log file is cut back to 64 MiB whenever it starts over.
-        try? index.db.execute("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864")
-        // A second of rows changes the last index page of every topic it touches. Beyond the cache, SQLite
-        // writes changed pages to the log before the commit and reads them back for the next row, which over
-        // many topics costs more than the larger cache.
-        try? index.db.execute("PRAGMA cache_size = -65536")
+        index.tuneForWriter()
         start(name: "whisper-archive.writer")
         blockWriter.start()
         checkpointer.start()
@@ -184,7 +179,7 @@ final class ArchiveWriter: QueueThread<ArchiveWriter.Request>, @unchecked Sendab
     private func commitIndex() throws(ArchiveError) {
         guard transactionStart != nil else { return }
         try blockWriter.waitWritten()
-        try index.db.execute("COMMIT")
+        try index.commit()
         transactionStart = nil
         uncommittedRows = 0
         behind.value = false
@@ -288,7 +283,7 @@ final class ArchiveWriter: QueueThread<ArchiveWriter.Request>, @unchecked Sendab
         blockWriter.stop()
         checkpointer.stop()
         // At rest the index is one file: the log is copied back and emptied.
-        try? index.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        try? index.checkpoint()
         stateLock.lock()
         if dirty || blockWriter.failure != nil { syncNow() }
         // Closed here, on this thread, so that the directory is at rest when `close()` returns (the last
@@ -308,7 +303,7 @@ final class ArchiveWriter: QueueThread<ArchiveWriter.Request>, @unchecked Sendab
         var plan = AppendPlanner(appends: group.map(\.envelopes), at: position, limits: limits, now: now)
         do {
             if transactionStart == nil {
-                try index.db.execute("BEGIN IMMEDIATE")
+                try index.beginWriteTransaction()
                 transactionStart = .now()
             }
             behind.value = true
@@ -396,7 +391,7 @@ final class ArchiveWriter: QueueThread<ArchiveWriter.Request>, @unchecked Sendab
         }
         blockWriter.clearFailure()
         if transactionStart != nil {
-            try? index.db.execute("ROLLBACK")
+            try? index.rollback()
             transactionStart = nil
             uncommittedRows = 0
         }
