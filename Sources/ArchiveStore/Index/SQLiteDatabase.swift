@@ -36,6 +36,8 @@ public final class SQLiteDatabase: @unchecked Sendable {
 
     deinit { close() }
 
+    private var closedError: ArchiveError { ArchiveError(.closed, "the index connection is closed", path: path) }
+
     /// Closes the connection now rather than when the last reference goes (not thread-safe: the owner's thread).
     /// A statement still alive keeps SQLite's handle until it is released; every later call fails.
     public func close() {
@@ -65,12 +67,14 @@ public final class SQLiteDatabase: @unchecked Sendable {
 
     /// Runs one or more SQL statements that return no rows.
     public func execute(_ sql: String) throws(ArchiveError) {
+        guard isOpen else { throw closedError }
         let rc = sqlite3_exec(handle, sql, nil, nil, nil)
         guard rc == SQLITE_OK else { throw error("SQL failed: \(sql.prefix(80))", rc) }
     }
 
     /// Compiles a statement.
     public func prepare(_ sql: String) throws(ArchiveError) -> SQLiteStatement {
+        guard isOpen else { throw closedError }
         var stmt: OpaquePointer?
         let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
         guard rc == SQLITE_OK, let stmt else { throw error("cannot prepare \(sql.prefix(80))", rc) }
@@ -78,7 +82,7 @@ public final class SQLiteDatabase: @unchecked Sendable {
     }
 
     /// Rows changed by the last INSERT, UPDATE or DELETE.
-    public var changes: Int { Int(sqlite3_changes(handle)) }
+    public var changes: Int { isOpen ? Int(sqlite3_changes(handle)) : 0 }
 
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT` (or a deferred `BEGIN`, which a read-only connection can
     /// run for its temporary tables), rolling back if it throws.
