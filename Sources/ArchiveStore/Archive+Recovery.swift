@@ -30,7 +30,7 @@ extension Archive {
             case .success(let header):
                 created = header.created
             case .failure(.incomplete(let found)):
-                guard size <= Int64(SegmentFormat.segmentHeaderLength) else {
+                guard size <= Int64(SegmentHeader.length) else {
                     throw SegmentHeader.Rejection.incomplete(created: found).error(path: path, segment: first)
                 }
                 // Created but its header never reached the disk: write it again.
@@ -118,7 +118,7 @@ extension Archive {
         for first in segments where first >= mark.segment {
             let file = try SegmentFile(path: segDir + "/" + SegmentFormat.segmentFileName(firstSequence: first), writable: false)
             let size = try file.size()
-            let from = first == mark.segment ? mark.offset : Int64(SegmentFormat.segmentHeaderLength)
+            let from = first == mark.segment ? mark.offset : Int64(SegmentHeader.length)
             guard from < size else { continue }
             switch BlockReader.read(file, segment: first, at: from, fileSize: size) {
             case .block: return .unindexed
@@ -277,16 +277,16 @@ extension Archive {
                 let removed = try index.transaction { () throws(ArchiveError) -> Int in
                     let n = try index.deleteRows(after: seg, fromOffset: hwm.segment == seg ? end : Int64.max)
                     try index.rebuildTopics()
-                    try index.setHighWaterMark(segment: seg, offset: hwm.segment == seg ? end : Int64(SegmentFormat.segmentHeaderLength))
+                    try index.setHighWaterMark(segment: seg, offset: hwm.segment == seg ? end : Int64(SegmentHeader.length))
                     return n
                 }
                 report.entriesRemoved += removed
                 logger.warning("the index was ahead of the segments: removed \(removed) rows")
             }
         }
-        guard let mark = try index.highWaterMark() ?? (segments.first.map { ($0.firstSequence, Int64(SegmentFormat.segmentHeaderLength)) }) else { return }
+        guard let mark = try index.highWaterMark() ?? (segments.first.map { ($0.firstSequence, Int64(SegmentHeader.length)) }) else { return }
         for s in segments where s.firstSequence >= mark.0 || (hwm == nil) {
-            let from = s.firstSequence == mark.0 ? mark.1 : Int64(SegmentFormat.segmentHeaderLength)
+            let from = s.firstSequence == mark.0 ? mark.1 : Int64(SegmentHeader.length)
             guard from < s.bytes else { continue }
             let file = s.firstSequence == last.firstSequence ? activeFile
                 : try SegmentFile(path: segDir + "/" + s.fileName, writable: false)

@@ -26,7 +26,7 @@ struct AppendPlannerTests {
         }
     }
 
-    static func active(first: UInt64 = 0, bytes: Int64 = Int64(SegmentFormat.segmentHeaderLength), records: Int = 0,
+    static func active(first: UInt64 = 0, bytes: Int64 = Int64(SegmentHeader.length), records: Int = 0,
                        created: UInt32 = 1_000) -> SegmentInfo {
         SegmentInfo(firstSequence: first, bytes: bytes, blocks: 0, records: records, minSentTime: nil, maxSentTime: nil,
                     created: created, sealed: false)
@@ -63,7 +63,7 @@ struct AppendPlannerTests {
             case .flush:
                 steps.append(.flush(records: planner.blockRecords.count, offset: planner.position.active.bytes,
                                     firstSequence: planner.position.nextSequence))
-                planner.flushed(length: SegmentFormat.blockHeaderLength + planner.blockSize)
+                planner.flushed(length: BlockHeader.length + planner.blockSize)
             case .done:
                 return (steps, moved)
             }
@@ -81,7 +81,7 @@ struct AppendPlannerTests {
                                     at: WriterPosition(active: start, nextSequence: 13),
                                     limits: Self.limits(block: 2 * record), now: 2_000)
         let (steps, moved) = Self.run(&planner)
-        let first = start.bytes, block = Int64(SegmentFormat.blockHeaderLength + 2 * record)
+        let first = start.bytes, block = Int64(BlockHeader.length + 2 * record)
         #expect(steps == [
             .insert(positions: [Self.header, record + Self.header], new: 2),
             .flush(records: 2, offset: first, firstSequence: 13),
@@ -122,7 +122,7 @@ struct AppendPlannerTests {
         let (steps, moved) = Self.run(&planner, stored: [envs[0].hash])
         #expect(steps == [
             .insert(positions: (0..<5).map { $0 * record + Self.header }, new: 3),
-            .flush(records: 3, offset: Int64(SegmentFormat.segmentHeaderLength), firstSequence: 0),
+            .flush(records: 3, offset: Int64(SegmentHeader.length), firstSequence: 0),
         ])
         // envs[1] and envs[2] move up one record; envs[3] moves up past both duplicates.
         #expect(moved.map(\.hash) == [envs[1].hash, envs[2].hash, envs[3].hash])
@@ -165,7 +165,7 @@ struct AppendPlannerTests {
                 Issue.record("no insert after the roll")
                 return
             }
-            #expect(rows.allSatisfy { $0.location.segment == 45 && $0.location.blockOffset == Int64(SegmentFormat.segmentHeaderLength) })
+            #expect(rows.allSatisfy { $0.location.segment == 45 && $0.location.blockOffset == Int64(SegmentHeader.length) })
             #expect(planner.blockStart.active.firstSequence == 45)
         }
     }
@@ -174,9 +174,9 @@ struct AppendPlannerTests {
     @Test func aGroupThatFillsTheSegmentRollsBetweenItsBlocks() {
         let envs = Self.envelopes(6, size: 100)
         let record = envs[0].rlp.count + Self.header
-        let headerBytes = Int64(SegmentFormat.segmentHeaderLength)
+        let headerBytes = Int64(SegmentHeader.length)
         // Two records a block; the segment is full after two blocks.
-        let segment = headerBytes + Int64(2 * (SegmentFormat.blockHeaderLength + 2 * record))
+        let segment = headerBytes + Int64(2 * (BlockHeader.length + 2 * record))
         var planner = AppendPlanner(appends: [envs], at: WriterPosition(active: Self.active(), nextSequence: 0),
                                     limits: Self.limits(block: 2 * record, segment: segment), now: 2_000)
         let (steps, _) = Self.run(&planner)

@@ -62,7 +62,7 @@ extension Compactor {
         }
         if unsealed.isEmpty {
             // A writer's open creates the active segment.
-            unsealed.append(SegmentInfo(firstSequence: floor, bytes: Int64(SegmentFormat.segmentHeaderLength), blocks: 0, records: 0,
+            unsealed.append(SegmentInfo(firstSequence: floor, bytes: Int64(SegmentHeader.length), blocks: 0, records: 0,
                                         minSentTime: nil, maxSentTime: nil, created: 0, sealed: false))
         }
         return Baseline(sealing: manifest.segments, unsealed: unsealed)
@@ -77,10 +77,10 @@ extension Compactor {
             return try SegmentInfo.scanningUnsealed(file, first: first, created: header.created, to: size).info
         case .failure(let rejection):
             // A header that never reached the disk: the writer writes it again.
-            guard case .incomplete = rejection, size <= Int64(SegmentFormat.segmentHeaderLength) else {
+            guard case .incomplete = rejection, size <= Int64(SegmentHeader.length) else {
                 throw rejection.error(path: file.path, segment: first)
             }
-            return SegmentInfo(firstSequence: first, bytes: Int64(SegmentFormat.segmentHeaderLength), blocks: 0, records: 0,
+            return SegmentInfo(firstSequence: first, bytes: Int64(SegmentHeader.length), blocks: 0, records: 0,
                                minSentTime: nil, maxSentTime: nil, created: 0, sealed: false)
         }
     }
@@ -93,7 +93,7 @@ extension Compactor {
     /// index's high-water mark; a writer's open indexes each whose key has no row yet. A dry run opened as a
     /// reader counts them so that it plans on the index the real run reads. Reads only.
     func rowsToCatchUp(_ index: ArchiveIndex, segments: [SegmentInfo]) throws(ArchiveError) -> (all: [UInt64: Int], dropped: [UInt64: Int]) {
-        let header = Int64(SegmentFormat.segmentHeaderLength)
+        let header = Int64(SegmentHeader.length)
         let markSegment = try index.meta("hwm_segment").map { UInt64(clamping: $0) }
         let markOffset = try index.meta("hwm_offset") ?? header
         let lookup = try index.keyLookup()

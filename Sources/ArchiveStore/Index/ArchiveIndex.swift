@@ -125,7 +125,7 @@ final class ArchiveIndex: @unchecked Sendable {
     /// - Throws: `.index` when a stored value is out of range (the index is damaged; reindex rebuilds it).
     func highWaterMark() throws(ArchiveError) -> (segment: UInt64, offset: Int64)? {
         guard let s = try meta("hwm_segment"), let o = try meta("hwm_offset") else { return nil }
-        guard s >= 0, o >= Int64(SegmentFormat.segmentHeaderLength), o < RecordLocation.maxBlockOffset else {
+        guard s >= 0, o >= Int64(SegmentHeader.length), o < RecordLocation.maxBlockOffset else {
             throw ArchiveError(.index, "the index's high-water mark (segment \(s), offset \(o)) is out of range; run reindex",
                                path: db.path)
         }

@@ -72,7 +72,7 @@ struct Manifest: Codable, Sendable {
                   UInt64(s.records) <= SegmentFormat.maxSequence - s.firstSequence else {
                 return "segment \(s.firstSequence) has an out-of-range sequence or record count"
             }
-            guard s.bytes >= Int64(SegmentFormat.segmentHeaderLength), s.bytes < RecordLocation.maxBlockOffset else {
+            guard s.bytes >= Int64(SegmentHeader.length), s.bytes < RecordLocation.maxBlockOffset else {
                 return "segment \(s.firstSequence) has an out-of-range size \(s.bytes)"
             }
             guard s.firstSequence >= next else { return "segment \(s.firstSequence) overlaps the one before it" }

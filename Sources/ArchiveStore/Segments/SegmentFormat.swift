@@ -2,10 +2,6 @@
 enum SegmentFormat {
     /// The archive format version written by this code.
     static let version: UInt32 = 1
-    /// Segment header length (``SegmentHeader``).
-    static let segmentHeaderLength = SegmentHeader.length
-    /// Block header length (``BlockHeader``).
-    static let blockHeaderLength = BlockHeader.length
     /// Record header length: RLP length (u32) and arrival time (u32).
     static let recordHeaderLength = 8
     /// Codec byte: payload stored as is.

@@ -55,7 +55,7 @@ final class SegmentReaders: @unchecked Sendable {
             if let why = BlockReader.checkRawBlockOnce(f, at: loc.blockOffset) {
                 throw ArchiveError(.corrupt, "the block holding this record is damaged: \(why)", path: f.path, segment: loc.segment, offset: loc.blockOffset)
             }
-            let at = loc.blockOffset + Int64(SegmentFormat.blockHeaderLength + recordStart)
+            let at = loc.blockOffset + Int64(BlockHeader.length + recordStart)
             let record = try f.withMappedBytes(at: at, count: loc.length + SegmentFormat.recordHeaderLength) { r -> (rlp: [UInt8], arrival: UInt32)? in
                 guard Int(UInt32(littleEndian: r.loadUnaligned(as: UInt32.self))) == loc.length else { return nil }
                 let arrival = UInt32(littleEndian: r.loadUnaligned(fromByteOffset: 4, as: UInt32.self))

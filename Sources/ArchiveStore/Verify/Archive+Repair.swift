@@ -214,7 +214,7 @@ struct SegmentRepairPlan {
         let header = try? read.get()
         headerOK = header != nil
         let created = header?.created ?? UInt32(Date().timeIntervalSince1970)
-        var info = SegmentInfo(firstSequence: first, bytes: Int64(SegmentFormat.segmentHeaderLength), blocks: 0, records: 0,
+        var info = SegmentInfo(firstSequence: first, bytes: Int64(SegmentHeader.length), blocks: 0, records: 0,
                                created: created, sealed: sealed)
         var blocks: [BlockInfo] = []
         var damaged: [(Range<Int64>, String)] = []
@@ -262,7 +262,7 @@ struct SegmentRepairPlan {
         unlink(path)
         let out = try SegmentFile(path: path, writable: true, create: true)
         try out.write(SegmentHeader(firstSequence: newFirst, created: info.created).encoded(), at: 0)
-        var at = Int64(SegmentFormat.segmentHeaderLength)
+        var at = Int64(SegmentHeader.length)
         var sequence = newFirst
         for b in blocks {
             var bytes = [UInt8](repeating: 0, count: b.length)

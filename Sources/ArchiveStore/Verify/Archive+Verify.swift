@@ -239,10 +239,10 @@ struct Verifier {
             }
         }
         if (try? SegmentHeader.read(from: file, first: first).get()) == nil {
-            add(.init(.data, "bad-header", file: rel, segment: first, range: 0..<Int64(min(SegmentFormat.segmentHeaderLength, Int(size))),
+            add(.init(.data, "bad-header", file: rel, segment: first, range: 0..<Int64(min(SegmentHeader.length, Int(size))),
                       detail: "the segment header is not valid (magic, version, first sequence or CRC32C)"))
         }
-        report.bytes += Int64(min(Int64(SegmentFormat.segmentHeaderLength), size))
+        report.bytes += Int64(min(Int64(SegmentHeader.length), size))
         var damaged: [(range: Range<Int64>, why: String, hashes: [String])] = []
         var expectedSequence = first
         // With --full, blocks are decoded a few ahead of the one being matched against the index.

@@ -17,7 +17,7 @@ struct PendingBlock {
     var length: Int {
         switch content {
         case .encoded(let header, let body): header.count + body.count
-        case .raw(let records, _): SegmentFormat.blockHeaderLength + records.rawSize
+        case .raw(let records, _): BlockHeader.length + records.rawSize
         }
     }
 }
