@@ -191,14 +191,14 @@ public struct Auditor {
 }
 
 extension Auditor {
-    /// Audits the envelopes of `archive` selected by the configuration's filter, in storage order.
+    /// Audits the envelopes of `store` selected by the configuration's filter, in storage order.
     ///
     /// - Parameter progress: called about every 10,000 envelopes with the number examined so far.
-    public static func run(archive: Archive, configuration: AuditConfiguration,
-                           progress: (Int) -> Void = { _ in }) throws -> AuditReport {
+    public static func run(store: any EnvelopeStore, configuration: AuditConfiguration,
+                           progress: (Int) -> Void = { _ in }) async throws -> AuditReport {
         var auditor = Auditor(configuration: configuration)
         var n = 0
-        let damaged = try archive.scan(configuration.filter, order: .storage) { e in
+        let damaged = try await store.scan(configuration.filter, order: .storage) { e in
             auditor.add(e)
             n += 1
             if n % 10_000 == 0 { progress(n) }

@@ -1,7 +1,7 @@
 import ArchiveStore
 import Foundation
 
-/// Writes the envelopes of an archive that match a filter into a sink.
+/// Writes the envelopes of a store that match a filter into a sink.
 public enum Exporter {
     /// Totals of an export.
     public struct Summary: Sendable, Codable {
@@ -17,16 +17,15 @@ public enum Exporter {
         public var megabytesPerSecond: Double { seconds > 0 ? Double(bytes) / seconds / 1e6 : 0 }
     }
 
-    /// Exports to `path` in `format`; `progress` is called every 10,000 envelopes. Damaged blocks are skipped
-    /// (with a warning on the archive's logger) and listed in the summary. A file output appears only when the
-    /// export succeeds; an existing one is replaced only when `replacing` is true (see ``OutputFile``).
-    public static func run(archive: Archive, filter: EnvelopeFilter, format: ArchiveFormat, path: String,
-                           replacing: Bool = false, progress: (Summary) -> Void = { _ in }) throws -> Summary {
+    /// Exports to `path` in `format`, in storage order; `progress` is called every 10,000 envelopes. Damaged
+    /// blocks are skipped (with a warning on the store's logger) and listed in the summary. A file output appears
+    /// only when the export succeeds; an existing one is replaced only when `replacing` is true (see ``OutputFile``).
+    public static func run(store: any EnvelopeStore, filter: EnvelopeFilter, format: ArchiveFormat, path: String,
+                           replacing: Bool = false, progress: (Summary) -> Void = { _ in }) async throws -> Summary {
         var sink = try format.sink(path: path, replacing: replacing)
         var summary = Summary()
         let start = Date()
-        var iterator = try archive.records(filter)
-        while let e = try iterator.next() {
+        summary.damaged = try await store.scan(filter, order: .storage) { e in
             try sink.write(e)
             summary.exported += 1
             summary.bytes += Int64(e.rlp.count)
@@ -36,7 +35,6 @@ public enum Exporter {
             }
         }
         try sink.finish()
-        summary.damaged = iterator.damaged
         summary.seconds = Date().timeIntervalSince(start)
         return summary
     }

@@ -58,8 +58,8 @@ public struct Importer {
         }
     }
 
-    /// The archive written to.
-    public var archive: Archive
+    /// The store written to.
+    public var store: any EnvelopeStore
     /// Envelopes per append.
     public var batchSize = 2048
     /// Appends queued at once: the next batch is read and hashed while the ones before it are synced. They are
@@ -72,13 +72,13 @@ public struct Importer {
     /// Called after each acknowledged batch with the running summary and the number of input records acknowledged so far.
     public var onBatch: (Summary, Int) -> Void = { _, _ in }
 
-    /// An importer into `archive`.
-    public init(archive: Archive) { self.archive = archive }
+    /// An importer into `store`.
+    public init(store: any EnvelopeStore) { self.store = store }
 
     /// Imports `paths` (each in `format`, or detected).
     ///
     /// - Throws: ``FormatError`` for a missing or unreadable input (after importing the inputs before it);
-    ///   ``ArchiveError`` when the archive fails.
+    ///   ``ArchiveError`` when the store fails.
     public func run(paths: [String], format: ArchiveFormat?) async throws -> Summary {
         var summary = Summary()
         let start = Date()
@@ -116,7 +116,7 @@ public struct Importer {
             func flush() async throws {
                 guard !batch.isEmpty else { return }
                 do {
-                    queued.append((try archive.enqueue(batch, arrivals: arrivals), records))
+                    queued.append((try store.enqueue(batch, arrivals: arrivals), records))
                 } catch {
                     // The batches before it are acknowledged (or fail) first.
                     try await settle(keeping: 0)

@@ -2,14 +2,6 @@ import Foundation
 import Whisper
 
 extension Archive {
-    /// The order of a scan.
-    public enum ScanOrder: Sendable {
-        /// The order records were stored in (fastest; for export and audit).
-        case storage
-        /// Ascending (sent time, hash), as queries return them.
-        case key
-    }
-
     /// One page of envelopes matching `filter`, in ascending (sent time, hash) order — status-go's LevelDB key order.
     ///
     /// Topic and bloom selections are answered through the index (a bloom is expanded to the stored topics

@@ -131,23 +131,17 @@ public final class Archive: @unchecked Sendable {
 
     // MARK: appending
 
-    /// Appends a batch; returns once its blocks are written (and, with `--sync always`, fsynced) and indexed.
-    ///
-    /// Concurrent calls share one fsync. Envelopes already stored (same hash) are counted as duplicates.
-    /// - Parameter arrivals: per-envelope arrival times (Unix seconds); by default now.
-    public func append(_ envelopes: [Envelope], arrivals: [UInt32]? = nil) async throws(ArchiveError) -> AppendResult {
-        try await enqueue(envelopes, arrivals: arrivals).value()
-    }
-
     /// Appends a batch and blocks the calling thread until it is acknowledged (not for use on the concurrency pool).
     public func appendAndWait(_ envelopes: [Envelope], arrivals: [UInt32]? = nil) throws(ArchiveError) -> AppendResult {
         try enqueue(envelopes, arrivals: arrivals).wait()
     }
 
-    /// Queues a batch and returns at once; the batch is acknowledged through the returned ``PendingAppend``.
+    /// Queues a batch and returns at once; the batch is acknowledged through the returned ``PendingAppend`` once its
+    /// blocks are written (and, with `--sync always`, fsynced) and indexed.
     ///
     /// Batches queued one after another are stored and acknowledged in that order, so a caller can keep several
-    /// in flight (reading the next while the last ones are synced) and await them in turn.
+    /// in flight (reading the next while the last ones are synced) and await them in turn. Concurrent batches
+    /// share one fsync. Envelopes already stored (same hash) are counted as duplicates.
     public func enqueue(_ envelopes: [Envelope], arrivals: [UInt32]? = nil) throws(ArchiveError) -> PendingAppend {
         guard let writer else { throw ArchiveError(.readOnly, "the archive at \(directory) is open for reading only") }
         let pending = PendingAppend()
@@ -249,16 +243,18 @@ public final class Archive: @unchecked Sendable {
     }
 }
 
-/// A queued append (``Archive/enqueue(_:arrivals:)``): its outcome, handed over by the writer's threads once the
-/// batch is acknowledged, to one caller that awaits it or blocks for it.
+/// A queued append (``EnvelopeStore/enqueue(_:arrivals:)``): its outcome, handed over by the engine (the writer's
+/// threads, for ``Archive``) once the batch is acknowledged, to one caller that awaits it or blocks for it.
 public final class PendingAppend: @unchecked Sendable {
     private let condition = NSCondition()
     private var outcome: Result<AppendResult, ArchiveError>?
     private var waiter: CheckedContinuation<Result<AppendResult, ArchiveError>, Never>?
 
-    init() {}
+    /// An append not yet acknowledged.
+    package init() {}
 
-    func complete(_ result: Result<AppendResult, ArchiveError>) {
+    /// Hands the outcome to the caller; an engine calls it once.
+    package func complete(_ result: Result<AppendResult, ArchiveError>) {
         condition.lock()
         let waiting = waiter
         waiter = nil

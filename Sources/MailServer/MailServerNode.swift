@@ -11,10 +11,10 @@ import Whisper
 import Glibc
 #endif
 
-/// A running mailserver: an RLPx server speaking shh/6 and waku/1 over one archive.
+/// A running mailserver: an RLPx server speaking shh/6 and waku/1 over one envelope store.
 ///
 /// Incoming envelopes (code 1) that pass the receive checks are archived and relayed to the other
-/// peers that want them; history requests (0x7e) are answered from the archive.
+/// peers that want them; history requests (0x7e) are answered from the store.
 public final class MailServerNode: Sendable {
     /// The enode URL peers dial.
     public let enode: EnodeURL
@@ -22,7 +22,7 @@ public final class MailServerNode: Sendable {
     public let metrics: MailServerMetrics
 
     let server: RLPxServer
-    let archive: Archive
+    let store: any EnvelopeStore
     let configuration: MailServerConfiguration
     let processor: RequestProcessor
     let logger: Logger
@@ -31,7 +31,7 @@ public final class MailServerNode: Sendable {
 
     /// Binds the listening socket.
     public static func start(
-        archive: Archive, configuration: MailServerConfiguration, host: String, port: Int, maxPeers: Int,
+        store: any EnvelopeStore, configuration: MailServerConfiguration, host: String, port: Int, maxPeers: Int,
         logger: Logger = Logger(label: "whisper-archive.serve")
     ) async throws(RLPxError) -> MailServerNode {
         var rlpx = RLPxConfiguration(
@@ -45,43 +45,27 @@ public final class MailServerNode: Sendable {
             rlpx.inboundBurstBytes = max(4 << 20, 2 * configuration.maxMessageSize)
         }
         let server = try await RLPxServer.bind(host: host, port: port, configuration: rlpx, maxPeers: maxPeers)
-        return MailServerNode(server: server, archive: archive, configuration: configuration, rlpx: rlpx, logger: logger)
+        return MailServerNode(server: server, store: store, configuration: configuration, rlpx: rlpx, logger: logger)
     }
 
-    init(server: RLPxServer, archive: Archive, configuration: MailServerConfiguration, rlpx: RLPxConfiguration, logger: Logger) {
+    init(server: RLPxServer, store: any EnvelopeStore, configuration: MailServerConfiguration, rlpx: RLPxConfiguration, logger: Logger) {
         self.server = server
         self.enode = server.enode
-        self.archive = archive
+        self.store = store
         self.configuration = configuration
-        self.processor = RequestProcessor(archive: archive, configuration: configuration)
+        self.processor = RequestProcessor(store: store, configuration: configuration)
         self.metrics = MailServerMetrics()
         self.logger = logger
         self.rlpx = rlpx
     }
 
-    /// Accepts peers until ``shutdown()``; each peer runs in its own task. Meanwhile, the archive's block
-    /// checksums are checked once in the background (``Archive/checkBlocks()``), so that requests do not
-    /// pay for a block's check on their first read from it.
+    /// Accepts peers until ``shutdown()``; each peer runs in its own task.
     public func run() async {
-        let archive = self.archive
-        let logger = self.logger
-        let check = Task.detached(priority: .background) {
-            let start = ContinuousClock.now
-            do {
-                let (damaged, bytes) = try archive.checkBlocks()
-                logger.info("archive blocks checked", metadata: [
-                    "bytes": "\(bytes)", "damaged": "\(damaged.count)", "seconds": "\(ContinuousClock.now - start)"])
-            } catch {
-                logger.warning("checking the archive's blocks stopped: \(error)")
-            }
-        }
         await withDiscardingTaskGroup { group in
             for await peer in server.peers {
                 group.addTask { await self.serve(peer) }
             }
         }
-        check.cancel()
-        await check.value
     }
 
     /// Dials `node` and serves it like an inbound peer (for `--peer`).

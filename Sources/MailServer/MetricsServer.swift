@@ -1,4 +1,3 @@
-import ArchiveStore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -9,8 +8,8 @@ public final class MetricsServer: Sendable {
 
     init(channel: Channel) { self.channel = channel }
 
-    /// Binds `host:port` and serves `metrics` (plus the archive's envelope count gauge).
-    public static func start(host: String, port: Int, metrics: MailServerMetrics, archive: Archive) async throws -> MetricsServer {
+    /// Binds `host:port` and serves `metrics`.
+    public static func start(host: String, port: Int, metrics: MailServerMetrics) async throws -> MetricsServer {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in

@@ -4,7 +4,7 @@ import RLP
 import Whisper
 
 /// Turns one 0x7e payload into the answer a status-go mailserver would give (whisper §5):
-/// decode (envelope-wrapped or direct), decrypt, check, query the archive, bundle, complete.
+/// decode (envelope-wrapped or direct), decrypt, check, query the store, bundle, complete.
 ///
 /// It holds no connection state; the peer session sends what it returns.
 public final class RequestProcessor: Sendable {
@@ -33,32 +33,33 @@ public final class RequestProcessor: Sendable {
     /// The failure text of a request refused by the rate limit.
     public static let rateLimitFailure = "rate limit exceeded"
 
-    let archive: Archive
+    let store: any EnvelopeStore
     let configuration: MailServerConfiguration
     let limiter: RateLimiter
 
-    public init(archive: Archive, configuration: MailServerConfiguration) {
-        self.archive = archive
+    /// A processor answering from `store`.
+    public init(store: any EnvelopeStore, configuration: MailServerConfiguration) {
+        self.store = store
         self.configuration = configuration
         self.limiter = RateLimiter(interval: configuration.rateLimitSeconds)
     }
 
     /// Answers a 0x7e payload from `peer` (its node ID hex) on `proto`, with every packet in `packets`.
-    public func handle(_ payload: [UInt8], from peer: String, on proto: MailProtocol, now: Double) -> Answer {
+    public func handle(_ payload: [UInt8], from peer: String, on proto: MailProtocol, now: Double) async -> Answer {
         var packets: [Packet] = []
-        var answer = handle(payload, from: peer, on: proto, now: now) { packets.append($0) }
+        var answer = await handle(payload, from: peer, on: proto, now: now) { packets.append($0) }
         answer.packets = packets
         return answer
     }
 
     /// Answers a 0x7e payload, handing each packet to `emit` as soon as it is ready: the first 0x7f bundle goes
-    /// out while the archive still reads the rest of the page. `packets` of the result is empty.
+    /// out while the store still reads the rest of the page. `packets` of the result is empty.
     ///
     /// Validation failures emit only the "ERROR=" completion. An I/O error in the middle of a page (rare: damaged
     /// blocks and missing files are skipped, not errors) ends the bundles already emitted with one.
     public func handle(_ payload: [UInt8], from peer: String, on proto: MailProtocol, now: Double,
-                       emit: (Packet) -> Void) -> Answer {
-        var answer = route(payload, from: peer, on: proto, now: now, emit: emit)
+                       emit: (Packet) -> Void) async -> Answer {
+        var answer = await route(payload, from: peer, on: proto, now: now, emit: emit)
         for packet in answer.packets { emit(packet) }
         answer.packets = []
         return answer
@@ -66,7 +67,7 @@ public final class RequestProcessor: Sendable {
 
     /// Decodes the request and answers it; bundles go to `emit`, the completion is returned in `packets`.
     private func route(_ payload: [UInt8], from peer: String, on proto: MailProtocol, now: Double,
-                       emit: (Packet) -> Void) -> Answer {
+                       emit: (Packet) -> Void) async -> Answer {
         // 1. An envelope-wrapped request (the legacy and status-go path).
         if let envelope = try? Envelope(rlp: payload) {
             let id = envelope.hash
@@ -74,14 +75,14 @@ public final class RequestProcessor: Sendable {
             case .failure(let message):
                 return failure(id, message)
             case .success(let request):
-                return answer(request, id: id, peer: peer, on: proto, now: now, emit: emit)
+                return await answer(request, id: id, peer: peer, on: proto, now: now, emit: emit)
             }
         }
         // 2. A direct MessagesRequest (6 items for whisper, 7 for waku).
         if var request = try? MailRequest.decodeDirect(payload), let id = request.directRequestID {
             if proto == .whisper { request.topics = nil }
             if request.upper == 0 { request.upper = UInt32(truncatingIfNeeded: Int(now)) &+ configuration.upperSafety }
-            return answer(request, id: id, peer: peer, on: proto, now: now, emit: emit)
+            return await answer(request, id: id, peer: peer, on: proto, now: now, emit: emit)
         }
         // 3. Neither: "invalid p2p request", which disconnects the peer.
         return Answer(packets: [], disconnect: true, envelopes: 0, requestID: nil, request: nil,
@@ -130,7 +131,7 @@ public final class RequestProcessor: Sendable {
 
     /// Validation (§5.4), rate limit, query, bundles, completion.
     func answer(_ request: MailRequest, id: [UInt8], peer: String, on proto: MailProtocol, now: Double,
-                emit: (Packet) -> Void) -> Answer {
+                emit: (Packet) -> Void) async -> Answer {
         if request.upper < request.lower { return failure(id, "query range is invalid: lower > upper", request: request) }
         let topics = request.topics ?? []
         if request.bloom.isEmpty && topics.isEmpty { return failure(id, "bloom filter is empty", request: request) }
@@ -156,7 +157,7 @@ public final class RequestProcessor: Sendable {
         var last = [UInt8](repeating: 0, count: 32)
         let page: QueryPage
         do {
-            page = try archive.query(EnvelopeFilter(from: request.lower, to: request.upper, topics: selection),
+            page = try await store.query(EnvelopeFilter(from: request.lower, to: request.upper, topics: selection),
                                      limit: Int(limit), after: cursor) { envelope in
                 bundler.add(envelope.rlp, emit)
                 count += 1

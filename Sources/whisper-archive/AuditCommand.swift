@@ -90,7 +90,7 @@ struct AuditCommand: AsyncParsableCommand {
         let progress = ProgressLine()
         let report: AuditReport
         do {
-            report = try Auditor.run(archive: store, configuration: config) { progress.update("audited", count: $0) }
+            report = try await Auditor.run(store: store, configuration: config) { progress.update("audited", count: $0) }
         } catch {
             progress.finish()
             throw CLIError("audit failed: \(error)")

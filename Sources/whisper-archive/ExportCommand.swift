@@ -65,7 +65,7 @@ struct ExportCommand: AsyncParsableCommand {
         let progress = ProgressLine()
         let summary: Exporter.Summary
         do {
-            summary = try Exporter.run(archive: archive, filter: filter, format: format, path: output, replacing: force) { s in
+            summary = try await Exporter.run(store: archive, filter: filter, format: format, path: output, replacing: force) { s in
                 progress.update("exported", count: s.exported)
             }
         } catch let error as FormatError where error.code == .exists {

@@ -57,7 +57,7 @@ struct ImportCommand: AsyncParsableCommand {
         catch { throw CLIError(error.description) }
         for cut in archive.recovery.cuts { writeStandardError("whisper-archive: recovered: cut \(cut)\n") }
         let progress = ProgressLine()
-        var importer = Importer(archive: archive)
+        var importer = Importer(store: archive)
         importer.strict = strict
         importer.batchSize = batchSize
         importer.onInvalid = { error in

@@ -106,7 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
         let address = HostPort(listen)!
         let node: MailServerNode
         do {
-            node = try await MailServerNode.start(archive: store, configuration: config, host: address.host,
+            node = try await MailServerNode.start(store: store, configuration: config, host: address.host,
                                                   port: address.port, maxPeers: maxPeers, logger: logger)
         } catch {
             throw CLIError("cannot listen on \(listen): \(NetworkErrorText.describe(error))")
@@ -136,7 +136,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         var metricsServer: MetricsServer?
         if let metrics, let m = HostPort(metrics) {
-            do { metricsServer = try await MetricsServer.start(host: m.host, port: m.port, metrics: node.metrics, archive: store) } catch {
+            do { metricsServer = try await MetricsServer.start(host: m.host, port: m.port, metrics: node.metrics) } catch {
                 throw CLIError("cannot serve metrics on \(metrics): \(NetworkErrorText.describe(error))")
             }
         }
@@ -148,6 +148,7 @@ struct ServeCommand: AsyncParsableCommand {
         let retention = retentionDays.map { Self.startRetention(store: store, days: $0, logger: logger) }
 
         let runner = Task { await node.run() }
+        let blockCheck = Self.startBlockCheck(archive: store, logger: logger)
         for await sig in stop.stream {
             logger.info("signal \(sig): stopping")
             break
@@ -155,6 +156,8 @@ struct ServeCommand: AsyncParsableCommand {
         sources.forEach { $0.cancel() }
         await node.shutdown()
         runner.cancel()
+        blockCheck.cancel()
+        await blockCheck.value
         retention?.cancel()
         await retention?.value
         await metricsServer?.close()
@@ -164,19 +167,31 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension ServeCommand {
-    /// Applies retention (now − `days`) at start and then every hour, off the concurrency pool, until cancelled.
-    static func startRetention(store: Archive, days: Int, logger: Logger) -> Task<Void, Never> {
+    /// Checks the archive's block checksums once in the background (``Archive/checkBlocks()``), so that requests
+    /// do not pay for a block's check on their first read from it.
+    static func startBlockCheck(archive: Archive, logger: Logger) -> Task<Void, Never> {
+        Task.detached(priority: .background) {
+            let start = ContinuousClock.now
+            do {
+                let (damaged, bytes) = try archive.checkBlocks()
+                logger.info("archive blocks checked", metadata: [
+                    "bytes": "\(bytes)", "damaged": "\(damaged.count)", "seconds": "\(ContinuousClock.now - start)"])
+            } catch {
+                logger.warning("checking the archive's blocks stopped: \(error)")
+            }
+        }
+    }
+
+    /// Applies retention (now − `days`) at start and then every hour, until cancelled.
+    static func startRetention(store: any EnvelopeStore, days: Int, logger: Logger) -> Task<Void, Never> {
         Task.detached {
             while !Task.isCancelled {
                 let cutoff = UInt32(clamping: Int(Date().timeIntervalSince1970) - days * 86_400)
-                let result: Result<CompactionReport, ArchiveError> = await withCheckedContinuation { c in
-                    DispatchQueue.global().async { c.resume(returning: Result { () throws(ArchiveError) in try store.applyRetention(before: cutoff) }) }
-                }
-                switch result {
-                case .success(let r):
-                    logger.info("retention: removed \(r.envelopesRemoved) envelopes sent before \(cutoff) (\(r.expired) expired, \(r.duplicates) duplicates), \(r.bytesRemoved) bytes; \(r.segmentsDropped) segments dropped, \(r.segmentsRewritten) rewritten; kept \(r.envelopesKept)")
-                case .failure(let e):
-                    logger.error("retention failed: \(e)")
+                do {
+                    let r = try await store.expire(sentBefore: cutoff)
+                    logger.info("retention: removed \(r.removed) envelopes sent before \(cutoff) \(r.detail); kept \(r.kept)")
+                } catch {
+                    logger.error("retention failed: \(error)")
                 }
                 try? await Task.sleep(for: .seconds(3600))
             }

@@ -19,12 +19,12 @@ struct ArchiveFormatsTests {
         let envs = FormatFixtures.envelopes(700, seed: UInt64(which + 1))
         let a = try Archive(directory: dir + "/a")
         _ = try await a.append(envs)
-        let exported = try Exporter.run(archive: a, filter: .all, format: format, path: dir + "/" + name)
+        let exported = try await Exporter.run(store: a, filter: .all, format: format, path: dir + "/" + name)
         a.close()
         #expect(exported.exported == 700)
         #expect(try ArchiveFormat.detect(path: dir + "/" + name) == format)
         let b = try Archive(directory: dir + "/b")
-        let summary = try await Importer(archive: b).run(paths: [dir + "/" + name], format: nil)
+        let summary = try await Importer(store: b).run(paths: [dir + "/" + name], format: nil)
         b.close()
         #expect(summary.imported == 700 && summary.rejected == 0 && summary.duplicates == 0)
         #expect(try FormatFixtures.archiveRLPs(dir + "/b") == Set(envs.map(\.rlp)))
@@ -36,8 +36,8 @@ struct ArchiveFormatsTests {
         let envs = FormatFixtures.envelopes(100)
         let a = try Archive(directory: dir + "/a")
         _ = try await a.append(envs)
-        _ = try Exporter.run(archive: a, filter: .all, format: .rlp, path: dir + "/x.rlp.lz4")
-        _ = try Exporter.run(archive: a, filter: .all, format: .rlp, path: dir + "/x.rlp")
+        _ = try await Exporter.run(store: a, filter: .all, format: .rlp, path: dir + "/x.rlp.lz4")
+        _ = try await Exporter.run(store: a, filter: .all, format: .rlp, path: dir + "/x.rlp")
         a.close()
         let lz4 = try await CLI.tool(URL(fileURLWithPath: "/usr/bin/lz4"), ["-d", "-q", dir + "/x.rlp.lz4", dir + "/y.rlp"])
         #expect(lz4.status == 0, "\(lz4.stderr)")
@@ -68,7 +68,7 @@ struct ArchiveFormatsTests {
         try Data(bytes).write(to: URL(fileURLWithPath: dir + "/t.rlp"))
         let start = envs.dropLast().reduce(0) { $0 + $1.rlp.count }
         let archive = try Archive(directory: dir + "/a")
-        var importer = Importer(archive: archive)
+        var importer = Importer(store: archive)
         nonisolated(unsafe) var errors: [FormatError] = []
         importer.onInvalid = { errors.append($0) }
         let s = try await importer.run(paths: [dir + "/t.rlp"], format: nil)
@@ -86,7 +86,7 @@ struct ArchiveFormatsTests {
         lines.insert("{\"expiry\": 1, \"ttl\": ", at: 1)
         try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/x.jsonl", atomically: true, encoding: .utf8)
         let archive = try Archive(directory: dir + "/a")
-        var importer = Importer(archive: archive)
+        var importer = Importer(store: archive)
         nonisolated(unsafe) var errors: [FormatError] = []
         importer.onInvalid = { errors.append($0) }
         let s = try await importer.run(paths: [dir + "/x.jsonl"], format: nil)
@@ -94,7 +94,7 @@ struct ArchiveFormatsTests {
         #expect(errors.first?.line == 2)
         // --strict stops at the bad line and keeps what came before.
         let b = try Archive(directory: dir + "/b")
-        var strict = Importer(archive: b)
+        var strict = Importer(store: b)
         strict.strict = true
         let s2 = try await strict.run(paths: [dir + "/x.jsonl"], format: nil)
         #expect(s2.stopped && s2.imported == 1)
@@ -112,7 +112,7 @@ struct ArchiveFormatsTests {
         FormatFixtures.writeLevelDB(at: dir + "/mail", entries: entries)
         let archive = try Archive(directory: dir + "/a")
         _ = try await archive.append([envs[2]])
-        var importer = Importer(archive: archive)
+        var importer = Importer(store: archive)
         nonisolated(unsafe) var errors: [FormatError] = []
         importer.onInvalid = { errors.append($0) }
         let s = try await importer.run(paths: [dir + "/mail"], format: nil)
@@ -127,7 +127,7 @@ struct ArchiveFormatsTests {
         let envs = FormatFixtures.envelopes(5)
         try Data(envs.flatMap(\.rlp)).write(to: URL(fileURLWithPath: dir + "/ok.rlp"))
         let archive = try Archive(directory: dir + "/a")
-        var importer = Importer(archive: archive)
+        var importer = Importer(store: archive)
         nonisolated(unsafe) var errors: [FormatError] = []
         importer.onInvalid = { errors.append($0) }
         let s = try await importer.run(paths: [dir + "/missing.rlp", dir + "/ok.rlp"], format: nil)
@@ -141,7 +141,7 @@ struct ArchiveFormatsTests {
         let envs = FormatFixtures.envelopes(30)
         let a = try Archive(directory: dir + "/a")
         _ = try await a.append(envs)
-        _ = try Exporter.run(archive: a, filter: .all, format: .sqlite, path: dir + "/m.sqlite")
+        _ = try await Exporter.run(store: a, filter: .all, format: .sqlite, path: dir + "/m.sqlite")
         a.close()
         let db = try SQLiteDatabase(path: dir + "/m.sqlite", readOnly: true)
         #expect(try db.scalar("SELECT count(*) FROM envelopes WHERE length(id) = 40 AND length(topic) = 4 AND length(bloom) = 64") == 30)

@@ -34,7 +34,7 @@ struct SamplesTests {
             _ = try await a.append(envs, arrivals: envs.map { _ in 0 })
             for (format, name) in Self.names {
                 try? FileManager.default.removeItem(atPath: Self.root + "/" + name)
-                _ = try Exporter.run(archive: a, filter: .all, format: format, path: Self.root + "/" + name)
+                _ = try await Exporter.run(store: a, filter: .all, format: format, path: Self.root + "/" + name)
             }
             a.close()
             for f in ["LOCK", "index.sqlite-wal", "index.sqlite-shm"] { try? FileManager.default.removeItem(atPath: Self.root + "/mail-archive/" + f) }

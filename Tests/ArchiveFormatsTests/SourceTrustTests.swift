@@ -82,7 +82,7 @@ struct SourceTrustTests {
             _ = try await a.append(envs, arrivals: envs.map { _ in 0 })
             let format: ArchiveFormat = kind.hasPrefix("rlp") ? .rlp : kind.hasPrefix("jsonl") ? .jsonl : .sqlite
             let path = evidence + "/mail." + kind
-            _ = try Exporter.run(archive: a, filter: .all, format: format, path: path)
+            _ = try await Exporter.run(store: a, filter: .all, format: format, path: path)
             a.close()
             return path
         }

@@ -104,7 +104,7 @@ final class PeerSession: Sendable {
     /// Appends a batch to the archive (durable before it returns).
     func store(_ job: PeerStateMachine.StoreJob) async -> PeerStateMachine.StoreResult {
         do {
-            let result = try await node.archive.append(job.envelopes, arrivals: job.accepted.map { _ in job.arrival })
+            let result = try await node.store.append(job.envelopes, arrivals: job.accepted.map { _ in job.arrival })
             return .stored(added: result.added)
         } catch {
             logger.error("archiving failed: \(error)")
@@ -133,7 +133,7 @@ final class PeerSession: Sendable {
             }
             return delivered
         }
-        let answer = node.processor.handle(job.payload, from: peerID, on: job.proto, now: job.received) { queue.yield($0) }
+        let answer = await node.processor.handle(job.payload, from: peerID, on: job.proto, now: job.received) { queue.yield($0) }
         queue.finish()
         let delivered = await sender.value
         return .init(invalid: answer.disconnect, failure: answer.failure,

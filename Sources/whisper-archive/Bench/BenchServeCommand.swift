@@ -77,7 +77,7 @@ struct BenchServeCommand: AsyncParsableCommand {
         let serverKey = PrivateKey.generate()
         var config = MailServerConfiguration(nodeKey: serverKey, password: "bench")
         config.minPoW = 0
-        let node = try await MailServerNode.start(archive: store, configuration: config, host: "127.0.0.1", port: 0, maxPeers: clients + 10)
+        let node = try await MailServerNode.start(store: store, configuration: config, host: "127.0.0.1", port: 0, maxPeers: clients + 10)
         let runner = Task { await node.run() }
         var enode = node.enode
         enode.host = "127.0.0.1"

@@ -107,7 +107,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
 
         // 3. Export (rlp) and size on disk.
         let exportStart = Date()
-        let exported = try Exporter.run(archive: archive, filter: .all, format: .rlp, path: work.file("export.rlp"))
+        let exported = try await Exporter.run(store: archive, filter: .all, format: .rlp, path: work.file("export.rlp"))
         let exportSeconds = Date().timeIntervalSince(exportStart)
         try? FileManager.default.removeItem(atPath: work.file("export.rlp"))
         figures.append(Figure(name: "export_rlp", value: Double(exported.bytes) / exportSeconds / 1e6, unit: "MB/s", baseline: nil, note: nil))
