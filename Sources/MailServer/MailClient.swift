@@ -1,4 +1,5 @@
 import DevP2P
+import NIOConcurrencyHelpers
 import EthCrypto
 import NIOCore
 import NIOPosix
@@ -42,16 +43,80 @@ public final class MailClient: Sendable {
     public let address: String
     let inbox: Inbox
 
-    /// Messages are read by one task and handed out here (the peer's sequence has a single consumer).
+    /// Messages are read by one task and kept here until asked for (the peer's sequence has a single consumer).
+    ///
+    /// A wait that times out or is cancelled leaves the inbox as it was: an `AsyncStream` iteration, cancelled,
+    /// would have ended the stream, and every later wait on that connection would have returned nothing at once.
     final class Inbox: Sendable {
-        let stream: AsyncStream<RLPxMessage>
+        private struct State {
+            var queue: [RLPxMessage] = []
+            var finished = false
+            var waiter: (id: UInt64, continuation: CheckedContinuation<RLPxMessage?, Never>)?
+            var nextID: UInt64 = 0
+        }
+
+        private let state = NIOLockedValueBox(State())
+
         init(_ peer: RLPxPeer) {
-            let (stream, continuation) = AsyncStream<RLPxMessage>.makeStream()
-            self.stream = stream
-            Task {
-                for await m in peer.messages { continuation.yield(m) }
-                continuation.finish()
+            Task { [state] in
+                for await m in peer.messages { Self.deliver(m, to: state) }
+                let waiting = state.withLockedValue { s -> CheckedContinuation<RLPxMessage?, Never>? in
+                    s.finished = true
+                    defer { s.waiter = nil }
+                    return s.waiter?.continuation
+                }
+                waiting?.resume(returning: nil)
             }
+        }
+
+        private static func deliver(_ m: RLPxMessage, to state: NIOLockedValueBox<State>) {
+            let waiting = state.withLockedValue { s -> CheckedContinuation<RLPxMessage?, Never>? in
+                guard let w = s.waiter else {
+                    s.queue.append(m)
+                    return nil
+                }
+                s.waiter = nil
+                return w.continuation
+            }
+            waiting?.resume(returning: m)
+        }
+
+        /// The next message; nil when the connection has ended, `timeout` seconds passed, or the task was cancelled.
+        func next(timeout: Double? = nil) async -> RLPxMessage? {
+            let id = state.withLockedValue { s -> UInt64 in
+                s.nextID += 1
+                return s.nextID
+            }
+            let state = self.state
+            let timer = timeout.map { t in
+                Task {
+                    try? await Task.sleep(nanoseconds: UInt64(t * 1e9))
+                    Self.giveUp(id, state)
+                }
+            }
+            defer { timer?.cancel() }
+            return await withTaskCancellationHandler {
+                await withCheckedContinuation { (c: CheckedContinuation<RLPxMessage?, Never>) in
+                    let ready = state.withLockedValue { s -> RLPxMessage?? in
+                        if !s.queue.isEmpty { return .some(s.queue.removeFirst()) }
+                        if s.finished { return .some(nil) }
+                        s.waiter = (id, c)
+                        return nil
+                    }
+                    if let ready { c.resume(returning: ready) }
+                }
+            } onCancel: {
+                Self.giveUp(id, state)
+            }
+        }
+
+        private static func giveUp(_ id: UInt64, _ state: NIOLockedValueBox<State>) {
+            let waiting = state.withLockedValue { s -> CheckedContinuation<RLPxMessage?, Never>? in
+                guard let w = s.waiter, w.id == id else { return nil }
+                s.waiter = nil
+                return w.continuation
+            }
+            waiting?.resume(returning: nil)
         }
     }
 
@@ -158,7 +223,7 @@ public final class MailClient: Sendable {
         }
         var bytes = 0
         defer { feed.finish() }
-        for await message in inbox.stream {
+        while let message = await inbox.next() {
             if Task.isCancelled { break }
             switch message.code {
             case MailCode.p2pMessage:
@@ -198,18 +263,13 @@ public final class MailClient: Sendable {
 
     /// Waits for the next message with `code` (for acknowledgements), up to `timeout` seconds.
     public func next(code: UInt64, timeout: Double) async -> RLPxMessage? {
-        await withTaskGroup(of: RLPxMessage?.self) { group in
-            group.addTask {
-                for await m in self.inbox.stream where m.code == code { return m }
-                return nil
-            }
-            group.addTask {
-                try? await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
+        let deadline = ContinuousClock.now + .nanoseconds(Int64(timeout * 1e9))
+        while true {
+            let left = ContinuousClock.now.duration(to: deadline)
+            guard left > .zero else { return nil }
+            let seconds = Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18
+            guard let m = await inbox.next(timeout: seconds) else { return nil }
+            if m.code == code { return m }
         }
     }
 
