@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // C libraries from Debian packages.
@@ -56,6 +58,18 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "ArchiveFormats", dependencies: ["ArchiveStore", "Whisper", "EthCrypto", "CLevelDB", "CLZ4", "SystemErrorText"], swiftSettings: strict),
+        .target(
+            name: "PostgresArchive",
+            dependencies: [
+                "ArchiveStore", "Whisper", "DevP2P",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .target(name: "ArchiveAudit", dependencies: ["ArchiveStore", "Whisper", "EthCrypto"], swiftSettings: strict),
         .target(
             name: "DevP2P",
@@ -85,7 +99,8 @@ let package = Package(
         .executableTarget(
             name: "whisper-archive",
             dependencies: [
-                "RLP", "EthCrypto", "Whisper", "DevP2P", "ArchiveStore", "ArchiveFormats", "MailServer", "ArchiveAudit", "SystemErrorText",
+                "RLP", "EthCrypto", "Whisper", "DevP2P", "ArchiveStore", "ArchiveFormats", "MailServer", "ArchiveAudit", "PostgresArchive",
+                "SystemErrorText",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -12,12 +12,19 @@ public enum ArchiveFormat: String, CaseIterable, Sendable {
     case leveldb
     /// Another whisper-archive directory.
     case archive
+    /// A PostgreSQL database in status-go's schema, named by a `postgres://` URL. It is a store, not a file: the
+    /// importer reads it through ``Importer/openStore`` and the exporter writes it through ``Importer/copy(from:filter:)``.
+    case postgres
+
+    /// True for a database reached through the store API rather than read or written as a file.
+    public var isStore: Bool { self == .postgres }
 
     /// True for formats that are a byte stream (and so may be LZ4-compressed).
     public var isStream: Bool { self == .rlp || self == .jsonl }
 
     /// Guesses the format of an existing path: directory contents, file extension, then the first bytes.
     public static func detect(path: String) throws(FormatError) -> ArchiveFormat {
+        if path.hasPrefix("postgres://") || path.hasPrefix("postgresql://") { return .postgres }
         guard let kind = try FileProbe.kind(path) else { throw FileProbe.error(path, errno: ENOENT) }
         if kind == .directory {
             if try FileProbe.kind(path + "/MANIFEST") != nil { return .archive }
@@ -53,6 +60,7 @@ public enum ArchiveFormat: String, CaseIterable, Sendable {
         case .sqlite: return try SQLiteSource(path: path)
         case .leveldb: return try LevelDBSource(path: path)
         case .archive: return try ArchiveSource(path: path)
+        case .postgres: throw FormatError(.unsupported, path: path, "a PostgreSQL database is read as a store, not as a file")
         }
     }
 
@@ -67,6 +75,7 @@ public enum ArchiveFormat: String, CaseIterable, Sendable {
         case .sqlite: return try SQLiteSink(path: path, replacing: replacing)
         case .leveldb: return try LevelDBSink(path: path)
         case .archive: return try ArchiveSink(path: path)
+        case .postgres: throw FormatError(.unsupported, path: path, "a PostgreSQL database is written as a store, not as a file")
         }
     }
 }

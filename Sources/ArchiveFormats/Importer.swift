@@ -72,6 +72,10 @@ public struct Importer {
     /// Called after each acknowledged batch with the running summary and the number of input records acknowledged so far.
     public var onBatch: (Summary, Int) -> Void = { _, _ in }
 
+    /// Opens a database input (a ``ArchiveFormat/postgres`` URL) as a store, read only; the importer closes it.
+    /// Without it, such an input is unreadable.
+    public var openStore: ((String) async throws -> any EnvelopeStore)?
+
     /// An importer into `store`.
     public init(store: any EnvelopeStore) { self.store = store }
 
@@ -80,12 +84,50 @@ public struct Importer {
     /// - Throws: ``FormatError`` for a missing or unreadable input (after importing the inputs before it);
     ///   ``ArchiveError`` when the store fails.
     public func run(paths: [String], format: ArchiveFormat?) async throws -> Summary {
+        var run = Run(importer: self)
+        for path in paths {
+            let f: ArchiveFormat
+            do throws(FormatError) {
+                if let format { f = format } else { f = try ArchiveFormat.detect(path: path) }
+            } catch {
+                onInvalid(error)
+                run.summary.unreadableFiles += 1
+                if strict { run.summary.stopped = true; break }
+                continue
+            }
+            let finished = f.isStore ? try await run.importStore(path) : try await run.importFile(path, format: f)
+            if !finished { break }
+        }
+        return try await run.finish()
+    }
+
+    /// Copies every envelope of `source` that matches `filter` into the store, in key order, a page at a time with
+    /// several batches in flight. Envelopes already there are counted as duplicates, so a second run after an
+    /// interrupted one finishes the copy without storing anything twice.
+    public func copy(from source: any EnvelopeStore, filter: EnvelopeFilter = .all) async throws -> Summary {
+        var run = Run(importer: self)
+        run.summary.files = 1
+        _ = try await run.copy(from: source, filter: filter)
+        return try await run.finish()
+    }
+
+    /// One import: the running summary and the appends in flight.
+    private struct Run {
+        let importer: Importer
         var summary = Summary()
         let start = Date()
         var acknowledged = 0
-        // Queued appends with the input records each covers, oldest first.
+        /// Queued appends with the input records each covers, oldest first.
         var queued: [(append: PendingAppend, records: Int)] = []
-        func settle(keeping: Int) async throws {
+        var batch: [Envelope] = []
+        /// Explicit: a source that keeps no arrival times stores 0 ("unknown"), never the time of the import.
+        var arrivals: [UInt32] = []
+        var records = 0
+
+        init(importer: Importer) { self.importer = importer }
+
+        /// Waits for the oldest appends until at most `keeping` are in flight, acknowledging each.
+        mutating func settle(keeping: Int) async throws {
             while queued.count > max(0, keeping) {
                 let (append, records) = queued.removeFirst()
                 let r = try await append.value()
@@ -93,69 +135,124 @@ public struct Importer {
                 summary.duplicates += r.duplicates
                 acknowledged += records
                 summary.seconds = Date().timeIntervalSince(start)
-                onBatch(summary, acknowledged)
+                importer.onBatch(summary, acknowledged)
             }
         }
-        for path in paths {
+
+        /// Queues the batch being filled.
+        mutating func flush() async throws {
+            guard !batch.isEmpty else { return }
+            do {
+                queued.append((try importer.store.enqueue(batch, arrivals: arrivals), records))
+            } catch {
+                // The batches before it are acknowledged (or fail) first.
+                try await settle(keeping: 0)
+                throw error
+            }
+            records = 0
+            batch.removeAll(keepingCapacity: true)
+            arrivals.removeAll(keepingCapacity: true)
+            try await settle(keeping: importer.batchesInFlight - 1)
+        }
+
+        mutating func add(_ envelope: Envelope, arrival: UInt32?) async throws {
+            batch.append(envelope)
+            arrivals.append(arrival ?? 0)
+            if batch.count >= importer.batchSize { try await flush() }
+        }
+
+        /// Counts an invalid record; false when `--strict` stops the import here.
+        mutating func reject(_ error: FormatError) async throws -> Bool {
+            summary.rejected += 1
+            importer.onInvalid(error)
+            guard importer.strict else { return true }
+            try await flush()
+            try await settle(keeping: 0)
+            summary.stopped = true
+            return false
+        }
+
+        /// Imports one file; false when the import stops.
+        mutating func importFile(_ path: String, format: ArchiveFormat) async throws -> Bool {
             var source: any EnvelopeSource
             do throws(FormatError) {
-                let f: ArchiveFormat
-                if let format { f = format } else { f = try ArchiveFormat.detect(path: path) }
-                source = try f.source(path: path)
+                source = try format.source(path: path)
             } catch {
-                onInvalid(error)
-                summary.unreadableFiles += 1
-                if strict { summary.stopped = true; break }
-                continue
+                return try await unreadable(error)
             }
             summary.files += 1
-            var batch: [Envelope] = []
-            // Explicit: a source that keeps no arrival times stores 0 ("unknown"), never the time of the import.
-            var arrivals: [UInt32] = []
-            var records = 0
-            func flush() async throws {
-                guard !batch.isEmpty else { return }
-                do {
-                    queued.append((try store.enqueue(batch, arrivals: arrivals), records))
-                } catch {
-                    // The batches before it are acknowledged (or fail) first.
-                    try await settle(keeping: 0)
-                    throw error
-                }
-                records = 0
-                batch.removeAll(keepingCapacity: true)
-                arrivals.removeAll(keepingCapacity: true)
-                try await settle(keeping: batchesInFlight - 1)
-            }
             let baseBytes = summary.bytes
             while let item = try source.next() {
                 records += 1
                 switch item {
                 case .envelope(let e, let arrival):
-                    batch.append(e)
-                    arrivals.append(arrival ?? 0)
-                    if batch.count >= batchSize {
-                        summary.bytes = baseBytes + source.bytesRead
-                        try await flush()
-                    }
+                    if batch.count + 1 >= importer.batchSize { summary.bytes = baseBytes + source.bytesRead }
+                    try await add(e, arrival: arrival)
                 case .invalid(let error):
-                    summary.rejected += 1
-                    onInvalid(error)
-                    if strict {
-                        try await flush()
-                        try await settle(keeping: 0)
-                        summary.stopped = true
+                    guard try await reject(error) else {
                         summary.bytes = baseBytes + source.bytesRead
-                        summary.seconds = Date().timeIntervalSince(start)
-                        return summary
+                        return false
                     }
                 }
             }
             summary.bytes = baseBytes + source.bytesRead
             try await flush()
+            return true
         }
-        try await settle(keeping: 0)
-        summary.seconds = Date().timeIntervalSince(start)
-        return summary
+
+        /// Imports a database input through ``Importer/openStore``; false when the import stops.
+        mutating func importStore(_ path: String) async throws -> Bool {
+            guard let open = importer.openStore else {
+                return try await unreadable(FormatError(.unsupported, path: path, "this importer cannot open databases"))
+            }
+            let source = try await open(path)
+            summary.files += 1
+            do {
+                let finished = try await copy(from: source, filter: .all)
+                await source.close()
+                return finished
+            } catch {
+                await source.close()
+                throw error
+            }
+        }
+
+        /// Reads `source` page by page into batches; false when the import stops.
+        mutating func copy(from source: any EnvelopeStore, filter: EnvelopeFilter) async throws -> Bool {
+            var cursor: Cursor?
+            repeat {
+                var page: [ArchivedEnvelope] = []
+                cursor = try await source.query(filter, limit: importer.batchSize, after: cursor) { page.append($0) }.cursor
+                for stored in page {
+                    records += 1
+                    summary.bytes += Int64(stored.rlp.count)
+                    do {
+                        try await add(try stored.envelope(), arrival: stored.arrival)
+                    } catch let error as WhisperError {
+                        let key = stored.key.description
+                        guard try await reject(FormatError(.invalidRecord, path: source.location, key: key, error.description)) else { return false }
+                    }
+                }
+            } while cursor != nil
+            try await flush()
+            return true
+        }
+
+        /// Counts an input that cannot be read at all; false when `--strict` stops the import here.
+        mutating func unreadable(_ error: FormatError) async throws -> Bool {
+            importer.onInvalid(error)
+            summary.unreadableFiles += 1
+            guard importer.strict else { return true }
+            summary.stopped = true
+            return false
+        }
+
+        /// Waits for every append in flight; the summary.
+        mutating func finish() async throws -> Summary {
+            try await flush()
+            try await settle(keeping: 0)
+            summary.seconds = Date().timeIntervalSince(start)
+            return summary
+        }
     }
 }

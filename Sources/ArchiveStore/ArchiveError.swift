@@ -20,6 +20,8 @@ public struct ArchiveError: Error, Sendable, CustomStringConvertible {
         case closed = "archive closed"
         /// The archive is open read-only.
         case readOnly = "archive is read-only"
+        /// A database engine's server refused a statement, or could not be reached.
+        case database = "database error"
     }
 
     /// The kind of failure.

@@ -8,6 +8,13 @@ public struct QueryPage: Sendable {
     public var cursor: Cursor?
     /// Blocks whose records the index names but that failed their checks: those records were skipped.
     public var damaged: [DamagedBlock] = []
+
+    /// A page.
+    public init(envelopes: [ArchivedEnvelope], cursor: Cursor?, damaged: [DamagedBlock] = []) {
+        self.envelopes = envelopes
+        self.cursor = cursor
+        self.damaged = damaged
+    }
 }
 
 /// What an append did.

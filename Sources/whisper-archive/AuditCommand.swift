@@ -38,7 +38,7 @@ struct AuditCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var location: ArchiveLocation<ArchiveInPlace>
+    @OptionGroup var location: ArchiveLocation<StoreInPlace>
 
     @Option(help: ArgumentHelp("Earliest sent time (inclusive): RFC 3339 with Z or an offset, a date, or Unix seconds.", valueName: "time"))
     var from: TimeArgument?
@@ -84,14 +84,20 @@ struct AuditCommand: AsyncParsableCommand {
         config.minimumPoW = minPow
         config.maximumSize = maxSize
         config.keepPayloads = showPayloads
-        let store: Archive
-        do { store = try Archive(directory: location.archive, configuration: .reader) } catch { throw CLIError(error.description) }
-        defer { store.close() }
+        let store: any EnvelopeStore
+        switch try location.target {
+        case .directory(let directory):
+            do { store = try Archive(directory: directory, configuration: .reader) } catch { throw CLIError(error.description) }
+        case .postgres(let database):
+            store = try await location.openPostgres(database, readOnly: true)
+        }
         let progress = ProgressLine()
         let report: AuditReport
         do {
             report = try await Auditor.run(store: store, configuration: config) { progress.update("audited", count: $0) }
+            await store.close()
         } catch {
+            await store.close()
             progress.finish()
             throw CLIError("audit failed: \(error)")
         }

@@ -1,6 +1,7 @@
 import ArchiveStore
 import ArgumentParser
 import Foundation
+import PostgresArchive
 
 /// `whisper-archive compact`: retention, topic removal, duplicate removal and segment merging.
 struct CompactCommand: AsyncParsableCommand {
@@ -31,7 +32,7 @@ struct CompactCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var options: ArchiveOptions
+    @OptionGroup var options: ArchiveOptions<StoreInPlace>
 
     @Option(name: .customLong("retention-days"), help: ArgumentHelp("Remove envelopes sent more than N days ago.", valueName: "N"))
     var retentionDays: Int?
@@ -54,6 +55,12 @@ struct CompactCommand: AsyncParsableCommand {
         // 0 would remove everything sent before now: refused, as serve refuses it (use --before to mean a time).
         if let retentionDays, retentionDays < 1 { throw ValidationError("--retention-days must be at least 1") }
         if let mergeBelow, mergeBelow < 0 { throw ValidationError("--merge-below must be at least 0") }
+        if case .postgres = try options.location.target {
+            if !dropTopic.isEmpty || dryRun || mergeBelow != nil {
+                throw ValidationError("on a PostgreSQL database, compact applies retention only (--retention-days or --before)")
+            }
+            if cutoff == nil { throw ValidationError("on a PostgreSQL database, give --retention-days or --before") }
+        }
     }
 
     /// The cutoff in Unix seconds, if any.
@@ -64,6 +71,10 @@ struct CompactCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if case .postgres(let database) = try options.location.target {
+            try await expire(database, before: cutoff ?? 0)
+            return
+        }
         let archive: Archive
         do {
             // A dry run reads only: no lock, no recovery, nothing written.
@@ -90,5 +101,21 @@ struct CompactCommand: AsyncParsableCommand {
         print("segments: \(report.segmentsBefore) before, \(report.segmentsAfter) after; \(report.segmentsDropped) dropped whole, "
               + "\(report.segmentsRewritten) rewritten into \(report.segmentsWritten)"
               + String(format: "; %.2f s", report.seconds))
+    }
+
+    /// Retention on a PostgreSQL database: batched deletes by the node holding the retention lock.
+    func expire(_ database: PostgresLocation, before cutoff: UInt32) async throws {
+        let store = try await options.location.openPostgres(database, readOnly: false)
+        let report: RetentionReport
+        do { report = try await store.expire(sentBefore: cutoff) } catch {
+            await store.close()
+            throw CLIError("retention failed: \(error.description)")
+        }
+        await store.close()
+        if options.json {
+            print(jsonLine(["removed": report.removed, "kept": report.kept]))
+        } else {
+            print("removed \(report.removed) envelopes sent before \(cutoff) \(report.detail); kept \(report.kept)")
+        }
     }
 }

@@ -2,6 +2,7 @@ import ArchiveFormats
 import ArchiveStore
 import ArgumentParser
 import Foundation
+import PostgresArchive
 import Whisper
 
 /// `whisper-archive export`: write an archive's envelopes (or a time/topic slice) to a file in a chosen format.
@@ -29,7 +30,7 @@ struct ExportCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var options: ArchiveOptions
+    @OptionGroup var options: ArchiveOptions<StoreInPlace>
 
     @Option(help: "The output format.")
     var format: ArchiveFormat
@@ -51,6 +52,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let from, let to, from.seconds > to.seconds { throw ValidationError("--from is after --to") }
+        if format.isStore && !PostgresLocation.isURL(output) { throw ValidationError("--format postgres takes a postgres:// URL as --output") }
         if output.hasSuffix(".lz4") && !format.isStream { throw ValidationError("only rlp and jsonl outputs can be LZ4-compressed") }
         if output == "-" && !format.isStream { throw ValidationError("only rlp and jsonl can be written to standard output (--output -)") }
     }
@@ -58,20 +60,31 @@ struct ExportCommand: AsyncParsableCommand {
     func run() async throws {
         let filter = EnvelopeFilter(from: from?.seconds ?? 0, to: to?.seconds ?? .max,
                                     topics: topic.isEmpty ? .all : .list(topic.map(\.topic)))
-        let archive: Archive
-        do { archive = try Archive(directory: options.archive, configuration: options.configuration(mode: .reader)) }
-        catch { throw CLIError(error.description) }
-        defer { archive.close() }
+        let source: any EnvelopeStore
+        switch try options.location.target {
+        case .directory(let directory):
+            do { source = try Archive(directory: directory, configuration: options.configuration(mode: .reader)) }
+            catch { throw CLIError(error.description) }
+        case .postgres(let database):
+            source = try await options.location.openPostgres(database, readOnly: true)
+        }
+        if format.isStore {
+            try await exportToDatabase(from: source, filter: filter)
+            return
+        }
         let progress = ProgressLine()
         let summary: Exporter.Summary
         do {
-            summary = try await Exporter.run(store: archive, filter: filter, format: format, path: output, replacing: force) { s in
+            summary = try await Exporter.run(store: source, filter: filter, format: format, path: output, replacing: force) { s in
                 progress.update("exported", count: s.exported)
             }
+            await source.close()
         } catch let error as FormatError where error.code == .exists {
+            await source.close()
             progress.finish()
             throw CLIError("\(output) exists; pass --force to replace it")
         } catch {
+            await source.close()
             progress.finish()
             throw CLIError("export failed: \(error)")
         }
@@ -84,6 +97,44 @@ struct ExportCommand: AsyncParsableCommand {
             let bytes = summary.damaged.reduce(Int64(0)) { $0 + Int64($1.range.count) }
             throw CLIError("skipped \(summary.damaged.count) damaged block(s), \(bytes) bytes: their envelopes are not in \(output); run verify")
         }
+    }
+
+    /// `--format postgres --output URL`: adds the envelopes the database lacks (a second run after an interrupted
+    /// one adds the rest), with the import's progress line and summary.
+    func exportToDatabase(from source: any EnvelopeStore, filter: EnvelopeFilter) async throws {
+        let database: PostgresLocation
+        do { database = try PostgresLocation(url: output) } catch {
+            await source.close()
+            throw CLIError(error.description)
+        }
+        let target: PostgresStore
+        do { target = try await options.location.openPostgres(database, readOnly: false) } catch {
+            await source.close()
+            throw error
+        }
+        let progress = ProgressLine()
+        var copier = Importer(store: target)
+        copier.onBatch = { summary, _ in progress.update("exported", count: summary.imported + summary.duplicates) }
+        copier.onInvalid = { error in
+            progress.finish()
+            writeStandardError("whisper-archive: \(error.description)\n")
+        }
+        let summary: Importer.Summary
+        do {
+            summary = try await copier.copy(from: source, filter: filter)
+        } catch {
+            await target.close()
+            await source.close()
+            progress.finish()
+            throw CLIError("export failed: \(error)")
+        }
+        await target.close()
+        await source.close()
+        progress.finish()
+        print(options.json ? jsonLine(summary) : String(format: "exported %d envelopes to %@: %d new, %d already there, %d invalid (%.2f s)",
+                                                         summary.imported + summary.duplicates, target.location, summary.imported,
+                                                         summary.duplicates, summary.rejected, summary.seconds))
+        if summary.rejected > 0 { throw ExitCode(1) }
     }
 
     /// True when `path` names the file standard output is (`/dev/stdout`).

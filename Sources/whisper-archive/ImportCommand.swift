@@ -2,6 +2,7 @@ import ArchiveFormats
 import ArchiveStore
 import ArgumentParser
 import Foundation
+import PostgresArchive
 
 /// `whisper-archive import`: load envelopes from files in any supported format into an archive.
 struct ImportCommand: AsyncParsableCommand {
@@ -26,7 +27,7 @@ struct ImportCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var options: ArchiveOptions
+    @OptionGroup var options: ArchiveOptions<StoreInPlace>
 
     @Option(help: "The input format (detected when omitted).")
     var format: ArchiveFormat?
@@ -52,12 +53,26 @@ struct ImportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let archive: Archive
-        do { archive = try Archive(directory: options.archive, configuration: options.configuration(mode: .writer, sync: sync)) }
-        catch { throw CLIError(error.description) }
-        for cut in archive.recovery.cuts { writeStandardError("whisper-archive: recovered: cut \(cut)\n") }
+        let store: any EnvelopeStore
+        switch try options.location.target {
+        case .directory(let directory):
+            let archive: Archive
+            do { archive = try Archive(directory: directory, configuration: options.configuration(mode: .writer, sync: sync)) }
+            catch { throw CLIError(error.description) }
+            for cut in archive.recovery.cuts { writeStandardError("whisper-archive: recovered: cut \(cut)\n") }
+            store = archive
+        case .postgres(let database):
+            store = try await options.location.openPostgres(database, readOnly: false)
+        }
         let progress = ProgressLine()
-        var importer = Importer(store: archive)
+        var importer = Importer(store: store)
+        let location = options.location
+        // A database input is opened read only: the session refuses writes, and nothing is created in it.
+        importer.openStore = { url in
+            let database: PostgresLocation
+            do { database = try PostgresLocation(url: url) } catch { throw CLIError("\(error)") }
+            return try await location.openPostgres(database, readOnly: true)
+        }
         importer.strict = strict
         importer.batchSize = batchSize
         importer.onInvalid = { error in
@@ -76,10 +91,10 @@ struct ImportCommand: AsyncParsableCommand {
         do {
             summary = try await importer.run(paths: paths, format: format)
         } catch {
-            archive.close()
+            await store.close()
             throw CLIError("import failed: \(error)")
         }
-        archive.close()
+        await store.close()
         progress.finish()
         if options.json {
             print(jsonLine(summary))

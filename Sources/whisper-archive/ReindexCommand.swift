@@ -21,7 +21,7 @@ struct ReindexCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var options: ArchiveOptions
+    @OptionGroup var options: ArchiveOptions<ArchiveInPlace>
 
     @Option(help: ArgumentHelp("Only the rows of this topic (8 hex digits); repeatable.", valueName: "hex"))
     var topic: [TopicArgument] = []

@@ -57,7 +57,7 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let archive = location.archive
+        let archive = location.directory
         let store: Archive
         do { store = try Archive(directory: archive, configuration: .reader) } catch { throw CLIError(String(describing: error)) }
         defer { store.close() }

@@ -6,6 +6,7 @@ import Dispatch
 import EthCrypto
 import Foundation
 import Logging
+import PostgresArchive
 import MailServer
 import Whisper
 
@@ -80,20 +81,31 @@ struct ServeCommand: AsyncParsableCommand {
         if maxPeers < 1 { throw ValidationError("--max-peers must be at least 1") }
         for p in peers where EnodeURL(p) == nil { throw ValidationError("--peer: not an enode URL: \(p)") }
         if let retentionDays, retentionDays < 1 { throw ValidationError("--retention-days must be at least 1") }
+        if case .postgres = try location.target, keys.nodeKey == nil {
+            throw ValidationError("with a PostgreSQL archive, give --node-key FILE (whisper-archive keygen --output FILE makes one)")
+        }
     }
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "whisper-archive.serve")
         logger.logLevel = .info
-        let archive = location.archive
-
-        var storeConfig = ArchiveConfiguration()
-        storeConfig.sync = sync
-        let store: Archive
-        do { store = try Archive(directory: archive, configuration: storeConfig) } catch { throw CLIError(error.description) }
-
-        let key = try keys.nodeKey(archive: archive)
+        let store: any EnvelopeStore
+        let archive: Archive?
+        let key: PrivateKey
+        switch try location.target {
+        case .directory(let directory):
+            var storeConfig = ArchiveConfiguration()
+            storeConfig.sync = sync
+            do { archive = try Archive(directory: directory, configuration: storeConfig) } catch { throw CLIError(error.description) }
+            store = archive!
+            key = try keys.nodeKey(archive: directory)
+        case .postgres(let database):
+            // The key file is read before connecting: a missing one is a usage error, not a database round trip.
+            key = try keys.nodeKey(archive: nil)
+            archive = nil
+            store = try await location.openPostgres(database, readOnly: false)
+        }
         let password = try keys.mailPassword()
         var config = MailServerConfiguration(nodeKey: key, password: password)
         config.minPoW = minPoW
@@ -128,11 +140,11 @@ struct ServeCommand: AsyncParsableCommand {
             do { try OutputFile.write(Array((enode.description + "\n").utf8), to: enodeFile, replacing: true) } catch {
                 sources.forEach { $0.cancel() }
                 await node.shutdown()
-                store.close()
+                await store.close()
                 throw CLIError("cannot write the enode file: \(error)")
             }
         }
-        logger.info("serving \(archive) as \(enode)")
+        logger.info("serving \(store.location) as \(enode)")
 
         var metricsServer: MetricsServer?
         if let metrics, let m = HostPort(metrics) {
@@ -148,7 +160,7 @@ struct ServeCommand: AsyncParsableCommand {
         let retention = retentionDays.map { Self.startRetention(store: store, days: $0, logger: logger) }
 
         let runner = Task { await node.run() }
-        let blockCheck = Self.startBlockCheck(archive: store, logger: logger)
+        let blockCheck = archive.map { Self.startBlockCheck(archive: $0, logger: logger) }
         for await sig in stop.stream {
             logger.info("signal \(sig): stopping")
             break
@@ -156,12 +168,12 @@ struct ServeCommand: AsyncParsableCommand {
         sources.forEach { $0.cancel() }
         await node.shutdown()
         runner.cancel()
-        blockCheck.cancel()
-        await blockCheck.value
+        blockCheck?.cancel()
+        await blockCheck?.value
         retention?.cancel()
         await retention?.value
         await metricsServer?.close()
-        store.close()
+        await store.close()
         logger.info("stopped; archive closed")
     }
 }

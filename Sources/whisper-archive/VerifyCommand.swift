@@ -80,7 +80,7 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let archive = location.archive
+        let archive = location.directory
         let progressLine = ProgressLine()
         let json = self.json
         let report: VerifyReport

@@ -20,8 +20,11 @@ struct ServerKeyOptions: ParsableArguments {
 
     /// The node key from `--node-key`, or from `archive`/node.key, which is created with a fresh key when missing
     /// (so that the identity survives restarts). A `--node-key` file that does not exist is a failure.
-    func nodeKey(archive: String) throws -> PrivateKey {
-        let keyPath = nodeKey ?? (archive as NSString).appendingPathComponent("node.key")
+    /// With no archive directory (a database), `--node-key` is required (``ServeCommand`` checks it).
+    func nodeKey(archive: String?) throws -> PrivateKey {
+        guard let keyPath = nodeKey ?? archive.map({ ($0 as NSString).appendingPathComponent("node.key") }) else {
+            throw CLIError("give --node-key FILE")
+        }
         if FileManager.default.fileExists(atPath: keyPath) { return try KeyFile.read(keyPath) }
         if nodeKey != nil {
             throw CLIError("node key file \(keyPath) does not exist (create one with `whisper-archive keygen --output \(keyPath)`)")
