@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "DevP2P", targets: ["DevP2P"]),
         .library(name: "ArchiveStore", targets: ["ArchiveStore"]),
         .library(name: "ArchiveFormats", targets: ["ArchiveFormats"]),
+        .library(name: "SQLite", targets: ["SQLite"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -40,6 +41,7 @@ let package = Package(
         // Core.
         .target(name: "SystemErrorText", swiftSettings: strict),
         .target(name: "RLP", swiftSettings: strict),
+        .target(name: "SQLite", dependencies: ["CSQLite"], swiftSettings: strict),
         .target(
             name: "EthCrypto",
             dependencies: [
@@ -54,10 +56,10 @@ let package = Package(
         .target(name: "Whisper", dependencies: ["RLP", "EthCrypto"], swiftSettings: strict),
         .target(
             name: "ArchiveStore",
-            dependencies: ["CPrimitives", "Whisper", "RLP", "EthCrypto", "CSQLite", "CLZ4", "SystemErrorText", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CPrimitives", "Whisper", "RLP", "EthCrypto", "SQLite", "CLZ4", "SystemErrorText", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
-        .target(name: "ArchiveFormats", dependencies: ["ArchiveStore", "Whisper", "EthCrypto", "CLevelDB", "CLZ4", "SystemErrorText"], swiftSettings: strict),
+        .target(name: "ArchiveFormats", dependencies: ["ArchiveStore", "SQLite", "Whisper", "EthCrypto", "CLevelDB", "CLZ4", "SystemErrorText"], swiftSettings: strict),
         .target(
             name: "PostgresArchive",
             dependencies: [
@@ -100,7 +102,7 @@ let package = Package(
             name: "whisper-archive",
             dependencies: [
                 "RLP", "EthCrypto", "Whisper", "DevP2P", "ArchiveStore", "ArchiveFormats", "MailServer", "ArchiveAudit", "PostgresArchive",
-                "SystemErrorText",
+                "SQLite", "SystemErrorText",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -133,10 +135,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "CPrimitives", "CSQLite", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
+        .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "CPrimitives", "CSQLite", "SQLite", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "MaintenanceTests", dependencies: ["ArchiveStore", "ArchiveTestSupport", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "AuditTests", dependencies: ["ArchiveAudit", "ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
-        .testTarget(name: "CompactTests", dependencies: ["ArchiveStore", "ArchiveTestSupport", "Whisper", "TestSupport", "whisper-archive"], swiftSettings: strict),
-        .testTarget(name: "ArchiveFormatsTests", dependencies: ["ArchiveFormats", "ArchiveStore", "Whisper", "CLevelDB", "TestSupport", "whisper-archive"], swiftSettings: strict),
+        .testTarget(name: "CompactTests", dependencies: ["ArchiveStore", "ArchiveTestSupport", "SQLite", "Whisper", "TestSupport", "whisper-archive"], swiftSettings: strict),
+        .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ArchiveFormatsTests", dependencies: ["ArchiveFormats", "ArchiveStore", "SQLite", "Whisper", "CLevelDB", "TestSupport", "whisper-archive"], swiftSettings: strict),
     ]
 )

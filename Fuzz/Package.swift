@@ -37,6 +37,7 @@ let package = Package(
                 .product(name: "DevP2P", package: mainPackage),
                 .product(name: "ArchiveStore", package: mainPackage),
                 .product(name: "ArchiveFormats", package: mainPackage),
+                .product(name: "SQLite", package: mainPackage),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

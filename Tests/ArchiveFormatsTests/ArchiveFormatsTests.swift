@@ -1,6 +1,7 @@
 import ArchiveFormats
 import ArchiveStore
 import Foundation
+import SQLite
 import TestSupport
 import Testing
 import Whisper

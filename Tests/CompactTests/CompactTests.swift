@@ -1,6 +1,7 @@
 import ArchiveStore
 import ArchiveTestSupport
 import Foundation
+import SQLite
 import Testing
 import TestSupport
 import Whisper

@@ -1,6 +1,6 @@
 import ArchiveFormats
-import ArchiveStore
 import Foundation
+import SQLite
 
 /// The sqlite source (`SQLiteSource`: status-go's `envelopes` table, `import --format sqlite`).
 ///

@@ -1,5 +1,6 @@
 import ArchiveStore
 import Foundation
+internal import SQLite
 
 /// Writes status-go's PostgreSQL schema carried over to SQLite: `envelopes(id, data, topic, bloom)`.
 ///
@@ -47,12 +48,12 @@ public struct SQLiteSink: EnvelopeSink {
             try insert.run()
             pending += 1
             if pending >= 10_000 { try db.execute("COMMIT; BEGIN;"); pending = 0 }
-        } catch { throw FormatError(.io, path: path, "\(error)") }
+        } catch { throw FormatError(error, path: path) }
     }
 
     public mutating func finish() throws(FormatError) {
         guard db != nil else { return }
-        do { try db?.execute("COMMIT") } catch { throw FormatError(.io, path: path, "\(error)") }
+        do { try db?.execute("COMMIT") } catch { throw FormatError(error, path: path) }
         // Closes the connection before the file is renamed.
         insert = nil
         db = nil

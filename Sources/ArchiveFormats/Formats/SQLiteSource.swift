@@ -1,6 +1,6 @@
-import ArchiveStore
 import EthCrypto
 import Foundation
+internal import SQLite
 import Whisper
 
 /// Reads status-go's `envelopes(id, data, topic, bloom)` table from a SQLite file, in key order.
@@ -57,7 +57,7 @@ public struct SQLiteSource: EnvelopeSource {
 
     public mutating func next() throws(FormatError) -> SourceItem? {
         let more: Bool
-        do { more = try statement.step() } catch { throw FormatError(.io, path: path, "\(error)") }
+        do { more = try statement.step() } catch { throw FormatError(error, path: path) }
         guard more else { return nil }
         let id = statement.blob(0)
         let data = statement.blob(1)

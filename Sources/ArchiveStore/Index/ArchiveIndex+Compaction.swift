@@ -1,3 +1,5 @@
+internal import SQLite
+
 /// The statements compaction runs on the index: counts to plan with, the rows of the segments it rewrites, and
 /// the swap of the rows once the new segments are in place.
 extension ArchiveIndex {
@@ -5,32 +7,34 @@ extension ArchiveIndex {
 
     /// Index rows per segment (of `topics` only, when given); rows with a negative segment are not counted.
     func rowCountsPerSegment(topics: Set<UInt32>?) throws(ArchiveError) -> [UInt64: Int] {
-        var out: [UInt64: Int] = [:]
-        if let topics {
-            let s = try db.prepare("SELECT seg, count(*) FROM entries WHERE topic = ?1 GROUP BY seg")
-            for t in topics {
-                s.reset()
-                s.bind(1, blob: topicBytes(t))
-                while try s.step() { if s.int64(0) >= 0 { out[UInt64(s.int64(0)), default: 0] += Int(s.int64(1)) } }
+        do throws(SQLiteError) {
+            var out: [UInt64: Int] = [:]
+            if let topics {
+                let s = try db.prepare("SELECT seg, count(*) FROM entries WHERE topic = ?1 GROUP BY seg")
+                for t in topics {
+                    s.reset()
+                    s.bind(1, blob: topicBytes(t))
+                    while try s.step() { if s.int64(0) >= 0 { out[UInt64(s.int64(0)), default: 0] += Int(s.int64(1)) } }
+                }
+            } else {
+                let s = try db.prepare("SELECT seg, count(*) FROM entries GROUP BY seg")
+                while try s.step() { if s.int64(0) >= 0 { out[UInt64(s.int64(0))] = Int(s.int64(1)) } }
             }
-        } else {
-            let s = try db.prepare("SELECT seg, count(*) FROM entries GROUP BY seg")
-            while try s.step() { if s.int64(0) >= 0 { out[UInt64(s.int64(0))] = Int(s.int64(1)) } }
-        }
-        return out
+            return out
+        } catch { throw ArchiveError(error) }
     }
 
     /// The rows pointing into `segments`, in storage order (segment, block offset, position).
     func rowsInStorageOrder(inSegments segments: [UInt64]) throws(ArchiveError) -> SegmentRows {
-        SegmentRows(try db.prepare("""
+        SegmentRows(try sqlite(db.prepare("""
             SELECT seg, \(Self.blockOffsetSQL) AS off, pos, topic, key FROM entries
             WHERE seg IN (\(segments.map(String.init).joined(separator: ","))) ORDER BY seg, off, pos
-            """))
+            """)))
     }
 
     /// A lookup of keys in the index, prepared once for many keys.
     func keyLookup() throws(ArchiveError) -> KeyLookup {
-        KeyLookup(try db.prepare("SELECT 1 FROM entries WHERE topic = ?1 AND key = ?2"))
+        KeyLookup(try sqlite(db.prepare("SELECT 1 FROM entries WHERE topic = ?1 AND key = ?2")))
     }
 
     /// The rows of some segments, one at a time, in storage order: see ``rowsInStorageOrder(inSegments:)``.
@@ -52,7 +56,7 @@ extension ArchiveIndex {
         /// The next row, or nil after the last (and from then on).
         func next() throws(ArchiveError) -> Row? {
             let s = statement
-            guard !done, try s.step() else {
+            guard !done, try sqlite(s.step()) else {
                 done = true
                 return nil
             }
@@ -76,7 +80,7 @@ extension ArchiveIndex {
             s.bind(1, blob: topic)
             s.bind(2, blob: key)
             defer { s.reset() }
-            return try s.step()
+            return try sqlite(s.step())
         }
     }
 
@@ -84,32 +88,38 @@ extension ArchiveIndex {
 
     /// Each topic with the earliest sent time of its rows, as the topics table says.
     func topicMinSentTimes() throws(ArchiveError) -> [([UInt8], Int64)] {
-        let topics = try db.prepare("SELECT topic, min_sent FROM topics")
-        var all: [([UInt8], Int64)] = []
-        while try topics.step() { all.append((topics.blob(0), topics.int64(1))) }
-        return all
+        do throws(SQLiteError) {
+            let topics = try db.prepare("SELECT topic, min_sent FROM topics")
+            var all: [([UInt8], Int64)] = []
+            while try topics.step() { all.append((topics.blob(0), topics.int64(1))) }
+            return all
+        } catch { throw ArchiveError(error) }
     }
 
     /// Deletes, for each of `topics`, its rows in `segments` with a key below `bound`; returns the topics that
     /// lost rows, with how many. The topics table is not updated (see ``subtractFromTopicCounts(_:)``).
     func deleteRows(topics: [[UInt8]], keysBelow bound: [UInt8], inSegments segments: [UInt64]) throws(ArchiveError) -> [[UInt8]: Int] {
         let list = segments.map(String.init).joined(separator: ",")
-        let del = try db.prepare("DELETE FROM entries WHERE topic = ?1 AND key < ?2 AND seg IN (\(list))")
-        var removed: [[UInt8]: Int] = [:]
-        for topic in topics {
-            del.reset()
-            del.bind(1, blob: topic)
-            del.bind(2, blob: bound)
-            let n = try del.run()
-            if n > 0 { removed[topic, default: 0] += n }
-        }
-        return removed
+        do throws(SQLiteError) {
+            let del = try db.prepare("DELETE FROM entries WHERE topic = ?1 AND key < ?2 AND seg IN (\(list))")
+            var removed: [[UInt8]: Int] = [:]
+            for topic in topics {
+                del.reset()
+                del.bind(1, blob: topic)
+                del.bind(2, blob: bound)
+                let n = try del.run()
+                if n > 0 { removed[topic, default: 0] += n }
+            }
+            return removed
+        } catch { throw ArchiveError(error) }
     }
 
     /// A writer of rows moved by a rewrite (new locations of indexed keys, and rows for keys not indexed yet).
     func rowMover() throws(ArchiveError) -> RowMover {
-        RowMover(moved: try db.prepare("UPDATE entries SET seg = ?3, blk = ?4, pos = ?5, len = ?6 WHERE topic = ?1 AND key = ?2"),
-                 insert: try db.prepare("INSERT OR IGNORE INTO entries(topic, key, seg, blk, pos, len) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"))
+        do throws(SQLiteError) {
+            return RowMover(moved: try db.prepare("UPDATE entries SET seg = ?3, blk = ?4, pos = ?5, len = ?6 WHERE topic = ?1 AND key = ?2"),
+                            insert: try db.prepare("INSERT OR IGNORE INTO entries(topic, key, seg, blk, pos, len) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"))
+        } catch { throw ArchiveError(error) }
     }
 
     /// Points rows at their records' new places, through two prepared statements.
@@ -128,34 +138,38 @@ extension ArchiveIndex {
             let s = isNew ? insert : moved
             s.reset()
             ArchiveIndex.bindRow(s, topic: topic, key: key, location: location)
-            return try s.run()
+            return try sqlite(s.run())
         }
     }
 
     /// The rows pointing into `segments`, counted per topic.
     func rowCountsPerTopic(inSegments segments: [UInt64]) throws(ArchiveError) -> [([UInt8], Int)] {
         let list = segments.map(String.init).joined(separator: ",")
-        let gone = try db.prepare("SELECT topic, count(*) FROM entries WHERE seg IN (\(list)) GROUP BY topic")
-        var out: [([UInt8], Int)] = []
-        while try gone.step() { out.append((gone.blob(0), Int(gone.int64(1)))) }
-        return out
+        do throws(SQLiteError) {
+            let gone = try db.prepare("SELECT topic, count(*) FROM entries WHERE seg IN (\(list)) GROUP BY topic")
+            var out: [([UInt8], Int)] = []
+            while try gone.step() { out.append((gone.blob(0), Int(gone.int64(1)))) }
+            return out
+        } catch { throw ArchiveError(error) }
     }
 
     /// Deletes every row pointing into `segments`. The topics table is not updated.
     func deleteRows(inSegments segments: [UInt64]) throws(ArchiveError) {
         let list = segments.map(String.init).joined(separator: ",")
-        try db.execute("DELETE FROM entries WHERE seg IN (\(list))")
+        try sqlite(db.execute("DELETE FROM entries WHERE seg IN (\(list))"))
     }
 
     /// Lowers the topics' counts by the rows removed from each, then drops the topics left without rows.
     func subtractFromTopicCounts(_ removed: [[UInt8]: Int]) throws(ArchiveError) {
-        let dec = try db.prepare("UPDATE topics SET count = count - ?2 WHERE topic = ?1")
-        for (topic, n) in removed {
-            dec.reset()
-            dec.bind(1, blob: topic)
-            dec.bind(2, Int64(n))
-            try dec.run()
-        }
-        try db.execute("DELETE FROM topics WHERE count <= 0")
+        do throws(SQLiteError) {
+            let dec = try db.prepare("UPDATE topics SET count = count - ?2 WHERE topic = ?1")
+            for (topic, n) in removed {
+                dec.reset()
+                dec.bind(1, blob: topic)
+                dec.bind(2, Int64(n))
+                try dec.run()
+            }
+            try db.execute("DELETE FROM topics WHERE count <= 0")
+        } catch { throw ArchiveError(error) }
     }
 }

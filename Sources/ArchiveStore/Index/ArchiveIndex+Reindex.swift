@@ -1,3 +1,4 @@
+internal import SQLite
 import Whisper
 
 /// The statements reindex runs on the index: rows rebuilt from the segments into a temporary table, compared
@@ -6,7 +7,7 @@ extension ArchiveIndex {
     /// Runs `body` with writes to temporary tables allowed on a read-only connection (`query_only` off); the
     /// index file itself stays unwritable, since the connection opened it read-only.
     func allowingTemporaryTables<T>(_ body: () throws(ArchiveError) -> T) throws(ArchiveError) -> T {
-        try db.execute("PRAGMA query_only = 0")
+        try sqlite(db.execute("PRAGMA query_only = 0"))
         defer { try? db.execute("PRAGMA query_only = 1") }
         return try body()
     }
@@ -29,14 +30,14 @@ extension ArchiveIndex {
             self.index = index
             scoped = topics != nil
             let db = index.db
-            try db.execute("""
+            try sqlite(db.execute("""
                 DROP TABLE IF EXISTS temp.rebuild;
                 CREATE TEMP TABLE rebuild(topic BLOB NOT NULL, key BLOB NOT NULL, seg INTEGER NOT NULL, blk INTEGER NOT NULL,
                     pos INTEGER NOT NULL, len INTEGER NOT NULL, PRIMARY KEY (topic, key)) WITHOUT ROWID;
                 DROP TABLE IF EXISTS temp.sel;
                 CREATE TEMP TABLE sel(topic BLOB PRIMARY KEY) WITHOUT ROWID;
-                """)
-            do throws(ArchiveError) {
+                """))
+            do throws(SQLiteError) {
                 if let topics {
                     let s = try db.prepare("INSERT OR IGNORE INTO temp.sel VALUES (?1)")
                     for t in topics { s.bind(1, blob: topicBytes(t)); try s.run() }
@@ -44,7 +45,7 @@ extension ArchiveIndex {
                 insert = try db.prepare("INSERT OR IGNORE INTO temp.rebuild VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
             } catch {
                 Self.drop(db)
-                throw error
+                throw ArchiveError(error)
             }
         }
 
@@ -58,12 +59,12 @@ extension ArchiveIndex {
         /// Adds the row of a record found in the segments, unless its key is there already.
         func add(_ key: EnvelopeKey, location: RecordLocation) throws(ArchiveError) {
             ArchiveIndex.bindRow(insert, topic: key.topic.bytes, key: key.bytes[0..<36], location: location)
-            try insert.run()
+            try sqlite(insert.run())
         }
 
         /// How many rows the rebuild holds.
         func count() throws(ArchiveError) -> Int {
-            Int(try index.db.scalar("SELECT count(*) FROM temp.rebuild"))
+            Int(try sqlite(index.db.scalar("SELECT count(*) FROM temp.rebuild")))
         }
 
         /// Rebuilt rows the index lacks.
@@ -89,19 +90,23 @@ extension ArchiveIndex {
         /// the high-water mark are the caller's.
         func replaceRows() throws(ArchiveError) {
             let scope = scoped ? " WHERE topic IN (SELECT topic FROM temp.sel)" : ""
-            try index.db.execute("DELETE FROM main.entries" + scope)
-            try index.db.execute("INSERT INTO main.entries SELECT * FROM temp.rebuild")
+            do throws(SQLiteError) {
+                try index.db.execute("DELETE FROM main.entries" + scope)
+                try index.db.execute("INSERT INTO main.entries SELECT * FROM temp.rebuild")
+            } catch { throw ArchiveError(error) }
         }
 
         /// Counts the rows of a `topic, key` query, keeping the first of them in ``examples``.
         private func collect(_ sql: String) throws(ArchiveError) -> Int {
-            let s = try index.db.prepare(sql)
-            var n = 0
-            while try s.step() {
-                n += 1
-                if examples.count < 30 { examples.append((s.blob(1) + s.blob(0)).hex) }
-            }
-            return n
+            do throws(SQLiteError) {
+                let s = try index.db.prepare(sql)
+                var n = 0
+                while try s.step() {
+                    n += 1
+                    if examples.count < 30 { examples.append((s.blob(1) + s.blob(0)).hex) }
+                }
+                return n
+            } catch { throw ArchiveError(error) }
         }
     }
 }

@@ -1,24 +1,26 @@
+internal import SQLite
+
 /// Transactions and the writer's connection settings: callers name what they want, the SQL stays here.
 extension ArchiveIndex {
     /// Runs `body` inside one transaction of the index (`BEGIN IMMEDIATE`, or a deferred `BEGIN` when not
     /// `immediate`), rolling back if it throws.
     func transaction<T>(immediate: Bool = true, _ body: () throws(ArchiveError) -> T) throws(ArchiveError) -> T {
-        try db.transaction(immediate: immediate, body)
+        try db.transaction(immediate: immediate, mapError: ArchiveError.init, body)
     }
 
     /// Opens the writer's transaction, taking the write lock at once (`BEGIN IMMEDIATE`).
     func beginWriteTransaction() throws(ArchiveError) {
-        try db.execute("BEGIN IMMEDIATE")
+        try sqlite(db.execute("BEGIN IMMEDIATE"))
     }
 
     /// Commits the open transaction.
     func commit() throws(ArchiveError) {
-        try db.execute("COMMIT")
+        try sqlite(db.execute("COMMIT"))
     }
 
     /// Rolls the open transaction back.
     func rollback() throws(ArchiveError) {
-        try db.execute("ROLLBACK")
+        try sqlite(db.execute("ROLLBACK"))
     }
 
     /// Settings for the writer's connection: no checkpoints inside commits (the checkpointer's thread runs them),
@@ -35,6 +37,6 @@ extension ArchiveIndex {
     /// Copies the log back into the index file and empties it (`wal_checkpoint(TRUNCATE)`): at rest the index is
     /// one file.
     func checkpoint() throws(ArchiveError) {
-        try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        try sqlite(db.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+internal import SQLite
 import Whisper
 
 /// The SQLite index of an archive (derived data): one row per stored envelope, keyed by (topic, sent time ‖ hash).
@@ -46,10 +47,10 @@ final class ArchiveIndex: @unchecked Sendable {
     /// Opens an index: a writer's (created when missing; an index of another schema is dropped), or a read-only
     /// connection that writes nothing (`immutable`: to a file no writer changes meanwhile; see ``IndexAccess``).
     init(path: String, readOnly: Bool, immutable: Bool = false) throws(ArchiveError) {
-        do throws(ArchiveError) {
+        do throws(SQLiteError) {
             db = try SQLiteDatabase(path: path, readOnly: readOnly, create: !readOnly, immutable: immutable)
         } catch {
-            throw Self.explain(error, path: path)
+            throw Self.explain(ArchiveError(error), path: path)
         }
         self.readOnly = readOnly
         do throws(ArchiveError) { try setUp(path: path) } catch { throw Self.explain(error, path: path) }
@@ -66,8 +67,8 @@ final class ArchiveIndex: @unchecked Sendable {
 
     private func setUp(path: String) throws(ArchiveError) {
         if readOnly {
-            try db.execute("PRAGMA query_only = 1")
-            guard try db.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'entries'") == 1 else {
+            try sqlite(db.execute("PRAGMA query_only = 1"))
+            guard try sqlite(db.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'entries'")) == 1 else {
                 throw ArchiveError(.index, "the index has no entries table; open the archive once as a writer or run reindex", path: path)
             }
             if let found = try Self.schema(of: db), found != Self.schemaVersion {
@@ -77,10 +78,10 @@ final class ArchiveIndex: @unchecked Sendable {
         } else {
             // The index is derived data: one of another schema (an older or newer build's) is dropped and rebuilt.
             if let found = try Self.schema(of: db), found != Self.schemaVersion {
-                try db.execute("DROP TABLE IF EXISTS entries; DROP TABLE IF EXISTS topics; DROP TABLE meta;")
+                try sqlite(db.execute("DROP TABLE IF EXISTS entries; DROP TABLE IF EXISTS topics; DROP TABLE meta;"))
                 droppedSchema = found
             }
-            try db.execute("""
+            try sqlite(db.execute("""
                 PRAGMA journal_mode = WAL;
                 PRAGMA synchronous = NORMAL;
                 CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
@@ -92,32 +93,38 @@ final class ArchiveIndex: @unchecked Sendable {
                     topic BLOB PRIMARY KEY, count INTEGER NOT NULL,
                     min_sent INTEGER NOT NULL, max_sent INTEGER NOT NULL) WITHOUT ROWID;
                 INSERT OR IGNORE INTO meta VALUES ('schema', \(ArchiveIndex.schemaVersion));
-                """)
+                """))
         }
         // Reads go through a shared mapping of the index file instead of one pread per page.
-        try db.execute("PRAGMA cache_size = -16384; PRAGMA mmap_size = 4294967296")
+        try sqlite(db.execute("PRAGMA cache_size = -16384; PRAGMA mmap_size = 4294967296"))
     }
 
     /// The schema version recorded in an index's meta table, or nil for an index without one (a new file).
     private static func schema(of db: SQLiteDatabase) throws(ArchiveError) -> Int64? {
-        guard try db.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'meta'") == 1 else { return nil }
-        let s = try db.prepare("SELECT value FROM meta WHERE name = 'schema'")
-        return try s.step() ? s.int64(0) : nil
+        do throws(SQLiteError) {
+            guard try db.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'meta'") == 1 else { return nil }
+            let s = try db.prepare("SELECT value FROM meta WHERE name = 'schema'")
+            return try s.step() ? s.int64(0) : nil
+        } catch { throw ArchiveError(error) }
     }
 
     // MARK: meta
 
     func meta(_ name: String) throws(ArchiveError) -> Int64? {
-        let s = try db.prepare("SELECT value FROM meta WHERE name = ?1")
-        s.bind(1, text: name)
-        return try s.step() ? s.int64(0) : nil
+        do throws(SQLiteError) {
+            let s = try db.prepare("SELECT value FROM meta WHERE name = ?1")
+            s.bind(1, text: name)
+            return try s.step() ? s.int64(0) : nil
+        } catch { throw ArchiveError(error) }
     }
 
     func setMeta(_ name: String, _ value: Int64) throws(ArchiveError) {
-        let s = try db.prepare("INSERT OR REPLACE INTO meta VALUES (?1, ?2)")
-        s.bind(1, text: name)
-        s.bind(2, value)
-        try s.run()
+        do throws(SQLiteError) {
+            let s = try db.prepare("INSERT OR REPLACE INTO meta VALUES (?1, ?2)")
+            s.bind(1, text: name)
+            s.bind(2, value)
+            try s.run()
+        } catch { throw ArchiveError(error) }
     }
 
     /// The high-water mark: the first byte after the last indexed block.
@@ -181,7 +188,7 @@ final class ArchiveIndex: @unchecked Sendable {
             let n = order.count - i >= Self.insertChunk ? Self.insertChunk : 1
             let s = try insertStatement(rows: n)
             for r in 0..<n { bind(s, rows[order[i + r]], slot: r) }
-            added += try s.run()
+            added += try sqlite(s.run())
             i += n
         }
         return added
@@ -192,7 +199,7 @@ final class ArchiveIndex: @unchecked Sendable {
         if rows == 1, let s = insertStatement { return s }
         if rows != 1, let s = chunkInsertStatement { return s }
         let values = (0..<rows).map { r in "(" + (1...6).map { "?\(r * 6 + $0)" }.joined(separator: ", ") + ")" }
-        let s = try db.prepare("INSERT OR IGNORE INTO entries(topic, key, seg, blk, pos, len) VALUES " + values.joined(separator: ", "))
+        let s = try sqlite(db.prepare("INSERT OR IGNORE INTO entries(topic, key, seg, blk, pos, len) VALUES " + values.joined(separator: ", ")))
         if rows == 1 { insertStatement = s } else { chunkInsertStatement = s }
         return s
     }
@@ -200,34 +207,34 @@ final class ArchiveIndex: @unchecked Sendable {
     /// Where the row of `row`'s key points, if the key is indexed.
     func storedLocation(of row: PlannedRow) throws(ArchiveError) -> RecordLocation? {
         if locationStatement == nil {
-            locationStatement = try db.prepare("SELECT seg, blk, pos, len FROM entries WHERE topic = ?1 AND key = ?2")
+            locationStatement = try sqlite(db.prepare("SELECT seg, blk, pos, len FROM entries WHERE topic = ?1 AND key = ?2"))
         }
         let s = locationStatement!
         defer { s.reset() }
         bindKey(s, topic: row.topic, sentTime: row.sentTime, hash: row.hash)
-        guard try s.step() else { return nil }
+        guard try sqlite(s.step()) else { return nil }
         return try Self.location(s, from: 0)
     }
 
     /// Points the row of `row`'s key at `row.location`.
     func setLocation(of row: PlannedRow) throws(ArchiveError) {
         if setLocationStatement == nil {
-            setLocationStatement = try db.prepare("UPDATE entries SET seg = ?3, blk = ?4, pos = ?5, len = ?6 WHERE topic = ?1 AND key = ?2")
+            setLocationStatement = try sqlite(db.prepare("UPDATE entries SET seg = ?3, blk = ?4, pos = ?5, len = ?6 WHERE topic = ?1 AND key = ?2"))
         }
         let s = setLocationStatement!
         bind(s, row, slot: 0)
-        try s.run()
+        try sqlite(s.run())
     }
 
     /// Marks a row's block as LZ4-compressed.
     func markCompressed(topic: UInt32, sentTime: UInt32, hash: [UInt8], blockOffset: Int64) throws(ArchiveError) {
         if markCompressedStatement == nil {
-            markCompressedStatement = try db.prepare("UPDATE entries SET blk = ?3 WHERE topic = ?1 AND key = ?2")
+            markCompressedStatement = try sqlite(db.prepare("UPDATE entries SET blk = ?3 WHERE topic = ?1 AND key = ?2"))
         }
         let s = markCompressedStatement!
         bindKey(s, topic: topic, sentTime: sentTime, hash: hash)
         s.bind(3, -(blockOffset + 1))
-        try s.run()
+        try sqlite(s.run())
     }
 
     /// Binds a row's six values, `(topic, key, seg, blk, pos, len)`, to the statement's parameters for row `slot`
@@ -256,11 +263,11 @@ final class ArchiveIndex: @unchecked Sendable {
 
     func addTopicStats(_ stats: [UInt32: TopicStats]) throws(ArchiveError) {
         if upsertTopicStatement == nil {
-            upsertTopicStatement = try db.prepare("""
+            upsertTopicStatement = try sqlite(db.prepare("""
                 INSERT INTO topics(topic, count, min_sent, max_sent) VALUES (?1, ?2, ?3, ?4)
                 ON CONFLICT(topic) DO UPDATE SET count = count + excluded.count,
                     min_sent = min(min_sent, excluded.min_sent), max_sent = max(max_sent, excluded.max_sent)
-                """)
+                """))
         }
         let s = upsertTopicStatement!
         for (topic, st) in stats {
@@ -268,20 +275,22 @@ final class ArchiveIndex: @unchecked Sendable {
             s.bind(2, Int64(st.count))
             s.bind(3, Int64(st.minSent))
             s.bind(4, Int64(st.maxSent))
-            try s.run()
+            try sqlite(s.run())
         }
     }
 
     /// Recomputes the `topics` table from `entries`.
     func rebuildTopics() throws(ArchiveError) {
-        try db.execute("DELETE FROM topics")
-        let s = try db.prepare("SELECT topic, key FROM entries ORDER BY topic")
         var stats: [UInt32: TopicStats] = [:]
-        while try s.step() {
-            let t = s.withBlob(0) { $0.count == 4 ? $0.loadUnaligned(as: UInt32.self).bigEndian : 0 }
-            let sent = s.withBlob(1) { $0.count >= 4 ? $0.loadUnaligned(as: UInt32.self).bigEndian : 0 }
-            stats[t, default: TopicStats()].add(sent)
-        }
+        do throws(SQLiteError) {
+            try db.execute("DELETE FROM topics")
+            let s = try db.prepare("SELECT topic, key FROM entries ORDER BY topic")
+            while try s.step() {
+                let t = s.withBlob(0) { $0.count == 4 ? $0.loadUnaligned(as: UInt32.self).bigEndian : 0 }
+                let sent = s.withBlob(1) { $0.count >= 4 ? $0.loadUnaligned(as: UInt32.self).bigEndian : 0 }
+                stats[t, default: TopicStats()].add(sent)
+            }
+        } catch { throw ArchiveError(error) }
         try addTopicStats(stats)
     }
 
@@ -289,35 +298,39 @@ final class ArchiveIndex: @unchecked Sendable {
 
     /// Distinct topics with rows whose sent time may fall in `from...to`.
     func topics(overlapping from: UInt32, _ to: UInt32) throws(ArchiveError) -> [UInt32] {
-        let s = try db.prepare("SELECT topic FROM topics WHERE max_sent >= ?1 AND min_sent <= ?2 AND count > 0")
-        s.bind(1, Int64(from))
-        s.bind(2, Int64(to))
-        var out: [UInt32] = []
-        while try s.step() {
-            out.append(s.withBlob(0) { $0.count == 4 ? $0.loadUnaligned(as: UInt32.self).bigEndian : 0 })
-        }
-        return out
+        do throws(SQLiteError) {
+            let s = try db.prepare("SELECT topic FROM topics WHERE max_sent >= ?1 AND min_sent <= ?2 AND count > 0")
+            s.bind(1, Int64(from))
+            s.bind(2, Int64(to))
+            var out: [UInt32] = []
+            while try s.step() {
+                out.append(s.withBlob(0) { $0.count == 4 ? $0.loadUnaligned(as: UInt32.self).bigEndian : 0 })
+            }
+            return out
+        } catch { throw ArchiveError(error) }
     }
 
     /// All topics with their stats.
     func allTopics() throws(ArchiveError) -> [(topic: UInt32, stats: TopicStats)] {
-        let s = try db.prepare("SELECT topic, count, min_sent, max_sent FROM topics ORDER BY topic")
-        var out: [(UInt32, TopicStats)] = []
-        while try s.step() {
-            let t = s.withBlob(0) { $0.count == 4 ? $0.loadUnaligned(as: UInt32.self).bigEndian : 0 }
-            out.append((t, TopicStats(count: Int(s.int64(1)), minSent: UInt32(clamping: s.int64(2)), maxSent: UInt32(clamping: s.int64(3)))))
-        }
-        return out
+        do throws(SQLiteError) {
+            let s = try db.prepare("SELECT topic, count, min_sent, max_sent FROM topics ORDER BY topic")
+            var out: [(UInt32, TopicStats)] = []
+            while try s.step() {
+                let t = s.withBlob(0) { $0.count == 4 ? $0.loadUnaligned(as: UInt32.self).bigEndian : 0 }
+                out.append((t, TopicStats(count: Int(s.int64(1)), minSent: UInt32(clamping: s.int64(2)), maxSent: UInt32(clamping: s.int64(3)))))
+            }
+            return out
+        } catch { throw ArchiveError(error) }
     }
 
-    func count() throws(ArchiveError) -> Int { Int(try db.scalar("SELECT count(*) FROM entries")) }
+    func count() throws(ArchiveError) -> Int { Int(try sqlite(db.scalar("SELECT count(*) FROM entries"))) }
 
     /// Where the envelope of `key` is stored, if it is indexed.
     func location(of key: EnvelopeKey) throws(ArchiveError) -> RecordLocation? {
-        let s = try db.prepare("SELECT seg, blk, pos, len FROM entries WHERE topic = ?1 AND key = ?2")
+        let s = try sqlite(db.prepare("SELECT seg, blk, pos, len FROM entries WHERE topic = ?1 AND key = ?2"))
         s.bind(1, blob: key.topic.bytes)
         s.bind(2, blob: key.bytes[0..<36])
-        guard try s.step() else { return nil }
+        guard try sqlite(s.step()) else { return nil }
         return try Self.location(s, from: 0)
     }
 
@@ -326,7 +339,7 @@ final class ArchiveIndex: @unchecked Sendable {
     /// - Returns: at most `limit` rows, and whether at least one more row matches.
     func page(topics: [UInt32], lower: [UInt8], after cursor: Cursor?, upper: [UInt8], limit: Int)
     throws(ArchiveError) -> (rows: [IndexRow], more: Bool) {
-        try db.execute("BEGIN")
+        try sqlite(db.execute("BEGIN"))
         defer { try? db.execute("COMMIT") }
         // One lower bound per statement: SQLite seeks on only one of two lower bounds and filters by the other,
         // which would make every cursor page rescan the pages before it.
@@ -337,14 +350,16 @@ final class ArchiveIndex: @unchecked Sendable {
             exclusive = true
         }
         while rangeStatements.count < topics.count {
-            rangeStatements.append(try db.prepare("""
-                SELECT key, seg, blk, pos, len FROM entries
-                WHERE topic = ?1 AND key > ?2 AND key <= ?3 ORDER BY key
-                """))
-            rangeStatementsInclusive.append(try db.prepare("""
-                SELECT key, seg, blk, pos, len FROM entries
-                WHERE topic = ?1 AND key >= ?2 AND key <= ?3 ORDER BY key
-                """))
+            do throws(SQLiteError) {
+                rangeStatements.append(try db.prepare("""
+                    SELECT key, seg, blk, pos, len FROM entries
+                    WHERE topic = ?1 AND key > ?2 AND key <= ?3 ORDER BY key
+                    """))
+                rangeStatementsInclusive.append(try db.prepare("""
+                    SELECT key, seg, blk, pos, len FROM entries
+                    WHERE topic = ?1 AND key >= ?2 AND key <= ?3 ORDER BY key
+                    """))
+            } catch { throw ArchiveError(error) }
         }
         let statements = exclusive ? rangeStatements : rangeStatementsInclusive
         var heads: [IndexRow] = []
@@ -356,7 +371,7 @@ final class ArchiveIndex: @unchecked Sendable {
             s.bind(1, blob: topicBytes(topic))
             s.bind(2, blob: bound)
             s.bind(3, blob: upper)
-            if try s.step() {
+            if try sqlite(s.step()) {
                 heads.append(try row(s, topic: topic))
                 sources.append(i)
             }
@@ -369,7 +384,7 @@ final class ArchiveIndex: @unchecked Sendable {
             if out.count == limit { return (out, true) }
             out.append(heads[top])
             let s = statements[sources[top]]
-            if try s.step() {
+            if try sqlite(s.step()) {
                 heads[top] = try row(s, topic: topics[sources[top]])
                 heap.replaceMin(with: heads[top].key)
             } else {

@@ -1,5 +1,5 @@
-import CSQLite
 import Foundation
+internal import SQLite
 
 /// Copies the index's write-ahead log into the database file on a thread and connection of its own.
 ///
@@ -15,7 +15,7 @@ import Foundation
 final class IndexCheckpointer: ConditionThread, @unchecked Sendable {
     static let commitsPerCheckpoint = 100
     /// Log frames (pages) past which the log is restarted: 16384 pages of 4 KiB, 64 MiB.
-    static let restartFrames: Int32 = 16384
+    static let restartFrames = 16384
 
     private let path: String
     private let interval: TimeInterval
@@ -53,12 +53,11 @@ final class IndexCheckpointer: ConditionThread, @unchecked Sendable {
             commits = 0
             condition.unlock()
             if let db {
-                var logFrames: Int32 = 0
-                sqlite3_wal_checkpoint_v2(db.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, nil)
+                let logFrames = (try? db.checkpoint(.passive)) ?? -1
                 // A writer that commits without pause keeps a passive checkpoint from ever catching up, and
                 // the log only starts over once one has: past `restartFrames`, wait for the writer and restart it.
                 if logFrames > Self.restartFrames {
-                    sqlite3_wal_checkpoint_v2(db.handle, nil, SQLITE_CHECKPOINT_RESTART, nil, nil)
+                    _ = try? db.checkpoint(.restart)
                 }
             }
             condition.lock()

@@ -3,6 +3,7 @@ import ArchiveStore
 import ArgumentParser
 import EthCrypto
 import Foundation
+import SQLite
 import Whisper
 
 /// `whisper-archive bench store`: the archive store against status-go's schema in SQLite, on the same data.

@@ -1,6 +1,7 @@
-import CSQLite
+internal import CSQLite
 
-/// A thin wrapper over one SQLite connection (the C API), used by the index and by the `sqlite` format.
+/// A thin wrapper over one SQLite connection (the C API), used by the archive's index, the `sqlite` format and
+/// `bench store`.
 ///
 /// A connection is used by one thread at a time; the class serialises nothing itself.
 public final class SQLiteDatabase: @unchecked Sendable {
@@ -12,7 +13,8 @@ public final class SQLiteDatabase: @unchecked Sendable {
     ///
     /// - Parameter immutable: read-only, and the file is taken not to change while open: SQLite takes no lock
     ///   and creates no `-wal`, `-shm` or `-journal` file (a log left beside it is not read).
-    public init(path: String, readOnly: Bool = false, create: Bool = true, immutable: Bool = false) throws(ArchiveError) {
+    /// - Throws: ``SQLiteError`` `.cannotOpen` with SQLite's message and result code.
+    public init(path: String, readOnly: Bool = false, create: Bool = true, immutable: Bool = false) throws(SQLiteError) {
         var db: OpaquePointer?
         var flags = SQLITE_OPEN_NOMUTEX
         flags |= readOnly || immutable ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0))
@@ -25,7 +27,7 @@ public final class SQLiteDatabase: @unchecked Sendable {
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             if let db { sqlite3_close_v2(db) }
-            throw ArchiveError(.index, "cannot open SQLite database: \(message)", path: path)
+            throw SQLiteError(.cannotOpen, "cannot open SQLite database: \(message)", path: path, resultCode: rc)
         }
         handle = db
         self.path = path
@@ -36,7 +38,7 @@ public final class SQLiteDatabase: @unchecked Sendable {
 
     deinit { close() }
 
-    private var closedError: ArchiveError { ArchiveError(.closed, "the index connection is closed", path: path) }
+    private var closedError: SQLiteError { SQLiteError(.closed, "the SQLite connection is closed", path: path) }
 
     /// Closes the connection now rather than when the last reference goes (not thread-safe: the owner's thread).
     /// A statement still alive keeps SQLite's handle until it is released; every later call fails.
@@ -61,19 +63,19 @@ public final class SQLiteDatabase: @unchecked Sendable {
         return out.hasPrefix("//") ? "/." + out : out
     }
 
-    func error(_ what: String, _ rc: Int32) -> ArchiveError {
-        ArchiveError(.index, "\(what): \(String(cString: sqlite3_errmsg(handle))) (SQLite code \(rc))", path: path)
+    func error(_ what: String, _ rc: Int32) -> SQLiteError {
+        SQLiteError(.failed, "\(what): \(String(cString: sqlite3_errmsg(handle))) (SQLite code \(rc))", path: path, resultCode: rc)
     }
 
     /// Runs one or more SQL statements that return no rows.
-    public func execute(_ sql: String) throws(ArchiveError) {
+    public func execute(_ sql: String) throws(SQLiteError) {
         guard isOpen else { throw closedError }
         let rc = sqlite3_exec(handle, sql, nil, nil, nil)
         guard rc == SQLITE_OK else { throw error("SQL failed: \(sql.prefix(80))", rc) }
     }
 
     /// Compiles a statement.
-    public func prepare(_ sql: String) throws(ArchiveError) -> SQLiteStatement {
+    public func prepare(_ sql: String) throws(SQLiteError) -> SQLiteStatement {
         guard isOpen else { throw closedError }
         var stmt: OpaquePointer?
         let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
@@ -86,21 +88,49 @@ public final class SQLiteDatabase: @unchecked Sendable {
 
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT` (or a deferred `BEGIN`, which a read-only connection can
     /// run for its temporary tables), rolling back if it throws.
-    public func transaction<T>(immediate: Bool = true, _ body: () throws(ArchiveError) -> T) throws(ArchiveError) -> T {
-        try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
-        do {
-            let value = try body()
-            try execute("COMMIT")
-            return value
-        } catch {
+    public func transaction<T>(immediate: Bool = true, _ body: () throws(SQLiteError) -> T) throws(SQLiteError) -> T {
+        try transaction(immediate: immediate, mapError: { $0 }, body)
+    }
+
+    /// Runs `body`, which fails with errors of its own, inside a transaction as above; a failure of `BEGIN` or
+    /// `COMMIT` is thrown as `mapError` makes it.
+    public func transaction<T, E: Error>(immediate: Bool = true, mapError: (SQLiteError) -> E,
+                                         _ body: () throws(E) -> T) throws(E) -> T {
+        do throws(SQLiteError) { try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN") } catch { throw mapError(error) }
+        let value: T
+        do throws(E) { value = try body() } catch {
             try? execute("ROLLBACK")
             throw error
         }
+        do throws(SQLiteError) { try execute("COMMIT") } catch {
+            try? execute("ROLLBACK")
+            throw mapError(error)
+        }
+        return value
     }
 
     /// The value of a single-integer query (0 when there is no row).
-    public func scalar(_ sql: String) throws(ArchiveError) -> Int64 {
+    public func scalar(_ sql: String) throws(SQLiteError) -> Int64 {
         let s = try prepare(sql)
         return try s.step() ? s.int64(0) : 0
+    }
+
+    /// How far ``checkpoint(_:)`` goes.
+    public enum CheckpointMode: Sendable {
+        /// Copies what it can without waiting for readers or writers (`SQLITE_CHECKPOINT_PASSIVE`).
+        case passive
+        /// Waits for the writer, copies the whole log and has the next writer start it over
+        /// (`SQLITE_CHECKPOINT_RESTART`).
+        case restart
+    }
+
+    /// Copies the write-ahead log back into the database file; returns the frames (pages) in the log, or -1 when
+    /// the checkpoint could not run (another one is running, or the database is not in WAL mode).
+    @discardableResult
+    public func checkpoint(_ mode: CheckpointMode) throws(SQLiteError) -> Int {
+        guard isOpen else { throw closedError }
+        var logFrames: Int32 = -1
+        sqlite3_wal_checkpoint_v2(handle, nil, mode == .passive ? SQLITE_CHECKPOINT_PASSIVE : SQLITE_CHECKPOINT_RESTART, &logFrames, nil)
+        return Int(logFrames)
     }
 }

@@ -1,8 +1,9 @@
-import CSQLite
+internal import CSQLite
 
 /// A compiled SQLite statement; bind, step, read columns, reset.
 public final class SQLiteStatement: @unchecked Sendable {
-    let database: SQLiteDatabase
+    /// The connection that compiled the statement.
+    public let database: SQLiteDatabase
     let handle: OpaquePointer
     static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
@@ -51,7 +52,7 @@ public final class SQLiteStatement: @unchecked Sendable {
     public func bindNull(_ index: Int32) { sqlite3_bind_null(handle, index) }
 
     /// Advances; true when a row is available.
-    public func step() throws(ArchiveError) -> Bool {
+    public func step() throws(SQLiteError) -> Bool {
         let rc = sqlite3_step(handle)
         if rc == SQLITE_ROW { return true }
         if rc == SQLITE_DONE { return false }
@@ -60,7 +61,7 @@ public final class SQLiteStatement: @unchecked Sendable {
 
     /// Steps to completion, resets, and returns the number of changed rows.
     @discardableResult
-    public func run() throws(ArchiveError) -> Int {
+    public func run() throws(SQLiteError) -> Int {
         defer { sqlite3_reset(handle) }
         while try step() {}
         return database.changes
