@@ -51,7 +51,9 @@ struct HostileInputTests {
         if bytes > 0 { try? await raw.send(Array(auth.prefix(bytes))) }
         #expect(await raw.readUntilClosed() == 0)
         let waited = ContinuousClock.now - start
-        #expect(waited > .milliseconds(1500) && waited < .seconds(8))
+        // Not closed before the timeout; closed by it at all. The upper bound is loose on purpose: on 2 loaded
+        // cores (fuzzers and builds beside the suite) the close was seen 8 s after a 2 s timeout.
+        #expect(waited > .milliseconds(1500) && waited < .seconds(30))
         try await Loopback.checkServes(server)
         await server.close()
     }
