@@ -139,6 +139,7 @@ let package = Package(
         .testTarget(name: "MaintenanceTests", dependencies: ["ArchiveStore", "ArchiveTestSupport", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "AuditTests", dependencies: ["ArchiveAudit", "ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "CompactTests", dependencies: ["ArchiveStore", "ArchiveTestSupport", "SQLite", "Whisper", "TestSupport", "whisper-archive"], swiftSettings: strict),
+        .testTarget(name: "PostgresTests", dependencies: ["DevP2P", "EthCrypto", "MailServer", "Whisper", "TestSupport", "whisper-archive"], swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ArchiveFormatsTests", dependencies: ["ArchiveFormats", "ArchiveStore", "SQLite", "Whisper", "CLevelDB", "TestSupport", "whisper-archive"], swiftSettings: strict),
     ]

@@ -12,8 +12,9 @@ import Whisper
 struct ServeRequestTests {
     static let topics = [Topic(rawValue: 0xF26E_7779), Topic(rawValue: 0x8F9A_2B7D), Topic(rawValue: 0x0102_0304)]
 
-    /// An archive of `count` envelopes sent within the last hour, over three topics.
-    static func makeArchive(count: Int) async throws -> (URL, [Envelope]) {
+    /// An archive of `count` envelopes sent within the last hour, over three topics, in a directory of its own
+    /// (returned; the caller removes it).
+    static func makeArchive(count: Int, engine: TestEngine = .directory) async throws -> (dir: URL, archive: TestArchive, envelopes: [Envelope]) {
         let dir = try CLI.temporaryDirectory("wa-serve")
         let now = currentUnixTime()
         var envelopes: [Envelope] = []
@@ -24,9 +25,10 @@ struct ServeRequestTests {
         }
         let file = dir.appendingPathComponent("in.rlp")
         try Data(envelopes.flatMap(\.rlp)).write(to: file)
-        let r = try await CLI.run(["import", "--archive", dir.appendingPathComponent("archive").path, file.path])
+        let archive = try await engine.makeArchive(in: dir)
+        let r = try await CLI.run(["import", "--archive", archive.argument, file.path])
         #expect(r.status == 0, "\(r.stderr)")
-        return (dir.appendingPathComponent("archive"), envelopes)
+        return (dir, archive, envelopes)
     }
 
     static func hashes(jsonl: String) -> [String] {
@@ -36,16 +38,17 @@ struct ServeRequestTests {
         }
     }
 
-    @Test func requestAllEqualsExportInEveryDialectAndProtocol() async throws {
-        let (archive, envelopes) = try await Self.makeArchive(count: 700)
-        defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
-        let server = try await ServerProcess(archive: archive, arguments: ["--password", "pw"])
+    @Test(arguments: TestEngine.available)
+    func requestAllEqualsExportInEveryDialectAndProtocol(engine: TestEngine) async throws {
+        let (dir, archive, envelopes) = try await Self.makeArchive(count: 700, engine: engine)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let server = try await ServerProcess(archiveArgument: archive.argument, arguments: ["--password", "pw"] + archive.serveArguments)
         defer { server.stop() }
         let now = currentUnixTime()
         let from = String(now - 7200), to = String(now)
 
-        let exported = archive.deletingLastPathComponent().appendingPathComponent("out.jsonl")
-        let e = try await CLI.run(["export", "--archive", archive.path, "--format", "jsonl", "--output", exported.path,
+        let exported = dir.appendingPathComponent("out.jsonl")
+        let e = try await CLI.run(["export", "--archive", archive.argument, "--format", "jsonl", "--output", exported.path,
                              "--from", from, "--to", to, "--topic", "f26e7779", "--topic", "8f9a2b7d"])
         #expect(e.status == 0, "\(e.stderr)")
         let expected = Self.hashes(jsonl: try String(contentsOf: exported, encoding: .utf8)).sorted()
@@ -76,7 +79,7 @@ struct ServeRequestTests {
         }
 
         // --into stores a deduplicated copy whose export equals the server's.
-        let copy = archive.deletingLastPathComponent().appendingPathComponent("copy")
+        let copy = dir.appendingPathComponent("copy")
         let into = try await CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--to", to,
                                 "--all", "--into", copy.path, "--json"])
         #expect(into.status == 0, "\(into.stderr)")
@@ -86,10 +89,12 @@ struct ServeRequestTests {
         #expect(again.stdout.contains("\"stored\":0"))
     }
 
-    @Test func refusedRequestsGetAnErrorCompletionAndNoEnvelope() async throws {
-        let (archive, _) = try await Self.makeArchive(count: 50)
-        defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
-        let server = try await ServerProcess(archive: archive, arguments: ["--password", "pw", "--min-pow", "0.001", "--rate-limit", "30"])
+    @Test(arguments: TestEngine.available)
+    func refusedRequestsGetAnErrorCompletionAndNoEnvelope(engine: TestEngine) async throws {
+        let (dir, archive, _) = try await Self.makeArchive(count: 50, engine: engine)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let server = try await ServerProcess(archiveArgument: archive.argument,
+                                             arguments: ["--password", "pw", "--min-pow", "0.001", "--rate-limit", "30"] + archive.serveArguments)
         defer { server.stop() }
         let node = try EnodeURL(parsing: server.enode)
         let client = try await MailClient.connect(to: node, key: .generate(), proto: .whisper)
@@ -132,10 +137,12 @@ struct ServeRequestTests {
                               "rate limit exceeded")
     }
 
-    @Test func postedEnvelopesAreArchivedAndRelayedButNotStaleOnes() async throws {
+    @Test(arguments: TestEngine.available)
+    func postedEnvelopesAreArchivedAndRelayedButNotStaleOnes(engine: TestEngine) async throws {
         let dir = try CLI.temporaryDirectory("wa-relay")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let server = try await ServerProcess(archive: dir.appendingPathComponent("a"), arguments: ["--min-pow", "0"])
+        let archive = try await engine.makeArchive(in: dir, name: "a")
+        let server = try await ServerProcess(archiveArgument: archive.argument, arguments: ["--min-pow", "0"] + archive.serveArguments)
         defer { server.stop() }
         let node = try EnodeURL(parsing: server.enode)
         let poster = try await MailClient.connect(to: node, key: .generate(), proto: .whisper, confirmations: true)
@@ -157,7 +164,7 @@ struct ServeRequestTests {
         await poster.close()
         await listener.close()
         #expect(server.stop() == 0, "serve must exit 0 on SIGTERM")
-        let export = try await CLI.run(["export", "--archive", dir.appendingPathComponent("a").path, "--format", "jsonl",
+        let export = try await CLI.run(["export", "--archive", archive.argument, "--format", "jsonl",
                                   "--output", dir.appendingPathComponent("x.jsonl").path])
         #expect(export.status == 0, "\(export.stderr)")
         let stored = Self.hashes(jsonl: try String(contentsOf: dir.appendingPathComponent("x.jsonl"), encoding: .utf8))
@@ -165,7 +172,8 @@ struct ServeRequestTests {
     }
 
     @Test func replayLiveIntoASecondServerArchivesThere() async throws {
-        let (archive, _) = try await Self.makeArchive(count: 30)
+        let (_, made, _) = try await Self.makeArchive(count: 30)
+        let archive = URL(fileURLWithPath: made.argument)
         defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
         // Fresh, unexpired envelopes to replay live.
         let source = archive.deletingLastPathComponent().appendingPathComponent("live")
@@ -187,13 +195,14 @@ struct ServeRequestTests {
         #expect(Set(Self.hashes(jsonl: try String(contentsOf: out, encoding: .utf8))) == Set(live.map { $0.hash.hex }))
     }
 
-    @Test func sigkillLosesNoAcknowledgedEnvelope() async throws {
+    @Test(arguments: TestEngine.available)
+    func sigkillLosesNoAcknowledgedEnvelope(engine: TestEngine) async throws {
         let dir = try CLI.temporaryDirectory("wa-kill")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let archive = dir.appendingPathComponent("a")
+        let archive = try await engine.makeArchive(in: dir, name: "a")
         var acknowledged: [Envelope] = []
         for round in 0..<3 {
-            let server = try await ServerProcess(archive: archive, arguments: ["--min-pow", "0"])
+            let server = try await ServerProcess(archiveArgument: archive.argument, arguments: ["--min-pow", "0"] + archive.serveArguments)
             let client = try await MailClient.connect(to: try EnodeURL(parsing: server.enode), key: .generate(),
                                                       proto: .whisper, confirmations: true)
             let now = currentUnixTime()
@@ -209,14 +218,15 @@ struct ServeRequestTests {
         }
         #expect(acknowledged.count == 300)
         let out = dir.appendingPathComponent("x.jsonl")
-        let e = try await CLI.run(["export", "--archive", archive.path, "--format", "jsonl", "--output", out.path])
+        let e = try await CLI.run(["export", "--archive", archive.argument, "--format", "jsonl", "--output", out.path])
         #expect(e.status == 0, "\(e.stderr)")
         let stored = Set(Self.hashes(jsonl: try String(contentsOf: out, encoding: .utf8)))
         #expect(Set(acknowledged.map { $0.hash.hex }).isSubset(of: stored))
     }
 
     @Test func hostilePeerDoesNotStopAnHonestOne() async throws {
-        let (archive, _) = try await Self.makeArchive(count: 400)
+        let (_, made, _) = try await Self.makeArchive(count: 400)
+        let archive = URL(fileURLWithPath: made.argument)
         defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
         let server = try await ServerProcess(archive: archive, arguments: ["--password", "pw"])
         defer { server.stop() }
@@ -289,7 +299,8 @@ struct ServeRequestTests {
     }
 
     @Test func metricsEndpointCountsRequestsAndArchivedEnvelopes() async throws {
-        let (archive, _) = try await Self.makeArchive(count: 30)
+        let (_, made, _) = try await Self.makeArchive(count: 30)
+        let archive = URL(fileURLWithPath: made.argument)
         defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
         let port = Self.freePort()
         let server = try await ServerProcess(archive: archive, arguments: ["--password", "pw", "--min-pow", "0", "--metrics", "127.0.0.1:\(port)"])
@@ -325,7 +336,8 @@ struct ServeRequestTests {
     }
 
     @Test func replayHistoricReachesARequestSidePeer() async throws {
-        let (archive, envelopes) = try await Self.makeArchive(count: 120)
+        let (_, made, envelopes) = try await Self.makeArchive(count: 120)
+        let archive = URL(fileURLWithPath: made.argument)
         defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
         // A client-side node that listens: it accepts the replaying peer and collects its 0x7f batches.
         let server = try await RLPxServer.bind(

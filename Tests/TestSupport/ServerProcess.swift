@@ -11,11 +11,16 @@ public final class ServerProcess: @unchecked Sendable {
 
     /// Starts `serve --archive DIR --listen 127.0.0.1:0 ARGS` and waits for its enode line (on a thread of its own,
     /// see ``blocking(_:)``).
-    public init(archive: URL, arguments: [String] = []) async throws {
+    public convenience init(archive: URL, arguments: [String] = []) async throws {
+        try await self.init(archiveArgument: archive.path, arguments: arguments)
+    }
+
+    /// Starts `serve --archive VALUE --listen 127.0.0.1:0 ARGS` for a directory or a `postgres://` URL.
+    public init(archiveArgument archive: String, arguments: [String] = []) async throws {
         let started = try await blocking { () throws -> Started in
             let p = Process()
             p.executableURL = CLI.binary
-            p.arguments = ["serve", "--archive", archive.path, "--listen", "127.0.0.1:0"] + arguments
+            p.arguments = ["serve", "--archive", archive, "--listen", "127.0.0.1:0"] + arguments
             let out = Pipe(), err = Pipe()
             p.standardOutput = out
             p.standardError = err

@@ -1,0 +1,129 @@
+import DevP2P
+import EthCrypto
+import Foundation
+import MailServer
+import Testing
+import TestSupport
+import Whisper
+
+/// `serve` on PostgreSQL: several nodes on one database, and a database that goes away and comes back.
+@Suite("serve on PostgreSQL", .enabled(if: TestPostgres.available))
+struct PostgresServeTests {
+    static let topic = Topic(rawValue: 0xF26E_7779)
+
+    static func fresh(_ count: Int, seed: UInt64) -> [Envelope] {
+        let now = currentUnixTime()
+        return (0..<count).map { i in
+            Envelope(expiry: now + 300, ttl: 300, topic: topic, data: SecureRandom.bytes(120), nonce: seed << 32 | UInt64(i))
+        }
+    }
+
+    static func key(in dir: URL, _ name: String) async throws -> String {
+        let path = dir.appendingPathComponent(name).path
+        let r = try await CLI.run(["keygen", "--output", path])
+        #expect(r.status == 0, "\(r.stderr)")
+        return path
+    }
+
+    /// The hashes `request --all` gets from `server`.
+    static func served(by server: ServerProcess, extra: [String] = []) async throws -> (status: Int32, hashes: Set<String>, stderr: String) {
+        let r = try await CLI.run(["request", "--peer", server.enode, "--password", "pw", "--all", "--from", "0", "--limit", "37"] + extra)
+        let hashes = r.stdout.split(separator: "\n").compactMap { line -> String? in
+            guard let h = line.range(of: "\"hash\":\"0x") else { return nil }
+            return String(line[h.upperBound...].prefix(64))
+        }
+        return (r.status, Set(hashes), r.stderr)
+    }
+
+    @Test("two nodes on one database: each serves what was posted to either; duplicates posted to both at once are stored once")
+    func twoNodesShareOneDatabase() async throws {
+        let dir = try CLI.temporaryDirectory("wa-pg2")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let db = try await TestPostgres.newDatabase()
+        let keyA = try await Self.key(in: dir, "a.key"), keyB = try await Self.key(in: dir, "b.key")
+        // Started together: the schema is created once, by whichever takes the setup lock first.
+        async let startA = ServerProcess(archiveArgument: db, arguments: ["--min-pow", "0", "--password", "pw", "--node-key", keyA])
+        async let startB = ServerProcess(archiveArgument: db, arguments: ["--min-pow", "0", "--password", "pw", "--node-key", keyB])
+        var a = try await startA
+        let b = try await startB
+        defer { b.stop() }
+
+        let clientA = try await MailClient.connect(to: try EnodeURL(parsing: a.enode), key: .generate(), proto: .whisper, confirmations: true)
+        let clientB = try await MailClient.connect(to: try EnodeURL(parsing: b.enode), key: .generate(), proto: .waku, confirmations: true)
+        let onlyA = Self.fresh(30, seed: 1), onlyB = Self.fresh(30, seed: 2), both = Self.fresh(40, seed: 3)
+        try await clientA.post(onlyA)
+        #expect(await clientA.next(code: MailCode.batchAcknowledged, timeout: 20) != nil, "node A did not confirm")
+        try await clientB.post(onlyB)
+        #expect(await clientB.next(code: MailCode.batchAcknowledged, timeout: 20) != nil, "node B did not confirm")
+        async let postA: Void = clientA.post(both)
+        async let postB: Void = clientB.post(both)
+        _ = try await (postA, postB)
+        async let ackA = clientA.next(code: MailCode.batchAcknowledged, timeout: 20)
+        async let ackB = clientB.next(code: MailCode.batchAcknowledged, timeout: 20)
+        let (gotA, gotB) = await (ackA, ackB)
+        #expect(gotA != nil && gotB != nil, "the duplicate batch was not confirmed by both nodes")
+        await clientA.close()
+        await clientB.close()
+
+        let all = Set((onlyA + onlyB + both).map { $0.hash.hex })
+        let fromA = try await Self.served(by: a), fromB = try await Self.served(by: b, extra: ["--protocol", "waku"])
+        #expect(fromA.status == 0 && fromB.status == 0, "\(fromA.stderr) \(fromB.stderr)")
+        #expect(fromA.hashes == all)
+        #expect(fromB.hashes == all)
+        #expect(try await TestPostgres.sql(db, "SELECT count(*) FROM envelopes") == "100")
+        #expect(try await TestPostgres.sql(db, "SELECT sum(envelopes) FROM whisper_archive_counts") == "100")
+
+        // A restarted node serves the same history.
+        #expect(a.stop() == 0)
+        a = try await ServerProcess(archiveArgument: db, arguments: ["--min-pow", "0", "--password", "pw", "--node-key", keyA])
+        defer { a.stop() }
+        #expect(try await Self.served(by: a).hashes == all)
+    }
+
+    @Test("the database stopped under serve: requests get ERROR= at once, posts are not confirmed; back up, both work again")
+    func serveRidesOutADatabaseRestart() async throws {
+        let dir = try CLI.temporaryDirectory("wa-pgfault")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cluster = try await TestPostgres.privateCluster()
+        defer { Task { await cluster.remove() } }
+        let db = TestPostgres.url(cluster.url, database: "mail")
+        try await TestPostgres.sql(cluster.url, "CREATE DATABASE mail")
+        let stored = Self.fresh(20, seed: 4)
+        let input = dir.appendingPathComponent("in.rlp")
+        try Data(stored.flatMap(\.rlp)).write(to: input)
+        #expect(try await CLI.run(["import", "--archive", db, input.path]).status == 0)
+        let key = try await Self.key(in: dir, "node.key")
+        let server = try await ServerProcess(archiveArgument: db, arguments: ["--min-pow", "0", "--password", "pw", "--node-key", key,
+                                                                             "--pg-timeout", "2"])
+        defer { server.stop() }
+        #expect(try await Self.served(by: server).hashes == Set(stored.map { $0.hash.hex }))
+
+        try await cluster.kill()
+        let start = ContinuousClock.now
+        let down = try await Self.served(by: server, extra: ["--timeout", "20"])
+        #expect(down.status != 0)
+        #expect(down.stderr.contains("failed to process the request"), "\(down.stderr)")
+        #expect(ContinuousClock.now - start < .seconds(15), "the request waited for the database instead of failing")
+        let poster = try await MailClient.connect(to: try EnodeURL(parsing: server.enode), key: .generate(), proto: .whisper, confirmations: true)
+        let posted = Self.fresh(5, seed: 5)
+        try await poster.post(posted)
+        // Bounded wait for an absence: the store gives up after --pg-timeout (2 s); a confirmation would come then.
+        #expect(await poster.next(code: MailCode.batchAcknowledged, timeout: 6) == nil, "confirmed while the database was down")
+        #expect(server.process.isRunning)
+
+        try await cluster.restart()
+        // The pool reconnects with backoff: the first requests after the restart may still fail.
+        var back: (status: Int32, hashes: Set<String>, stderr: String) = (1, [], "")
+        for _ in 0..<30 {
+            back = try await Self.served(by: server)
+            if back.status == 0 { break }
+        }
+        #expect(back.status == 0, "\(back.stderr)")
+        #expect(back.hashes == Set(stored.map { $0.hash.hex }))
+        let again = Self.fresh(5, seed: 6)
+        try await poster.post(again)
+        #expect(await poster.next(code: MailCode.batchAcknowledged, timeout: 20) != nil, "not confirmed after the database came back")
+        await poster.close()
+        #expect(try await TestPostgres.sql(db, "SELECT count(*) FROM envelopes WHERE id IN (\(again.map { "'\\x\($0.key.bytes.hex)'" }.joined(separator: ",")))") == "5")
+    }
+}
