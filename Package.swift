@@ -56,10 +56,16 @@ let package = Package(
         .target(name: "Whisper", dependencies: ["RLP", "EthCrypto"], swiftSettings: strict),
         .target(
             name: "ArchiveStore",
-            dependencies: ["CPrimitives", "Whisper", "RLP", "EthCrypto", "SQLite", "CLZ4", "SystemErrorText", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CPrimitives", "Whisper", "RLP", "EthCrypto", "SQLite", "CLZ4", "SystemErrorText", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
-        .target(name: "ArchiveFormats", dependencies: ["ArchiveStore", "SQLite", "Whisper", "EthCrypto", "CLevelDB", "CLZ4", "SystemErrorText"], swiftSettings: strict),
+        .target(
+            name: "ArchiveFormats",
+            dependencies: ["ArchiveStore", "SQLite", "Whisper", "EthCrypto", "CLevelDB", "CLZ4", "SystemErrorText"],
+            swiftSettings: strict
+        ),
         .target(
             name: "PostgresArchive",
             dependencies: [
@@ -135,12 +141,36 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "ArchiveStoreTests", dependencies: ["ArchiveStore", "CPrimitives", "CSQLite", "SQLite", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
-        .testTarget(name: "MaintenanceTests", dependencies: ["ArchiveStore", "ArchiveTestSupport", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
-        .testTarget(name: "AuditTests", dependencies: ["ArchiveAudit", "ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"], swiftSettings: strict),
-        .testTarget(name: "CompactTests", dependencies: ["ArchiveStore", "ArchiveTestSupport", "SQLite", "Whisper", "TestSupport", "whisper-archive"], swiftSettings: strict),
-        .testTarget(name: "PostgresTests", dependencies: ["DevP2P", "EthCrypto", "MailServer", "Whisper", "TestSupport", "whisper-archive"], swiftSettings: strict),
+        .testTarget(
+            name: "ArchiveStoreTests",
+            dependencies: ["ArchiveStore", "CPrimitives", "CSQLite", "SQLite", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MaintenanceTests",
+            dependencies: ["ArchiveStore", "ArchiveTestSupport", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AuditTests",
+            dependencies: ["ArchiveAudit", "ArchiveStore", "Whisper", "EthCrypto", "TestSupport", "whisper-archive"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CompactTests",
+            dependencies: ["ArchiveStore", "ArchiveTestSupport", "SQLite", "Whisper", "TestSupport", "whisper-archive"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "PostgresTests",
+            dependencies: ["DevP2P", "EthCrypto", "MailServer", "Whisper", "TestSupport", "whisper-archive"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "ArchiveFormatsTests", dependencies: ["ArchiveFormats", "ArchiveStore", "SQLite", "Whisper", "CLevelDB", "TestSupport", "whisper-archive"], swiftSettings: strict),
+        .testTarget(
+            name: "ArchiveFormatsTests",
+            dependencies: ["ArchiveFormats", "ArchiveStore", "SQLite", "Whisper", "CLevelDB", "TestSupport", "whisper-archive"],
+            swiftSettings: strict
+        ),
     ]
 )

@@ -43,7 +43,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-    ] + targets.map { name in
-        .executableTarget(name: "fuzz-\(name)", dependencies: ["FuzzHarness"], path: "Targets/\(name)", swiftSettings: strict)
-    }
+    ]
+        + targets.map { name in
+            .executableTarget(name: "fuzz-\(name)", dependencies: ["FuzzHarness"], path: "Targets/\(name)", swiftSettings: strict)
+        }
 )

@@ -78,7 +78,8 @@ public enum AuditHTML {
         }
 
         if !report.keys.isEmpty {
-            h += "<h2>Keys</h2>\n<table id=\"keys\"><tr><th>key</th><th>opened</th><th>unsigned</th><th>payload bytes</th><th>payload sizes</th></tr>\n"
+            h +=
+                "<h2>Keys</h2>\n<table id=\"keys\"><tr><th>key</th><th>opened</th><th>unsigned</th><th>payload bytes</th><th>payload sizes</th></tr>\n"
             for k in report.keys {
                 let sizes = k.payloadSizeMin.map { "\($0)–\(k.payloadSizeMax ?? $0)" } ?? ""
                 h += "<tr><td>\(esc(k.label))</td><td class=n>\(k.opened)</td><td class=n>\(k.unsigned)</td>"
@@ -125,7 +126,8 @@ public enum AuditHTML {
             }
         }
         let maxTotal = max(1, stacks.map { $0.reduce(0, +) }.max() ?? 1)
-        let plotW = chartWidth - left - right, plotH = chartHeight - top - bottom
+        let plotW = chartWidth - left - right
+        let plotH = chartHeight - top - bottom
         let barW = plotW / Double(bars)
         var s = svgOpen(id: "chart-hours") + axes(maxValue: maxTotal)
         for (b, stack) in stacks.enumerated() {
@@ -148,7 +150,8 @@ public enum AuditHTML {
             let x = left + (Double(b) + 0.5) * barW
             s += "<text x=\"\(f(x))\" y=\"\(f(top + plotH + 16))\" text-anchor=\"middle\">\(shortTime(t))</text>"
         }
-        s += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(chartHeight - 8))\" text-anchor=\"middle\">sent time (UTC), \(hoursPerBar == 1 ? "one bar per hour" : "one bar per \(hoursPerBar) hours")</text>"
+        s +=
+            "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(chartHeight - 8))\" text-anchor=\"middle\">sent time (UTC), \(hoursPerBar == 1 ? "one bar per hour" : "one bar per \(hoursPerBar) hours")</text>"
         s += "</svg>\n<div class=\"legend\">"
         for (i, t) in busiest.enumerated() {
             s += "<span><i class=\"sw\" style=\"background:\(topicColors[i])\"></i><code>\(t)</code></span>"
@@ -163,7 +166,8 @@ public enum AuditHTML {
     static func barChart(id: String, _ histogram: Histogram, color: String) -> String {
         let buckets = histogram.buckets
         let maxCount = max(1, buckets.map(\.count).max() ?? 1)
-        let plotW = chartWidth - left - right, plotH = chartHeight - top - bottom
+        let plotW = chartWidth - left - right
+        let plotH = chartHeight - top - bottom
         let barW = plotW / Double(max(1, buckets.count))
         var s = svgOpen(id: id) + axes(maxValue: maxCount)
         for (i, b) in buckets.enumerated() {
@@ -173,7 +177,8 @@ public enum AuditHTML {
                 s += "<rect class=\"bar\" x=\"\(f(x + 1))\" y=\"\(f(top + plotH - hgt))\" width=\"\(f(max(1, barW - 2)))\" height=\"\(f(hgt))\" "
                 s += "fill=\"\(color)\" data-count=\"\(b.count)\"><title>\(esc(b.label)): \(b.count)</title></rect>"
             }
-            let lx = x + barW / 2, ly = top + plotH + 10
+            let lx = x + barW / 2
+            let ly = top + plotH + 10
             s += "<text x=\"\(f(lx))\" y=\"\(f(ly))\" text-anchor=\"end\" transform=\"rotate(-40 \(f(lx)) \(f(ly)))\">\(esc(b.label))</text>"
         }
         return s + "</svg>"
@@ -185,7 +190,8 @@ public enum AuditHTML {
 
     /// Y axis with three gridlines (0, half, max) and the X axis line.
     static func axes(maxValue: Int) -> String {
-        let plotW = chartWidth - left - right, plotH = chartHeight - top - bottom
+        let plotW = chartWidth - left - right
+        let plotH = chartHeight - top - bottom
         var s = ""
         for (frac, value) in [(0.0, 0), (0.5, maxValue / 2), (1.0, maxValue)] {
             let y = top + plotH * (1 - frac)

@@ -47,11 +47,27 @@ public struct Auditor {
         let f = configuration.filter
         var topicsScope: [String]?
         if case .list(let l) = f.topics { topicsScope = l.map(\.description) }
-        report = AuditReport(scope: .init(from: f.from, to: f.to, topics: topicsScope,
-                                          minimumPoW: configuration.minimumPoW, maximumSize: configuration.maximumSize))
+        report = AuditReport(
+            scope: .init(
+                from: f.from,
+                to: f.to,
+                topics: topicsScope,
+                minimumPoW: configuration.minimumPoW,
+                maximumSize: configuration.maximumSize
+            )
+        )
         keyResults = configuration.keys.map {
-            AuditReport.KeyResult(label: $0.label, kind: $0.kind, opened: 0, unsigned: 0, payloadBytes: 0,
-                                  payloadSizeMin: nil, payloadSizeMax: nil, signers: [], envelopes: [])
+            AuditReport.KeyResult(
+                label: $0.label,
+                kind: $0.kind,
+                opened: 0,
+                unsigned: 0,
+                payloadBytes: 0,
+                payloadSizeMin: nil,
+                payloadSizeMax: nil,
+                signers: [],
+                envelopes: []
+            )
         }
         keySigners = configuration.keys.map { _ in [:] }
         if configuration.keepPayloads { report.payloads = [] }
@@ -90,30 +106,61 @@ public struct Auditor {
         // Arrival 0 is "unknown" (docs/FORMAT.md): such an envelope cannot be judged against its arrival.
         if let arrival = stored.arrival, arrival != 0 {
             if sent > arrival, sent - arrival > configuration.futureTolerance {
-                anomaly(.futureDated, hash: hash, topic: envelope.topic, sent: sent, stored: stored,
-                        detail: "sent \(sent - arrival) s after it arrived")
+                anomaly(
+                    .futureDated,
+                    hash: hash,
+                    topic: envelope.topic,
+                    sent: sent,
+                    stored: stored,
+                    detail: "sent \(sent - arrival) s after it arrived"
+                )
             }
             if envelope.expiry < arrival {
-                anomaly(.expiredOnArrival, hash: hash, topic: envelope.topic, sent: sent, stored: stored,
-                        detail: "expired \(arrival - envelope.expiry) s before it arrived (TTL \(envelope.ttl) s)")
+                anomaly(
+                    .expiredOnArrival,
+                    hash: hash,
+                    topic: envelope.topic,
+                    sent: sent,
+                    stored: stored,
+                    detail: "expired \(arrival - envelope.expiry) s before it arrived (TTL \(envelope.ttl) s)"
+                )
             }
         } else {
             report.arrivalUnknown += 1
         }
         if let minimum = configuration.minimumPoW, pow < minimum {
-            anomaly(.lowPoW, hash: hash, topic: envelope.topic, sent: sent, stored: stored,
-                    detail: "proof of work \(Self.format(pow)) < \(Self.format(minimum))")
+            anomaly(
+                .lowPoW,
+                hash: hash,
+                topic: envelope.topic,
+                sent: sent,
+                stored: stored,
+                detail: "proof of work \(Self.format(pow)) < \(Self.format(minimum))"
+            )
         }
         if envelope.size > configuration.maximumSize {
-            anomaly(.oversize, hash: hash, topic: envelope.topic, sent: sent, stored: stored,
-                    detail: "size \(envelope.size) bytes > \(configuration.maximumSize)")
+            anomaly(
+                .oversize,
+                hash: hash,
+                topic: envelope.topic,
+                sent: sent,
+                stored: stored,
+                detail: "size \(envelope.size) bytes > \(configuration.maximumSize)"
+            )
         }
         let index = hashes.count
         hashes.append(hash)
         let dataKey = DigestKey(envelope.data)
         if let first = dataSeen[dataKey] {
-            anomaly(.duplicatePayload, hash: hash, topic: envelope.topic, sent: sent, stored: stored,
-                    detail: "the same \(envelope.data.count)-byte Data as an earlier envelope", firstHash: hashes[first])
+            anomaly(
+                .duplicatePayload,
+                hash: hash,
+                topic: envelope.topic,
+                sent: sent,
+                stored: stored,
+                detail: "the same \(envelope.data.count)-byte Data as an earlier envelope",
+                firstHash: hashes[first]
+            )
         } else {
             dataSeen[dataKey] = index
         }
@@ -123,8 +170,14 @@ public struct Auditor {
         }
     }
 
-    private mutating func opened(_ message: Message, keyIndex k: Int, envelope: Envelope, hash: String, index: Int,
-                                 stored: ArchivedEnvelope) {
+    private mutating func opened(
+        _ message: Message,
+        keyIndex k: Int,
+        envelope: Envelope,
+        hash: String,
+        index: Int,
+        stored: ArchivedEnvelope
+    ) {
         let label = configuration.keys[k].label
         var r = keyResults[k]
         r.opened += 1
@@ -145,9 +198,17 @@ public struct Auditor {
         keyResults[k] = r
         let messageKey = DigestKey(message.payload)
         if let first = messagesSeen[messageKey] {
-            if first != index { anomaly(.duplicateMessage, hash: hash, topic: envelope.topic, sent: envelope.sentTime, stored: stored,
+            if first != index {
+                anomaly(
+                    .duplicateMessage,
+                    hash: hash,
+                    topic: envelope.topic,
+                    sent: envelope.sentTime,
+                    stored: stored,
                     detail: "the same \(message.payload.count)-byte payload (opened with \(label)) as an earlier envelope",
-                    firstHash: hashes[first]) }
+                    firstHash: hashes[first]
+                )
+            }
         } else {
             messagesSeen[messageKey] = index
         }
@@ -155,16 +216,42 @@ public struct Auditor {
             let text = String(validating: message.payload, as: UTF8.self).flatMap { s in
                 s.unicodeScalars.allSatisfy { $0.value >= 0x20 || $0 == "\n" || $0 == "\t" || $0 == "\r" } ? s : nil
             }
-            report.payloads?.append(.init(hash: hash, key: label, topic: envelope.topic.description, sent: envelope.sentTime,
-                                          signer: signer, payload: message.payload.hex, text: text))
+            report.payloads?.append(
+                .init(
+                    hash: hash,
+                    key: label,
+                    topic: envelope.topic.description,
+                    sent: envelope.sentTime,
+                    signer: signer,
+                    payload: message.payload.hex,
+                    text: text
+                )
+            )
         }
     }
 
-    private mutating func anomaly(_ kind: AuditReport.AnomalyKind, hash: String, topic: Topic, sent: UInt32,
-                                  stored: ArchivedEnvelope, detail: String, firstHash: String? = nil) {
+    private mutating func anomaly(
+        _ kind: AuditReport.AnomalyKind,
+        hash: String,
+        topic: Topic,
+        sent: UInt32,
+        stored: ArchivedEnvelope,
+        detail: String,
+        firstHash: String? = nil
+    ) {
         report.anomalyCounts[kind.rawValue, default: 0] += 1
-        report.anomalies.append(.init(kind: kind, hash: hash, topic: topic.description, sent: sent, arrival: stored.arrival,
-                                      sequence: stored.sequence, detail: detail, firstHash: firstHash))
+        report.anomalies.append(
+            .init(
+                kind: kind,
+                hash: hash,
+                topic: topic.description,
+                sent: sent,
+                arrival: stored.arrival,
+                sequence: stored.sequence,
+                detail: detail,
+                firstHash: firstHash
+            )
+        )
     }
 
     /// The report: sorted tables and the elapsed time.
@@ -194,8 +281,11 @@ extension Auditor {
     /// Audits the envelopes of `store` selected by the configuration's filter, in storage order.
     ///
     /// - Parameter progress: called about every 10,000 envelopes with the number examined so far.
-    public static func run(store: any EnvelopeStore, configuration: AuditConfiguration,
-                           progress: (Int) -> Void = { _ in }) async throws -> AuditReport {
+    public static func run(
+        store: any EnvelopeStore,
+        configuration: AuditConfiguration,
+        progress: (Int) -> Void = { _ in }
+    ) async throws -> AuditReport {
         var auditor = Auditor(configuration: configuration)
         var n = 0
         let damaged = try await store.scan(configuration.filter, order: .storage) { e in

@@ -25,7 +25,8 @@ public struct Histogram: Sendable, Codable, Equatable {
 
     /// Counts `value` in the last bucket whose lower bound is ≤ value (the first bucket takes smaller values).
     mutating func add(_ value: Double) {
-        var lo = 0, hi = buckets.count - 1
+        var lo = 0
+        var hi = buckets.count - 1
         while lo < hi {
             let mid = (lo + hi + 1) / 2
             if buckets[mid].lower <= value { lo = mid } else { hi = mid - 1 }
@@ -40,7 +41,10 @@ public struct Histogram: Sendable, Codable, Equatable {
     static func sizes() -> Histogram {
         var bounds: [Double] = [0]
         var b = 64.0
-        while b <= Double(1 << 20) { bounds.append(b); b *= 2 }
+        while b <= Double(1 << 20) {
+            bounds.append(b)
+            b *= 2
+        }
         return Histogram(bounds: bounds) { lo, hi in
             guard let hi else { return "≥ \(bytes(lo))" }
             return "\(bytes(lo))–<\(bytes(hi))"

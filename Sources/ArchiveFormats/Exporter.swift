@@ -20,8 +20,14 @@ public enum Exporter {
     /// Exports to `path` in `format`, in storage order; `progress` is called every 10,000 envelopes. Damaged
     /// blocks are skipped (with a warning on the store's logger) and listed in the summary. A file output appears
     /// only when the export succeeds; an existing one is replaced only when `replacing` is true (see ``OutputFile``).
-    public static func run(store: any EnvelopeStore, filter: EnvelopeFilter, format: ArchiveFormat, path: String,
-                           replacing: Bool = false, progress: (Summary) -> Void = { _ in }) async throws -> Summary {
+    public static func run(
+        store: any EnvelopeStore,
+        filter: EnvelopeFilter,
+        format: ArchiveFormat,
+        path: String,
+        replacing: Bool = false,
+        progress: (Summary) -> Void = { _ in }
+    ) async throws -> Summary {
         var sink = try format.sink(path: path, replacing: replacing)
         var summary = Summary()
         let start = Date()

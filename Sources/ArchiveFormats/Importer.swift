@@ -92,7 +92,10 @@ public struct Importer {
             } catch {
                 onInvalid(error)
                 run.summary.unreadableFiles += 1
-                if strict { run.summary.stopped = true; break }
+                if strict {
+                    run.summary.stopped = true
+                    break
+                }
                 continue
             }
             let finished = f.isStore ? try await run.importStore(path) : try await run.importFile(path, format: f)

@@ -19,7 +19,7 @@ extension Archive {
             if Task.isCancelled { break }
             try swapLock.withReadLock { () throws(ArchiveError) in
                 let file: SegmentFile
-                do throws(ArchiveError) { file = try readers.currentFile(s.firstSequence) } catch where error.errno == ENOENT { return }
+                do throws(ArchiveError) { file = try readers.currentFile(s.firstSequence) } catch  where error.errno == ENOENT { return }
                 let end = s.firstSequence == mark.segment ? mark.offset : try file.size()
                 var scanner = SegmentScanner(file: file, segment: s.firstSequence, to: end, check: .inPlace)
                 while let item = scanner.next() {

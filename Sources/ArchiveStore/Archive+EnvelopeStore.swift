@@ -17,8 +17,10 @@ extension Archive: EnvelopeStore {
         }
         let r = try result.get()
         return RetentionReport(
-            removed: r.envelopesRemoved, kept: r.envelopesKept,
+            removed: r.envelopesRemoved,
+            kept: r.envelopesKept,
             detail: "(\(r.expired) expired, \(r.duplicates) duplicates), \(r.bytesRemoved) bytes; "
-                + "\(r.segmentsDropped) segments dropped, \(r.segmentsRewritten) rewritten")
+                + "\(r.segmentsDropped) segments dropped, \(r.segmentsRewritten) rewritten"
+        )
     }
 }

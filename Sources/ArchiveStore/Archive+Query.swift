@@ -27,7 +27,7 @@ extension Archive {
                     page.envelopes = envelopes
                     return page
                 }
-            } catch where !skipMissing && error.errno == ENOENT {
+            } catch  where !skipMissing && error.errno == ENOENT {
                 attempt += 1
             }
         }
@@ -45,7 +45,7 @@ extension Archive {
                     for s in segments where s.firstSequence <= mark.segment { _ = try readers.currentFile(s.firstSequence) }
                 }
                 return (segments, mark)
-            } catch where error.errno == ENOENT {
+            } catch  where error.errno == ENOENT {
                 // A compaction in another process swapped files between the two reads: read again. A file still
                 // missing after that is damage, which the reads report and skip.
                 attempt += 1
@@ -60,8 +60,12 @@ extension Archive {
     /// caller can send the first envelopes while the rest are read (`serve` does). The returned page holds no
     /// envelopes, only the cursor and the damage. Unlike `query`, it does not retry a segment file that a
     /// compaction in another process replaced meanwhile: its records are skipped and reported as missing.
-    public func query(_ filter: EnvelopeFilter, limit: Int, after cursor: Cursor? = nil,
-                      each body: (ArchivedEnvelope) -> Void) throws(ArchiveError) -> QueryPage {
+    public func query(
+        _ filter: EnvelopeFilter,
+        limit: Int,
+        after cursor: Cursor? = nil,
+        each body: (ArchivedEnvelope) -> Void
+    ) throws(ArchiveError) -> QueryPage {
         guard limit >= 1 else { throw ArchiveError(.invalidArgument, "the limit must be at least 1, got \(limit)") }
         guard filter.from <= filter.to else { return QueryPage(envelopes: [], cursor: nil) }
         return try swapLock.withReadLock { () throws(ArchiveError) -> QueryPage in
@@ -69,38 +73,65 @@ extension Archive {
         }
     }
 
-    private func queryLocked(_ filter: EnvelopeFilter, limit: Int, after cursor: Cursor?,
-                             skipMissing: Bool, each: (ArchivedEnvelope) -> Void) throws(ArchiveError) -> QueryPage {
+    private func queryLocked(
+        _ filter: EnvelopeFilter,
+        limit: Int,
+        after cursor: Cursor?,
+        skipMissing: Bool,
+        each: (ArchivedEnvelope) -> Void
+    ) throws(ArchiveError) -> QueryPage {
         let (rows, more) = try withIndex { (index) throws(ArchiveError) -> ([IndexRow], Bool) in
             let topics = try selectTopics(filter, index: index)
             if topics.isEmpty { return ([], false) }
-            return try index.page(topics: topics, lower: Archive.bound(filter.from, fill: 0), after: cursor,
-                                  upper: Archive.bound(filter.to, fill: 0xFF), limit: limit)
+            return try index.page(
+                topics: topics,
+                lower: Archive.bound(filter.from, fill: 0),
+                after: cursor,
+                upper: Archive.bound(filter.to, fill: 0xFF),
+                limit: limit
+            )
         }
         var damaged: [DamagedBlock] = []
         for row in rows {
-            let rlp: [UInt8], arrival: UInt32
+            let rlp: [UInt8]
+            let arrival: UInt32
             do throws(ArchiveError) {
                 (rlp, arrival) = try readers.read(row.location)
-            } catch where error.code == .corrupt {
-                let d = DamagedBlock(segment: row.location.segment, path: error.path ?? readers.path(row.location.segment),
-                                     range: row.location.blockOffset..<(row.location.blockOffset + 1), reason: error.message)
-                if damaged.last?.segment != d.segment || damaged.last?.range != d.range { logger.warning("\(d)"); damaged.append(d) }
+            } catch  where error.code == .corrupt {
+                let d = DamagedBlock(
+                    segment: row.location.segment,
+                    path: error.path ?? readers.path(row.location.segment),
+                    range: row.location.blockOffset..<(row.location.blockOffset + 1),
+                    reason: error.message
+                )
+                if damaged.last?.segment != d.segment || damaged.last?.range != d.range {
+                    logger.warning("\(d)")
+                    damaged.append(d)
+                }
                 continue
-            } catch where skipMissing && error.errno == ENOENT {
+            } catch  where skipMissing && error.errno == ENOENT {
                 // One report per missing file, as export and scan give it: the whole file, as the manifest knew it.
                 if !damaged.contains(where: { $0.segment == row.location.segment && $0.reason == Self.missingSegment }) {
                     let bytes = (try? segments().first { $0.firstSequence == row.location.segment }?.bytes) ?? nil
-                    let d = DamagedBlock(segment: row.location.segment, path: readers.path(row.location.segment),
-                                         range: 0..<max(bytes ?? 0, 0), reason: Self.missingSegment)
+                    let d = DamagedBlock(
+                        segment: row.location.segment,
+                        path: readers.path(row.location.segment),
+                        range: 0..<max(bytes ?? 0, 0),
+                        reason: Self.missingSegment
+                    )
                     logger.warning("\(d)")
                     damaged.append(d)
                 }
                 continue
             }
             let key = Cursor(trusted: row.key)
-            let envelope = ArchivedEnvelope(rlp: rlp, sentTime: key.sentTime, topic: Topic(rawValue: row.topic), arrival: arrival,
-                                            hash: key.hash)
+            let envelope = ArchivedEnvelope(
+                rlp: rlp,
+                sentTime: key.sentTime,
+                topic: Topic(rawValue: row.topic),
+                arrival: arrival,
+                hash: key.hash
+            )
             each(envelope)
         }
         let next: Cursor? = more ? try? Cursor(bytes: rows[rows.count - 1].key) : nil
@@ -113,8 +144,11 @@ extension Archive {
     /// `.key` order pages through the index. Damaged blocks and records are skipped with a warning.
     /// - Returns: what was skipped as damaged.
     @discardableResult
-    public func scan(_ filter: EnvelopeFilter = .all, order: ScanOrder = .storage,
-                     _ body: (ArchivedEnvelope) throws -> Void) throws -> [DamagedBlock] {
+    public func scan(
+        _ filter: EnvelopeFilter = .all,
+        order: ScanOrder = .storage,
+        _ body: (ArchivedEnvelope) throws -> Void
+    ) throws -> [DamagedBlock] {
         switch order {
         case .key:
             var cursor: Cursor?

@@ -4,14 +4,24 @@ import Whisper
 
 extension Archive {
     /// Validates the segments, cuts a torn tail, and catches the index up with blocks after its high-water mark.
-    static func recover(directory: String, manifest: inout Manifest, index: ArchiveIndex, configuration: ArchiveConfiguration,
-                        report: inout RecoveryReport) throws(ArchiveError) -> (SegmentInfo, SegmentFile, UInt64) {
+    static func recover(
+        directory: String,
+        manifest: inout Manifest,
+        index: ArchiveIndex,
+        configuration: ArchiveConfiguration,
+        report: inout RecoveryReport
+    ) throws(ArchiveError) -> (SegmentInfo, SegmentFile, UInt64) {
         let logger = configuration.logger
         let segDir = directory + "/segments"
         let files = try listSegments(segDir)
         let sealedFirsts = Set(manifest.segments.map(\.firstSequence))
         for s in manifest.segments where !files.contains(s.firstSequence) {
-            throw ArchiveError(.corrupt, "segment \(s.fileName) listed in the manifest is missing", path: segDir + "/" + s.fileName, segment: s.firstSequence)
+            throw ArchiveError(
+                .corrupt,
+                "segment \(s.fileName) listed in the manifest is missing",
+                path: segDir + "/" + s.fileName,
+                segment: s.firstSequence
+            )
         }
         // The manifest is authoritative: unlisted files below its floor are leftovers of an interrupted compaction.
         let floor = manifest.activeFloor
@@ -39,8 +49,14 @@ extension Archive {
                 try file.truncate(to: 0)
                 try file.write(h, at: 0)
                 try file.sync()
-                report.cuts.append(.init(segment: first, fileName: SegmentFormat.segmentFileName(firstSequence: first),
-                                         range: 0..<size, reason: "incomplete segment header rewritten"))
+                report.cuts.append(
+                    .init(
+                        segment: first,
+                        fileName: SegmentFormat.segmentFileName(firstSequence: first),
+                        range: 0..<size,
+                        reason: "incomplete segment header rewritten"
+                    )
+                )
             case .failure(let rejection):
                 throw rejection.error(path: path, segment: first)
             }
@@ -66,8 +82,11 @@ extension Archive {
             }
         }
         if active == nil {
-            active = try ArchiveWriter.createSegment(segmentsDirectory: segDir, firstSequence: nextSequence,
-                                                     created: UInt32(Date().timeIntervalSince1970))
+            active = try ArchiveWriter.createSegment(
+                segmentsDirectory: segDir,
+                firstSequence: nextSequence,
+                created: UInt32(Date().timeIntervalSince1970)
+            )
         }
         let (activeInfo, activeFile) = active!
         if manifest.nextSequence != activeInfo.firstSequence {
@@ -89,8 +108,14 @@ extension Archive {
             }
             report.indexRebuilt = true
         }
-        try catchUp(segments: manifest.segments + [activeInfo], activeFile: activeFile, segDir: segDir, index: index,
-                    logger: logger, report: &report)
+        try catchUp(
+            segments: manifest.segments + [activeInfo],
+            activeFile: activeFile,
+            segDir: segDir,
+            index: index,
+            logger: logger,
+            report: &report
+        )
         return (activeInfo, activeFile, nextSequence)
     }
 
@@ -125,7 +150,9 @@ extension Archive {
             case .end: continue
             case .invalid(let why):
                 if first == segments.last {
-                    return .torn(.init(segment: first, fileName: SegmentFormat.segmentFileName(firstSequence: first), range: from..<size, reason: why))
+                    return .torn(
+                        .init(segment: first, fileName: SegmentFormat.segmentFileName(firstSequence: first), range: from..<size, reason: why)
+                    )
                 }
             }
         }
@@ -136,8 +163,12 @@ extension Archive {
     /// (immutable) when it tells the whole truth, or else a private copy brought up to date in a temporary
     /// directory: when the writer left committed rows only in its log (`-wal`), left blocks unindexed, or when
     /// the index does not match the manifest or is missing. A torn tail is reported in `report.skipped`.
-    static func readerIndexAccess(directory: String, manifest: Manifest, configuration: ArchiveConfiguration,
-                                  report: inout RecoveryReport) throws(ArchiveError) -> IndexAccess {
+    static func readerIndexAccess(
+        directory: String,
+        manifest: Manifest,
+        configuration: ArchiveConfiguration,
+        report: inout RecoveryReport
+    ) throws(ArchiveError) -> IndexAccess {
         let logger = configuration.logger
         let path = directory + "/" + ArchiveIndex.fileName
         var reason: String
@@ -151,7 +182,9 @@ extension Archive {
             let generation = try index.meta("manifest_generation") ?? 0
             let tail = try Archive.tail(directory: directory, manifest: manifest, index: index)
             if case .torn(let cut) = tail {
-                logger.warning("skipping the torn tail of segment \(cut.fileName): bytes \(cut.range.lowerBound)..<\(cut.range.upperBound) (\(cut.reason)); a writer would cut it")
+                logger.warning(
+                    "skipping the torn tail of segment \(cut.fileName): bytes \(cut.range.lowerBound)..<\(cut.range.upperBound) (\(cut.reason)); a writer would cut it"
+                )
                 report.skipped.append(cut)
             }
             if generation != Int64(manifest.generation ?? 0) {
@@ -164,7 +197,9 @@ extension Archive {
         } else {
             reason = "there is none"
         }
-        logger.notice("reading \(directory) through a private copy of its index, since \(reason); the archive is not changed (open it as a writer or run reindex to bring its index up to date)")
+        logger.notice(
+            "reading \(directory) through a private copy of its index, since \(reason); the archive is not changed (open it as a writer or run reindex to bring its index up to date)"
+        )
         let copy = try PrivateIndexCopy(archive: directory)
         if FileManager.default.fileExists(atPath: copy.path) {
             // Take the writer's log in, then refuse what a reader refuses (another schema), naming the archive's file.
@@ -196,8 +231,12 @@ extension Archive {
             segments.append(SegmentInfo(firstSequence: first, bytes: end, blocks: 0, records: 0, created: 0, sealed: false))
             lastFile = file
             if end < size, !report.skipped.contains(where: { $0.segment == first }) {
-                let cut = RecoveryReport.Cut(segment: first, fileName: SegmentFormat.segmentFileName(firstSequence: first),
-                                             range: end..<size, reason: invalid ?? "trailing bytes")
+                let cut = RecoveryReport.Cut(
+                    segment: first,
+                    fileName: SegmentFormat.segmentFileName(firstSequence: first),
+                    range: end..<size,
+                    reason: invalid ?? "trailing bytes"
+                )
                 logger.warning("skipping the torn tail of segment \(cut.fileName): bytes \(end)..<\(size) (\(cut.reason)); a writer would cut it")
                 report.skipped.append(cut)
             }
@@ -217,8 +256,13 @@ extension Archive {
     /// Deletes what an interrupted compaction left behind: unlisted segment files below the manifest's floor,
     /// temporary outputs (`*.seg.compact`), and bytes a merge appended to a sealed segment that the manifest
     /// never took in.
-    static func removeCompactionLeftovers(segDir: String, manifest: Manifest, files: [UInt64], logger: Logger,
-                                          report: inout RecoveryReport) throws(ArchiveError) {
+    static func removeCompactionLeftovers(
+        segDir: String,
+        manifest: Manifest,
+        files: [UInt64],
+        logger: Logger,
+        report: inout RecoveryReport
+    ) throws(ArchiveError) {
         let listed = Set(manifest.segments.map(\.firstSequence))
         var removed = false
         for f in files where !listed.contains(f) && f < manifest.activeFloor {
@@ -254,22 +298,37 @@ extension Archive {
                 logger.warning("cutting \(s.fileName) to its manifest length \(s.bytes) (bytes \(s.bytes)..<\(size) left by an interrupted merge)")
                 try file.truncate(to: s.bytes)
                 try file.sync()
-                report.cuts.append(.init(segment: s.firstSequence, fileName: s.fileName, range: s.bytes..<size,
-                                         reason: "beyond the manifest length (interrupted merge)"))
+                report.cuts.append(
+                    .init(
+                        segment: s.firstSequence,
+                        fileName: s.fileName,
+                        range: s.bytes..<size,
+                        reason: "beyond the manifest length (interrupted merge)"
+                    )
+                )
             }
         }
         if removed { try SegmentFile.syncDirectory(segDir) }
     }
 
     /// Indexes blocks after the high-water mark; removes rows that point past the end of the segments.
-    static func catchUp(segments: [SegmentInfo], activeFile: SegmentFile, segDir: String, index: ArchiveIndex,
-                        logger: Logger, report: inout RecoveryReport) throws(ArchiveError) {
+    static func catchUp(
+        segments: [SegmentInfo],
+        activeFile: SegmentFile,
+        segDir: String,
+        index: ArchiveIndex,
+        logger: Logger,
+        report: inout RecoveryReport
+    ) throws(ArchiveError) {
         guard let last = segments.last else { return }
         let hwm = try index.highWaterMark()
         if let hwm {
             let ahead: Bool
-            if let s = segments.first(where: { $0.firstSequence == hwm.segment }) { ahead = hwm.offset > s.bytes }
-            else { ahead = hwm.segment > last.firstSequence }
+            if let s = segments.first(where: { $0.firstSequence == hwm.segment }) {
+                ahead = hwm.offset > s.bytes
+            } else {
+                ahead = hwm.segment > last.firstSequence
+            }
             if ahead {
                 // The index saw blocks that are not in the segments (lost with `--sync none`): drop those rows.
                 let end = segments.first(where: { $0.firstSequence == hwm.segment })?.bytes ?? 0
@@ -288,18 +347,27 @@ extension Archive {
         for s in segments where s.firstSequence >= mark.0 || (hwm == nil) {
             let from = s.firstSequence == mark.0 ? mark.1 : Int64(SegmentHeader.length)
             guard from < s.bytes else { continue }
-            let file = s.firstSequence == last.firstSequence ? activeFile
+            let file =
+                s.firstSequence == last.firstSequence
+                ? activeFile
                 : try SegmentFile(path: segDir + "/" + s.fileName, writable: false)
-            var added = 0, blocks = 0
+            var added = 0
+            var blocks = 0
             try index.transaction { () throws(ArchiveError) in
                 var stats: [UInt32: TopicStats] = [:]
-                let (end, invalid) = try SegmentScanner.forEachValidBlock(file, segment: s.firstSequence, from: from, to: s.bytes) { (block, raw) throws(ArchiveError) in
+                let (end, invalid) = try SegmentScanner.forEachValidBlock(file, segment: s.firstSequence, from: from, to: s.bytes) {
+                    (block, raw) throws(ArchiveError) in
                     blocks += 1
                     try indexBlock(block, raw, index: index, stats: &stats, added: &added)
                 }
                 if let invalid {
-                    throw ArchiveError(.corrupt, "invalid block in a sealed segment: \(invalid); run verify", path: file.path,
-                                       segment: s.firstSequence, offset: end)
+                    throw ArchiveError(
+                        .corrupt,
+                        "invalid block in a sealed segment: \(invalid); run verify",
+                        path: file.path,
+                        segment: s.firstSequence,
+                        offset: end
+                    )
                 }
                 try index.addTopicStats(stats)
                 try index.setHighWaterMark(segment: s.firstSequence, offset: s.bytes)
@@ -316,16 +384,27 @@ extension Archive {
     }
 
     /// Inserts the rows of one block.
-    static func indexBlock(_ block: BlockInfo, _ raw: [UInt8], index: ArchiveIndex, stats: inout [UInt32: TopicStats],
-                           added: inout Int, topics: Set<UInt32>? = nil) throws(ArchiveError) {
+    static func indexBlock(
+        _ block: BlockInfo,
+        _ raw: [UInt8],
+        index: ArchiveIndex,
+        stats: inout [UInt32: TopicStats],
+        added: inout Int,
+        topics: Set<UInt32>? = nil
+    ) throws(ArchiveError) {
         for record in BlockRecords(raw) {
             let rlp = Array(raw[record.rlp])
             guard let f = EnvelopeFields.parse(rlp) else {
                 throw ArchiveError(.corrupt, "a record is not an envelope", segment: block.segment, offset: block.offset)
             }
             if let topics, !topics.contains(f.topic.rawValue) { continue }
-            let loc = RecordLocation(segment: block.segment, blockOffset: block.offset, compressed: block.compressed,
-                                     position: record.rlp.lowerBound, length: record.rlp.count)
+            let loc = RecordLocation(
+                segment: block.segment,
+                blockOffset: block.offset,
+                compressed: block.compressed,
+                position: record.rlp.lowerBound,
+                length: record.rlp.count
+            )
             let isNew = try index.insert(topic: f.topic.rawValue, sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), location: loc)
             if isNew {
                 added += 1

@@ -32,15 +32,23 @@ extension Archive {
             var sources: [(SegmentInfo, SegmentFile)] = []
             for s in segments.sealed { sources.append((s, try readers.file(s.firstSequence))) }
             sources.append((segments.active, segments.activeFile))
-            return try Archive.compareWithSegments(index: index, sources: sources, topics: topics,
-                                                   replace: dryRun ? nil : (segments.active.firstSequence, segments.active.bytes))
+            return try Archive.compareWithSegments(
+                index: index,
+                sources: sources,
+                topics: topics,
+                replace: dryRun ? nil : (segments.active.firstSequence, segments.active.bytes)
+            )
         }
     }
 
     /// Rebuilds the rows of `topics` (or all) from `sources` into a temporary table, counts how the index differs,
     /// and, with `replace` (the high-water mark to set), puts the rebuilt rows in its place.
-    static func compareWithSegments(index: ArchiveIndex, sources: [(SegmentInfo, SegmentFile)], topics: [Topic]?,
-                                    replace: (segment: UInt64, offset: Int64)?) throws(ArchiveError) -> ReindexReport {
+    static func compareWithSegments(
+        index: ArchiveIndex,
+        sources: [(SegmentInfo, SegmentFile)],
+        topics: [Topic]?,
+        replace: (segment: UInt64, offset: Int64)?
+    ) throws(ArchiveError) -> ReindexReport {
         do {
             let selected = topics.map { Set($0.map(\.rawValue)) }
             let rebuild = try index.beginRebuild(topics: selected)
@@ -49,20 +57,31 @@ extension Archive {
             var report = ReindexReport()
             try index.transaction(immediate: false) { () throws(ArchiveError) in
                 for (s, file) in sources {
-                    let (end, invalid) = try SegmentScanner.forEachValidBlock(file, segment: s.firstSequence, to: s.bytes) { (block, raw) throws(ArchiveError) in
+                    let (end, invalid) = try SegmentScanner.forEachValidBlock(file, segment: s.firstSequence, to: s.bytes) {
+                        (block, raw) throws(ArchiveError) in
                         for range in BlockRecords(raw).map(\.rlp) {
                             let rlp = Array(raw[range])
                             guard let f = EnvelopeFields.parse(rlp) else { continue }
                             if let selected, !selected.contains(f.topic.rawValue) { continue }
                             let key = EnvelopeKey(sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), topic: f.topic)
-                            let loc = RecordLocation(segment: block.segment, blockOffset: block.offset, compressed: block.compressed,
-                                                     position: range.lowerBound, length: range.count)
+                            let loc = RecordLocation(
+                                segment: block.segment,
+                                blockOffset: block.offset,
+                                compressed: block.compressed,
+                                position: range.lowerBound,
+                                length: range.count
+                            )
                             try rebuild.add(key, location: loc)
                         }
                     }
                     if let invalid {
-                        throw ArchiveError(.corrupt, "invalid block: \(invalid); run verify --repair", path: file.path,
-                                           segment: s.firstSequence, offset: end)
+                        throw ArchiveError(
+                            .corrupt,
+                            "invalid block: \(invalid); run verify --repair",
+                            path: file.path,
+                            segment: s.firstSequence,
+                            offset: end
+                        )
                     }
                 }
             }
@@ -82,4 +101,3 @@ extension Archive {
         }
     }
 }
-

@@ -1,6 +1,6 @@
 import Foundation
-import SystemErrorText
 import Logging
+import SystemErrorText
 import Whisper
 
 /// An archive directory: append-only segments (the truth) and a SQLite index (derived).
@@ -56,12 +56,19 @@ public final class Archive: @unchecked Sendable {
                 throw ArchiveError(.io, Archive.notAnArchive(directory), path: directory)
             }
             guard manifest.format == SegmentFormat.version else {
-                throw ArchiveError(.unsupportedVersion, "archive format \(manifest.format) is not supported (this build reads format \(SegmentFormat.version))",
-                                   path: directory + "/MANIFEST")
+                throw ArchiveError(
+                    .unsupportedVersion,
+                    "archive format \(manifest.format) is not supported (this build reads format \(SegmentFormat.version))",
+                    path: directory + "/MANIFEST"
+                )
             }
             if manifest.pending != nil {
-                throw ArchiveError(.corrupt, "a repair of \(directory) was interrupted after its commit; open the archive as a writer "
-                                   + "(verify --repair, serve or import) to finish it", path: directory + "/MANIFEST")
+                throw ArchiveError(
+                    .corrupt,
+                    "a repair of \(directory) was interrupted after its commit; open the archive as a writer "
+                        + "(verify --repair, serve or import) to finish it",
+                    path: directory + "/MANIFEST"
+                )
             }
             lock = nil
             writer = nil
@@ -73,8 +80,12 @@ public final class Archive: @unchecked Sendable {
                 _ = try indexAccess.open()
             case .noWriter(let held):
                 readerLock = held
-                indexAccess = try Archive.readerIndexAccess(directory: directory, manifest: manifest,
-                                                            configuration: configuration, report: &report)
+                indexAccess = try Archive.readerIndexAccess(
+                    directory: directory,
+                    manifest: manifest,
+                    configuration: configuration,
+                    report: &report
+                )
             }
             recovery = report
         case .writer:
@@ -88,8 +99,11 @@ public final class Archive: @unchecked Sendable {
                 try manifest.store(directory: directory)
             }
             guard manifest.format == SegmentFormat.version else {
-                throw ArchiveError(.unsupportedVersion, "archive format \(manifest.format) is not supported (this build reads format \(SegmentFormat.version))",
-                                   path: directory + "/MANIFEST")
+                throw ArchiveError(
+                    .unsupportedVersion,
+                    "archive format \(manifest.format) is not supported (this build reads format \(SegmentFormat.version))",
+                    path: directory + "/MANIFEST"
+                )
             }
             var report = RecoveryReport()
             if manifest.pending != nil {
@@ -98,10 +112,22 @@ public final class Archive: @unchecked Sendable {
                 Archive.removeRepairLeftovers(directory: directory, logger: configuration.logger, report: &report)
             }
             let index = try ArchiveIndex(path: directory + "/" + ArchiveIndex.fileName, readOnly: false)
-            let (active, file, next) = try Archive.recover(directory: directory, manifest: &manifest, index: index,
-                                                           configuration: configuration, report: &report)
-            let w = ArchiveWriter(directory: directory, configuration: configuration, index: index, manifest: manifest,
-                                  active: active, activeFile: file, nextSequence: next)
+            let (active, file, next) = try Archive.recover(
+                directory: directory,
+                manifest: &manifest,
+                index: index,
+                configuration: configuration,
+                report: &report
+            )
+            let w = ArchiveWriter(
+                directory: directory,
+                configuration: configuration,
+                index: index,
+                manifest: manifest,
+                active: active,
+                activeFile: file,
+                nextSequence: next
+            )
             w.start()
             self.lock = lock
             self.writer = w
@@ -170,7 +196,10 @@ public final class Archive: @unchecked Sendable {
         // The writer's rows not yet committed become visible first, so a read sees every acknowledged append.
         try writer?.publishIndex()
         poolLock.lock()
-        if closed { poolLock.unlock(); throw ArchiveError(.closed, "the archive is closed") }
+        if closed {
+            poolLock.unlock()
+            throw ArchiveError(.closed, "the archive is closed")
+        }
         let idx = pool.popLast()
         poolLock.unlock()
         let index: ArchiveIndex

@@ -1,5 +1,6 @@
 import Foundation
 import SystemErrorText
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -42,12 +43,16 @@ enum ArchiveDirectory: Equatable {
             if segments.allSatisfy({ SegmentFormat.parseSegmentFileName($0) != nil }) { return .empty }
         }
         if names.contains("CURRENT") && names.contains(where: { $0.hasPrefix("MANIFEST-") }) {
-            return .foreign("\(path) looks like a LevelDB database (CURRENT, MANIFEST-…), not a whisper-archive; "
-                            + "to read it, use import --format leveldb \(path)")
+            return .foreign(
+                "\(path) looks like a LevelDB database (CURRENT, MANIFEST-…), not a whisper-archive; "
+                    + "to read it, use import --format leveldb \(path)"
+            )
         }
         let shown = names.sorted().prefix(3).joined(separator: ", ") + (names.count > 3 ? ", …" : "")
-        return .foreign("\(path) is not empty and is not a whisper-archive (no MANIFEST; it holds \(shown)); "
-                        + "give a new or empty directory")
+        return .foreign(
+            "\(path) is not empty and is not a whisper-archive (no MANIFEST; it holds \(shown)); "
+                + "give a new or empty directory"
+        )
     }
 }
 

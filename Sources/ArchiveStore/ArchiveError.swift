@@ -38,8 +38,14 @@ public struct ArchiveError: Error, Sendable, CustomStringConvertible {
     public var errno: Int32?
 
     /// Creates an error.
-    public init(_ code: Code, _ message: String, path: String? = nil, segment: UInt64? = nil,
-                offset: Int64? = nil, errno: Int32? = nil) {
+    public init(
+        _ code: Code,
+        _ message: String,
+        path: String? = nil,
+        segment: UInt64? = nil,
+        offset: Int64? = nil,
+        errno: Int32? = nil
+    ) {
         self.code = code
         self.message = message
         self.path = path
@@ -50,8 +56,11 @@ public struct ArchiveError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         var s = message
-        if let path, !message.contains(path) || offset != nil { s += " [\(path)" + (offset.map { " at byte \($0)" } ?? "") + "]" }
-        else if let offset { s += " [at byte \(offset)]" }
+        if let path, !message.contains(path) || offset != nil {
+            s += " [\(path)" + (offset.map { " at byte \($0)" } ?? "") + "]"
+        } else if let offset {
+            s += " [at byte \(offset)]"
+        }
         return s
     }
 }

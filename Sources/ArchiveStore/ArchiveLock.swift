@@ -11,7 +11,10 @@ final class ArchiveLock: @unchecked Sendable {
     init(directory: String) throws(ArchiveError) {
         let path = directory + "/LOCK"
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { let e = errno; throw ArchiveError(.io, "cannot open the lock file", path: path, errno: e) }
+        guard fd >= 0 else {
+            let e = errno
+            throw ArchiveError(.io, "cannot open the lock file", path: path, errno: e)
+        }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             var buf = [UInt8](repeating: 0, count: 32)
             let n = pread(fd, &buf, 32, 0)
@@ -19,9 +22,13 @@ final class ArchiveLock: @unchecked Sendable {
             let readersOnly = flock(fd, LOCK_SH | LOCK_NB) == 0
             close(fd)
             let pid = n > 0 ? String(decoding: buf[0..<n], as: UTF8.self).trimmingWhitespace : "unknown"
-            throw ArchiveError(.locked, readersOnly
-                               ? "archive \(directory) is being read (export, verify, audit or another reader); try again when it is done"
-                               : "archive \(directory) is in use by process \(pid)", path: path)
+            throw ArchiveError(
+                .locked,
+                readersOnly
+                    ? "archive \(directory) is being read (export, verify, audit or another reader); try again when it is done"
+                    : "archive \(directory) is in use by process \(pid)",
+                path: path
+            )
         }
         let text = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)

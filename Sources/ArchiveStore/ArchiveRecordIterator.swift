@@ -47,9 +47,13 @@ public struct ArchiveRecordIterator {
                 let f: SegmentFile
                 do throws(ArchiveError) {
                     f = try archive.readers.file(s.firstSequence)
-                } catch where error.errno == ENOENT {
-                    let d = DamagedBlock(segment: s.firstSequence, path: archive.readers.path(s.firstSequence),
-                                         range: 0..<max(s.bytes, 0), reason: Archive.missingSegment)
+                } catch  where error.errno == ENOENT {
+                    let d = DamagedBlock(
+                        segment: s.firstSequence,
+                        path: archive.readers.path(s.firstSequence),
+                        range: 0..<max(s.bytes, 0),
+                        reason: Archive.missingSegment
+                    )
                     archive.logger.warning("\(d)")
                     damaged.append(d)
                     scanner = nil

@@ -7,7 +7,8 @@ enum EnvelopeFields {
     static func parse(_ rlp: [UInt8]) -> (sentTime: UInt32, topic: Topic)? {
         var r = RLPReader(rlp)
         guard var list = try? r.readList(), let expiry = try? list.readUInt32(), let ttl = try? list.readUInt32(),
-              let topic = try? list.readBytes(count: 4) else { return nil }
+            let topic = try? list.readBytes(count: 4)
+        else { return nil }
         return (expiry &- ttl, Topic(bytes: topic))
     }
 

@@ -27,14 +27,21 @@ public protocol EnvelopeStore: AnyObject, Sendable {
     /// - Parameter limit: at most this many envelopes (≥ 1).
     /// - Returns: a page without envelopes: its `cursor` is set only when more matching envelopes remain, and
     ///   `damaged` lists what was skipped as unreadable.
-    func query(_ filter: EnvelopeFilter, limit: Int, after cursor: Cursor?,
-               each body: (ArchivedEnvelope) -> Void) async throws(ArchiveError) -> QueryPage
+    func query(
+        _ filter: EnvelopeFilter,
+        limit: Int,
+        after cursor: Cursor?,
+        each body: (ArchivedEnvelope) -> Void
+    ) async throws(ArchiveError) -> QueryPage
 
     /// Calls `body` for every envelope matching `filter`, in `order`.
     ///
     /// - Returns: what was skipped as unreadable (each also logged as a warning).
-    func scan(_ filter: EnvelopeFilter, order: ScanOrder,
-              _ body: (ArchivedEnvelope) throws -> Void) async throws -> [DamagedBlock]
+    func scan(
+        _ filter: EnvelopeFilter,
+        order: ScanOrder,
+        _ body: (ArchivedEnvelope) throws -> Void
+    ) async throws -> [DamagedBlock]
 
     /// The number of envelopes stored, without reading them (metrics poll it).
     func count() async throws(ArchiveError) -> Int

@@ -59,8 +59,12 @@ public struct RLPxError: Error, Equatable, Sendable, CustomStringConvertible {
     public var localReason: DisconnectReason?
 
     /// A failure of kind `code`.
-    public init(_ code: Code, _ detail: String? = nil, remoteReason: DisconnectReason? = nil,
-                localReason: DisconnectReason? = nil) {
+    public init(
+        _ code: Code,
+        _ detail: String? = nil,
+        remoteReason: DisconnectReason? = nil,
+        localReason: DisconnectReason? = nil
+    ) {
         self.code = code
         self.detail = detail
         self.remoteReason = remoteReason
@@ -73,7 +77,7 @@ public struct RLPxError: Error, Equatable, Sendable, CustomStringConvertible {
     public var isViolation: Bool {
         switch code {
         case .handshakeTooLarge, .handshakeInvalid, .handshakeTimeout, .badHeaderMAC, .badFrameMAC, .frameTooLarge,
-             .messageTooLarge, .invalidMessage, .unknownMessage, .invalidIdentity, .unexpectedIdentity:
+            .messageTooLarge, .invalidMessage, .unknownMessage, .invalidIdentity, .unexpectedIdentity:
             return true
         case .disconnectedLocally:
             return localReason == .protocolError || localReason == .subprotocolError
@@ -95,7 +99,7 @@ public struct RLPxError: Error, Equatable, Sendable, CustomStringConvertible {
         case .alreadyConnected: return .alreadyConnected
         case .readTimeout: return .readTimeout
         case .handshakeTooLarge, .handshakeInvalid, .handshakeTimeout, .disconnectedByPeer, .disconnectedLocally,
-             .connectionClosed, .invalidEnode, .nodeKey:
+            .connectionClosed, .invalidEnode, .nodeKey:
             return nil
         }
     }

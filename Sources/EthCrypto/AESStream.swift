@@ -24,8 +24,12 @@ public struct AESStream: Sendable {
         let cipher: OpaquePointer?
         var iv: [UInt8]? = nil
         switch (mode, key.count) {
-        case (.ctr(let v), 16): cipher = EVP_aes_128_ctr(); iv = v
-        case (.ctr(let v), 32): cipher = EVP_aes_256_ctr(); iv = v
+        case (.ctr(let v), 16):
+            cipher = EVP_aes_128_ctr()
+            iv = v
+        case (.ctr(let v), 32):
+            cipher = EVP_aes_256_ctr()
+            iv = v
         case (.ecb, 16): cipher = EVP_aes_128_ecb()
         case (.ecb, 32): cipher = EVP_aes_256_ecb()
         default: throw CryptoError(.invalidSymmetricKey, "AES key must be 16 or 32 bytes, not \(key.count)")

@@ -13,9 +13,12 @@ public enum ECIES {
     ///   - sharedInfo1: KDF shared info S1 (empty in RLPx and Whisper).
     ///   - sharedMACData: S2, appended to the MAC input (the EIP-8 size prefix in RLPx, else empty).
     public static func encrypt(
-        _ plaintext: [UInt8], to recipient: PublicKey,
-        sharedInfo1: [UInt8] = [], sharedMACData: [UInt8] = [],
-        ephemeralKey: PrivateKey = .generate(), iv: [UInt8] = SecureRandom.bytes(16)
+        _ plaintext: [UInt8],
+        to recipient: PublicKey,
+        sharedInfo1: [UInt8] = [],
+        sharedMACData: [UInt8] = [],
+        ephemeralKey: PrivateKey = .generate(),
+        iv: [UInt8] = SecureRandom.bytes(16)
     ) throws(CryptoError) -> [UInt8] {
         let z = try ephemeralKey.sharedSecret(with: recipient)
         let (ke, km) = deriveKeys(z: z, s1: sharedInfo1)
@@ -30,8 +33,10 @@ public enum ECIES {
 
     /// Decrypts a message addressed to `key`; throws ``CryptoError/Code/authenticationFailed`` when the tag does not match.
     public static func decrypt(
-        _ message: [UInt8], with key: PrivateKey,
-        sharedInfo1: [UInt8] = [], sharedMACData: [UInt8] = []
+        _ message: [UInt8],
+        with key: PrivateKey,
+        sharedInfo1: [UInt8] = [],
+        sharedMACData: [UInt8] = []
     ) throws(CryptoError) -> [UInt8] {
         guard message.count >= overhead else {
             throw CryptoError(.invalidLength, "ECIES message of \(message.count) bytes is shorter than \(overhead)")
@@ -55,8 +60,10 @@ public enum ECIES {
         var counter: UInt32 = 1
         while out.count < length {
             var h = SHA256()
-            h.update(data: [UInt8(counter >> 24), UInt8(truncatingIfNeeded: counter >> 16),
-                            UInt8(truncatingIfNeeded: counter >> 8), UInt8(truncatingIfNeeded: counter)])
+            h.update(data: [
+                UInt8(counter >> 24), UInt8(truncatingIfNeeded: counter >> 16),
+                UInt8(truncatingIfNeeded: counter >> 8), UInt8(truncatingIfNeeded: counter),
+            ])
             h.update(data: z)
             h.update(data: s1)
             out += Array(h.finalize())

@@ -35,8 +35,14 @@ public enum Hex {
         let bytes = [UInt8](unsafeUninitializedCapacity: count / 2) { out, initialized in
             var i = start
             while i < end {
-                guard let hi = nibble(utf8[i]) else { bad = i - start; break }
-                guard let lo = nibble(utf8[i + 1]) else { bad = i + 1 - start; break }
+                guard let hi = nibble(utf8[i]) else {
+                    bad = i - start
+                    break
+                }
+                guard let lo = nibble(utf8[i + 1]) else {
+                    bad = i + 1 - start
+                    break
+                }
                 out[(i - start) / 2] = hi << 4 | lo
                 i += 2
             }

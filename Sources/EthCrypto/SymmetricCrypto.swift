@@ -1,6 +1,6 @@
 import Crypto
-import Foundation
 import CryptoExtras
+import Foundation
 
 /// Symmetric primitives Whisper needs: the password KDF and AES-256-GCM.
 public enum SymmetricCrypto {
@@ -11,8 +11,12 @@ public enum SymmetricCrypto {
     public static func keyFromPassword(_ password: String) -> [UInt8] {
         // A fixed-size output and a nonzero round count cannot fail.
         let key = try! KDF.Insecure.PBKDF2.deriveKey(
-            from: Array(password.utf8), salt: [UInt8](), using: .sha256,
-            outputByteCount: 32, unsafeUncheckedRounds: passwordIterations)
+            from: Array(password.utf8),
+            salt: [UInt8](),
+            using: .sha256,
+            outputByteCount: 32,
+            unsafeUncheckedRounds: passwordIterations
+        )
         return key.withUnsafeBytes { Array($0) }
     }
 
@@ -34,7 +38,9 @@ public enum SymmetricCrypto {
         do {
             let box = try AES.GCM.SealedBox(
                 nonce: AES.GCM.Nonce(data: nonce),
-                ciphertext: sealed.dropLast(16), tag: sealed.suffix(16))
+                ciphertext: sealed.dropLast(16),
+                tag: sealed.suffix(16)
+            )
             return Array(try AES.GCM.open(box, using: SymmetricKey(data: key)))
         } catch {
             throw CryptoError(.authenticationFailed, "AES-GCM tag mismatch (wrong key, or damaged data)")

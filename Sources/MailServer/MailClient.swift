@@ -1,6 +1,6 @@
 import DevP2P
-import NIOConcurrencyHelpers
 import EthCrypto
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import RLP
@@ -129,9 +129,14 @@ public final class MailClient: Sendable {
 
     /// Dials `node`, speaks `proto`, and exchanges status (we announce a light node with an empty interest
     /// for live traffic, so only requested history arrives).
-    public static func connect(to node: EnodeURL, key: PrivateKey, proto: MailProtocol,
-                               maxMessageSize: Int = 10 << 20, confirmations: Bool = false,
-                               group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> MailClient {
+    public static func connect(
+        to node: EnodeURL,
+        key: PrivateKey,
+        proto: MailProtocol,
+        maxMessageSize: Int = 10 << 20,
+        confirmations: Bool = false,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> MailClient {
         var configuration = RLPxConfiguration(nodeKey: key, capabilities: [proto.capability(maxMessageSize: maxMessageSize)])
         configuration.clientID = "whisper-archive/\(RLPxConfiguration.version)"
         let address = Self.address(of: node)
@@ -164,10 +169,22 @@ public final class MailClient: Sendable {
 
     /// Builds the request envelope status-go sends: payload encrypted with the password's key (or to the
     /// server's node key when `sealing` is asymmetric), signed by `signer`, topic zero, TTL 50, PoW `pow`.
-    public static func requestEnvelope(_ request: MailRequest, sealing: SealingKey, signer: PrivateKey,
-                                       pow: Double, now: UInt32 = currentUnixTime()) throws -> Envelope {
-        try Envelope.seal(payload: request.encoded(), topic: Topic(rawValue: 0), key: sealing, signer: signer,
-                          ttl: 50, targetPoW: pow, now: now)
+    public static func requestEnvelope(
+        _ request: MailRequest,
+        sealing: SealingKey,
+        signer: PrivateKey,
+        pow: Double,
+        now: UInt32 = currentUnixTime()
+    ) throws -> Envelope {
+        try Envelope.seal(
+            payload: request.encoded(),
+            topic: Topic(rawValue: 0),
+            key: sealing,
+            signer: signer,
+            ttl: 50,
+            targetPoW: pow,
+            now: now
+        )
     }
 
     /// A page whose 0x7d completion has arrived; its 0x7f packets may still be being decoded.

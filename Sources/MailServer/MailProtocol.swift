@@ -17,8 +17,12 @@ public enum MailProtocol: String, Sendable, CaseIterable {
 
     /// The capability to announce, with the largest message accepted from a peer.
     public func capability(maxMessageSize: Int) -> SupportedCapability {
-        SupportedCapability(name: capabilityName, version: version, messageCount: MailProtocol.messageCount,
-                            maxMessageSize: maxMessageSize)
+        SupportedCapability(
+            name: capabilityName,
+            version: version,
+            messageCount: MailProtocol.messageCount,
+            maxMessageSize: maxMessageSize
+        )
     }
 
     /// The protocol a negotiated capability name stands for.

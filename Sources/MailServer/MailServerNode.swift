@@ -7,6 +7,7 @@ import NIOCore
 import NIOPosix
 import RLP
 import Whisper
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,12 +32,17 @@ public final class MailServerNode: Sendable {
 
     /// Binds the listening socket.
     public static func start(
-        store: any EnvelopeStore, configuration: MailServerConfiguration, host: String, port: Int, maxPeers: Int,
+        store: any EnvelopeStore,
+        configuration: MailServerConfiguration,
+        host: String,
+        port: Int,
+        maxPeers: Int,
         logger: Logger = Logger(label: "whisper-archive.serve")
     ) async throws(RLPxError) -> MailServerNode {
         var rlpx = RLPxConfiguration(
             nodeKey: configuration.nodeKey,
-            capabilities: MailProtocol.allCases.map { $0.capability(maxMessageSize: configuration.maxMessageSize + 1024) })
+            capabilities: MailProtocol.allCases.map { $0.capability(maxMessageSize: configuration.maxMessageSize + 1024) }
+        )
         rlpx.logger = logger
         rlpx.connectionsPerSecondPerIP = configuration.connectionsPerSecondPerIP > 0 ? configuration.connectionsPerSecondPerIP : nil
         rlpx.violationPenalty = configuration.violationPenalty

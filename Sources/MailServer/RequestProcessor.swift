@@ -57,8 +57,13 @@ public final class RequestProcessor: Sendable {
     ///
     /// Validation failures emit only the "ERROR=" completion. An I/O error in the middle of a page (rare: damaged
     /// blocks and missing files are skipped, not errors) ends the bundles already emitted with one.
-    public func handle(_ payload: [UInt8], from peer: String, on proto: MailProtocol, now: Double,
-                       emit: (Packet) -> Void) async -> Answer {
+    public func handle(
+        _ payload: [UInt8],
+        from peer: String,
+        on proto: MailProtocol,
+        now: Double,
+        emit: (Packet) -> Void
+    ) async -> Answer {
         var answer = await route(payload, from: peer, on: proto, now: now, emit: emit)
         for packet in answer.packets { emit(packet) }
         answer.packets = []
@@ -66,8 +71,13 @@ public final class RequestProcessor: Sendable {
     }
 
     /// Decodes the request and answers it; bundles go to `emit`, the completion is returned in `packets`.
-    private func route(_ payload: [UInt8], from peer: String, on proto: MailProtocol, now: Double,
-                       emit: (Packet) -> Void) async -> Answer {
+    private func route(
+        _ payload: [UInt8],
+        from peer: String,
+        on proto: MailProtocol,
+        now: Double,
+        emit: (Packet) -> Void
+    ) async -> Answer {
         // 1. An envelope-wrapped request (the legacy and status-go path).
         if let envelope = try? Envelope(rlp: payload) {
             let id = envelope.hash
@@ -85,8 +95,14 @@ public final class RequestProcessor: Sendable {
             return await answer(request, id: id, peer: peer, on: proto, now: now, emit: emit)
         }
         // 3. Neither: "invalid p2p request", which disconnects the peer.
-        return Answer(packets: [], disconnect: true, envelopes: 0, requestID: nil, request: nil,
-                      failure: "invalid p2p request")
+        return Answer(
+            packets: [],
+            disconnect: true,
+            envelopes: 0,
+            requestID: nil,
+            request: nil,
+            failure: "invalid p2p request"
+        )
     }
 
     enum Opened {
@@ -108,7 +124,8 @@ public final class RequestProcessor: Sendable {
         guard message.signer != nil else { return .failure("request is not signed") }
         var request: MailRequest
         do {
-            request = proto == .whisper
+            request =
+                proto == .whisper
                 ? try MailRequest.decodePayload(message.payload)
                 : try MailRequest.decodeRLP(message.payload)
         } catch {
@@ -125,13 +142,25 @@ public final class RequestProcessor: Sendable {
 
     func failure(_ id: [UInt8], _ message: String, request: MailRequest? = nil) -> Answer {
         let completion = RequestCompletion.failure(requestID: id, message: message)
-        return Answer(packets: [Packet(code: MailCode.p2pRequestComplete, payload: completion.encoded)],
-                      disconnect: false, envelopes: 0, requestID: id, request: request, failure: message)
+        return Answer(
+            packets: [Packet(code: MailCode.p2pRequestComplete, payload: completion.encoded)],
+            disconnect: false,
+            envelopes: 0,
+            requestID: id,
+            request: request,
+            failure: message
+        )
     }
 
     /// Validation (§5.4), rate limit, query, bundles, completion.
-    func answer(_ request: MailRequest, id: [UInt8], peer: String, on proto: MailProtocol, now: Double,
-                emit: (Packet) -> Void) async -> Answer {
+    func answer(
+        _ request: MailRequest,
+        id: [UInt8],
+        peer: String,
+        on proto: MailProtocol,
+        now: Double,
+        emit: (Packet) -> Void
+    ) async -> Answer {
         if request.upper < request.lower { return failure(id, "query range is invalid: lower > upper", request: request) }
         let topics = request.topics ?? []
         if request.bloom.isEmpty && topics.isEmpty { return failure(id, "bloom filter is empty", request: request) }
@@ -151,14 +180,20 @@ public final class RequestProcessor: Sendable {
             selection = .bloom((try? Bloom(bytes: [UInt8](repeating: 0, count: 64 - request.bloom.count) + request.bloom)) ?? .full)
         }
         let cursor: Cursor? = request.cursor.count >= Cursor.length ? try? Cursor(bytes: request.cursor.prefix(Cursor.length)) : nil
-        var bundler = Bundler(batch: request.batch, proto: proto,
-                              budget: min(configuration.maxMessageSize, configuration.bundleBytes) - 9)
+        var bundler = Bundler(
+            batch: request.batch,
+            proto: proto,
+            budget: min(configuration.maxMessageSize, configuration.bundleBytes) - 9
+        )
         var count = 0
         var last = [UInt8](repeating: 0, count: 32)
         let page: QueryPage
         do {
-            page = try await store.query(EnvelopeFilter(from: request.lower, to: request.upper, topics: selection),
-                                     limit: Int(limit), after: cursor) { envelope in
+            page = try await store.query(
+                EnvelopeFilter(from: request.lower, to: request.upper, topics: selection),
+                limit: Int(limit),
+                after: cursor
+            ) { envelope in
                 bundler.add(envelope.rlp, emit)
                 count += 1
                 last = envelope.hash
@@ -168,8 +203,14 @@ public final class RequestProcessor: Sendable {
         }
         bundler.flush(emit)
         let completion = RequestCompletion.success(requestID: id, lastEnvelopeHash: last, cursor: page.cursor)
-        return Answer(packets: [Packet(code: MailCode.p2pRequestComplete, payload: completion.encoded)], disconnect: false,
-                      envelopes: count, requestID: id, request: request, failure: nil)
+        return Answer(
+            packets: [Packet(code: MailCode.p2pRequestComplete, payload: completion.encoded)],
+            disconnect: false,
+            envelopes: count,
+            requestID: id,
+            request: request,
+            failure: nil
+        )
     }
 }
 

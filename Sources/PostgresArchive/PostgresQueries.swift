@@ -23,8 +23,10 @@ struct KeyRange: Sendable {
 
     /// The largest 40-byte key of a second.
     static func last(of second: UInt32) -> [UInt8] {
-        [UInt8(second >> 24), UInt8(truncatingIfNeeded: second >> 16), UInt8(truncatingIfNeeded: second >> 8),
-         UInt8(truncatingIfNeeded: second)] + [UInt8](repeating: 0xFF, count: 36)
+        [
+            UInt8(second >> 24), UInt8(truncatingIfNeeded: second >> 16), UInt8(truncatingIfNeeded: second >> 8),
+            UInt8(truncatingIfNeeded: second),
+        ] + [UInt8](repeating: 0xFF, count: 36)
     }
 
     /// True when no key lies in the range.
@@ -74,19 +76,24 @@ enum PostgresQueries {
         switch topics {
         case .all:
             return PostgresQuery(
-                unsafeSQL: "SELECT id, data FROM envelopes WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3", binds: binds)
+                unsafeSQL: "SELECT id, data FROM envelopes WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3",
+                binds: binds
+            )
         case .list(let list):
             binds.append(list.map { ByteBuffer(bytes: $0.bytes) })
-            return PostgresQuery(unsafeSQL: """
-                SELECT e.id, e.data FROM (
-                  SELECT k.id FROM unnest($4::bytea[]) AS t(topic)
-                  CROSS JOIN LATERAL (
-                    SELECT id FROM envelopes WHERE topic = t.topic AND id > $1 AND id <= $2 ORDER BY id LIMIT $3
-                  ) AS k
-                  ORDER BY k.id LIMIT $3
-                ) AS page JOIN envelopes AS e ON e.id = page.id
-                ORDER BY e.id
-                """, binds: binds)
+            return PostgresQuery(
+                unsafeSQL: """
+                    SELECT e.id, e.data FROM (
+                      SELECT k.id FROM unnest($4::bytea[]) AS t(topic)
+                      CROSS JOIN LATERAL (
+                        SELECT id FROM envelopes WHERE topic = t.topic AND id > $1 AND id <= $2 ORDER BY id LIMIT $3
+                      ) AS k
+                      ORDER BY k.id LIMIT $3
+                    ) AS page JOIN envelopes AS e ON e.id = page.id
+                    ORDER BY e.id
+                    """,
+                binds: binds
+            )
         }
     }
 
@@ -111,12 +118,15 @@ enum PostgresQueries {
         binds.append(data)
         binds.append(topics)
         binds.append(blooms)
-        return PostgresQuery(unsafeSQL: """
-            INSERT INTO envelopes (id, data, topic, bloom)
-            SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[], $4::bit(512)[])
-            ON CONFLICT (id) DO NOTHING
-            RETURNING id
-            """, binds: binds)
+        return PostgresQuery(
+            unsafeSQL: """
+                INSERT INTO envelopes (id, data, topic, bloom)
+                SELECT * FROM unnest($1::bytea[], $2::bytea[], $3::bytea[], $4::bit(512)[])
+                ON CONFLICT (id) DO NOTHING
+                RETURNING id
+                """,
+            binds: binds
+        )
     }
 
     /// Deletes up to `batch` of the oldest keys below `before`; returns how many.
@@ -124,11 +134,14 @@ enum PostgresQueries {
         var binds = PostgresBindings()
         binds.append(before)
         binds.append(batch)
-        return PostgresQuery(unsafeSQL: """
-            WITH doomed AS (SELECT id FROM envelopes WHERE id < $1 ORDER BY id LIMIT $2),
-                 gone AS (DELETE FROM envelopes AS e USING doomed WHERE e.id = doomed.id RETURNING 1)
-            SELECT count(*)::bigint FROM gone
-            """, binds: binds)
+        return PostgresQuery(
+            unsafeSQL: """
+                WITH doomed AS (SELECT id FROM envelopes WHERE id < $1 ORDER BY id LIMIT $2),
+                     gone AS (DELETE FROM envelopes AS e USING doomed WHERE e.id = doomed.id RETURNING 1)
+                SELECT count(*)::bigint FROM gone
+                """,
+            binds: binds
+        )
     }
 
     /// Takes a session-level advisory lock if it is free; returns whether it did.

@@ -43,8 +43,14 @@ extension PostgresStore {
         } catch {
             throw ArchiveError(.database, "\(location): cannot set up TLS: \(error)")
         }
-        var c = PostgresConnection.Configuration(host: l.host, port: l.port, username: l.user, password: l.password,
-                                                 database: l.database, tls: tls)
+        var c = PostgresConnection.Configuration(
+            host: l.host,
+            port: l.port,
+            username: l.user,
+            password: l.password,
+            database: l.database,
+            tls: tls
+        )
         c.options.connectTimeout = TimeAmount.nanoseconds(Int64(configuration.timeout.components.seconds) * 1_000_000_000)
         if configuration.readOnly { c.options.additionalStartupParameters = [("default_transaction_read_only", "on")] }
         return c
@@ -53,10 +59,14 @@ extension PostgresStore {
     private static func prepareSchema(on connection: PostgresConnection, readOnly: Bool, location: String, logger: Logger) async throws {
         var columns = try await envelopeColumns(connection, logger: logger)
         if columns.isEmpty {
-            let tables = try await scalar(connection, """
+            let tables = try await scalar(
+                connection,
+                """
                 SELECT count(*)::bigint FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
                 WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             guard tables == 0 else {
                 throw ArchiveError(.database, "\(location) is not a status-go mailserver database: it has \(tables) table(s) but no envelopes table")
             }
@@ -64,7 +74,10 @@ extension PostgresStore {
             try await connection.query("BEGIN", logger: logger)
             for statement in PostgresSchema.statusGoTables { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
             try await connection.query(PostgresQuery(unsafeSQL: PostgresSchema.migrationsTable), logger: logger)
-            try await connection.query("INSERT INTO schema_migrations (version, dirty) VALUES (\(PostgresSchema.statusGoMigration), false)", logger: logger)
+            try await connection.query(
+                "INSERT INTO schema_migrations (version, dirty) VALUES (\(PostgresSchema.statusGoMigration), false)",
+                logger: logger
+            )
             try await connection.query("COMMIT", logger: logger)
             logger.info("\(location): created status-go's mailserver schema")
             columns = try await envelopeColumns(connection, logger: logger)
@@ -72,14 +85,21 @@ extension PostgresStore {
         let found = columns.map { "\($0.name) \($0.type)" }
         let expected = PostgresSchema.expectedColumns.map { "\($0.name) \($0.type)" }
         guard found == expected else {
-            throw ArchiveError(.database, "\(location) is not a status-go mailserver database: table envelopes has columns (\(found.joined(separator: ", "))), expected (\(expected.joined(separator: ", ")))")
+            throw ArchiveError(
+                .database,
+                "\(location) is not a status-go mailserver database: table envelopes has columns (\(found.joined(separator: ", "))), expected (\(expected.joined(separator: ", ")))"
+            )
         }
         guard !readOnly else { return }
 
         try await connection.query(PostgresQuery(unsafeSQL: PostgresSchema.topicIndex), logger: logger)
-        let triggers = try await scalar(connection, """
+        let triggers = try await scalar(
+            connection,
+            """
             SELECT count(*)::bigint FROM pg_trigger WHERE tgrelid = 'envelopes'::regclass AND tgname LIKE 'whisper_archive_count_%'
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         guard triggers < Int64(PostgresSchema.triggers.count) else { return }
         // The counter starts from one count of the table, taken while writers wait, and the triggers keep it.
         try await connection.query("BEGIN", logger: logger)
@@ -97,10 +117,13 @@ extension PostgresStore {
 
     /// The columns of `envelopes` in the current schema, with their types; empty when there is no such table.
     private static func envelopeColumns(_ connection: PostgresConnection, logger: Logger) async throws -> [(name: String, type: String)] {
-        let rows = try await connection.query("""
+        let rows = try await connection.query(
+            """
             SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute AS a
             WHERE a.attrelid = to_regclass('envelopes') AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var out: [(name: String, type: String)] = []
         for try await (name, type) in rows.decode((String, String).self) { out.append((name, type)) }
         return out
@@ -112,4 +135,3 @@ extension PostgresStore {
         return 0
     }
 }
-

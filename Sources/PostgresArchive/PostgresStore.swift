@@ -46,15 +46,21 @@ public final class PostgresStore: EnvelopeStore {
         self.parts = location
         self.configuration = configuration
         var c = PostgresClient.Configuration(
-            host: location.host, port: location.port, username: location.user, password: location.password,
-            database: location.database, tls: Self.tls(location.tls))
+            host: location.host,
+            port: location.port,
+            username: location.user,
+            password: location.password,
+            database: location.database,
+            tls: Self.tls(location.tls)
+        )
         c.options.maximumConnections = max(1, configuration.connections)
         c.options.connectTimeout = configuration.timeout
         if configuration.readOnly { c.options.additionalStartupParameters = [("default_transaction_read_only", "on")] }
         let client = PostgresClient(configuration: c, backgroundLogger: configuration.logger)
         self.client = client
         self.runner = Task { await client.run() }
-        self.writer = configuration.readOnly
+        self.writer =
+            configuration.readOnly
             ? nil : PostgresWriter(client: client, timeout: configuration.timeout, logger: configuration.logger, location: location.description)
     }
 
@@ -62,7 +68,8 @@ public final class PostgresStore: EnvelopeStore {
     ///
     /// - Throws: ``ArchiveError`` with code `.database` and one line naming the URL: unreachable, refused login,
     ///   or a database that does not hold status-go's schema.
-    public static func open(_ location: PostgresLocation, configuration: Configuration = Configuration()) async throws(ArchiveError) -> PostgresStore {
+    public static func open(_ location: PostgresLocation, configuration: Configuration = Configuration()) async throws(ArchiveError) -> PostgresStore
+    {
         let store = PostgresStore(location: location, configuration: configuration)
         do {
             try await store.setUp()
@@ -94,8 +101,12 @@ public final class PostgresStore: EnvelopeStore {
     }
 
     /// One page in ascending key order; see ``EnvelopeStore/query(_:limit:after:each:)``.
-    public func query(_ filter: EnvelopeFilter, limit: Int, after cursor: Cursor?,
-                      each body: (ArchivedEnvelope) -> Void) async throws(ArchiveError) -> QueryPage {
+    public func query(
+        _ filter: EnvelopeFilter,
+        limit: Int,
+        after cursor: Cursor?,
+        each body: (ArchivedEnvelope) -> Void
+    ) async throws(ArchiveError) -> QueryPage {
         guard limit >= 1 else { throw ArchiveError(.invalidArgument, "the limit must be at least 1, got \(limit)") }
         guard filter.from <= filter.to else { return QueryPage(envelopes: [], cursor: nil) }
         let range = KeyRange(filter, after: cursor)
@@ -117,8 +128,11 @@ public final class PostgresStore: EnvelopeStore {
 
     /// Every matching envelope in key order (PostgreSQL has no storage order: `.storage` reads in key order too).
     @discardableResult
-    public func scan(_ filter: EnvelopeFilter = .all, order: ScanOrder = .storage,
-                     _ body: (ArchivedEnvelope) throws -> Void) async throws -> [DamagedBlock] {
+    public func scan(
+        _ filter: EnvelopeFilter = .all,
+        order: ScanOrder = .storage,
+        _ body: (ArchivedEnvelope) throws -> Void
+    ) async throws -> [DamagedBlock] {
         guard filter.from <= filter.to else { return [] }
         let topics = try await selection(filter.topics)
         if topics.isNothing { return [] }
@@ -173,8 +187,11 @@ public final class PostgresStore: EnvelopeStore {
             }
         }
         let kept = try await count()
-        return RetentionReport(removed: removed, kept: kept,
-                               detail: ran ? "(batches of 10000 keys)" : "(another node holds the retention lock)")
+        return RetentionReport(
+            removed: removed,
+            kept: kept,
+            detail: ran ? "(batches of 10000 keys)" : "(another node holds the retention lock)"
+        )
     }
 
     /// Waits for the queued appends, then closes the pool's connections.
@@ -237,8 +254,11 @@ public final class PostgresStore: EnvelopeStore {
     }
 
     /// Runs `body` within the configured timeout (times `scale`), turning any failure into a `.database` error.
-    func bounded<T: Sendable>(_ what: String, scale: Int = 1,
-                              _ body: @escaping @Sendable () async throws -> T) async throws(ArchiveError) -> T {
+    func bounded<T: Sendable>(
+        _ what: String,
+        scale: Int = 1,
+        _ body: @escaping @Sendable () async throws -> T
+    ) async throws(ArchiveError) -> T {
         do {
             return try await Deadline.run(configuration.timeout * scale, body)
         } catch {

@@ -97,7 +97,9 @@ final class PostgresWriter: Sendable {
             while start < rows.count {
                 var end = start
                 var bytes = 0
-                while end < rows.count && end - start < rowsPerStatement && (end == start || bytes + rows[end].envelope.rlp.count <= bytesPerStatement) {
+                while end < rows.count && end - start < rowsPerStatement
+                    && (end == start || bytes + rows[end].envelope.rlp.count <= bytesPerStatement)
+                {
                     bytes += rows[end].envelope.rlp.count
                     end += 1
                 }
@@ -106,7 +108,8 @@ final class PostgresWriter: Sendable {
                     ids: chunk.map { ByteBuffer(bytes: $0.key) },
                     data: chunk.map { ByteBuffer(bytes: $0.envelope.rlp) },
                     topics: chunk.map { ByteBuffer(bytes: $0.envelope.topic.bytes) },
-                    blooms: chunk.map { BloomBits(bytes: $0.envelope.bloom.bytes) })
+                    blooms: chunk.map { BloomBits(bytes: $0.envelope.bloom.bytes) }
+                )
                 let ids = try await Deadline.run(timeout) { () async throws -> [[UInt8]] in
                     var out: [[UInt8]] = []
                     let result = try await client.query(query, logger: logger)

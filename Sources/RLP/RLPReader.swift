@@ -84,8 +84,11 @@ public struct RLPReader: Sendable {
         }
         let payloadStart = start + 1 + n
         guard len <= UInt64(end - payloadStart) else {
-            throw RLPError(end == bytes.count ? .unexpectedEnd : .elementTooLarge, at: start,
-                           detail: "declared length \(len) exceeds the \(end - payloadStart) bytes left")
+            throw RLPError(
+                end == bytes.count ? .unexpectedEnd : .elementTooLarge,
+                at: start,
+                detail: "declared length \(len) exceeds the \(end - payloadStart) bytes left"
+            )
         }
         return (payloadStart, Int(len))
     }
@@ -185,7 +188,10 @@ public struct RLPReader: Sendable {
     public func remainingCount() throws(RLPError) -> Int {
         var copy = self
         var n = 0
-        while !copy.isAtEnd { try copy.skip(); n += 1 }
+        while !copy.isAtEnd {
+            try copy.skip()
+            n += 1
+        }
         return n
     }
 }

@@ -25,8 +25,14 @@ public struct RLPWriter: Sendable {
 
     /// Appends an unsigned integer in its minimal big-endian form (0 is 0x80).
     public mutating func append(uint value: UInt64) {
-        if value == 0 { bytes.append(0x80); return }
-        if value < 0x80 { bytes.append(UInt8(value)); return }
+        if value == 0 {
+            bytes.append(0x80)
+            return
+        }
+        if value < 0x80 {
+            bytes.append(UInt8(value))
+            return
+        }
         let n = (64 - value.leadingZeroBitCount + 7) / 8
         bytes.append(0x80 + UInt8(n))
         for i in stride(from: n - 1, through: 0, by: -1) {

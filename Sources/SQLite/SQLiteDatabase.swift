@@ -94,8 +94,11 @@ public final class SQLiteDatabase: @unchecked Sendable {
 
     /// Runs `body`, which fails with errors of its own, inside a transaction as above; a failure of `BEGIN` or
     /// `COMMIT` is thrown as `mapError` makes it.
-    public func transaction<T, E: Error>(immediate: Bool = true, mapError: (SQLiteError) -> E,
-                                         _ body: () throws(E) -> T) throws(E) -> T {
+    public func transaction<T, E: Error>(
+        immediate: Bool = true,
+        mapError: (SQLiteError) -> E,
+        _ body: () throws(E) -> T
+    ) throws(E) -> T {
         do throws(SQLiteError) { try execute(immediate ? "BEGIN IMMEDIATE" : "BEGIN") } catch { throw mapError(error) }
         let value: T
         do throws(E) { value = try body() } catch {

@@ -31,7 +31,10 @@ extension Envelope {
         let d = h.finalize()
         var n = 0
         for b in d {
-            if b == 0 { n += 8; continue }
+            if b == 0 {
+                n += 8
+                continue
+            }
             n += b.leadingZeroBitCount
             break
         }
@@ -42,7 +45,11 @@ extension Envelope {
     /// max(1, ⌈log2(pow × size × TTL)⌉); the first nonce counting from 0 that reaches them.
     /// - Parameter maxIterations: gives up after this many tries (keeping the best nonce found).
     public static func seal<D: Collection>(
-        expiry: UInt32, ttl: UInt32, topic: Topic, data: D, targetPoW: Double,
+        expiry: UInt32,
+        ttl: UInt32,
+        topic: Topic,
+        data: D,
+        targetPoW: Double,
         maxIterations: UInt64 = 1 << 32
     ) -> Envelope where D.Element == UInt8 {
         let (items, _) = encodeItems(expiry: expiry, ttl: ttl, topic: topic, data: data)

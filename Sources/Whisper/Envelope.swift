@@ -68,9 +68,16 @@ public struct Envelope: Hashable, Sendable {
             }
             let end = reader.position
             let raw = itemStart == 0 && end == reader.bytes.count ? reader.bytes : Array(reader.bytes[itemStart..<end])
-            self.init(expiry: expiry, ttl: ttl, topic: Topic(bytes: topic), nonce: nonce, rlp: raw,
-                      dataRange: (data.lowerBound - base)..<(data.upperBound - base),
-                      nonceStart: nonceStart, payloadStart: payloadStart)
+            self.init(
+                expiry: expiry,
+                ttl: ttl,
+                topic: Topic(bytes: topic),
+                nonce: nonce,
+                rlp: raw,
+                dataRange: (data.lowerBound - base)..<(data.upperBound - base),
+                nonceStart: nonceStart,
+                payloadStart: payloadStart
+            )
         } catch let error as RLPError {
             let detail = error.code == .unexpectedEnd ? "truncated: \(error.code.rawValue)" : error.code.rawValue
             throw WhisperError(.invalidEnvelope, detail + (error.detail.map { " (\($0))" } ?? ""), offset: error.offset)
@@ -88,13 +95,28 @@ public struct Envelope: Hashable, Sendable {
         var tail = RLPWriter(reservingCapacity: 9)
         tail.append(uint: nonce)
         let header = RLPWriter.listHeader(length: items.count + tail.bytes.count)
-        self.init(expiry: expiry, ttl: ttl, topic: topic, nonce: nonce, rlp: header + items + tail.bytes,
-                  dataRange: (dataRange.lowerBound + header.count)..<(dataRange.upperBound + header.count),
-                  nonceStart: header.count + items.count, payloadStart: header.count)
+        self.init(
+            expiry: expiry,
+            ttl: ttl,
+            topic: topic,
+            nonce: nonce,
+            rlp: header + items + tail.bytes,
+            dataRange: (dataRange.lowerBound + header.count)..<(dataRange.upperBound + header.count),
+            nonceStart: header.count + items.count,
+            payloadStart: header.count
+        )
     }
 
-    private init(expiry: UInt32, ttl: UInt32, topic: Topic, nonce: UInt64, rlp: [UInt8],
-                 dataRange: Range<Int>, nonceStart: Int, payloadStart: Int) {
+    private init(
+        expiry: UInt32,
+        ttl: UInt32,
+        topic: Topic,
+        nonce: UInt64,
+        rlp: [UInt8],
+        dataRange: Range<Int>,
+        nonceStart: Int,
+        payloadStart: Int
+    ) {
         self.expiry = expiry
         self.ttl = ttl
         self.topic = topic
@@ -107,8 +129,14 @@ public struct Envelope: Hashable, Sendable {
     }
 
     /// The encoded items `Expiry, TTL, Topic, Data` (no list header) and where Data's content lies in them.
-    static func encodeItems<D: Collection>(expiry: UInt32, ttl: UInt32, topic: Topic, data: D)
-    -> ([UInt8], Range<Int>) where D.Element == UInt8 {
+    static func encodeItems<D: Collection>(
+        expiry: UInt32,
+        ttl: UInt32,
+        topic: Topic,
+        data: D
+    )
+        -> ([UInt8], Range<Int>) where D.Element == UInt8
+    {
         var w = RLPWriter(reservingCapacity: data.count + 24)
         w.append(uint: UInt64(expiry))
         w.append(uint: UInt64(ttl))

@@ -106,7 +106,9 @@ public enum EnvelopeJSON {
                 guard let x = UInt64(n), x <= max else { throw WhisperError(.invalidEnvelope, "\"\(k)\" is not an integer in 0...\(max): \(n)") }
                 return x
             case .string(let s) where s.hasPrefix("0x"):
-                guard let x = UInt64(s.dropFirst(2), radix: 16), x <= max else { throw WhisperError(.invalidEnvelope, "\"\(k)\" is not a hex integer in range: \(s)") }
+                guard let x = UInt64(s.dropFirst(2), radix: 16), x <= max else {
+                    throw WhisperError(.invalidEnvelope, "\"\(k)\" is not a hex integer in range: \(s)")
+                }
                 return x
             default:
                 throw WhisperError(.invalidEnvelope, "\"\(k)\" must be a number")
@@ -171,7 +173,10 @@ struct FlatJSONParser {
         try expect(0x7B)
         var out: [(String, EnvelopeJSON.Value)] = []
         skipSpace()
-        if i < s.count, s[i] == 0x7D { i += 1; return try finish(out) }
+        if i < s.count, s[i] == 0x7D {
+            i += 1
+            return try finish(out)
+        }
         while true {
             skipSpace()
             let key = try parseString()
@@ -182,8 +187,14 @@ struct FlatJSONParser {
             out.append((key, value))
             skipSpace()
             guard i < s.count else { throw fail("unterminated object") }
-            if s[i] == 0x2C { i += 1; continue }
-            if s[i] == 0x7D { i += 1; break }
+            if s[i] == 0x2C {
+                i += 1
+                continue
+            }
+            if s[i] == 0x7D {
+                i += 1
+                break
+            }
             throw fail("expected ',' or '}'")
         }
         return try finish(out)
@@ -199,15 +210,24 @@ struct FlatJSONParser {
         guard i < s.count else { throw fail("missing value") }
         switch s[i] {
         case 0x22: return .string(try parseString())
-        case 0x74: try literal("true"); return .bool(true)
-        case 0x66: try literal("false"); return .bool(false)
-        case 0x6E: try literal("null"); return .null
+        case 0x74:
+            try literal("true")
+            return .bool(true)
+        case 0x66:
+            try literal("false")
+            return .bool(false)
+        case 0x6E:
+            try literal("null")
+            return .null
         case 0x7B, 0x5B:
             let start = i
             var depth = 0
             while i < s.count {
                 let c = s[i]
-                if c == 0x22 { _ = try parseString(); continue }
+                if c == 0x22 {
+                    _ = try parseString()
+                    continue
+                }
                 if c == 0x7B || c == 0x5B { depth += 1 }
                 if c == 0x7D || c == 0x5D { depth -= 1 }
                 i += 1
@@ -216,7 +236,9 @@ struct FlatJSONParser {
             throw fail("unterminated nested value")
         default:
             let start = i
-            while i < s.count, (s[i] >= 0x30 && s[i] <= 0x39) || s[i] == 0x2D || s[i] == 0x2B || s[i] == 0x2E || s[i] == 0x65 || s[i] == 0x45 { i += 1 }
+            while i < s.count, (s[i] >= 0x30 && s[i] <= 0x39) || s[i] == 0x2D || s[i] == 0x2B || s[i] == 0x2E || s[i] == 0x65 || s[i] == 0x45 {
+                i += 1
+            }
             guard i > start else { throw fail("unexpected character") }
             return .number(String(decoding: s[start..<i], as: UTF8.self))
         }
@@ -241,7 +263,10 @@ struct FlatJSONParser {
         var out = Array(s[start..<i])
         while i < s.count {
             let c = s[i]
-            if c == 0x22 { i += 1; return String(decoding: out, as: UTF8.self) }
+            if c == 0x22 {
+                i += 1
+                return String(decoding: out, as: UTF8.self)
+            }
             if c == 0x5C {
                 i += 1
                 guard i < s.count else { break }
@@ -253,7 +278,8 @@ struct FlatJSONParser {
                 case 0x66: out.append(0x0C)
                 case 0x75:
                     guard i + 4 < s.count, let v = UInt32(String(decoding: s[(i + 1)...(i + 4)], as: UTF8.self), radix: 16),
-                          let scalar = Unicode.Scalar(v) else { throw fail("invalid \\u escape") }
+                        let scalar = Unicode.Scalar(v)
+                    else { throw fail("invalid \\u escape") }
                     out += Array(String(Character(scalar)).utf8)
                     i += 4
                 default: out.append(s[i])

@@ -15,8 +15,10 @@ public struct EnvelopeKey: Hashable, Comparable, Sendable, CustomStringConvertib
         precondition(hash.count == 32, "an envelope hash is 32 bytes")
         var b = [UInt8]()
         b.reserveCapacity(40)
-        b.append(UInt8(sentTime >> 24)); b.append(UInt8(truncatingIfNeeded: sentTime >> 16))
-        b.append(UInt8(truncatingIfNeeded: sentTime >> 8)); b.append(UInt8(truncatingIfNeeded: sentTime))
+        b.append(UInt8(sentTime >> 24))
+        b.append(UInt8(truncatingIfNeeded: sentTime >> 16))
+        b.append(UInt8(truncatingIfNeeded: sentTime >> 8))
+        b.append(UInt8(truncatingIfNeeded: sentTime))
         b += hash
         b += topic.bytes
         bytes = b

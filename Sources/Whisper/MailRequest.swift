@@ -39,8 +39,17 @@ public struct MailRequest: Sendable, Equatable {
     /// The request ID carried by a direct `MessagesRequest` (nil for envelope-wrapped requests, whose ID is the envelope hash).
     public var id: [UInt8]?
 
-    public init(lower: UInt32, upper: UInt32, bloom: [UInt8] = Bloom.full.bytes, topics: [Topic]? = nil,
-                limit: UInt32 = 0, cursor: [UInt8] = [], batch: Bool = true, dialect: Dialect = .rlp7, id: [UInt8]? = nil) {
+    public init(
+        lower: UInt32,
+        upper: UInt32,
+        bloom: [UInt8] = Bloom.full.bytes,
+        topics: [Topic]? = nil,
+        limit: UInt32 = 0,
+        cursor: [UInt8] = [],
+        batch: Bool = true,
+        dialect: Dialect = .rlp7,
+        id: [UInt8]? = nil
+    ) {
         self.lower = lower
         self.upper = upper
         self.bloom = bloom
@@ -94,25 +103,55 @@ public struct MailRequest: Sendable, Equatable {
                 let limit = try r.readUInt32()
                 let cursor = Array(try r.readBytes())
                 let batch = try r.readBool()
-                return MailRequest(lower: lower, upper: upper, bloom: bloom, topics: topics, limit: limit,
-                                   cursor: cursor, batch: batch, dialect: .rlp7)
+                return MailRequest(
+                    lower: lower,
+                    upper: upper,
+                    bloom: bloom,
+                    topics: topics,
+                    limit: limit,
+                    cursor: cursor,
+                    batch: batch,
+                    dialect: .rlp7
+                )
             }
             let limit = try r.readUInt32()
             let cursor = Array(try r.readBytes())
             if r.isAtEnd {
-                return MailRequest(lower: lower, upper: upper, bloom: bloom, limit: limit, cursor: cursor,
-                                   batch: false, dialect: .rlp5)
+                return MailRequest(
+                    lower: lower,
+                    upper: upper,
+                    bloom: bloom,
+                    limit: limit,
+                    cursor: cursor,
+                    batch: false,
+                    dialect: .rlp5
+                )
             }
             if try r.peekHeader().isList {
                 let topics = try readTopics(&r)
                 try r.finish()
-                return MailRequest(lower: lower, upper: upper, bloom: bloom, topics: topics, limit: limit,
-                                   cursor: cursor, batch: false, dialect: .topicsLast)
+                return MailRequest(
+                    lower: lower,
+                    upper: upper,
+                    bloom: bloom,
+                    topics: topics,
+                    limit: limit,
+                    cursor: cursor,
+                    batch: false,
+                    dialect: .topicsLast
+                )
             }
             let batch = try r.readBool()
             try r.finish()
-            return MailRequest(lower: lower, upper: upper, bloom: bloom, limit: limit, cursor: cursor,
-                               batch: batch, dialect: .rlp6)
+            return MailRequest(
+                lower: lower,
+                upper: upper,
+                bloom: bloom,
+                limit: limit,
+                cursor: cursor,
+                batch: batch,
+                dialect: .rlp6
+            )
         } catch let error as RLPError {
             throw WhisperError(.invalidRequest, error.description, offset: error.offset)
         } catch let error as WhisperError {
@@ -166,8 +205,17 @@ public struct MailRequest: Sendable, Equatable {
             let bloom = Array(try r.readBytes())
             var topics: [Topic]?
             if count == 7 { topics = try readTopics(&r) }
-            return MailRequest(lower: from, upper: to, bloom: bloom, topics: topics, limit: limit, cursor: cursor,
-                               batch: true, dialect: count == 7 ? .directWaku : .directWhisper, id: id)
+            return MailRequest(
+                lower: from,
+                upper: to,
+                bloom: bloom,
+                topics: topics,
+                limit: limit,
+                cursor: cursor,
+                batch: true,
+                dialect: count == 7 ? .directWaku : .directWhisper,
+                id: id
+            )
         } catch let error as RLPError {
             throw WhisperError(.invalidRequest, error.description, offset: error.offset)
         } catch let error as WhisperError {
@@ -189,30 +237,46 @@ public struct MailRequest: Sendable, Equatable {
         switch d {
         case .rlp7:
             w.list { w in
-                w.append(uint: UInt64(lower)); w.append(uint: UInt64(upper)); w.append(bytes: bloom)
+                w.append(uint: UInt64(lower))
+                w.append(uint: UInt64(upper))
+                w.append(bytes: bloom)
                 writeTopics(&w)
-                w.append(uint: UInt64(limit)); w.append(bytes: cursor); w.append(bool: batch)
+                w.append(uint: UInt64(limit))
+                w.append(bytes: cursor)
+                w.append(bool: batch)
             }
         case .rlp6:
             w.list { w in
-                w.append(uint: UInt64(lower)); w.append(uint: UInt64(upper)); w.append(bytes: bloom)
-                w.append(uint: UInt64(limit)); w.append(bytes: cursor); w.append(bool: batch)
+                w.append(uint: UInt64(lower))
+                w.append(uint: UInt64(upper))
+                w.append(bytes: bloom)
+                w.append(uint: UInt64(limit))
+                w.append(bytes: cursor)
+                w.append(bool: batch)
             }
         case .rlp5:
             w.list { w in
-                w.append(uint: UInt64(lower)); w.append(uint: UInt64(upper)); w.append(bytes: bloom)
-                w.append(uint: UInt64(limit)); w.append(bytes: cursor)
+                w.append(uint: UInt64(lower))
+                w.append(uint: UInt64(upper))
+                w.append(bytes: bloom)
+                w.append(uint: UInt64(limit))
+                w.append(bytes: cursor)
             }
         case .topicsLast:
             w.list { w in
-                w.append(uint: UInt64(lower)); w.append(uint: UInt64(upper)); w.append(bytes: bloom)
-                w.append(uint: UInt64(limit)); w.append(bytes: cursor)
+                w.append(uint: UInt64(lower))
+                w.append(uint: UInt64(upper))
+                w.append(bytes: bloom)
+                w.append(uint: UInt64(limit))
+                w.append(bytes: cursor)
                 writeTopics(&w)
             }
         case .legacy:
             // The shortest layout that carries every field: 8, 72, 76, or 76 + cursor bytes.
             var out: [UInt8] = []
-            func u32(_ v: UInt32) { out += [UInt8(v >> 24), UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)] }
+            func u32(_ v: UInt32) {
+                out += [UInt8(v >> 24), UInt8(truncatingIfNeeded: v >> 16), UInt8(truncatingIfNeeded: v >> 8), UInt8(truncatingIfNeeded: v)]
+            }
             u32(lower)
             u32(upper)
             let fullBloom = bloom.count != 64 || bloom == Bloom.full.bytes
@@ -225,8 +289,11 @@ public struct MailRequest: Sendable, Equatable {
         case .directWhisper, .directWaku:
             w.list { w in
                 w.append(bytes: id ?? [])
-                w.append(uint: UInt64(lower)); w.append(uint: UInt64(upper))
-                w.append(uint: UInt64(limit)); w.append(bytes: cursor); w.append(bytes: bloom)
+                w.append(uint: UInt64(lower))
+                w.append(uint: UInt64(upper))
+                w.append(uint: UInt64(limit))
+                w.append(bytes: cursor)
+                w.append(bytes: bloom)
                 if d == .directWaku { writeTopics(&w) }
             }
         }

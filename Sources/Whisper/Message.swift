@@ -1,9 +1,10 @@
+import EthCrypto
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import EthCrypto
 
 /// A Whisper message: the plaintext inside an envelope's Data (whisper §3).
 ///
@@ -44,7 +45,10 @@ public struct Message: Sendable, Equatable {
     public static func sizeFieldLength(_ count: Int) -> Int {
         var s = 1
         var n = count >> 8
-        while n > 0 { s += 1; n >>= 8 }
+        while n > 0 {
+            s += 1
+            n >>= 8
+        }
         return s
     }
 
@@ -114,8 +118,11 @@ public struct Message: Sendable, Equatable {
     ///   - aesNonce: fixed 12-byte GCM nonce (tests); random when nil.
     ///   - eciesEphemeral, eciesIV: fixed ECIES randomness (tests); random when nil.
     public static func encrypt(
-        _ plaintext: [UInt8], with key: SealingKey,
-        aesNonce: [UInt8]? = nil, eciesEphemeral: PrivateKey? = nil, eciesIV: [UInt8]? = nil
+        _ plaintext: [UInt8],
+        with key: SealingKey,
+        aesNonce: [UInt8]? = nil,
+        eciesEphemeral: PrivateKey? = nil,
+        eciesIV: [UInt8]? = nil
     ) throws(WhisperError) -> [UInt8] {
         switch key {
         case .symmetric(let k):
@@ -129,8 +136,12 @@ public struct Message: Sendable, Equatable {
             }
         case .asymmetric(let pub):
             do {
-                return try ECIES.encrypt(plaintext, to: pub, ephemeralKey: eciesEphemeral ?? .generate(),
-                                         iv: eciesIV ?? SecureRandom.bytes(16))
+                return try ECIES.encrypt(
+                    plaintext,
+                    to: pub,
+                    ephemeralKey: eciesEphemeral ?? .generate(),
+                    iv: eciesIV ?? SecureRandom.bytes(16)
+                )
             } catch {
                 throw WhisperError(.invalidArgument, "\(error)")
             }
@@ -168,8 +179,13 @@ extension Envelope {
 
     /// Seals a message into a new envelope: sign → encrypt → envelope → proof of work (go-ethereum's order).
     public static func seal(
-        payload: [UInt8], topic: Topic, key: SealingKey, signer: PrivateKey? = nil,
-        ttl: UInt32 = 50, targetPoW: Double = 0.2, now: UInt32 = currentUnixTime()
+        payload: [UInt8],
+        topic: Topic,
+        key: SealingKey,
+        signer: PrivateKey? = nil,
+        ttl: UInt32 = 50,
+        targetPoW: Double = 0.2,
+        now: UInt32 = currentUnixTime()
     ) throws(WhisperError) -> Envelope {
         let plaintext = try Message.plaintext(payload: payload, signer: signer)
         let data = try Message.encrypt(plaintext, with: key)

@@ -12,7 +12,10 @@ public struct Topic: Hashable, Comparable, Sendable, CustomStringConvertible {
     public init<C: Collection>(bytes: C) where C.Element == UInt8 {
         var v: UInt32 = 0
         var i = 0
-        for b in bytes.prefix(4) { v |= UInt32(b) << (24 - 8 * UInt32(i)); i += 1 }
+        for b in bytes.prefix(4) {
+            v |= UInt32(b) << (24 - 8 * UInt32(i))
+            i += 1
+        }
         rawValue = v
     }
 
@@ -29,8 +32,10 @@ public struct Topic: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// The 4 bytes.
     public var bytes: [UInt8] {
-        [UInt8(rawValue >> 24), UInt8(truncatingIfNeeded: rawValue >> 16),
-         UInt8(truncatingIfNeeded: rawValue >> 8), UInt8(truncatingIfNeeded: rawValue)]
+        [
+            UInt8(rawValue >> 24), UInt8(truncatingIfNeeded: rawValue >> 16),
+            UInt8(truncatingIfNeeded: rawValue >> 8), UInt8(truncatingIfNeeded: rawValue),
+        ]
     }
 
     /// The topic's 64-byte bloom, with the implementations' assignment quirk.

@@ -22,8 +22,15 @@ public struct WakuStatus: Sendable, Equatable {
     /// Most topics accepted in a topic-interest option.
     public static let maxTopicInterest = 10000
 
-    public init(pow: Double? = nil, bloom: Bloom? = nil, lightNode: Bool? = nil, confirmationsEnabled: Bool? = nil,
-                packetRateLimits: RateLimits? = nil, topicInterest: [Topic]? = nil, bytesRateLimits: RateLimits? = nil) {
+    public init(
+        pow: Double? = nil,
+        bloom: Bloom? = nil,
+        lightNode: Bool? = nil,
+        confirmationsEnabled: Bool? = nil,
+        packetRateLimits: RateLimits? = nil,
+        topicInterest: [Topic]? = nil,
+        bytesRateLimits: RateLimits? = nil
+    ) {
         self.pow = pow
         self.bloom = bloom
         self.lightNode = lightNode
@@ -37,21 +44,55 @@ public struct WakuStatus: Sendable, Equatable {
     public var encoded: [UInt8] {
         var w = RLPWriter(reservingCapacity: 128)
         func limits(_ w: inout RLPWriter, _ r: RateLimits) {
-            w.list { w in w.append(uint: r.ip); w.append(uint: r.peerID); w.append(uint: r.topic) }
+            w.list { w in
+                w.append(uint: r.ip)
+                w.append(uint: r.peerID)
+                w.append(uint: r.topic)
+            }
         }
         w.list { w in
-            if let pow { w.list { w in w.append(uint: 0); w.append(uint: pow.bitPattern) } }
-            if let bloom { w.list { w in w.append(uint: 1); w.append(bytes: bloom.bytes) } }
-            if let lightNode { w.list { w in w.append(uint: 2); w.append(bool: lightNode) } }
-            if let confirmationsEnabled { w.list { w in w.append(uint: 3); w.append(bool: confirmationsEnabled) } }
-            if let packetRateLimits { w.list { w in w.append(uint: 4); limits(&w, packetRateLimits) } }
+            if let pow {
+                w.list { w in
+                    w.append(uint: 0)
+                    w.append(uint: pow.bitPattern)
+                }
+            }
+            if let bloom {
+                w.list { w in
+                    w.append(uint: 1)
+                    w.append(bytes: bloom.bytes)
+                }
+            }
+            if let lightNode {
+                w.list { w in
+                    w.append(uint: 2)
+                    w.append(bool: lightNode)
+                }
+            }
+            if let confirmationsEnabled {
+                w.list { w in
+                    w.append(uint: 3)
+                    w.append(bool: confirmationsEnabled)
+                }
+            }
+            if let packetRateLimits {
+                w.list { w in
+                    w.append(uint: 4)
+                    limits(&w, packetRateLimits)
+                }
+            }
             if let topicInterest {
                 w.list { w in
                     w.append(uint: 5)
                     w.list { w in for t in topicInterest { w.append(bytes: t.bytes) } }
                 }
             }
-            if let bytesRateLimits { w.list { w in w.append(uint: 6); limits(&w, bytesRateLimits) } }
+            if let bytesRateLimits {
+                w.list { w in
+                    w.append(uint: 6)
+                    limits(&w, bytesRateLimits)
+                }
+            }
         }
         return w.bytes
     }

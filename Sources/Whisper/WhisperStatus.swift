@@ -16,8 +16,13 @@ public struct WhisperStatus: Sendable, Equatable {
     /// status-go 2020+: the sender's rate limits (item 6).
     public var rateLimits: RateLimits?
 
-    public init(pow: Double, bloom: Bloom = .full, lightNode: Bool = false,
-                confirmationsEnabled: Bool? = nil, rateLimits: RateLimits? = nil) {
+    public init(
+        pow: Double,
+        bloom: Bloom = .full,
+        lightNode: Bool = false,
+        confirmationsEnabled: Bool? = nil,
+        rateLimits: RateLimits? = nil
+    ) {
         self.pow = pow
         self.bloom = bloom
         self.lightNode = lightNode
@@ -37,7 +42,11 @@ public struct WhisperStatus: Sendable, Equatable {
                 w.append(bool: confirmationsEnabled ?? false)
             }
             if let r = rateLimits {
-                w.list { w in w.append(uint: r.ip); w.append(uint: r.peerID); w.append(uint: r.topic) }
+                w.list { w in
+                    w.append(uint: r.ip)
+                    w.append(uint: r.peerID)
+                    w.append(uint: r.topic)
+                }
             }
         }
         return w.bytes

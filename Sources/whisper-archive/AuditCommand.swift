@@ -78,8 +78,11 @@ struct AuditCommand: AsyncParsableCommand {
 
     func run() async throws {
         var config = AuditConfiguration()
-        config.filter = EnvelopeFilter(from: from?.seconds ?? 0, to: to?.seconds ?? .max,
-                                       topics: topic.isEmpty ? .all : .list(topic.map(\.topic)))
+        config.filter = EnvelopeFilter(
+            from: from?.seconds ?? 0,
+            to: to?.seconds ?? .max,
+            topics: topic.isEmpty ? .all : .list(topic.map(\.topic))
+        )
         config.keys = try keys.auditKeys()
         config.minimumPoW = minPow
         config.maximumSize = maxSize
@@ -151,8 +154,10 @@ struct AuditCommand: AsyncParsableCommand {
             print(line)
         }
         for k in r.keys {
-            print("\n\(k.label): opened \(k.opened) envelopes (\(k.unsigned) unsigned), \(k.payloadBytes) payload bytes"
-                  + (k.payloadSizeMin.map { ", sizes \($0)–\(k.payloadSizeMax ?? $0)" } ?? ""))
+            print(
+                "\n\(k.label): opened \(k.opened) envelopes (\(k.unsigned) unsigned), \(k.payloadBytes) payload bytes"
+                    + (k.payloadSizeMin.map { ", sizes \($0)–\(k.payloadSizeMax ?? $0)" } ?? "")
+            )
             for s in k.signers { print("  signer \(s.publicKey): \(s.count)") }
             for h in k.envelopes { print("  opens \(h)") }
         }

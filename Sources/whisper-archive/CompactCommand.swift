@@ -46,8 +46,13 @@ struct CompactCommand: AsyncParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Report exactly what a compaction would do now; write nothing (opens the archive as a reader).")
     var dryRun = false
 
-    @Option(name: .customLong("merge-below"),
-            help: ArgumentHelp("Merge neighbouring sealed segments smaller than this many bytes (default: a quarter of the segment size limit, 64 MiB; 0: never merge).", valueName: "bytes"))
+    @Option(
+        name: .customLong("merge-below"),
+        help: ArgumentHelp(
+            "Merge neighbouring sealed segments smaller than this many bytes (default: a quarter of the segment size limit, 64 MiB; 0: never merge).",
+            valueName: "bytes"
+        )
+    )
     var mergeBelow: Int64?
 
     func validate() throws {
@@ -87,20 +92,30 @@ struct CompactCommand: AsyncParsableCommand {
         for name in archive.recovery.leftoversRemoved { writeStandardError("whisper-archive: recovered: removed leftover \(name)\n") }
         let report: CompactionReport
         do {
-            report = try archive.compact(CompactionOptions(before: cutoff, dropTopics: dropTopic.map(\.topic), dryRun: dryRun,
-                                                          mergeBelow: mergeBelow))
+            report = try archive.compact(
+                CompactionOptions(
+                    before: cutoff,
+                    dropTopics: dropTopic.map(\.topic),
+                    dryRun: dryRun,
+                    mergeBelow: mergeBelow
+                )
+            )
         } catch { throw CLIError("compaction failed: \(error.description)") }
         if options.json {
             print(jsonLine(report))
             return
         }
         let mb = { (b: Int64) in String(format: "%.1f MB", Double(b) / 1e6) }
-        print("\(dryRun ? "would remove" : "removed") \(report.envelopesRemoved) envelopes (\(report.expired) expired, "
-              + "\(report.topicDropped) of dropped topics, \(report.duplicates) duplicates) and \(mb(report.bytesRemoved)); "
-              + "kept \(report.envelopesKept) envelopes in \(mb(report.bytesKept))")
-        print("segments: \(report.segmentsBefore) before, \(report.segmentsAfter) after; \(report.segmentsDropped) dropped whole, "
-              + "\(report.segmentsRewritten) rewritten into \(report.segmentsWritten)"
-              + String(format: "; %.2f s", report.seconds))
+        print(
+            "\(dryRun ? "would remove" : "removed") \(report.envelopesRemoved) envelopes (\(report.expired) expired, "
+                + "\(report.topicDropped) of dropped topics, \(report.duplicates) duplicates) and \(mb(report.bytesRemoved)); "
+                + "kept \(report.envelopesKept) envelopes in \(mb(report.bytesKept))"
+        )
+        print(
+            "segments: \(report.segmentsBefore) before, \(report.segmentsAfter) after; \(report.segmentsDropped) dropped whole, "
+                + "\(report.segmentsRewritten) rewritten into \(report.segmentsWritten)"
+                + String(format: "; %.2f s", report.seconds)
+        )
     }
 
     /// Retention on a PostgreSQL database: batched deletes by the node holding the retention lock.

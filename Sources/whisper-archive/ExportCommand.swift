@@ -58,13 +58,17 @@ struct ExportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let filter = EnvelopeFilter(from: from?.seconds ?? 0, to: to?.seconds ?? .max,
-                                    topics: topic.isEmpty ? .all : .list(topic.map(\.topic)))
+        let filter = EnvelopeFilter(
+            from: from?.seconds ?? 0,
+            to: to?.seconds ?? .max,
+            topics: topic.isEmpty ? .all : .list(topic.map(\.topic))
+        )
         let source: any EnvelopeStore
         switch try options.location.target {
         case .directory(let directory):
-            do { source = try Archive(directory: directory, configuration: options.configuration(mode: .reader)) }
-            catch { throw CLIError(error.description) }
+            do { source = try Archive(directory: directory, configuration: options.configuration(mode: .reader)) } catch {
+                throw CLIError(error.description)
+            }
         case .postgres(let database):
             source = try await options.location.openPostgres(database, readOnly: true)
         }
@@ -89,8 +93,16 @@ struct ExportCommand: AsyncParsableCommand {
             throw CLIError("export failed: \(error)")
         }
         progress.finish()
-        let line = options.json ? jsonLine(summary) : String(format: "exported %d envelopes, %d bytes of RLP, %.1f MB/s (%.2f s)",
-                                                              summary.exported, summary.bytes, summary.megabytesPerSecond, summary.seconds)
+        let line =
+            options.json
+            ? jsonLine(summary)
+            : String(
+                format: "exported %d envelopes, %d bytes of RLP, %.1f MB/s (%.2f s)",
+                summary.exported,
+                summary.bytes,
+                summary.megabytesPerSecond,
+                summary.seconds
+            )
         // Standard output may be the export itself.
         if output == "-" || Self.isStandardOutput(output) { writeStandardError(line + "\n") } else { print(line) }
         if !summary.damaged.isEmpty {
@@ -131,15 +143,26 @@ struct ExportCommand: AsyncParsableCommand {
         await target.close()
         await source.close()
         progress.finish()
-        print(options.json ? jsonLine(summary) : String(format: "exported %d envelopes to %@: %d new, %d already there, %d invalid (%.2f s)",
-                                                         summary.imported + summary.duplicates, target.location, summary.imported,
-                                                         summary.duplicates, summary.rejected, summary.seconds))
+        print(
+            options.json
+                ? jsonLine(summary)
+                : String(
+                    format: "exported %d envelopes to %@: %d new, %d already there, %d invalid (%.2f s)",
+                    summary.imported + summary.duplicates,
+                    target.location,
+                    summary.imported,
+                    summary.duplicates,
+                    summary.rejected,
+                    summary.seconds
+                )
+        )
         if summary.rejected > 0 { throw ExitCode(1) }
     }
 
     /// True when `path` names the file standard output is (`/dev/stdout`).
     static func isStandardOutput(_ path: String) -> Bool {
-        var a = stat(), b = stat()
+        var a = stat()
+        var b = stat()
         return stat(path, &a) == 0 && fstat(1, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino
     }
 }

@@ -57,8 +57,9 @@ struct ImportCommand: AsyncParsableCommand {
         switch try options.location.target {
         case .directory(let directory):
             let archive: Archive
-            do { archive = try Archive(directory: directory, configuration: options.configuration(mode: .writer, sync: sync)) }
-            catch { throw CLIError(error.description) }
+            do { archive = try Archive(directory: directory, configuration: options.configuration(mode: .writer, sync: sync)) } catch {
+                throw CLIError(error.description)
+            }
             for cut in archive.recovery.cuts { writeStandardError("whisper-archive: recovered: cut \(cut)\n") }
             store = archive
         case .postgres(let database):
@@ -99,8 +100,17 @@ struct ImportCommand: AsyncParsableCommand {
         if options.json {
             print(jsonLine(summary))
         } else {
-            print(String(format: "imported %d, duplicates %d, rejected %d, %d bytes read, %.0f envelopes/s (%.2f s)",
-                         summary.imported, summary.duplicates, summary.rejected, summary.bytes, summary.rate, summary.seconds))
+            print(
+                String(
+                    format: "imported %d, duplicates %d, rejected %d, %d bytes read, %.0f envelopes/s (%.2f s)",
+                    summary.imported,
+                    summary.duplicates,
+                    summary.rejected,
+                    summary.bytes,
+                    summary.rate,
+                    summary.seconds
+                )
+            )
         }
         if summary.stopped || summary.unreadableFiles > 0 || summary.rejected > 0 { throw ExitCode(1) }
     }

@@ -49,8 +49,11 @@ struct InspectCommand: ParsableCommand {
             return
         }
         var source: RLPStreamSource
-        do { source = try RLPStreamSource(path: file!) } catch { throw CLIError(error.headline != nil ? error.description : "cannot read \(file!): \(error.detail)") }
-        var index = 0, invalid = 0
+        do { source = try RLPStreamSource(path: file!) } catch {
+            throw CLIError(error.headline != nil ? error.description : "cannot read \(file!): \(error.detail)")
+        }
+        var index = 0
+        var invalid = 0
         var firstError: FormatError?
         while true {
             let item: SourceItem?
@@ -114,7 +117,7 @@ struct InspectCommand: ParsableCommand {
 
     func printableText(_ bytes: [UInt8]) -> String? {
         guard !bytes.isEmpty, let s = String(validating: bytes, as: UTF8.self),
-              s.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F || $0 == "\n" || $0 == "\t" })
+            s.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F || $0 == "\n" || $0 == "\t" })
         else { return nil }
         return s
     }

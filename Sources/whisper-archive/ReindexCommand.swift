@@ -45,14 +45,23 @@ struct ReindexCommand: AsyncParsableCommand {
         for cut in archive.recovery.cuts { writeStandardError("whisper-archive: recovered: cut \(cut)\n") }
         let started = Date()
         let report: ReindexReport
-        do { report = try archive.reindex(topics: topic.isEmpty ? nil : topic.map(\.topic), dryRun: check) }
-        catch { throw CLIError(error.description) }
+        do { report = try archive.reindex(topics: topic.isEmpty ? nil : topic.map(\.topic), dryRun: check) } catch {
+            throw CLIError(error.description)
+        }
         if options.json {
             print(jsonLine(report))
         } else {
-            print(String(format: "%@ %d entries in %.2f s: %d missing, %d extra, %d moved",
-                         check ? "checked" : "reindexed", report.entries, Date().timeIntervalSince(started),
-                         report.missing, report.extra, report.moved))
+            print(
+                String(
+                    format: "%@ %d entries in %.2f s: %d missing, %d extra, %d moved",
+                    check ? "checked" : "reindexed",
+                    report.entries,
+                    Date().timeIntervalSince(started),
+                    report.missing,
+                    report.extra,
+                    report.moved
+                )
+            )
             for e in report.examples.prefix(10) { print("  differs: \(e)") }
         }
         if check && !report.isClean { throw ExitCode(1) }

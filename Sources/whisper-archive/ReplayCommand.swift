@@ -61,8 +61,11 @@ struct ReplayCommand: AsyncParsableCommand {
         let store: Archive
         do { store = try Archive(directory: archive, configuration: .reader) } catch { throw CLIError(String(describing: error)) }
         defer { store.close() }
-        let filter = EnvelopeFilter(from: from?.seconds ?? 0, to: to?.seconds ?? .max,
-                                    topics: topics.isEmpty ? .all : .list(topics.map(\.topic)))
+        let filter = EnvelopeFilter(
+            from: from?.seconds ?? 0,
+            to: to?.seconds ?? .max,
+            topics: topics.isEmpty ? .all : .list(topics.map(\.topic))
+        )
         var envelopes: [Envelope] = []
         let now = currentUnixTime()
         do {
@@ -106,8 +109,10 @@ struct ReplayCommand: AsyncParsableCommand {
     func report(peer: EnodeURL, sent: Int, seconds: Double, error: String?) {
         let who = "\(peer.host ?? "?"):\(peer.tcpPort)"
         if json {
-            print("{\"peer\":\"\(who)\",\"mode\":\"\(mode.rawValue)\",\"envelopes\":\(sent),\"seconds\":\(seconds)" +
-                  (error.map { ",\"error\":\(EnvelopeJSON.quote($0))" } ?? "") + "}")
+            print(
+                "{\"peer\":\"\(who)\",\"mode\":\"\(mode.rawValue)\",\"envelopes\":\(sent),\"seconds\":\(seconds)"
+                    + (error.map { ",\"error\":\(EnvelopeJSON.quote($0))" } ?? "") + "}"
+            )
         } else {
             print("\(who): \(sent) envelopes (\(mode.rawValue)) in \(String(format: "%.2f", seconds)) s" + (error.map { ", failed: \($0)" } ?? ""))
         }

@@ -89,7 +89,10 @@ struct RequestCommand: AsyncParsableCommand {
 
     /// The window asked for, and how each end was chosen (for the line on standard error).
     func window(now: UInt32) -> (lower: UInt32, upper: UInt32, lowerSource: String, upperSource: String) {
-        let lower: UInt32, upper: UInt32, lowerSource: String, upperSource: String
+        let lower: UInt32
+        let upper: UInt32
+        let lowerSource: String
+        let upperSource: String
         if let from {
             (lower, lowerSource) = (from.seconds, "--from")
         } else if all {
@@ -126,10 +129,15 @@ struct RequestCommand: AsyncParsableCommand {
         // Said before the first page is asked for, so that a default window never goes unseen (a failure to
         // connect stays the one line of its error).
         let topicText = topics.isEmpty ? "all" : topics.map { "0x\($0.topic.bytes.hex)" }.joined(separator: ", ")
-        writeStandardError("request: window \(TimeFormat.iso8601(lower)) (\(lower), \(lowerSource)) to \(TimeFormat.iso8601(upper)) "
-                           + "(\(upper), \(upperSource)), topics: \(topicText), peer \(client.address)\n")
+        writeStandardError(
+            "request: window \(TimeFormat.iso8601(lower)) (\(lower), \(lowerSource)) to \(TimeFormat.iso8601(upper)) "
+                + "(\(upper), \(upperSource)), topics: \(topicText), peer \(client.address)\n"
+        )
         let start = Date()
-        var total = 0, pages = 0, bytes = 0, added = 0
+        var total = 0
+        var pages = 0
+        var bytes = 0
+        var added = 0
         var cursor: [UInt8] = []
         let progress = ProgressLine()
         // A page is decoded (and, with --into, stored) while the next one is requested; one page at a time, in order.
@@ -147,8 +155,15 @@ struct RequestCommand: AsyncParsableCommand {
             progress.update("request", count: total)
         }
         repeat {
-            var request = MailRequest(lower: lower, upper: upper, bloom: topics.isEmpty ? Bloom.full.bytes : Bloom(topics: topics.map(\.topic)).bytes,
-                                      topics: topics.isEmpty ? [] : topics.map(\.topic), limit: limit, cursor: cursor, batch: true)
+            var request = MailRequest(
+                lower: lower,
+                upper: upper,
+                bloom: topics.isEmpty ? Bloom.full.bytes : Bloom(topics: topics.map(\.topic)).bytes,
+                topics: topics.isEmpty ? [] : topics.map(\.topic),
+                limit: limit,
+                cursor: cursor,
+                batch: true
+            )
             let payload: [UInt8]
             let requestID: [UInt8]
             switch dialect {
@@ -160,7 +175,9 @@ struct RequestCommand: AsyncParsableCommand {
             case .rlp7, .rlp6, .legacy:
                 request.dialect = dialect == .rlp7 ? .rlp7 : dialect == .rlp6 ? .rlp6 : .legacy
                 if dialect == .legacy && lower < upper && upper - lower > 86400 {
-                    throw CLIError.usage("--dialect legacy spans at most 24 hours (status-go rejects wider windows): give --from and --to closer together")
+                    throw CLIError.usage(
+                        "--dialect legacy spans at most 24 hours (status-go rejects wider windows): give --from and --to closer together"
+                    )
                 }
                 let sealing: SealingKey = password.map { .password($0) } ?? .asymmetric(node.publicKey)
                 let envelope = try MailClient.requestEnvelope(request, sealing: sealing, signer: key, pow: pow)
@@ -184,7 +201,9 @@ struct RequestCommand: AsyncParsableCommand {
             storing = Task {
                 let envelopes = try await page.envelopes()
                 // Only the server saw these envelopes arrive: their arrival is stored as 0, unknown.
-                if let store { return (envelopes.count, try await store.append(envelopes, arrivals: [UInt32](repeating: 0, count: envelopes.count)).added) }
+                if let store {
+                    return (envelopes.count, try await store.append(envelopes, arrivals: [UInt32](repeating: 0, count: envelopes.count)).added)
+                }
                 for e in envelopes { print(EnvelopeJSON.encode(e)) }
                 return (envelopes.count, 0)
             }
@@ -201,8 +220,10 @@ struct RequestCommand: AsyncParsableCommand {
         if json {
             print("{\"envelopes\":\(total),\"pages\":\(pages),\"bytes\":\(bytes),\"stored\":\(added),\"seconds\":\(seconds)}")
         } else {
-            writeStandardError("request: \(total) envelopes in \(pages) pages, \(bytes) bytes, \(String(format: "%.2f", seconds)) s" +
-                               (store != nil ? ", \(added) new in \(into!)" : "") + "\n")
+            writeStandardError(
+                "request: \(total) envelopes in \(pages) pages, \(bytes) bytes, \(String(format: "%.2f", seconds)) s"
+                    + (store != nil ? ", \(added) new in \(into!)" : "") + "\n"
+            )
         }
     }
 }

@@ -6,8 +6,8 @@ import Dispatch
 import EthCrypto
 import Foundation
 import Logging
-import PostgresArchive
 import MailServer
+import PostgresArchive
 import Whisper
 
 /// `whisper-archive serve`: run a mailserver on an archive.
@@ -43,13 +43,28 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("rate-limit"), help: "Minimum seconds between two requests of one peer (0: off).")
     var rateLimit = 0.0
 
-    @Option(help: ArgumentHelp("Each peer's inbound byte budget; past it the server stops reading from that peer until the budget refills (0: unlimited).", valueName: "bytes"))
+    @Option(
+        help: ArgumentHelp(
+            "Each peer's inbound byte budget; past it the server stops reading from that peer until the budget refills (0: unlimited).",
+            valueName: "bytes"
+        )
+    )
     var peerBytesPerSecond = 8 << 20
 
-    @Option(help: ArgumentHelp("New connections accepted per second from one IP address, with bursts of twice that; more are closed before the handshake (0: unlimited).", valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "New connections accepted per second from one IP address, with bursts of twice that; more are closed before the handshake (0: unlimited).",
+            valueName: "n"
+        )
+    )
     var connectionsPerIP = 32
 
-    @Option(help: ArgumentHelp("Connections charged to an IP address when one of its connections breaks the protocol (a failed handshake, a bad MAC or message, an invalid request), so that a peer sending junk in a loop gets about one handshake a second; the debt is capped at two seconds of the address's budget (0: no charge).", valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "Connections charged to an IP address when one of its connections breaks the protocol (a failed handshake, a bad MAC or message, an invalid request), so that a peer sending junk in a loop gets about one handshake a second; the debt is capped at two seconds of the address's budget (0: no charge).",
+            valueName: "n"
+        )
+    )
     var violationPenalty = 32
 
     @Option(name: .customLong("max-peers"), help: "Most peers connected at once.")
@@ -67,7 +82,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Durability of archived envelopes: always, none, or interval:MS.")
     var sync: SyncPolicy = .always
 
-    @Option(name: .customLong("retention-days"), help: ArgumentHelp("Remove envelopes sent more than N days ago, at start and then hourly.", valueName: "N"))
+    @Option(
+        name: .customLong("retention-days"),
+        help: ArgumentHelp("Remove envelopes sent more than N days ago, at start and then hourly.", valueName: "N")
+    )
     var retentionDays: Int?
 
     func validate() throws {
@@ -118,8 +136,14 @@ struct ServeCommand: AsyncParsableCommand {
         let address = HostPort(listen)!
         let node: MailServerNode
         do {
-            node = try await MailServerNode.start(store: store, configuration: config, host: address.host,
-                                                  port: address.port, maxPeers: maxPeers, logger: logger)
+            node = try await MailServerNode.start(
+                store: store,
+                configuration: config,
+                host: address.host,
+                port: address.port,
+                maxPeers: maxPeers,
+                logger: logger
+            )
         } catch {
             throw CLIError("cannot listen on \(listen): \(NetworkErrorText.describe(error))")
         }
@@ -186,8 +210,12 @@ extension ServeCommand {
             let start = ContinuousClock.now
             do {
                 let (damaged, bytes) = try archive.checkBlocks()
-                logger.info("archive blocks checked", metadata: [
-                    "bytes": "\(bytes)", "damaged": "\(damaged.count)", "seconds": "\(ContinuousClock.now - start)"])
+                logger.info(
+                    "archive blocks checked",
+                    metadata: [
+                        "bytes": "\(bytes)", "damaged": "\(damaged.count)", "seconds": "\(ContinuousClock.now - start)",
+                    ]
+                )
             } catch {
                 logger.warning("checking the archive's blocks stopped: \(error)")
             }

@@ -85,18 +85,25 @@ struct VerifyCommand: AsyncParsableCommand {
         let json = self.json
         let report: VerifyReport
         do {
-            report = try Archive.verify(directory: archive, full: full, progress: { p in
-                if json {
-                    writeLine(jsonLine(Event(event: "progress", data: p)))
-                } else {
-                    progressLine.update("verified MB", count: Int(p.bytes / 1_000_000), total: Int(p.totalBytes / 1_000_000))
+            report = try Archive.verify(
+                directory: archive,
+                full: full,
+                progress: { p in
+                    if json {
+                        writeLine(jsonLine(Event(event: "progress", data: p)))
+                    } else {
+                        progressLine.update("verified MB", count: Int(p.bytes / 1_000_000), total: Int(p.totalBytes / 1_000_000))
+                    }
+                },
+                finding: { f in
+                    if json {
+                        writeLine(jsonLine(Event(event: "finding", data: f)))
+                    } else {
+                        progressLine.finish()
+                        print(f.description)
+                    }
                 }
-            }, finding: { f in
-                if json { writeLine(jsonLine(Event(event: "finding", data: f))) } else {
-                    progressLine.finish()
-                    print(f.description)
-                }
-            })
+            )
         } catch {
             throw CLIError(error.description)
         }
@@ -115,19 +122,42 @@ struct VerifyCommand: AsyncParsableCommand {
         if !actions.isEmpty { code |= 64 | 1 }
         var byCategory: [String: Int] = [:]
         for f in report.findings { byCategory[f.category.rawValue, default: 0] += 1 }
-        let summary = Summary(clean: report.isClean, exitCode: code, findings: report.findings.count, findingsByCategory: byCategory,
-                              segments: report.segments, blocks: report.blocks, records: report.records, bytes: report.bytes,
-                              indexEntries: report.indexEntries, full: report.full, seconds: report.seconds,
-                              megabytesPerSecond: report.seconds > 0 ? Double(report.bytes) / report.seconds / 1e6 : 0,
-                              repairs: actions.count, notes: report.notes)
+        let summary = Summary(
+            clean: report.isClean,
+            exitCode: code,
+            findings: report.findings.count,
+            findingsByCategory: byCategory,
+            segments: report.segments,
+            blocks: report.blocks,
+            records: report.records,
+            bytes: report.bytes,
+            indexEntries: report.indexEntries,
+            full: report.full,
+            seconds: report.seconds,
+            megabytesPerSecond: report.seconds > 0 ? Double(report.bytes) / report.seconds / 1e6 : 0,
+            repairs: actions.count,
+            notes: report.notes
+        )
         if json {
             writeLine(jsonLine(Event(event: "summary", data: summary)))
         } else {
             for n in report.notes { print("note: \(n)") }
-            print(String(format: "%@: %d segments, %d blocks, %d records, %d index entries, %.1f MB in %.2f s (%.0f MB/s)%@; %d findings%@",
-                         report.isClean ? "clean" : "NOT CLEAN", report.segments, report.blocks, report.records, report.indexEntries,
-                         Double(report.bytes) / 1e6, report.seconds, summary.megabytesPerSecond, full ? ", full" : "",
-                         report.findings.count, actions.isEmpty ? "" : ", \(actions.count) repairs"))
+            print(
+                String(
+                    format: "%@: %d segments, %d blocks, %d records, %d index entries, %.1f MB in %.2f s (%.0f MB/s)%@; %d findings%@",
+                    report.isClean ? "clean" : "NOT CLEAN",
+                    report.segments,
+                    report.blocks,
+                    report.records,
+                    report.indexEntries,
+                    Double(report.bytes) / 1e6,
+                    report.seconds,
+                    summary.megabytesPerSecond,
+                    full ? ", full" : "",
+                    report.findings.count,
+                    actions.isEmpty ? "" : ", \(actions.count) repairs"
+                )
+            )
         }
         if code != 0 { throw ExitCode(code) }
     }

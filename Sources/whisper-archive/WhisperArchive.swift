@@ -1,5 +1,6 @@
 import ArgumentParser
 import SystemErrorText
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -54,7 +54,10 @@ struct ArchiveFormatsTests {
         var src = try RLPStreamSource(path: dir + "/bundle.rlp")
         var got: [[UInt8]] = []
         while let item = try src.next() {
-            guard case .envelope(let e, _) = item else { Issue.record("unexpected \(item)"); continue }
+            guard case .envelope(let e, _) = item else {
+                Issue.record("unexpected \(item)")
+                continue
+            }
             got.append(e.rlp)
         }
         #expect(got == envs.map(\.rlp))
@@ -155,7 +158,10 @@ enum RLPWriterHeader {
         if n < 56 { return [0xC0 + UInt8(n)] }
         var len: [UInt8] = []
         var x = n
-        while x > 0 { len.insert(UInt8(x & 0xFF), at: 0); x >>= 8 }
+        while x > 0 {
+            len.insert(UInt8(x & 0xFF), at: 0)
+            x >>= 8
+        }
         return [0xF7 + UInt8(len.count)] + len
     }
 }

@@ -14,8 +14,13 @@ enum FormatFixtures {
             let sent = UInt32.random(in: 1_700_000_000...1_700_086_400, using: &rng)
             let size = Int.random(in: 0...300, using: &rng)
             let data = (0..<size).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            return Envelope(expiry: sent + ttl, ttl: ttl, topic: topics.randomElement(using: &rng)!, data: data,
-                            nonce: UInt64.random(in: 0...UInt64.max, using: &rng))
+            return Envelope(
+                expiry: sent + ttl,
+                ttl: ttl,
+                topic: topics.randomElement(using: &rng)!,
+                data: data,
+                nonce: UInt64.random(in: 0...UInt64.max, using: &rng)
+            )
         }
     }
 

@@ -14,11 +14,13 @@ struct FuzzRegressionTests {
         return path
     }
 
-    @Test(arguments: [
-        ("2^63", lengthOf2To63),
-        ("2^64-1", [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]),
-        ("2^63-1 string", [0xBF, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]),
-    ] as [(String, [UInt8])])
+    @Test(
+        arguments: [
+            ("2^63", lengthOf2To63),
+            ("2^64-1", [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]),
+            ("2^63-1 string", [0xBF, 0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]),
+        ] as [(String, [UInt8])]
+    )
     func rlpStreamWithAHugeLengthPrefixIsAnInvalidRecord(_ name: String, _ bytes: [UInt8]) async throws {
         let path = try Self.write(bytes, named: "huge-length.rlp")
         let r = try await CLI.run(["inspect", "--file", path])

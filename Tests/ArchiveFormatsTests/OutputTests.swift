@@ -127,8 +127,10 @@ struct OutputTests {
     @Test func serveFailsOnAnEnodeFileItCannotWrite() async throws {
         let dir = try FormatFixtures.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let server = try await ServerProcess(archive: URL(fileURLWithPath: dir + "/a"),
-                                             arguments: ["--enode-file", dir + "/no-such-directory/enode"])
+        let server = try await ServerProcess(
+            archive: URL(fileURLWithPath: dir + "/a"),
+            arguments: ["--enode-file", dir + "/no-such-directory/enode"]
+        )
         // Signal 0 sends nothing: this only waits for the server to exit by itself.
         #expect(server.stop(signal: 0) == 1)
     }

@@ -37,7 +37,9 @@ struct SamplesTests {
                 _ = try await Exporter.run(store: a, filter: .all, format: format, path: Self.root + "/" + name)
             }
             a.close()
-            for f in ["LOCK", "index.sqlite-wal", "index.sqlite-shm"] { try? FileManager.default.removeItem(atPath: Self.root + "/mail-archive/" + f) }
+            for f in ["LOCK", "index.sqlite-wal", "index.sqlite-shm"] {
+                try? FileManager.default.removeItem(atPath: Self.root + "/mail-archive/" + f)
+            }
         }
         // Reading the samples changes none of them, the LevelDB and the archive included.
         let samples = Self.names.map { Self.root + "/" + $0.1 }.filter { FileManager.default.fileExists(atPath: $0) }
@@ -50,7 +52,10 @@ struct SamplesTests {
             var source = try format.source(path: path)
             var got = Set<[UInt8]>()
             while let item = try source.next() {
-                guard case .envelope(let e, let arrival) = item else { Issue.record("\(name): \(item)"); continue }
+                guard case .envelope(let e, let arrival) = item else {
+                    Issue.record("\(name): \(item)")
+                    continue
+                }
                 got.insert(e.rlp)
                 // The sample archive was imported from mail.rlp, which keeps no arrival times.
                 #expect(arrival == nil || arrival == 0, "\(name): arrival \(arrival ?? 0)")

@@ -91,7 +91,8 @@ struct SourceTrustTests {
 
     static func imported(_ r: CLI.Result) -> Int? {
         guard let line = r.stdout.split(separator: "\n").last,
-              let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+            let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        else { return nil }
         return json["imported"] as? Int
     }
 
@@ -151,8 +152,13 @@ struct SourceTrustTests {
                 print("SKIPPED: no setpriv to read as an unprivileged user; the permission error is not tested")
                 return
             }
-            let denied = try await CLI.tool(setpriv, ["--reuid=65534", "--regid=65534", "--clear-groups", CLI.binary.path,
-                                                      "import", "--archive", out + "/b", source])
+            let denied = try await CLI.tool(
+                setpriv,
+                [
+                    "--reuid=65534", "--regid=65534", "--clear-groups", CLI.binary.path,
+                    "import", "--archive", out + "/b", source,
+                ]
+            )
             #expect(denied.status == 1)
             #expect(denied.stderr.contains("permission denied: \(source)"), "\(denied.stderr)")
         } else {

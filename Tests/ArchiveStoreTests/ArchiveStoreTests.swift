@@ -2,8 +2,8 @@ import ArchiveStore
 import CSQLite
 import Foundation
 import SQLite
-import Testing
 import TestSupport
+import Testing
 import Whisper
 
 @Suite("Archive store")
@@ -192,8 +192,13 @@ struct ArchiveStoreTests {
         defer { archive.close() }
         let envs = StoreFixtures.envelopes(30, topics: StoreFixtures.topics)
         #expect(try await archive.append(Array(envs[0..<10])).added == 10)
-        let huge = Envelope(expiry: 1_600_000_100, ttl: 50, topic: StoreFixtures.topics[0],
-                            data: [UInt8](repeating: 7, count: 64 << 20), nonce: 1)
+        let huge = Envelope(
+            expiry: 1_600_000_100,
+            ttl: 50,
+            topic: StoreFixtures.topics[0],
+            data: [UInt8](repeating: 7, count: 64 << 20),
+            nonce: 1
+        )
         do {
             _ = try await archive.append(Array(envs[10..<20]) + [huge])
             Issue.record("an envelope of \(huge.rlp.count) bytes was accepted")
@@ -458,7 +463,13 @@ struct ArchiveStoreTests {
         let archive = try Archive(directory: dir)
         defer { archive.close() }
         let envs = (0..<100).map { i in
-            Envelope(expiry: 2000 + UInt32(i), ttl: 50, topic: StoreFixtures.topics[i % 3], data: [UInt8](repeating: UInt8(i % 4), count: 900), nonce: UInt64(i))
+            Envelope(
+                expiry: 2000 + UInt32(i),
+                ttl: 50,
+                topic: StoreFixtures.topics[i % 3],
+                data: [UInt8](repeating: UInt8(i % 4), count: 900),
+                nonce: UInt64(i)
+            )
         }
         _ = try await archive.append(envs)
         let totals = archive.compressionTotals

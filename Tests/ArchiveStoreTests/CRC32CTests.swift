@@ -1,7 +1,7 @@
 import ArchiveStore
 import CPrimitives
-import Testing
 import TestSupport
+import Testing
 
 @Suite("CRC32C")
 struct CRC32CTests {
@@ -26,8 +26,10 @@ struct CRC32CTests {
                 #expect(CRC32C.update(seed, bytes) == expected, "\(length) bytes at \(start)")
                 let cut = Int.random(in: 0...length, using: &rng)
                 let first = CRC32C.update(seed, UnsafeRawBufferPointer(rebasing: bytes[0..<cut]))
-                #expect(CRC32C.update(first, UnsafeRawBufferPointer(rebasing: bytes[cut...])) == expected,
-                        "\(length) bytes at \(start) cut at \(cut)")
+                #expect(
+                    CRC32C.update(first, UnsafeRawBufferPointer(rebasing: bytes[cut...])) == expected,
+                    "\(length) bytes at \(start) cut at \(cut)"
+                )
             }
         }
     }

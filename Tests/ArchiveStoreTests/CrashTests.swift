@@ -22,12 +22,19 @@ struct CrashTests {
         var rng = SplitMix(seed: 2024)
         var killsMidImport = 0
         for round in 0..<24 {
-            let envs = StoreFixtures.envelopes(15000, sentRange: 1_600_000_000...1_600_100_000, topics: StoreFixtures.topics,
-                                               size: 256, seed: UInt64(1000 + round))
+            let envs = StoreFixtures.envelopes(
+                15000,
+                sentRange: 1_600_000_000...1_600_100_000,
+                topics: StoreFixtures.topics,
+                size: 256,
+                seed: UInt64(1000 + round)
+            )
             let input = dir + "/in\(round).rlp"
             try Data(envs.flatMap(\.rlp)).write(to: URL(fileURLWithPath: input))
-            let arguments = ["import", "--archive", archiveDir, "--batch-size", "\(Int.random(in: 20...300, using: &rng))", "--print-acks",
-                             "--format", "rlp", input]
+            let arguments = [
+                "import", "--archive", archiveDir, "--batch-size", "\(Int.random(in: 20...300, using: &rng))", "--print-acks",
+                "--format", "rlp", input,
+            ]
             let delay = Double.random(in: 0.02...0.35, using: &rng)
             let (output, wasRunning) = try await blocking {
                 let p = Process()
@@ -78,15 +85,24 @@ struct CrashTests {
         let dir = try CLI.temporaryDirectory("wa-refused").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let archiveDir = dir + "/archive"
-        let envs = StoreFixtures.envelopes(6000, sentRange: 1_600_000_000...1_600_100_000, topics: StoreFixtures.topics,
-                                           size: 1024, seed: 99)
+        let envs = StoreFixtures.envelopes(
+            6000,
+            sentRange: 1_600_000_000...1_600_100_000,
+            topics: StoreFixtures.topics,
+            size: 1024,
+            seed: 99
+        )
         let input = dir + "/in.rlp"
         try Data(envs.flatMap(\.rlp)).write(to: URL(fileURLWithPath: input))
 
         // 4000 blocks of 512 bytes: the segment reaches the limit after about 1900 envelopes.
-        let r = try await CLI.tool(URL(fileURLWithPath: "/bin/sh"),
-                                   ["-c", "trap '' XFSZ; ulimit -f 4000; exec \"$0\" \"$@\"", CLI.binary.path,
-                                    "import", "--archive", archiveDir, "--batch-size", "100", "--print-acks", "--format", "rlp", input])
+        let r = try await CLI.tool(
+            URL(fileURLWithPath: "/bin/sh"),
+            [
+                "-c", "trap '' XFSZ; ulimit -f 4000; exec \"$0\" \"$@\"", CLI.binary.path,
+                "import", "--archive", archiveDir, "--batch-size", "100", "--print-acks", "--format", "rlp", input,
+            ]
+        )
         let acked = Self.acknowledged(Data(r.stdoutBytes))
         #expect(r.status == 1)
         #expect(r.stderr.contains("File too large"), "\(r.stderr)")

@@ -1,5 +1,6 @@
-@testable import ArchiveStore
 import Testing
+
+@testable import ArchiveStore
 
 @Suite("Segment and block headers")
 struct SegmentHeaderTests {

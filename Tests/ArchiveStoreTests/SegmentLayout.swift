@@ -19,10 +19,16 @@ enum SegmentLayout {
     }
 
     /// "Block (32-byte header + payload)", raw codec unless told; the CRC32C covers header bytes 8..31 and the payload.
-    static func block(first: UInt64, records: [(rlp: [UInt8], arrival: UInt32)], codec: UInt8 = 0,
-                      rawLength: UInt32? = nil, count: UInt32? = nil) -> [UInt8] {
+    static func block(
+        first: UInt64,
+        records: [(rlp: [UInt8], arrival: UInt32)],
+        codec: UInt8 = 0,
+        rawLength: UInt32? = nil,
+        count: UInt32? = nil
+    ) -> [UInt8] {
         let stored = payload(records)
-        let fields = le32(UInt32(stored.count)) + le32(rawLength ?? UInt32(stored.count)) + le64(first)
+        let fields =
+            le32(UInt32(stored.count)) + le32(rawLength ?? UInt32(stored.count)) + le64(first)
             + le32(count ?? UInt32(records.count)) + [codec, 0, 0, 0]
         return Array("WBLK".utf8) + le32(CRC32C.checksum(fields + stored)) + fields + stored
     }

@@ -1,7 +1,8 @@
-@testable import ArchiveStore
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
+@testable import ArchiveStore
 
 @Suite("Segment scanner")
 struct SegmentScannerTests {
@@ -21,7 +22,8 @@ struct SegmentScannerTests {
 
     func scan(_ bytes: [UInt8], resync: Bool = true, check: SegmentScanner.Check = .decode) throws -> (seen: [Seen], reasons: [String]) {
         var scanner = SegmentScanner(file: try file(bytes), segment: 1, to: Int64(bytes.count), resync: resync, check: check)
-        var seen: [Seen] = [], reasons: [String] = []
+        var seen: [Seen] = []
+        var reasons: [String] = []
         while let item = scanner.next() {
             switch item {
             case .block(let info, let payload):
@@ -45,10 +47,13 @@ struct SegmentScannerTests {
             .block(offset: Int64(32 + a.count), first: 3, records: 3, payload: Array(b[32...])),
         ]
         #expect(try scan(bytes).seen == expected)
-        #expect(try scan(bytes, check: .inPlace).seen == expected.map {
-            guard case .block(let o, let f, let r, _) = $0 else { return $0 }
-            return .block(offset: o, first: f, records: r, payload: nil)
-        })
+        #expect(
+            try scan(bytes, check: .inPlace).seen
+                == expected.map {
+                    guard case .block(let o, let f, let r, _) = $0 else { return $0 }
+                    return .block(offset: o, first: f, records: r, payload: nil)
+                }
+        )
         #expect(try scan(header).seen.isEmpty)
     }
 
@@ -77,8 +82,10 @@ struct SegmentScannerTests {
         let decoded = try scan(bytes)
         #expect(decoded.seen == expected)
         #expect(decoded.reasons == ["bad block magic"])
-        #expect(try scan(bytes, check: .inPlace).seen.map { if case .damaged(let r) = $0 { r } else { nil } }.compactMap { $0 }
-                == [start..<(start + Int64(garbage.count))])
+        #expect(
+            try scan(bytes, check: .inPlace).seen.map { if case .damaged(let r) = $0 { r } else { nil } }.compactMap { $0 }
+                == [start..<(start + Int64(garbage.count))]
+        )
         // Without resync the scan stops at the damage.
         #expect(try scan(bytes, resync: false).seen == [expected[0], .damaged(start..<Int64(bytes.count))])
     }

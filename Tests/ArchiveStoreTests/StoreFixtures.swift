@@ -13,8 +13,13 @@ enum StoreFixtures {
         return Envelope(expiry: sent &+ ttl, ttl: ttl, topic: topic, data: data, nonce: UInt64.random(in: 0...UInt64.max, using: &rng))
     }
 
-    static func envelopes(_ n: Int, sentRange: ClosedRange<UInt32> = 1_600_000_000...1_600_000_100, topics: [Topic],
-                          size: Int = 64, seed: UInt64 = 1) -> [Envelope] {
+    static func envelopes(
+        _ n: Int,
+        sentRange: ClosedRange<UInt32> = 1_600_000_000...1_600_000_100,
+        topics: [Topic],
+        size: Int = 64,
+        seed: UInt64 = 1
+    ) -> [Envelope] {
         var rng = SplitMix(seed: seed)
         return (0..<n).map { _ in
             envelope(sent: UInt32.random(in: sentRange, using: &rng), topic: topics.randomElement(using: &rng)!, size: size, rng: &rng)
@@ -41,7 +46,6 @@ enum StoreFixtures {
             .map { Array($0.key.bytes[0..<36]) }.sorted { $0.lexicographicallyPrecedes($1) }
     }
 }
-
 
 extension ArchivedEnvelope {
     var cursorBytes: [UInt8] { Array(key.bytes[0..<36]) }

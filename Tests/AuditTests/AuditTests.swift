@@ -2,8 +2,8 @@ import ArchiveAudit
 import ArchiveStore
 import EthCrypto
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Whisper
 
 /// An archive whose contents, keys and timings the test chose, and what an audit must find in it.
@@ -27,15 +27,29 @@ struct AuditScenario {
         for i in 0..<11 {
             let signer: PrivateKey? = i < 5 ? signer1 : i < 8 ? signer2 : nil
             let payload = Array("pw-\(min(i, 9))".utf8)
-            let e = try Envelope.seal(payload: payload, topic: Self.topicA, key: sym, signer: signer, ttl: 60, targetPoW: 0.002,
-                                      now: Self.t0 + UInt32(i * 60))
+            let e = try Envelope.seal(
+                payload: payload,
+                topic: Self.topicA,
+                key: sym,
+                signer: signer,
+                ttl: 60,
+                targetPoW: 0.002,
+                now: Self.t0 + UInt32(i * 60)
+            )
             add(e, arrival: e.sentTime + 1)
             if i == 10 { duplicateMessage.insert(e.hash.hex) }
         }
         // Hour 1: four ECIES messages to `recipient` on topic B, signed by signer1.
         for j in 0..<4 {
-            let e = try Envelope.seal(payload: Array("asym-\(j)".utf8), topic: Self.topicB, key: .asymmetric(recipient.publicKey),
-                                      signer: signer1, ttl: 60, targetPoW: 0.002, now: Self.t0 + 3600 + UInt32(j * 100))
+            let e = try Envelope.seal(
+                payload: Array("asym-\(j)".utf8),
+                topic: Self.topicB,
+                key: .asymmetric(recipient.publicKey),
+                signer: signer1,
+                ttl: 60,
+                targetPoW: 0.002,
+                now: Self.t0 + 3600 + UInt32(j * 100)
+            )
             add(e, arrival: e.sentTime + 2)
         }
         // Hours 0–2: twenty random envelopes on topic C.
@@ -99,16 +113,19 @@ struct AuditTests {
         let dir = try CLI.temporaryDirectory("wa-audit")
         defer { try? FileManager.default.removeItem(at: dir) }
         let archive = try await scenario.write(into: dir)
-        let r = try await CLI.run(["audit", "--archive", archive, "--json", "--min-pow", "0.001", "--max-size", "2000",
-                             "--password", AuditScenario.password, "--password", "not-the-password",
-                             "--private-key", dir.path + "/recipient.key", "--show-payloads"])
+        let r = try await CLI.run([
+            "audit", "--archive", archive, "--json", "--min-pow", "0.001", "--max-size", "2000",
+            "--password", AuditScenario.password, "--password", "not-the-password",
+            "--private-key", dir.path + "/recipient.key", "--show-payloads",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let report = try JSONDecoder().decode(AuditReport.self, from: Data(r.stdout.utf8))
 
         #expect(report.envelopes == scenario.envelopes.count)
         #expect(report.bytes == scenario.envelopes.reduce(0) { $0 + $1.rlp.count })
         // Per topic and per hour, from the generator's own sent times.
-        var perTopic: [String: Int] = [:], perHour: [UInt32: [String: Int]] = [:]
+        var perTopic: [String: Int] = [:]
+        var perHour: [UInt32: [String: Int]] = [:]
         for e in scenario.envelopes {
             perTopic[e.topic.description, default: 0] += 1
             perHour[e.sentTime - e.sentTime % 3600, default: [:]][e.topic.description, default: 0] += 1
@@ -138,8 +155,10 @@ struct AuditTests {
         #expect(pw.opened == 11)
         #expect(pw.unsigned == 3)
         #expect(Set(pw.envelopes) == Set(scenario.envelopes.filter { $0.topic == AuditScenario.topicA }.map(\.hash.hex)))
-        #expect(Dictionary(uniqueKeysWithValues: pw.signers.map { ($0.publicKey, $0.count) })
-                == [scenario.signer1.publicKey.description: 5, scenario.signer2.publicKey.description: 3])
+        #expect(
+            Dictionary(uniqueKeysWithValues: pw.signers.map { ($0.publicKey, $0.count) })
+                == [scenario.signer1.publicKey.description: 5, scenario.signer2.publicKey.description: 3]
+        )
         #expect(pw.payloadSizeMin == 4 && pw.payloadSizeMax == 4)
         #expect(report.keys.first { $0.label == "password #2" }?.opened == 0)
         let ecies = try #require(report.keys.first { $0.kind == .privateKey })
@@ -178,9 +197,12 @@ struct AuditTests {
         let dir = try CLI.temporaryDirectory("wa-audit")
         defer { try? FileManager.default.removeItem(at: dir) }
         let archive = try await scenario.write(into: dir)
-        let from = AuditScenario.t0 + 3600, to = AuditScenario.t0 + 3 * 3600 - 1
-        let r = try await CLI.run(["audit", "--archive", archive, "--json", "--topic", AuditScenario.topicC.description,
-                             "--from", "\(from)", "--to", "\(to)"])
+        let from = AuditScenario.t0 + 3600
+        let to = AuditScenario.t0 + 3 * 3600 - 1
+        let r = try await CLI.run([
+            "audit", "--archive", archive, "--json", "--topic", AuditScenario.topicC.description,
+            "--from", "\(from)", "--to", "\(to)",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let report = try JSONDecoder().decode(AuditReport.self, from: Data(r.stdout.utf8))
         let expected = scenario.envelopes.filter { $0.topic == AuditScenario.topicC && $0.sentTime >= from && $0.sentTime <= to }
@@ -204,8 +226,10 @@ struct AuditTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let archive = try await scenario.write(into: dir)
         let htmlPath = dir.path + "/audit.html"
-        let r = try await CLI.run(["audit", "--archive", archive, "--html", htmlPath, "--min-pow", "0.001",
-                             "--password", AuditScenario.password])
+        let r = try await CLI.run([
+            "audit", "--archive", archive, "--html", htmlPath, "--min-pow", "0.001",
+            "--password", AuditScenario.password,
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let html = try String(contentsOfFile: htmlPath, encoding: .utf8)
         #expect(!html.contains("<script"))
@@ -219,11 +243,17 @@ struct AuditTests {
 
         // Render it as a browser would and look for the charts' colours in the picture.
         let png = dir.path + "/audit.png"
-        let chromium = try #require(["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) },
-                                    "chromium is not installed (scripts/install-deps installs it)")
-        try await CLI.tool(URL(fileURLWithPath: chromium),
-                           ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(dir.path)/chromium",
-                            "--screenshot=\(png)", "--window-size=1200,2000", URL(fileURLWithPath: htmlPath).absoluteString])
+        let chromium = try #require(
+            ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            "chromium is not installed (scripts/install-deps installs it)"
+        )
+        try await CLI.tool(
+            URL(fileURLWithPath: chromium),
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--user-data-dir=\(dir.path)/chromium",
+                "--screenshot=\(png)", "--window-size=1200,2000", URL(fileURLWithPath: htmlPath).absoluteString,
+            ]
+        )
         #expect(FileManager.default.fileExists(atPath: png))
         let colors = [AuditHTML.topicColors[0], AuditHTML.sizeColor, AuditHTML.powColor, AuditHTML.ttlColor]
         let pixels = try await PNGColorCount.count(png: png, colors: colors)
@@ -271,4 +301,3 @@ enum PNGColorCount {
         return r.stdout.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
     }
 }
-

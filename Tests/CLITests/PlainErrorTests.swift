@@ -1,7 +1,8 @@
 import EthCrypto
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -62,8 +63,14 @@ struct PlainErrorTests {
             (["inspect", "--file", missing], missing, "no such file"),
             (["inspect", "--file", folder], folder, "is a directory"),
             (["keygen", "--output", dir.appendingPathComponent("none/node.key").path], "none/node.key", "no such file"),
-            (["serve", "--archive", dir.appendingPathComponent("s").path, "--listen", "127.0.0.1:0", "--password-file", missing], missing, "no such file"),
-            (["serve", "--archive", dir.appendingPathComponent("s").path, "--listen", "127.0.0.1:0", "--node-key", folder], folder, "is a directory"),
+            (
+                ["serve", "--archive", dir.appendingPathComponent("s").path, "--listen", "127.0.0.1:0", "--password-file", missing], missing,
+                "no such file"
+            ),
+            (
+                ["serve", "--archive", dir.appendingPathComponent("s").path, "--listen", "127.0.0.1:0", "--node-key", folder], folder,
+                "is a directory"
+            ),
             (["request", "--peer", "enode://\(publicKey)@\(peer)", "--timeout", "10"], peer, "connection refused"),
             (["request", "--peer", "enode://\(publicKey)@\(peer)", "--all", "--node-key", missing], missing, "no such file"),
         ]

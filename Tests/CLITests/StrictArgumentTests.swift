@@ -1,7 +1,7 @@
 import EthCrypto
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Whisper
 
 /// Times, topics and keys on the command line: read exactly as written or refused as a usage error (exit 2) that
@@ -70,14 +70,14 @@ struct StrictArgumentTests {
 
     /// Forms that a lenient parser read as some time; each is refused.
     static let refused: [String] = [
-        "2024-05-01T12:00",           // no seconds, no zone (read as midnight before)
-        "2024-05-01 12:00:00",        // a space for T
-        "2024-05-01T12:00:00",        // no zone
-        "2024-05-01garbage",          // trailing text
+        "2024-05-01T12:00",  // no seconds, no zone (read as midnight before)
+        "2024-05-01 12:00:00",  // a space for T
+        "2024-05-01T12:00:00",  // no zone
+        "2024-05-01garbage",  // trailing text
         "2024-05-01T12:00:00Zjunk",
-        "2024-05-01T12:00:00+0200",   // offset without a colon
+        "2024-05-01T12:00:00+0200",  // offset without a colon
         "2024-05-01T12:00:00+02",
-        "2024-05-01T12:00:00.Z",      // a point without digits
+        "2024-05-01T12:00:00.Z",  // a point without digits
         "2024-05-01T24:00:00Z",
         "2024-05-01T12:60:00Z",
         "2024-05-01T12:00:60Z",
@@ -89,9 +89,9 @@ struct StrictArgumentTests {
         "+1714564800",
         "-1",
         "1714564800.5",
-        "4294967296",                 // past UInt32
-        "2106-02-07T06:28:16Z",       // past UInt32
-        "1969-12-31T23:59:59Z",       // before 1970
+        "4294967296",  // past UInt32
+        "2106-02-07T06:28:16Z",  // past UInt32
+        "1969-12-31T23:59:59Z",  // before 1970
         "1970-01-01T00:00:00+00:01",  // before 1970 through the offset
         "now",
         "",
@@ -102,8 +102,10 @@ struct StrictArgumentTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let archive = dir.appendingPathComponent("never-created").path
         for text in Self.refused {
-            let r = try await CLI.run(["export", "--archive", archive, "--format", "jsonl", "--output", dir.appendingPathComponent("o").path,
-                                       "--from=\(text)"])
+            let r = try await CLI.run([
+                "export", "--archive", archive, "--format", "jsonl", "--output", dir.appendingPathComponent("o").path,
+                "--from=\(text)",
+            ])
             #expect(r.status == 2, "\(text): \(r.status) \(r.stderr)")
             Self.expectOneLine(r.stderr, naming: "--from", "\(text)")
             // An empty value is argument-parser's "missing value"; every other refusal names the accepted forms.

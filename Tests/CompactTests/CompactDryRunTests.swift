@@ -2,8 +2,8 @@ import ArchiveStore
 import ArchiveTestSupport
 import Foundation
 import SQLite
-import Testing
 import TestSupport
+import Testing
 import Whisper
 
 /// Archive shapes for comparing `compact --dry-run` with the real run, and what the comparison looks at.
@@ -27,13 +27,20 @@ enum DryRunFixture {
     }
 
     /// Records an assertion that `after` holds the same files with the same bytes as `before`, naming what differs.
-    static func expectUnchanged(_ before: [String: Data], _ after: [String: Data], _ what: String,
-                                sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectUnchanged(
+        _ before: [String: Data],
+        _ after: [String: Data],
+        _ what: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         let added = Set(after.keys).subtracting(before.keys).sorted()
         let removed = Set(before.keys).subtracting(after.keys).sorted()
         let changed = before.keys.filter { after[$0] != nil && after[$0] != before[$0] }.sorted()
-        #expect(added.isEmpty && removed.isEmpty && changed.isEmpty,
-                "\(what): added \(added), removed \(removed), changed \(changed)", sourceLocation: sourceLocation)
+        #expect(
+            added.isEmpty && removed.isEmpty && changed.isEmpty,
+            "\(what): added \(added), removed \(removed), changed \(changed)",
+            sourceLocation: sourceLocation
+        )
     }
 
     /// Bytes of all segment files.
@@ -54,8 +61,13 @@ enum DryRunFixture {
 
     /// `compact ARGS --dry-run --json`, checked to change no file, then `compact ARGS --json`; every figure of the
     /// two reports must agree, and the real one must describe the archive it left.
-    static func compareDryAndReal(_ path: String, _ args: [String], sourceLocation: SourceLocation = #_sourceLocation) async throws
-        -> (dry: CompactionReport, real: CompactionReport) {
+    static func compareDryAndReal(
+        _ path: String,
+        _ args: [String],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws
+        -> (dry: CompactionReport, real: CompactionReport)
+    {
         let before = try files(path)
         let bytesBefore = try segmentBytes(path)
         let dry = try await CLI.run(["compact", "--archive", path] + args + ["--dry-run", "--json"])
@@ -186,7 +198,8 @@ struct CompactDryRunTests {
         let before = try DryRunFixture.files(path)
         let command = ([CLI.binary.path, "compact", "--archive", path] + args + ["--dry-run", "--json"]).map { "'\($0)'" }.joined(separator: " ")
         // The write probe proves the mount is read-only for root too.
-        let script = "mount --bind '\(path)' '\(path)' && mount -o remount,bind,ro '\(path)' && "
+        let script =
+            "mount --bind '\(path)' '\(path)' && mount -o remount,bind,ro '\(path)' && "
             + "if touch '\(path)/probe' 2>/dev/null; then echo writable >&2; exit 3; fi && exec \(command)"
         guard let dry = try await DryRunFixture.inPrivateNamespace(script) else {
             print("SKIPPED readOnlyArchive: no private mount namespace here (needs root and unshare -m)")
@@ -200,8 +213,10 @@ struct CompactDryRunTests {
         #expect(DryRunFixture.comparable(dryReport) == DryRunFixture.comparable(try CompactFixture.report(real)))
     }
 
-    @Test("a dry run plans with the index rows a writer's open would add when the index lags the segments",
-          arguments: [false, true])
+    @Test(
+        "a dry run plans with the index rows a writer's open would add when the index lags the segments",
+        arguments: [false, true]
+    )
     func laggingIndex(writerRunning: Bool) async throws {
         let (dir, path, _) = try await CompactFixture.build(1500)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -218,12 +233,14 @@ struct CompactDryRunTests {
         offsets.reset()
         #expect(blocks.count >= 2)
         let cut = blocks[blocks.count / 2]
-        try db!.execute("""
+        try db!.execute(
+            """
             DELETE FROM entries WHERE seg = \(active.firstSequence) AND blk >= \(cut);
             UPDATE topics SET count = (SELECT count(*) FROM entries e WHERE e.topic = topics.topic);
             UPDATE meta SET value = \(active.firstSequence) WHERE name = 'hwm_segment';
             UPDATE meta SET value = \(cut) WHERE name = 'hwm_offset';
-            """)
+            """
+        )
         // With no writer running, the reader reads the index as it is on disk.
         if !writerRunning { db = nil }
         let before = try DryRunFixture.files(path)
@@ -245,7 +262,8 @@ struct CompactDryRunTests {
         DryRunFixture.expectUnchanged(before, after, "the dry run over a lagging index changed the archive")
         let real = try await CLI.run(["compact", "--archive", path] + args + ["--json"])
         #expect(real.status == 0, "\(real.stderr)")
-        let dryReport = try CompactFixture.report(dry), realReport = try CompactFixture.report(real)
+        let dryReport = try CompactFixture.report(dry)
+        let realReport = try CompactFixture.report(real)
         #expect(DryRunFixture.comparable(dryReport) == DryRunFixture.comparable(realReport), "dry run \(dryReport)\nreal run \(realReport)")
         #expect(realReport.expired == 500)
         #expect(realReport.segmentsRewritten == 1)

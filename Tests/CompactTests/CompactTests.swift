@@ -2,8 +2,8 @@ import ArchiveStore
 import ArchiveTestSupport
 import Foundation
 import SQLite
-import Testing
 import TestSupport
+import Testing
 import Whisper
 
 /// Archives with many small segments, and what a reader exports from them.
@@ -23,8 +23,13 @@ enum CompactFixture {
     /// Envelope `i`: sent at `base + i`, topic `i % 5`.
     static func envelope(_ i: Int, size: Int = 150) -> Envelope {
         var rng = SystemRandomNumberGenerator()
-        return Envelope(expiry: base + UInt32(i) + 60, ttl: 60, topic: topics[i % 5],
-                        data: (0..<size).map { _ in UInt8.random(in: 0...255, using: &rng) }, nonce: UInt64(i))
+        return Envelope(
+            expiry: base + UInt32(i) + 60,
+            ttl: 60,
+            topic: topics[i % 5],
+            data: (0..<size).map { _ in UInt8.random(in: 0...255, using: &rng) },
+            nonce: UInt64(i)
+        )
     }
 
     static func build(_ count: Int = 1500) async throws -> (dir: URL, archive: String, envelopes: [Envelope]) {
@@ -151,7 +156,9 @@ struct CompactTests {
         #expect(after == before.filter { !$0.key.hasPrefix("index.sqlite") && $0.key != "LOCK" })
         #expect(try ArchiveSnapshot.exportedHashes(path) == exportBefore)
 
-        let real = try CompactFixture.report(try await CLI.run(["compact", "--archive", path, "--before", String(cutoff), "--drop-topic", topic, "--json"]))
+        let real = try CompactFixture.report(
+            try await CLI.run(["compact", "--archive", path, "--before", String(cutoff), "--drop-topic", topic, "--json"])
+        )
         #expect(real.envelopesRemoved == dryReport.envelopesRemoved)
         #expect(real.expired == dryReport.expired)
         #expect(real.topicDropped == dryReport.topicDropped)

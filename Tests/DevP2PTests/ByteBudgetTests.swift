@@ -1,8 +1,9 @@
-@testable import DevP2P
 import EthCrypto
 import NIOCore
 import NIOEmbedded
 import Testing
+
+@testable import DevP2P
 
 /// Counts the `read` requests that get past the RLPx handler to the socket.
 private final class ReadCounter: ChannelOutboundHandler {

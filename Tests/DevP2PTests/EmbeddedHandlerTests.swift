@@ -1,8 +1,9 @@
-@testable import DevP2P
 import EthCrypto
 import NIOCore
 import NIOEmbedded
 import Testing
+
+@testable import DevP2P
 
 /// Two handlers wired back to back through EmbeddedChannels: no sockets, virtual time.
 final class EmbeddedPair {
@@ -24,8 +25,12 @@ final class EmbeddedPair {
         return c
     }
 
-    init(versionA: UInt64 = 5, versionB: UInt64 = 5, format: HandshakeFormat = .eip8,
-         tweakA: (inout RLPxConfiguration) -> Void = { _ in }) throws {
+    init(
+        versionA: UInt64 = 5,
+        versionB: UInt64 = 5,
+        format: HandshakeFormat = .eip8,
+        tweakA: (inout RLPxConfiguration) -> Void = { _ in }
+    ) throws {
         var ca = Self.config(keyA, version: versionA, format: format)
         tweakA(&ca)
         handlerA = RLPxHandler(configuration: ca, remote: keyB.publicKey, eventLoop: loop)

@@ -1,9 +1,10 @@
-@testable import DevP2P
 import EthCrypto
 import NIOCore
 import RLP
 import TestSupport
 import Testing
+
+@testable import DevP2P
 
 @Suite("RLPx frame vectors")
 struct FrameVectorTests {
@@ -19,17 +20,27 @@ struct FrameVectorTests {
         let ephB = try PrivateKey(bytes: published.hex("ephemeral_private_key_B"))
         let shared = initiator ? try ephA.sharedSecret(with: ephB.publicKey) : try ephB.sharedSecret(with: ephA.publicKey)
         return RLPxSecrets.derive(
-            isInitiator: initiator, ephemeralSharedSecret: shared,
-            initiatorNonce: try published.hex("nonce_A_initiator"), recipientNonce: try published.hex("nonce_B_recipient"),
-            authPacket: try published.hex("auth2_eip8_vsn4_hex"), ackPacket: try published.hex("ack2_eip8_vsn4_hex"))
+            isInitiator: initiator,
+            ephemeralSharedSecret: shared,
+            initiatorNonce: try published.hex("nonce_A_initiator"),
+            recipientNonce: try published.hex("nonce_B_recipient"),
+            authPacket: try published.hex("auth2_eip8_vsn4_hex"),
+            ackPacket: try published.hex("ack2_eip8_vsn4_hex")
+        )
     }
 
     @Test("go-ethereum's golden frame (fake MAC hash)")
     func golden() throws {
         let g = try Self.file.object("go_ethereum_frame_golden")
         let secret = try g.hex("aes_secret")
-        var s = RLPxSecrets.derive(isInitiator: true, ephemeralSharedSecret: [], initiatorNonce: [], recipientNonce: [],
-                                   authPacket: [], ackPacket: [])
+        var s = RLPxSecrets.derive(
+            isInitiator: true,
+            ephemeralSharedSecret: [],
+            initiatorNonce: [],
+            recipientNonce: [],
+            authPacket: [],
+            ackPacket: []
+        )
         s = RLPxSecrets(aesSecret: secret, macSecret: try g.hex("mac_secret"), egressMAC: s.egressMAC, ingressMAC: s.ingressMAC)
         var encoder = FrameEncoder(secrets: s)
         encoder.mac.fixedDigest = [UInt8](repeating: 1, count: 32)
@@ -44,8 +55,10 @@ struct FrameVectorTests {
 
     @Test("computed Hello/Ping/Pong/Disconnect frames encode byte for byte")
     func encodeAll() throws {
-        var encoders = ["A": FrameEncoder(secrets: try Self.secrets(initiator: true)),
-                        "B": FrameEncoder(secrets: try Self.secrets(initiator: false))]
+        var encoders = [
+            "A": FrameEncoder(secrets: try Self.secrets(initiator: true)),
+            "B": FrameEncoder(secrets: try Self.secrets(initiator: false)),
+        ]
         for f in Self.frames {
             let who = String(try f.string("sender").prefix(1))
             let frameData = try f.hex("frame_data")
@@ -62,14 +75,27 @@ struct FrameVectorTests {
     func decodeAll() throws {
         let keyA = try PrivateKey(bytes: Self.published.hex("static_private_key_A"))
         let keyB = try PrivateKey(bytes: Self.published.hex("static_private_key_B"))
-        var decoders = ["A": FrameDecoder(secrets: try Self.secrets(initiator: false)),   // B reads what A sends
-                        "B": FrameDecoder(secrets: try Self.secrets(initiator: true))]
+        var decoders = [
+            "A": FrameDecoder(secrets: try Self.secrets(initiator: false)),  // B reads what A sends
+            "B": FrameDecoder(secrets: try Self.secrets(initiator: true)),
+        ]
         var sessions = [
-            "A": P2PSession(configuration: .init(clientID: "B", capabilities: [.init(name: "eth", version: 68, messageCount: 17)]),
-                            localPublicKey: keyB.publicKey, remotePublicKey: keyA.publicKey),
-            "B": P2PSession(configuration: .init(clientID: "A", capabilities: [.init(name: "eth", version: 68, messageCount: 17),
-                                                                              .init(name: "snap", version: 1, messageCount: 8)]),
-                            localPublicKey: keyA.publicKey, remotePublicKey: keyB.publicKey),
+            "A": P2PSession(
+                configuration: .init(clientID: "B", capabilities: [.init(name: "eth", version: 68, messageCount: 17)]),
+                localPublicKey: keyB.publicKey,
+                remotePublicKey: keyA.publicKey
+            ),
+            "B": P2PSession(
+                configuration: .init(
+                    clientID: "A",
+                    capabilities: [
+                        .init(name: "eth", version: 68, messageCount: 17),
+                        .init(name: "snap", version: 1, messageCount: 8),
+                    ]
+                ),
+                localPublicKey: keyA.publicKey,
+                remotePublicKey: keyB.publicKey
+            ),
         ]
         for f in Self.frames {
             let who = String(try f.string("sender").prefix(1))
@@ -79,7 +105,10 @@ struct FrameVectorTests {
             let event = try sessions[who]!.receive(frameData)
             switch try f.int("msg_code") {
             case 0:
-                guard case .established(let hello, let caps) = event else { Issue.record("no Hello: \(event)"); continue }
+                guard case .established(let hello, let caps) = event else {
+                    Issue.record("no Hello: \(event)")
+                    continue
+                }
                 #expect(hello.encode() == (try f.hex("payload_hex")))
                 #expect(caps.map(\.description) == ["eth/68@0x10+17"])
             case 2: #expect(event == .reply(P2PSession.OutboundFrame(msgID: 3, payload: [0xC0], compress: true)))

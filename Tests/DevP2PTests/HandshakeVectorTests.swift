@@ -1,9 +1,10 @@
-@testable import DevP2P
 import EthCrypto
 import NIOCore
 import RLP
 import TestSupport
 import Testing
+
+@testable import DevP2P
 
 @Suite("RLPx handshake vectors (EIP-8)")
 struct HandshakeVectorTests {
@@ -26,7 +27,9 @@ struct HandshakeVectorTests {
         let wire = try p.hex("packet_hex")
         var recipient = HandshakeStateMachine(
             recipient: try Self.key("static_private_key_B"),
-            ephemeralKey: try Self.key("ephemeral_private_key_B"), nonce: try Self.published.hex("nonce_B_recipient"))
+            ephemeralKey: try Self.key("ephemeral_private_key_B"),
+            nonce: try Self.published.hex("nonce_B_recipient")
+        )
         var buffer = ByteBuffer(bytes: wire)
         let done = try #require(try recipient.receive(&buffer))
         #expect(buffer.readableBytes == 0)
@@ -66,9 +69,12 @@ struct HandshakeVectorTests {
         let authWire = try Self.packet("auth_packets", Self.authLabels[index]).hex("packet_hex")
         // Build an initiator whose sent auth is the vector's (to reproduce the MAC states).
         var initiator = HandshakeStateMachine(
-            initiator: try Self.key("static_private_key_A"), remote: try Self.key("static_private_key_B").publicKey,
+            initiator: try Self.key("static_private_key_A"),
+            remote: try Self.key("static_private_key_B").publicKey,
             format: label == "Ack1" ? .legacy : .eip8,
-            ephemeralKey: try Self.key("ephemeral_private_key_A"), nonce: try Self.published.hex("nonce_A_initiator"))
+            ephemeralKey: try Self.key("ephemeral_private_key_A"),
+            nonce: try Self.published.hex("nonce_A_initiator")
+        )
         _ = try initiator.makeAuth()
         initiator.state = .awaitingAck(authPacket: authWire)
         var buffer = ByteBuffer(bytes: ackWire)
@@ -87,7 +93,8 @@ struct HandshakeVectorTests {
 
     @Test("handshake round trip between two state machines", arguments: HandshakeFormat.allCases)
     func roundTrip(format: HandshakeFormat) throws {
-        let a = PrivateKey.generate(), b = PrivateKey.generate()
+        let a = PrivateKey.generate()
+        let b = PrivateKey.generate()
         var initiator = HandshakeStateMachine(initiator: a, remote: b.publicKey, format: format)
         var recipient = HandshakeStateMachine(recipient: b)
         var toB = ByteBuffer(bytes: try initiator.makeAuth())

@@ -1,7 +1,8 @@
-@testable import DevP2P
 import EthCrypto
 import NIOCore
 import NIOPosix
+
+@testable import DevP2P
 
 /// A hand-driven TCP client for hostile-input tests: raw bytes, or our state machines used by hand.
 final class RawClient: @unchecked Sendable {
@@ -52,8 +53,13 @@ final class RawClient: @unchecked Sendable {
     }
 
     /// Runs the encryption handshake by hand and sends our Hello (with `nodeID` overridden if given).
-    func handshake(server: PublicKey, format: HandshakeFormat = .eip8, helloNodeID: [UInt8]? = nil,
-                   version: UInt64 = 5, sendHello: Bool = true) async throws {
+    func handshake(
+        server: PublicKey,
+        format: HandshakeFormat = .eip8,
+        helloNodeID: [UInt8]? = nil,
+        version: UInt64 = 5,
+        sendHello: Bool = true
+    ) async throws {
         var hs = HandshakeStateMachine(initiator: key, remote: server, format: format)
         try await send(try hs.makeAuth())
         var done: HandshakeStateMachine.Completion?
@@ -64,8 +70,15 @@ final class RawClient: @unchecked Sendable {
         guard let d = done else { return }
         encoder = FrameEncoder(secrets: d.secrets)
         decoder = FrameDecoder(secrets: d.secrets)
-        session = P2PSession(configuration: .init(clientID: "raw", protocolVersion: version, capabilities: [SupportedCapability(name: "shh", version: 6, messageCount: 128)]),
-                             localPublicKey: key.publicKey, remotePublicKey: d.remotePublicKey)
+        session = P2PSession(
+            configuration: .init(
+                clientID: "raw",
+                protocolVersion: version,
+                capabilities: [SupportedCapability(name: "shh", version: 6, messageCount: 128)]
+            ),
+            localPublicKey: key.publicKey,
+            remotePublicKey: d.remotePublicKey
+        )
         guard sendHello else { return }
         var hello = session!.localHello
         if let helloNodeID { hello.nodeID = helloNodeID }

@@ -1,15 +1,18 @@
-import Glibc
-@testable import DevP2P
 import EthCrypto
+import Glibc
 import RLP
 import Testing
+
+@testable import DevP2P
 
 @Suite("p2p session and capability negotiation")
 struct SessionTests {
     let local = PrivateKey.generate().publicKey
     let remote = PrivateKey.generate().publicKey
-    let caps = [SupportedCapability(name: "shh", version: 6, messageCount: 128, maxMessageSize: 1000),
-                SupportedCapability(name: "waku", version: 1, messageCount: 32)]
+    let caps = [
+        SupportedCapability(name: "shh", version: 6, messageCount: 128, maxMessageSize: 1000),
+        SupportedCapability(name: "waku", version: 1, messageCount: 32),
+    ]
 
     func session() -> P2PSession {
         P2PSession(configuration: .init(clientID: "t", capabilities: caps), localPublicKey: local, remotePublicKey: remote)
@@ -19,10 +22,12 @@ struct SessionTests {
 
     @Test("offsets: sorted by name, highest shared version, each capability's length")
     func offsets() {
-        let local = [SupportedCapability(name: "snap", version: 1, messageCount: 8),
-                     SupportedCapability(name: "eth", version: 68, messageCount: 17),
-                     SupportedCapability(name: "eth", version: 69, messageCount: 18),
-                     SupportedCapability(name: "les", version: 2, messageCount: 21)]
+        let local = [
+            SupportedCapability(name: "snap", version: 1, messageCount: 8),
+            SupportedCapability(name: "eth", version: 68, messageCount: 17),
+            SupportedCapability(name: "eth", version: 69, messageCount: 18),
+            SupportedCapability(name: "les", version: 2, messageCount: 21),
+        ]
         let remote = [Capability(name: "eth", version: 68), Capability(name: "snap", version: 1), Capability(name: "eth", version: 69)]
         let n = NegotiatedCapability.negotiate(local: local, remote: remote)
         #expect(n.map(\.description) == ["eth/69@0x10+18", "snap/1@0x22+8"])
@@ -47,10 +52,17 @@ struct SessionTests {
     @Test("message ids map to capabilities; reserved codes are ignored; out-of-range ids and oversize payloads fail")
     func mapping() throws {
         var s = session()
-        let hello = Hello(protocolVersion: 4, clientID: "x",
-                          capabilities: [Capability(name: "waku", version: 1), Capability(name: "shh", version: 6)],
-                          listenPort: 0, nodeID: remote.bytes)
-        guard case .established(_, let n) = try s.receive(helloFrame(hello)) else { Issue.record("no Hello"); return }
+        let hello = Hello(
+            protocolVersion: 4,
+            clientID: "x",
+            capabilities: [Capability(name: "waku", version: 1), Capability(name: "shh", version: 6)],
+            listenPort: 0,
+            nodeID: remote.bytes
+        )
+        guard case .established(_, let n) = try s.receive(helloFrame(hello)) else {
+            Issue.record("no Hello")
+            return
+        }
         #expect(n.map(\.description) == ["shh/6@0x10+128", "waku/1@0x90+32"])
         #expect(!s.snappy)
         #expect(try s.receive([0x81, 0x90, 0xC0]) == .message(RLPxMessage(capability: "waku", code: 0, payload: [0xC0])))
@@ -75,8 +87,12 @@ struct SessionTests {
             do { _ = try P2PSession.capability(for: m, in: negotiated) } catch { return error.code }
             return nil
         }
-        #expect(try P2PSession.capability(for: RLPxMessage(capability: "shh", code: 127, payload: [UInt8](repeating: 0, count: 1000)),
-                                          in: negotiated).offset == 0x10)
+        #expect(
+            try P2PSession.capability(
+                for: RLPxMessage(capability: "shh", code: 127, payload: [UInt8](repeating: 0, count: 1000)),
+                in: negotiated
+            ).offset == 0x10
+        )
         #expect(code(RLPxMessage(capability: "shh", code: 128, payload: [])) == .unknownMessage)
         #expect(code(RLPxMessage(capability: "waku", code: 0, payload: [])) == .unknownMessage)
         #expect(code(RLPxMessage(capability: "shh", code: 1, payload: [UInt8](repeating: 0, count: 1001))) == .messageTooLarge)
@@ -102,8 +118,10 @@ struct SessionTests {
         #expect(d.description == "enode://\(key)@[::1]:30303?discport=30301")
         #expect(try EnodeURL(parsing: key).isDialable == false)
         #expect(try EnodeURL(parsing: "enode://\(key)@node.example:1").host == "node.example")
-        for bad in ["enode://\(key.dropLast(2))@127.0.0.1:1", "enr://\(key)@1.2.3.4:1", "enode://\(key)@1.2.3.4",
-                    "enode://\(key)@1.2.3.4:0", "enode://\(key)@1.2.3.4:70000", "enode://\(String(repeating: "0", count: 128))@1.2.3.4:1"] {
+        for bad in [
+            "enode://\(key.dropLast(2))@127.0.0.1:1", "enr://\(key)@1.2.3.4:1", "enode://\(key)@1.2.3.4",
+            "enode://\(key)@1.2.3.4:0", "enode://\(key)@1.2.3.4:70000", "enode://\(String(repeating: "0", count: 128))@1.2.3.4:1",
+        ] {
             #expect(throws: RLPxError.self, "\(bad)") { try EnodeURL(parsing: bad) }
         }
     }

@@ -1,7 +1,7 @@
 import CPrimitives
 import EthCrypto
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Keccak-256")
 struct KeccakTests {
@@ -146,4 +146,3 @@ struct ReferenceKeccak {
         0x8000_0000_8000_8081, 0x8000_0000_0000_8080, 0x0000_0000_8000_0001, 0x8000_0000_8000_8008,
     ]
 }
-

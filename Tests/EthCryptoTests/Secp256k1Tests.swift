@@ -1,12 +1,13 @@
 import EthCrypto
-import Testing
 import TestSupport
+import Testing
 
 @Suite("secp256k1, ECIES, symmetric primitives")
 struct Secp256k1Tests {
     @Test func publicKeysFromEIP8StaticKeys() throws {
         let v = try Vectors.object("rlpx-eip8.json")
-        let published = try v.object("published"), computed = try v.object("computed")
+        let published = try v.object("published")
+        let computed = try v.object("computed")
         let a = try PrivateKey(bytes: try published.hex("static_private_key_A"))
         let b = try PrivateKey(bytes: try published.hex("static_private_key_B"))
         #expect(a.publicKey.bytes.hex == (try computed.string("static_public_key_A_64")))
@@ -16,7 +17,8 @@ struct Secp256k1Tests {
 
     @Test func ecdhReturnsTheRawXCoordinate() throws {
         let v = try Vectors.object("rlpx-eip8.json")
-        let published = try v.object("published"), computed = try v.object("computed")
+        let published = try v.object("published")
+        let computed = try v.object("computed")
         let a = try PrivateKey(bytes: try published.hex("static_private_key_A"))
         let b = try PrivateKey(bytes: try published.hex("static_private_key_B"))
         let expected = try computed.string("static_shared_secret_ecdh_x")
@@ -29,7 +31,8 @@ struct Secp256k1Tests {
 
     @Test func authSignatureRecoversTheEphemeralKey() throws {
         let v = try Vectors.object("rlpx-eip8.json")
-        let published = try v.object("published"), computed = try v.object("computed")
+        let published = try v.object("published")
+        let computed = try v.object("computed")
         let ea = try PrivateKey(bytes: try published.hex("ephemeral_private_key_A"))
         let message = try computed.hex("signed_message_static_shared_secret_xor_nonce_A")
         // The published signature (go-ethereum's test) recovers ephemeral key A...
@@ -57,7 +60,8 @@ struct Secp256k1Tests {
 
     @Test func eciesDecryptsEveryEIP8HandshakePacket() throws {
         let v = try Vectors.object("rlpx-eip8.json")
-        let published = try v.object("published"), computed = try v.object("computed")
+        let published = try v.object("published")
+        let computed = try v.object("computed")
         let keys = ["static_key_A": try published.hex("static_private_key_A"), "static_key_B": try published.hex("static_private_key_B")]
         let packets = try computed.objects("auth_packets") + computed.objects("ack_packets")
         #expect(packets.count == 6)
@@ -95,7 +99,8 @@ struct Secp256k1Tests {
     }
 
     @Test func aesGCMRoundTripAndWrongKey() throws {
-        let key = SecureRandom.bytes(32), nonce = SecureRandom.bytes(12)
+        let key = SecureRandom.bytes(32)
+        let nonce = SecureRandom.bytes(12)
         let sealed = try SymmetricCrypto.aesGCMSeal([1, 2, 3], key: key, nonce: nonce)
         #expect(sealed.count == 3 + 16)
         #expect(try SymmetricCrypto.aesGCMOpen(sealed[...], key: key, nonce: nonce) == [1, 2, 3])

@@ -11,8 +11,13 @@ struct PeerStateMachineTests {
     static let t0 = 1_700_000_000.0
     static let topic = Topic(rawValue: 0xF26E_7779)
 
-    static func machine(_ protocols: [MailProtocol] = [.whisper], minPoW: Double = 0, maxMessageSize: Int = 1 << 20)
-        -> Machine {
+    static func machine(
+        _ protocols: [MailProtocol] = [.whisper],
+        minPoW: Double = 0,
+        maxMessageSize: Int = 1 << 20
+    )
+        -> Machine
+    {
         Machine(protocols: protocols, configuration: .init(minPoW: minPoW, maxMessageSize: maxMessageSize))
     }
 
@@ -20,7 +25,8 @@ struct PeerStateMachineTests {
     static func running(_ proto: MailProtocol, confirmations: Bool, maxMessageSize: Int = 1 << 20) -> Machine {
         var m = machine([proto], maxMessageSize: maxMessageSize)
         _ = m.handle(.start, now: t0)
-        let status = proto == .whisper
+        let status =
+            proto == .whisper
             ? WhisperStatus(pow: 0, bloom: .full, lightNode: true, confirmationsEnabled: confirmations).encoded
             : WakuStatus(pow: 0, confirmationsEnabled: confirmations).encoded
         let actions = m.handle(.message(message(proto, MailCode.status, status)), now: t0 + 1)
@@ -59,8 +65,12 @@ struct PeerStateMachineTests {
     }
 
     /// The code-12 response listing `errors` for the batch `payload`, then its code-11 acknowledgement when `stored`.
-    static func confirmation(_ proto: MailProtocol, batch payload: [UInt8], errors: [MessageResponse.EnvelopeError],
-                             stored: Bool) -> [RLPxMessage] {
+    static func confirmation(
+        _ proto: MailProtocol,
+        batch payload: [UInt8],
+        errors: [MessageResponse.EnvelopeError],
+        stored: Bool
+    ) -> [RLPxMessage] {
         let hash = Keccak256.hash(payload)
         var out = [message(proto, MailCode.messageResponse, MessageResponse(batchHash: hash, errors: errors).encoded)]
         if stored { out.append(message(proto, MailCode.batchAcknowledged, BatchAcknowledgement(batchHash: hash).encoded)) }
@@ -78,12 +88,24 @@ struct PeerStateMachineTests {
     func statusOnEveryProtocol() {
         var m = Self.machine([.whisper, .waku], minPoW: 0.002)
         let actions = m.handle(.start, now: Self.t0)
-        #expect(actions == [
-            .send(Self.message(.whisper, MailCode.status,
-                               WhisperStatus(pow: 0.002, bloom: .full, lightNode: false, confirmationsEnabled: true).encoded)),
-            .send(Self.message(.waku, MailCode.status,
-                               WakuStatus(pow: 0.002, bloom: .full, lightNode: false, confirmationsEnabled: true).encoded)),
-        ])
+        #expect(
+            actions == [
+                .send(
+                    Self.message(
+                        .whisper,
+                        MailCode.status,
+                        WhisperStatus(pow: 0.002, bloom: .full, lightNode: false, confirmationsEnabled: true).encoded
+                    )
+                ),
+                .send(
+                    Self.message(
+                        .waku,
+                        MailCode.status,
+                        WakuStatus(pow: 0.002, bloom: .full, lightNode: false, confirmationsEnabled: true).encoded
+                    )
+                ),
+            ]
+        )
     }
 
     @Test("a peer sharing no protocol is useless")
@@ -142,8 +164,10 @@ struct PeerStateMachineTests {
 
     // MARK: - Confirmations
 
-    @Test("confirmations: the acknowledgement only once the store acknowledged; a time-sync error is reported",
-          arguments: MailProtocol.allCases)
+    @Test(
+        "confirmations: the acknowledgement only once the store acknowledged; a time-sync error is reported",
+        arguments: MailProtocol.allCases
+    )
     func confirmationAfterStore(proto: MailProtocol) throws {
         var m = Self.running(proto, confirmations: true)
         let good = [Self.fresh(1), Self.fresh(2)]
@@ -160,8 +184,11 @@ struct PeerStateMachineTests {
 
         let after = m.handle(.stored(job, .stored(added: 2)), now: now + 0.5)
         #expect(after.contains(.relay(job.accepted)))
-        let error = MessageResponse.EnvelopeError(hash: late.hash, code: proto.envelopeErrorCode(timeNotSynced: true),
-                                                  description: "envelope from future: sent \(late.sentTime), now \(UInt32(now))")
+        let error = MessageResponse.EnvelopeError(
+            hash: late.hash,
+            code: proto.envelopeErrorCode(timeNotSynced: true),
+            description: "envelope from future: sent \(late.sentTime), now \(UInt32(now))"
+        )
         #expect(Self.sends(after) == Self.confirmation(proto, batch: payload, errors: [error], stored: true))
         #expect(!m.hasEnded, "a time-sync error does not disconnect")
     }
@@ -189,8 +216,10 @@ struct PeerStateMachineTests {
         #expect(!Self.relays(after))
     }
 
-    @Test("a batch with nothing to store is answered at once; a fatal rejection then disconnects",
-          arguments: MailProtocol.allCases)
+    @Test(
+        "a batch with nothing to store is answered at once; a fatal rejection then disconnects",
+        arguments: MailProtocol.allCases
+    )
     func fatalRejection(proto: MailProtocol) {
         var m = Self.running(proto, confirmations: true, maxMessageSize: 100)
         let huge = Self.fresh(1, size: 200)
@@ -198,8 +227,11 @@ struct PeerStateMachineTests {
         let actions = m.handle(.message(Self.message(proto, MailCode.messages, payload)), now: Self.t0 + 2)
         #expect(Self.storeJob(actions) == nil)
         let reason = "huge messages are not allowed: \(huge.size) > 100"
-        let error = MessageResponse.EnvelopeError(hash: huge.hash, code: proto.envelopeErrorCode(timeNotSynced: false),
-                                                  description: reason)
+        let error = MessageResponse.EnvelopeError(
+            hash: huge.hash,
+            code: proto.envelopeErrorCode(timeNotSynced: false),
+            description: reason
+        )
         #expect(Self.sends(actions) == Self.confirmation(proto, batch: payload, errors: [error], stored: true))
         #expect(actions.last == .disconnect(.protocolError, log: "rejected envelope: \(reason); disconnecting"))
         #expect(m.hasEnded)
@@ -223,14 +255,18 @@ struct PeerStateMachineTests {
         #expect(first.contains(.count("mailserver_requests_total", by: 1)))
         let job = try #require(Self.queryJob(first))
         #expect(job == Machine.RequestJob(payload: [0xC0], proto: .whisper, received: Self.t0 + 5))
-        let refused = m.handle(.answered(job, .init(failure: RequestProcessor.rateLimitFailure, rateLimited: true)),
-                               now: Self.t0 + 5.25)
-        #expect(refused == [
-            .count("mailserver_delivery_failures_total{type=\"peer_req_limit\"}", by: 1),
-            .count("mailserver_delivery_attempts_total", by: 1),
-            .count("mailserver_envelopes_sent_total", by: 0),
-            .observeRequest(seconds: 0.25),
-        ])
+        let refused = m.handle(
+            .answered(job, .init(failure: RequestProcessor.rateLimitFailure, rateLimited: true)),
+            now: Self.t0 + 5.25
+        )
+        #expect(
+            refused == [
+                .count("mailserver_delivery_failures_total{type=\"peer_req_limit\"}", by: 1),
+                .count("mailserver_delivery_attempts_total", by: 1),
+                .count("mailserver_envelopes_sent_total", by: 0),
+                .observeRequest(seconds: 0.25),
+            ]
+        )
         #expect(!m.hasEnded)
         #expect(Self.queryJob(m.handle(.message(request), now: Self.t0 + 6)) != nil)
     }
@@ -248,22 +284,28 @@ struct PeerStateMachineTests {
     func requestOutcomes() throws {
         var refused = Self.running(.waku, confirmations: false)
         let job = try #require(Self.queryJob(refused.handle(.message(Self.message(.waku, MailCode.p2pRequest, [1])), now: Self.t0 + 2)))
-        #expect(refused.handle(.answered(job, .init(failure: "bloom filter is empty")), now: Self.t0 + 3).first
-                == .count("mailserver_delivery_failures_total{type=\"validation\"}", by: 1))
+        #expect(
+            refused.handle(.answered(job, .init(failure: "bloom filter is empty")), now: Self.t0 + 3).first
+                == .count("mailserver_delivery_failures_total{type=\"validation\"}", by: 1)
+        )
         #expect(!refused.hasEnded)
 
         var invalid = Self.running(.waku, confirmations: false)
         _ = invalid.handle(.message(Self.message(.waku, MailCode.p2pRequest, [1])), now: Self.t0 + 2)
-        #expect(invalid.handle(.answered(job, .init(invalid: true, failure: "invalid p2p request")), now: Self.t0 + 3) == [
-            .count("mailserver_delivery_failures_total{type=\"validation\"}", by: 1),
-            .disconnect(.protocolError, log: "invalid p2p request; disconnecting"),
-        ])
+        #expect(
+            invalid.handle(.answered(job, .init(invalid: true, failure: "invalid p2p request")), now: Self.t0 + 3) == [
+                .count("mailserver_delivery_failures_total{type=\"validation\"}", by: 1),
+                .disconnect(.protocolError, log: "invalid p2p request; disconnecting"),
+            ]
+        )
 
         var gone = Self.running(.waku, confirmations: false)
         _ = gone.handle(.message(Self.message(.waku, MailCode.p2pRequest, [1])), now: Self.t0 + 2)
-        #expect(gone.handle(.answered(job, .init(envelopes: 3, delivered: false)), now: Self.t0 + 3) == [
-            .count("mailserver_delivery_failures_total{type=\"historic_msg_resp\"}", by: 1), .stop,
-        ])
+        #expect(
+            gone.handle(.answered(job, .init(envelopes: 3, delivered: false)), now: Self.t0 + 3) == [
+                .count("mailserver_delivery_failures_total{type=\"historic_msg_resp\"}", by: 1), .stop,
+            ]
+        )
         #expect(gone.hasEnded)
     }
 
@@ -272,8 +314,10 @@ struct PeerStateMachineTests {
         var m = Self.running(proto, confirmations: true)
         for code in [MailCode.p2pMessage, MailCode.p2pRequestComplete] {
             let payload = Envelope.encodeList([Self.fresh(1).rlp])
-            #expect(m.handle(.message(Self.message(proto, code, payload)), now: Self.t0 + 2)
-                    == [.count("whisper_archive_bytes_in_total", by: Double(payload.count))])
+            #expect(
+                m.handle(.message(Self.message(proto, code, payload)), now: Self.t0 + 2)
+                    == [.count("whisper_archive_bytes_in_total", by: Double(payload.count))]
+            )
         }
         #expect(Self.queryJob(m.handle(.message(Self.message(proto, MailCode.p2pRequest, [0xC0])), now: Self.t0 + 3)) != nil)
     }
@@ -287,15 +331,19 @@ struct PeerStateMachineTests {
         #expect(shh.wanted([e]) == [e.envelope])
         _ = shh.handle(.message(Self.message(.whisper, MailCode.powRequirement, [0x88, 0x3F, 0xF0, 0, 0, 0, 0, 0, 0])), now: Self.t0 + 2)
         #expect(shh.wanted([e]).isEmpty, "PoW 0.5 is under the peer's new requirement of 1")
-        #expect(shh.handle(.message(Self.message(.whisper, MailCode.bloomFilter, [0x80])), now: Self.t0 + 3).last
-                == .disconnect(.protocolError, log: nil))
+        #expect(
+            shh.handle(.message(Self.message(.whisper, MailCode.bloomFilter, [0x80])), now: Self.t0 + 3).last
+                == .disconnect(.protocolError, log: nil)
+        )
 
         var waku = Self.running(.waku, confirmations: false)
         // Code 2 is not part of waku/1: ignored.
         _ = waku.handle(.message(Self.message(.waku, MailCode.powRequirement, [0x88, 0x3F, 0xF0, 0, 0, 0, 0, 0, 0])), now: Self.t0 + 2)
         #expect(waku.wanted([e]) == [e.envelope])
-        _ = waku.handle(.message(Self.message(.waku, MailCode.statusUpdate, WakuStatus(topicInterest: [Topic(rawValue: 1)]).encoded)),
-                        now: Self.t0 + 3)
+        _ = waku.handle(
+            .message(Self.message(.waku, MailCode.statusUpdate, WakuStatus(topicInterest: [Topic(rawValue: 1)]).encoded)),
+            now: Self.t0 + 3
+        )
         #expect(waku.wanted([e]).isEmpty, "the topic interest excludes the envelope's topic")
         #expect(waku.relayMessage([e.envelope]) == Self.message(.waku, MailCode.messages, Envelope.encodeList([e.envelope.rlp])))
     }

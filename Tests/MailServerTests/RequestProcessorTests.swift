@@ -3,8 +3,8 @@ import EthCrypto
 import Foundation
 import MailServer
 import RLP
-import Testing
 import TestSupport
+import Testing
 import Whisper
 
 /// The request pipeline without sockets: a real archive, requests in each dialect, the exact packets.
@@ -18,13 +18,23 @@ struct RequestProcessorTests {
         let signer = PrivateKey.generate()
         let processor: RequestProcessor
 
-        init(count: Int = 10, dataSize: Int = 100, maxMessageSize: Int = 1 << 20, bundleBytes: Int = 256 << 10,
-             rateLimit: Double = 0) throws {
+        init(
+            count: Int = 10,
+            dataSize: Int = 100,
+            maxMessageSize: Int = 1 << 20,
+            bundleBytes: Int = 256 << 10,
+            rateLimit: Double = 0
+        ) throws {
             dir = try CLI.temporaryDirectory("wa-proc")
             archive = try Archive(directory: dir.path)
             envelopes = (0..<count).map { i in
-                Envelope(expiry: 1_700_000_060 + UInt32(i), ttl: 60, topic: Topic(rawValue: 0xF26E_7779),
-                         data: [UInt8](repeating: UInt8(i), count: dataSize), nonce: UInt64(i))
+                Envelope(
+                    expiry: 1_700_000_060 + UInt32(i),
+                    ttl: 60,
+                    topic: Topic(rawValue: 0xF26E_7779),
+                    data: [UInt8](repeating: UInt8(i), count: dataSize),
+                    nonce: UInt64(i)
+                )
             }
             _ = try archive.appendAndWait(envelopes)
             var config = MailServerConfiguration(nodeKey: serverKey, password: "pw")
@@ -59,7 +69,8 @@ struct RequestProcessorTests {
         let a = await f.processor.handle(first.rlp, from: "p", on: .whisper, now: 1_700_000_100)
         #expect(try Self.delivered(a).map(\.hash) == f.ordered.prefix(6).map(\.hash))
         guard case .success(let id, let last, let cursor?)? = try a.packets.last.map({ try RequestCompletion(payload: $0.payload) }) else {
-            Issue.record("expected a cursor"); return
+            Issue.record("expected a cursor")
+            return
         }
         #expect(id == first.hash)
         #expect(last == f.ordered[5].hash)
@@ -68,7 +79,8 @@ struct RequestProcessorTests {
         let b = await f.processor.handle(second.rlp, from: "p", on: .whisper, now: 1_700_000_100)
         #expect(try Self.delivered(b).map(\.hash) == f.ordered.suffix(4).map(\.hash))
         guard case .success(_, _, nil)? = try b.packets.last.map({ try RequestCompletion(payload: $0.payload) }) else {
-            Issue.record("expected no cursor on the last page"); return
+            Issue.record("expected no cursor on the last page")
+            return
         }
     }
 
@@ -124,8 +136,14 @@ struct RequestProcessorTests {
         let asym = try f.wrapped(MailRequest(lower: 0, upper: 1_800_000_000, limit: 3), key: .asymmetric(f.serverKey.publicKey))
         #expect(try Self.delivered(await f.processor.handle(asym.rlp, from: "p", on: .whisper, now: 1_700_000_100)).count == 3)
         let id = Array("8f2d0e1c4b7a49e6a1d3c5b7e9f1a2b3".utf8)
-        let direct = MailRequest(lower: 0, upper: 1_800_000_000, topics: [Topic(rawValue: 0xF26E_7779)], limit: 4,
-                                 dialect: .directWaku, id: id)
+        let direct = MailRequest(
+            lower: 0,
+            upper: 1_800_000_000,
+            topics: [Topic(rawValue: 0xF26E_7779)],
+            limit: 4,
+            dialect: .directWaku,
+            id: id
+        )
         let d = await f.processor.handle(direct.encoded(), from: "p", on: .waku, now: 1_700_000_100)
         #expect(try Self.delivered(d).count == 4)
         #expect(d.requestID == id)

@@ -1,8 +1,8 @@
 import ArchiveStore
 import EthCrypto
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Whisper
 
 /// `request` asks for the window it says: --all is the whole history, the default is said out loud.
@@ -18,8 +18,13 @@ struct RequestWindowTests {
         let oldest = now - days * 86_400 + 100
         let envelopes = (0..<count).map { i in
             let sent = oldest + UInt32(i) * 8_640
-            return Envelope(expiry: sent + 60, ttl: 60, topic: Topic(rawValue: UInt32(0xF26E_7700 + i % 3)),
-                            data: SecureRandom.bytes(64 + i % 50), nonce: UInt64(i))
+            return Envelope(
+                expiry: sent + 60,
+                ttl: 60,
+                topic: Topic(rawValue: UInt32(0xF26E_7700 + i % 3)),
+                data: SecureRandom.bytes(64 + i % 50),
+                nonce: UInt64(i)
+            )
         }
         let file = dir.appendingPathComponent("in.rlp")
         try Data(envelopes.flatMap(\.rlp)).write(to: file)
@@ -30,10 +35,12 @@ struct RequestWindowTests {
     }
 
     static func hashes(jsonl: String) -> Set<String> {
-        Set(jsonl.split(separator: "\n").compactMap { line in
-            guard let r = line.range(of: "\"hash\":\"0x") else { return nil }
-            return String(line[r.upperBound...].prefix(64))
-        })
+        Set(
+            jsonl.split(separator: "\n").compactMap { line in
+                guard let r = line.range(of: "\"hash\":\"0x") else { return nil }
+                return String(line[r.upperBound...].prefix(64))
+            }
+        )
     }
 
     @Test func allWithoutFromOrToFetchesThirtyDaysAndStoresArrivalUnknown() async throws {
@@ -73,8 +80,10 @@ struct RequestWindowTests {
         let server = try await ServerProcess(archive: archive, arguments: ["--password", "pw"])
         defer { server.stop() }
 
-        let r = try await CLI.run(["request", "--peer", server.enode, "--password", "pw", "--topic", "f26e7700", "--topic", "f26e7701",
-                                   "--topic", "f26e7702"])
+        let r = try await CLI.run([
+            "request", "--peer", server.enode, "--password", "pw", "--topic", "f26e7700", "--topic", "f26e7701",
+            "--topic", "f26e7702",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let window = try #require(r.stderr.split(separator: "\n").first { $0.hasPrefix("request: window") }, "\(r.stderr)")
         #expect(window.contains("default: 24 hours ago") && window.contains("default: now"), "\(window)")
@@ -82,7 +91,8 @@ struct RequestWindowTests {
         #expect(Self.hashes(jsonl: r.stdout) == Set(envelopes.suffix(10).map(\.hash.hex)))
 
         // An explicit window is named as given.
-        let from = String(envelopes[0].sentTime), to = String(envelopes[4].sentTime)
+        let from = String(envelopes[0].sentTime)
+        let to = String(envelopes[4].sentTime)
         let w = try await CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", from, "--to", to, "--all"])
         #expect(w.status == 0, "\(w.stderr)")
         #expect(w.stderr.contains("(\(from), --from) to ") && w.stderr.contains("(\(to), --to)"), "\(w.stderr)")

@@ -3,8 +3,8 @@ import DevP2P
 import EthCrypto
 import Foundation
 import MailServer
-import Testing
 import TestSupport
+import Testing
 import Whisper
 
 /// Real `serve` processes on loopback, talked to by `request`, `replay` and in-process clients.
@@ -20,8 +20,15 @@ struct ServeRequestTests {
         var envelopes: [Envelope] = []
         for i in 0..<count {
             let sent = now - 3600 + UInt32(i % 3000)
-            envelopes.append(Envelope(expiry: sent + 60, ttl: 60, topic: topics[i % topics.count],
-                                      data: SecureRandom.bytes(100 + i % 300), nonce: UInt64(i)))
+            envelopes.append(
+                Envelope(
+                    expiry: sent + 60,
+                    ttl: 60,
+                    topic: topics[i % topics.count],
+                    data: SecureRandom.bytes(100 + i % 300),
+                    nonce: UInt64(i)
+                )
+            )
         }
         let file = dir.appendingPathComponent("in.rlp")
         try Data(envelopes.flatMap(\.rlp)).write(to: file)
@@ -45,11 +52,14 @@ struct ServeRequestTests {
         let server = try await ServerProcess(archiveArgument: archive.argument, arguments: ["--password", "pw"] + archive.serveArguments)
         defer { server.stop() }
         let now = currentUnixTime()
-        let from = String(now - 7200), to = String(now)
+        let from = String(now - 7200)
+        let to = String(now)
 
         let exported = dir.appendingPathComponent("out.jsonl")
-        let e = try await CLI.run(["export", "--archive", archive.argument, "--format", "jsonl", "--output", exported.path,
-                             "--from", from, "--to", to, "--topic", "f26e7779", "--topic", "8f9a2b7d"])
+        let e = try await CLI.run([
+            "export", "--archive", archive.argument, "--format", "jsonl", "--output", exported.path,
+            "--from", from, "--to", to, "--topic", "f26e7779", "--topic", "8f9a2b7d",
+        ])
         #expect(e.status == 0, "\(e.stderr)")
         let expected = Self.hashes(jsonl: try String(contentsOf: exported, encoding: .utf8)).sorted()
         #expect(expected.count == envelopes.filter { $0.topic != Self.topics[2] }.count)
@@ -64,8 +74,12 @@ struct ServeRequestTests {
             ["--dialect", "rlp7", "--protocol", "shh"],  // asymmetric: to the node key
         ]
         for args in runs {
-            let r = try await CLI.run(["request", "--peer", server.enode, "--from", from, "--to", to, "--limit", "97", "--all",
-                                 "--topic", "f26e7779", "--topic", "8f9a2b7d"] + args)
+            let r = try await CLI.run(
+                [
+                    "request", "--peer", server.enode, "--from", from, "--to", to, "--limit", "97", "--all",
+                    "--topic", "f26e7779", "--topic", "8f9a2b7d",
+                ] + args
+            )
             #expect(r.status == 0, "\(args): \(r.stderr)")
             let got = Self.hashes(jsonl: r.stdout)
             #expect(Set(got).count == got.count, "\(args): duplicates across pages")
@@ -80,12 +94,16 @@ struct ServeRequestTests {
 
         // --into stores a deduplicated copy whose export equals the server's.
         let copy = dir.appendingPathComponent("copy")
-        let into = try await CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--to", to,
-                                "--all", "--into", copy.path, "--json"])
+        let into = try await CLI.run([
+            "request", "--peer", server.enode, "--password", "pw", "--from", "0", "--to", to,
+            "--all", "--into", copy.path, "--json",
+        ])
         #expect(into.status == 0, "\(into.stderr)")
         #expect(into.stdout.contains("\"envelopes\":700"))
-        let again = try await CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--to", to,
-                                 "--all", "--into", copy.path, "--json"])
+        let again = try await CLI.run([
+            "request", "--peer", server.enode, "--password", "pw", "--from", "0", "--to", to,
+            "--all", "--into", copy.path, "--json",
+        ])
         #expect(again.stdout.contains("\"stored\":0"))
     }
 
@@ -93,8 +111,10 @@ struct ServeRequestTests {
     func refusedRequestsGetAnErrorCompletionAndNoEnvelope(engine: TestEngine) async throws {
         let (dir, archive, _) = try await Self.makeArchive(count: 50, engine: engine)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let server = try await ServerProcess(archiveArgument: archive.argument,
-                                             arguments: ["--password", "pw", "--min-pow", "0.001", "--rate-limit", "30"] + archive.serveArguments)
+        let server = try await ServerProcess(
+            archiveArgument: archive.argument,
+            arguments: ["--password", "pw", "--min-pow", "0.001", "--rate-limit", "30"] + archive.serveArguments
+        )
         defer { server.stop() }
         let node = try EnodeURL(parsing: server.enode)
         let client = try await MailClient.connect(to: node, key: .generate(), proto: .whisper)
@@ -113,17 +133,27 @@ struct ServeRequestTests {
             #expect(message.contains(text), "\(message)")
         }
         // Wrong password.
-        try await expectError(try MailClient.requestEnvelope(request, sealing: .password("nope"), signer: signer, pow: 0.01),
-                              "failed to decrypt")
+        try await expectError(
+            try MailClient.requestEnvelope(request, sealing: .password("nope"), signer: signer, pow: 0.01),
+            "failed to decrypt"
+        )
         // Unsigned.
-        let unsigned = Envelope.seal(expiry: now + 50, ttl: 50, topic: Topic(rawValue: 0),
-                                     data: try Message.encrypt(try Message.plaintext(payload: request.encoded()), with: .password("pw")),
-                                     targetPoW: 0.01)
+        let unsigned = Envelope.seal(
+            expiry: now + 50,
+            ttl: 50,
+            topic: Topic(rawValue: 0),
+            data: try Message.encrypt(try Message.plaintext(payload: request.encoded()), with: .password("pw")),
+            targetPoW: 0.01
+        )
         try await expectError(unsigned, "not signed")
         // PoW too low.
-        let weak = Envelope(expiry: now + 50, ttl: 50, topic: Topic(rawValue: 0),
-                            data: try Message.encrypt(try Message.plaintext(payload: request.encoded(), signer: signer), with: .password("pw")),
-                            nonce: 0)
+        let weak = Envelope(
+            expiry: now + 50,
+            ttl: 50,
+            topic: Topic(rawValue: 0),
+            data: try Message.encrypt(try Message.plaintext(payload: request.encoded(), signer: signer), with: .password("pw")),
+            nonce: 0
+        )
         if weak.proofOfWork() < 0.001 { try await expectError(weak, "PoW too low") }
         // Limit over the cap.
         var big = request
@@ -133,8 +163,10 @@ struct ServeRequestTests {
         let ok = try MailClient.requestEnvelope(request, sealing: .password("pw"), signer: signer, pow: 0.01)
         let page = try await client.exchange(payload: ok.rlp, requestID: ok.hash, timeout: 10)
         #expect(page.envelopes.count == 10)
-        try await expectError(try MailClient.requestEnvelope(request, sealing: .password("pw"), signer: signer, pow: 0.01),
-                              "rate limit exceeded")
+        try await expectError(
+            try MailClient.requestEnvelope(request, sealing: .password("pw"), signer: signer, pow: 0.01),
+            "rate limit exceeded"
+        )
     }
 
     @Test(arguments: TestEngine.available)
@@ -164,8 +196,10 @@ struct ServeRequestTests {
         await poster.close()
         await listener.close()
         #expect(server.stop() == 0, "serve must exit 0 on SIGTERM")
-        let export = try await CLI.run(["export", "--archive", archive.argument, "--format", "jsonl",
-                                  "--output", dir.appendingPathComponent("x.jsonl").path])
+        let export = try await CLI.run([
+            "export", "--archive", archive.argument, "--format", "jsonl",
+            "--output", dir.appendingPathComponent("x.jsonl").path,
+        ])
         #expect(export.status == 0, "\(export.stderr)")
         let stored = Self.hashes(jsonl: try String(contentsOf: dir.appendingPathComponent("x.jsonl"), encoding: .utf8))
         #expect(Set(stored) == Set(fresh.map { $0.hash.hex }))
@@ -203,13 +237,22 @@ struct ServeRequestTests {
         var acknowledged: [Envelope] = []
         for round in 0..<3 {
             let server = try await ServerProcess(archiveArgument: archive.argument, arguments: ["--min-pow", "0"] + archive.serveArguments)
-            let client = try await MailClient.connect(to: try EnodeURL(parsing: server.enode), key: .generate(),
-                                                      proto: .whisper, confirmations: true)
+            let client = try await MailClient.connect(
+                to: try EnodeURL(parsing: server.enode),
+                key: .generate(),
+                proto: .whisper,
+                confirmations: true
+            )
             let now = currentUnixTime()
             for batch in 0..<5 {
                 let envelopes = (0..<20).map { i in
-                    Envelope(expiry: now + 300, ttl: 300, topic: Self.topics[0], data: SecureRandom.bytes(200),
-                             nonce: UInt64(round * 1000 + batch * 20 + i))
+                    Envelope(
+                        expiry: now + 300,
+                        ttl: 300,
+                        topic: Self.topics[0],
+                        data: SecureRandom.bytes(200),
+                        nonce: UInt64(round * 1000 + batch * 20 + i)
+                    )
                 }
                 try await client.post(envelopes)
                 if await client.next(code: MailCode.batchAcknowledged, timeout: 10) != nil { acknowledged += envelopes }
@@ -239,12 +282,16 @@ struct ServeRequestTests {
                 var from = sockaddr_in()
                 from.sin_family = sa_family_t(AF_INET)
                 from.sin_addr.s_addr = inet_addr("127.0.0.2")
-                _ = withUnsafePointer(to: &from) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+                _ = withUnsafePointer(to: &from) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
                 var addr = sockaddr_in()
                 addr.sin_family = sa_family_t(AF_INET)
                 addr.sin_port = in_port_t(UInt16(node.tcpPort).bigEndian)
                 addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-                _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+                _ = withUnsafePointer(to: &addr) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
                 let garbage = SecureRandom.bytes(4096)
                 _ = garbage.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
                 close(fd)
@@ -270,7 +317,9 @@ struct ServeRequestTests {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        _ = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
         return Int(UInt16(bigEndian: addr.sin_port))
@@ -284,7 +333,9 @@ struct ServeRequestTests {
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let ok = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let ok = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         guard ok == 0 else { return "" }
         let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
         _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
@@ -341,8 +392,10 @@ struct ServeRequestTests {
         defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
         // A client-side node that listens: it accepts the replaying peer and collects its 0x7f batches.
         let server = try await RLPxServer.bind(
-            host: "127.0.0.1", port: 0,
-            configuration: RLPxConfiguration(nodeKey: .generate(), capabilities: [MailProtocol.whisper.capability(maxMessageSize: 10 << 20)]))
+            host: "127.0.0.1",
+            port: 0,
+            configuration: RLPxConfiguration(nodeKey: .generate(), capabilities: [MailProtocol.whisper.capability(maxMessageSize: 10 << 20)])
+        )
         let collected = Task { () -> [Envelope] in
             var out: [Envelope] = []
             for await peer in server.peers {
@@ -375,8 +428,10 @@ struct ServeRequestTests {
         #expect(value("delivered_envelopes_per_s_1_client") > 0)
         let cores = value("cpu_cores_busy_while_delivering")
         #expect(cores > 0 && cores <= Double(ProcessInfo.processInfo.activeProcessorCount) + 0.5, "\(cores) cores busy")
-        for name in ["page_latency_p99_1_client", "page_latency_p99_2_clients", "page_latency_p99_1_client_flooded",
-                     "flooded_p99_over_quiet_p99", "keccak256_1KiB_same_run"] {
+        for name in [
+            "page_latency_p99_1_client", "page_latency_p99_2_clients", "page_latency_p99_1_client_flooded",
+            "flooded_p99_over_quiet_p99", "keccak256_1KiB_same_run",
+        ] {
             #expect(value(name) > 0, "\(name)")
         }
         let bad = try await CLI.run(["bench", "serve", "--runs", "0"])

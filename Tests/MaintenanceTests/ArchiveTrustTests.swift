@@ -1,8 +1,8 @@
 import ArchiveStore
 import ArchiveTestSupport
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Whisper
 
 /// What an investigator testifies to: reading an archive changes none of its files, a command that fails changes
@@ -72,7 +72,8 @@ struct ArchiveTrustTests {
     func killedWritersArchive() async throws {
         let dir = try CLI.temporaryDirectory("wa-killed")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let live = dir.path + "/live", copy = dir.path + "/copy"
+        let live = dir.path + "/live"
+        let copy = dir.path + "/copy"
         let envelopes = StoreEnvelopes.make(300)
         let writer = try Archive(directory: live)
         _ = try await writer.append(envelopes)
@@ -106,7 +107,11 @@ struct ArchiveTrustTests {
         }
         let target = dir.path + "/target"
         switch kind {
-        case "leveldb": try FileManager.default.copyItem(at: Vectors.repositoryRoot.appendingPathComponent("Samples/mail-leveldb"), to: URL(fileURLWithPath: target))
+        case "leveldb":
+            try FileManager.default.copyItem(
+                at: Vectors.repositoryRoot.appendingPathComponent("Samples/mail-leveldb"),
+                to: URL(fileURLWithPath: target)
+            )
         case "file":
             try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
             try Data("notes".utf8).write(to: URL(fileURLWithPath: target + "/notes.txt"))
@@ -116,15 +121,19 @@ struct ArchiveTrustTests {
         }
         let before = try DirectorySnapshot(target)
         let sample = Vectors.repositoryRoot.appendingPathComponent("Samples/mail.rlp").path
-        let commands = [["import", "--archive", target, sample], ["serve", "--archive", target, "--listen", "127.0.0.1:0"],
-                        ["reindex", "--archive", target], ["compact", "--archive", target, "--retention-days", "30"]]
+        let commands = [
+            ["import", "--archive", target, sample], ["serve", "--archive", target, "--listen", "127.0.0.1:0"],
+            ["reindex", "--archive", target], ["compact", "--archive", target, "--retention-days", "30"],
+        ]
         for args in commands {
             let r: CLI.Result
             if kind == "unreadable" {
                 // Root reads any directory: the unreadable case runs as an unprivileged user.
                 guard getuid() == 0 else { return }
-                r = try await CLI.tool(URL(fileURLWithPath: "/usr/bin/setpriv"),
-                                       ["--reuid=65534", "--regid=65534", "--clear-groups", CLI.binary.path] + args)
+                r = try await CLI.tool(
+                    URL(fileURLWithPath: "/usr/bin/setpriv"),
+                    ["--reuid=65534", "--regid=65534", "--clear-groups", CLI.binary.path] + args
+                )
             } else {
                 r = try await CLI.run(args)
             }
@@ -144,9 +153,11 @@ struct ArchiveTrustTests {
         let dir = try CLI.temporaryDirectory("wa-none")
         defer { try? FileManager.default.removeItem(at: dir) }
         let missing = dir.path + "/missing"
-        for args in [["reindex", "--archive", missing], ["reindex", "--archive", missing, "--check"],
-                     ["compact", "--archive", missing, "--retention-days", "30"], ["verify", "--archive", missing, "--repair"],
-                     ["export", "--archive", missing, "--format", "rlp", "--output", dir.path + "/x.rlp"]] {
+        for args in [
+            ["reindex", "--archive", missing], ["reindex", "--archive", missing, "--check"],
+            ["compact", "--archive", missing, "--retention-days", "30"], ["verify", "--archive", missing, "--repair"],
+            ["export", "--archive", missing, "--format", "rlp", "--output", dir.path + "/x.rlp"],
+        ] {
             let r = try await CLI.run(args)
             #expect(r.status == 1, "\(args.joined(separator: " ")): \(r.stderr)")
             #expect(!FileManager.default.fileExists(atPath: missing), "\(args.joined(separator: " ")) created \(missing)")
@@ -204,8 +215,10 @@ struct ArchiveTrustTests {
             return s
         }
         let before = try content()
-        let r = try await CLI.tool(URL(fileURLWithPath: "/usr/bin/setpriv"),
-                                   ["--reuid=65534", "--regid=65534", "--clear-groups", CLI.binary.path, "verify", "--archive", f.archive, "--repair"])
+        let r = try await CLI.tool(
+            URL(fileURLWithPath: "/usr/bin/setpriv"),
+            ["--reuid=65534", "--regid=65534", "--clear-groups", CLI.binary.path, "verify", "--archive", f.archive, "--repair"]
+        )
         #expect(r.status & 64 == 0 && r.status & 1 == 1, "\(r.status) \(r.stderr)")
         #expect(r.stderr.contains(segments[2]), "\(r.stderr)")
         #expect(try content() == before, "a failed repair changed the archive")
@@ -232,7 +245,8 @@ struct ArchiveTrustTests {
             // Kill it after a delay that walks through the repair's run (5 ms to 290 ms; a whole run takes about
             // 100 ms to 200 ms here), so that some rounds stop before its commit and some after.
             let delay = 5_000 + round * 15_000
-            let script = "\"$0\" verify --archive \"$1\" --repair >/dev/null 2>&1 & p=$!; "
+            let script =
+                "\"$0\" verify --archive \"$1\" --repair >/dev/null 2>&1 & p=$!; "
                 + "sleep \(Double(delay) / 1e6); kill -9 $p 2>/dev/null; wait $p; exit 0"
             _ = try await CLI.tool(URL(fileURLWithPath: "/bin/sh"), ["-c", script, CLI.binary.path, work])
             // Whatever was left opens (a writer open finishes or rolls back the repair) and verifies as either
@@ -255,8 +269,13 @@ struct ArchiveTrustTests {
 enum StoreEnvelopes {
     static func make(_ count: Int) -> [Envelope] {
         (0..<count).map { i in
-            Envelope(expiry: 1_700_000_000 + UInt32(i) + 60, ttl: 60, topic: Topic(rawValue: 0x2000_0000 + UInt32(i % 3)),
-                     data: Array(repeating: UInt8(i & 0xFF), count: 64 + i % 50), nonce: UInt64(i))
+            Envelope(
+                expiry: 1_700_000_000 + UInt32(i) + 60,
+                ttl: 60,
+                topic: Topic(rawValue: 0x2000_0000 + UInt32(i % 3)),
+                data: Array(repeating: UInt8(i & 0xFF), count: 64 + i % 50),
+                nonce: UInt64(i)
+            )
         }
     }
 }

@@ -1,8 +1,8 @@
 import ArchiveStore
 import ArchiveTestSupport
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Archives whose own files lie: every number read from the index, the manifest, a segment's name or a block
 /// header is checked before arithmetic, so the commands report instead of trapping (exit 132).
@@ -34,23 +34,31 @@ struct HostileArchiveTests {
         ["audit", "--archive", "ARCHIVE", "--json"],
     ]
 
-    @Test("index rows with out-of-range seg, blk, pos, key or NULL columns", arguments: [
-        "UPDATE entries SET seg = -1 WHERE rowid IN (SELECT rowid FROM entries LIMIT 3)",
-        "UPDATE entries SET blk = 9223372036854775807 WHERE key IN (SELECT key FROM entries LIMIT 3)",
-        "UPDATE entries SET blk = -9223372036854775808 WHERE key IN (SELECT key FROM entries LIMIT 3)",
-        "UPDATE entries SET pos = 9223372036854775800 WHERE key IN (SELECT key FROM entries LIMIT 3)",
-        "UPDATE entries SET len = -5 WHERE key IN (SELECT key FROM entries LIMIT 3)",
-        "UPDATE entries SET key = x'0102' WHERE key IN (SELECT key FROM entries LIMIT 1)",
-        // What a torn page can read back as: the NOT NULL constraints are dropped from the schema first.
-        "UPDATE entries SET seg = NULL, blk = NULL, pos = NULL, len = NULL WHERE key IN (SELECT key FROM entries LIMIT 3)",
-    ])
+    @Test(
+        "index rows with out-of-range seg, blk, pos, key or NULL columns",
+        arguments: [
+            "UPDATE entries SET seg = -1 WHERE rowid IN (SELECT rowid FROM entries LIMIT 3)",
+            "UPDATE entries SET blk = 9223372036854775807 WHERE key IN (SELECT key FROM entries LIMIT 3)",
+            "UPDATE entries SET blk = -9223372036854775808 WHERE key IN (SELECT key FROM entries LIMIT 3)",
+            "UPDATE entries SET pos = 9223372036854775800 WHERE key IN (SELECT key FROM entries LIMIT 3)",
+            "UPDATE entries SET len = -5 WHERE key IN (SELECT key FROM entries LIMIT 3)",
+            "UPDATE entries SET key = x'0102' WHERE key IN (SELECT key FROM entries LIMIT 1)",
+            // What a torn page can read back as: the NOT NULL constraints are dropped from the schema first.
+            "UPDATE entries SET seg = NULL, blk = NULL, pos = NULL, len = NULL WHERE key IN (SELECT key FROM entries LIMIT 3)",
+        ]
+    )
     func hostileRows(_ statement: String) async throws {
         let a = try await archive()
         if statement.contains("NULL") {
             try await sql(a, "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = replace(sql, 'NOT NULL', '') WHERE name = 'entries';")
         }
-        try await sql(a, statement.replacingOccurrences(of: "rowid IN (SELECT rowid FROM entries LIMIT 3)",
-                                                        with: "key IN (SELECT key FROM entries LIMIT 3)"))
+        try await sql(
+            a,
+            statement.replacingOccurrences(
+                of: "rowid IN (SELECT rowid FROM entries LIMIT 3)",
+                with: "key IN (SELECT key FROM entries LIMIT 3)"
+            )
+        )
         try await expectNoTrap(a, commands: Self.readers + [["verify", "--archive", "ARCHIVE", "--full", "--repair"]])
         // The repair rebuilt the index from the segments: clean again.
         let v = try await Fixture.verify(a, ["--full"])
@@ -66,9 +74,12 @@ struct HostileArchiveTests {
         #expect(v.findings.filter { $0.kind == "index-invalid-row" }.count == 2)
     }
 
-    @Test("high-water marks out of range", arguments: [
-        ("hwm_segment", "-1"), ("hwm_offset", "-9223372036854775808"), ("hwm_offset", "9223372036854775807"),
-    ])
+    @Test(
+        "high-water marks out of range",
+        arguments: [
+            ("hwm_segment", "-1"), ("hwm_offset", "-9223372036854775808"), ("hwm_offset", "9223372036854775807"),
+        ]
+    )
     func hostileMeta(_ name: String, _ value: String) async throws {
         let a = try await archive()
         try await sql(a, "UPDATE meta SET value = \(value) WHERE name = '\(name)'")

@@ -2,8 +2,8 @@ import ArchiveStore
 import ArchiveTestSupport
 import EthCrypto
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Whisper
 
 /// A small archive with many segments and blocks, and readers of its bytes that follow docs/FORMAT.md.
@@ -19,8 +19,13 @@ enum Fixture {
         var rng = SystemRandomNumberGenerator()
         let topics = (0..<5).map { Topic(rawValue: 0x1000_0000 + UInt32($0)) }
         let envelopes = (0..<count).map { i in
-            Envelope(expiry: 1_700_000_000 + UInt32(i) + 60, ttl: 60, topic: topics[i % 5],
-                     data: (0..<(100 + i % 200)).map { _ in UInt8.random(in: 0...255, using: &rng) }, nonce: UInt64(i))
+            Envelope(
+                expiry: 1_700_000_000 + UInt32(i) + 60,
+                ttl: 60,
+                topic: topics[i % 5],
+                data: (0..<(100 + i % 200)).map { _ in UInt8.random(in: 0...255, using: &rng) },
+                nonce: UInt64(i)
+            )
         }
         let archive = try Archive(directory: path, configuration: config)
         for chunk in stride(from: 0, to: count, by: 100) { _ = try await archive.append(Array(envelopes[chunk..<min(count, chunk + 100)])) }
@@ -35,9 +40,11 @@ enum Fixture {
         var out: [(Int, Int, [[UInt8]])] = []
         var o = 32
         while o + 32 <= b.count {
-            let stored = u32(o + 8), count = u32(o + 24)
+            let stored = u32(o + 8)
+            let count = u32(o + 24)
             #expect(b[o + 28] == 0)  // raw codec: compression is off in the fixture
-            var p = o + 32, hashes: [[UInt8]] = []
+            var p = o + 32
+            var hashes: [[UInt8]] = []
             for _ in 0..<count {
                 let len = u32(p)
                 hashes.append(Keccak256.hash(Array(b[(p + 8)..<(p + 8 + len)])))
@@ -132,9 +139,11 @@ struct VerifyTests {
         #expect(export.status == 1, "export: \(export.stderr)")
         #expect(export.stderr.contains(name) && export.stderr.contains("\(block.offset)..<"), "\(export.stderr)")
         let lines = try String(contentsOfFile: damagedOut, encoding: .utf8).split(separator: "\n")
-        let exportedHashes = Set(lines.compactMap { line in
-            (try? JSONSerialization.jsonObject(with: Data(line.utf8))).flatMap { ($0 as? [String: Any])?["hash"] as? String }
-        })
+        let exportedHashes = Set(
+            lines.compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8))).flatMap { ($0 as? [String: Any])?["hash"] as? String }
+            }
+        )
         #expect(exportedHashes == Set(before.subtracting(block.hashes).map { "0x" + $0.hex }))
         let reader = try Archive(directory: f.archive, configuration: .reader)
         // The start-up check (serve runs it in the background) finds exactly the damaged block and walks every

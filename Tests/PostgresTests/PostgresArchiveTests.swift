@@ -1,7 +1,7 @@
 import EthCrypto
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import Whisper
 
 /// The PostgreSQL engine from the outside: the built binary against a real server (scripts/pg-cluster), each test
@@ -15,8 +15,13 @@ struct PostgresArchiveTests {
         let now = currentUnixTime()
         return (0..<count).map { i in
             let sent = now - 3600 + UInt32(i % 3000)
-            return Envelope(expiry: sent + 60, ttl: 60, topic: topics[i % topics.count],
-                            data: SecureRandom.bytes(100 + i % 300), nonce: seed << 32 | UInt64(i))
+            return Envelope(
+                expiry: sent + 60,
+                ttl: 60,
+                topic: topics[i % topics.count],
+                data: SecureRandom.bytes(100 + i % 300),
+                nonce: seed << 32 | UInt64(i)
+            )
         }
     }
 
@@ -64,12 +69,18 @@ struct PostgresArchiveTests {
         #expect(again.stdout.contains("\"imported\":0") && again.stdout.contains("\"duplicates\":300"), "\(again.stdout)")
 
         // status-go's table, indexes and migration record, with the bloom column as status-go writes it.
-        let columns = try await TestPostgres.sql(db, """
+        let columns = try await TestPostgres.sql(
+            db,
+            """
             SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' ORDER BY attnum) FROM pg_attribute
             WHERE attrelid = 'envelopes'::regclass AND attnum > 0 AND NOT attisdropped
-            """)
+            """
+        )
         #expect(columns == "id bytea, data bytea, topic bytea, bloom bit(512)")
-        let indexes = try await TestPostgres.sql(db, "SELECT string_agg(indexname, ' ' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'envelopes'")
+        let indexes = try await TestPostgres.sql(
+            db,
+            "SELECT string_agg(indexname, ' ' ORDER BY indexname) FROM pg_indexes WHERE tablename = 'envelopes'"
+        )
         #expect(indexes == "envelopes_id_key id_bloom_idx id_topic_idx topic_idx whisper_archive_topic_id_idx")
         #expect(try await TestPostgres.sql(db, "SELECT version || ' ' || dirty FROM schema_migrations") == "1557732988 false")
         let e = envs[0]
@@ -87,7 +98,10 @@ struct PostgresArchiveTests {
         let db = try await TestPostgres.newDatabase("statusgo")
         let dir = try CLI.temporaryDirectory("wa-pg")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let migration = try String(contentsOf: Vectors.repositoryRoot.appendingPathComponent("Tests/Fixtures/status-go/1557732988_initialize_db.up.sql"), encoding: .utf8)
+        let migration = try String(
+            contentsOf: Vectors.repositoryRoot.appendingPathComponent("Tests/Fixtures/status-go/1557732988_initialize_db.up.sql"),
+            encoding: .utf8
+        )
         try await TestPostgres.sql(db, migration)
         let envs = Self.envelopes(120, seed: 2)
         try await TestPostgres.sql(db, envs.map(Self.statusGoInsert).joined())

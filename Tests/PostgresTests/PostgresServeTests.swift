@@ -2,8 +2,8 @@ import DevP2P
 import EthCrypto
 import Foundation
 import MailServer
-import Testing
 import TestSupport
+import Testing
 import Whisper
 
 /// `serve` on PostgreSQL: several nodes on one database, and a database that goes away and comes back.
@@ -40,7 +40,8 @@ struct PostgresServeTests {
         let dir = try CLI.temporaryDirectory("wa-pg2")
         defer { try? FileManager.default.removeItem(at: dir) }
         let db = try await TestPostgres.newDatabase()
-        let keyA = try await Self.key(in: dir, "a.key"), keyB = try await Self.key(in: dir, "b.key")
+        let keyA = try await Self.key(in: dir, "a.key")
+        let keyB = try await Self.key(in: dir, "b.key")
         // Started together: the schema is created once, by whichever takes the setup lock first.
         async let startA = ServerProcess(archiveArgument: db, arguments: ["--min-pow", "0", "--password", "pw", "--node-key", keyA])
         async let startB = ServerProcess(archiveArgument: db, arguments: ["--min-pow", "0", "--password", "pw", "--node-key", keyB])
@@ -50,7 +51,9 @@ struct PostgresServeTests {
 
         let clientA = try await MailClient.connect(to: try EnodeURL(parsing: a.enode), key: .generate(), proto: .whisper, confirmations: true)
         let clientB = try await MailClient.connect(to: try EnodeURL(parsing: b.enode), key: .generate(), proto: .waku, confirmations: true)
-        let onlyA = Self.fresh(30, seed: 1), onlyB = Self.fresh(30, seed: 2), both = Self.fresh(40, seed: 3)
+        let onlyA = Self.fresh(30, seed: 1)
+        let onlyB = Self.fresh(30, seed: 2)
+        let both = Self.fresh(40, seed: 3)
         try await clientA.post(onlyA)
         #expect(await clientA.next(code: MailCode.batchAcknowledged, timeout: 20) != nil, "node A did not confirm")
         try await clientB.post(onlyB)
@@ -66,7 +69,8 @@ struct PostgresServeTests {
         await clientB.close()
 
         let all = Set((onlyA + onlyB + both).map { $0.hash.hex })
-        let fromA = try await Self.served(by: a), fromB = try await Self.served(by: b, extra: ["--protocol", "waku"])
+        let fromA = try await Self.served(by: a)
+        let fromB = try await Self.served(by: b, extra: ["--protocol", "waku"])
         #expect(fromA.status == 0 && fromB.status == 0, "\(fromA.stderr) \(fromB.stderr)")
         #expect(fromA.hashes == all)
         #expect(fromB.hashes == all)
@@ -93,8 +97,13 @@ struct PostgresServeTests {
         try Data(stored.flatMap(\.rlp)).write(to: input)
         #expect(try await CLI.run(["import", "--archive", db, input.path]).status == 0)
         let key = try await Self.key(in: dir, "node.key")
-        let server = try await ServerProcess(archiveArgument: db, arguments: ["--min-pow", "0", "--password", "pw", "--node-key", key,
-                                                                             "--pg-timeout", "2"])
+        let server = try await ServerProcess(
+            archiveArgument: db,
+            arguments: [
+                "--min-pow", "0", "--password", "pw", "--node-key", key,
+                "--pg-timeout", "2",
+            ]
+        )
         defer { server.stop() }
         #expect(try await Self.served(by: server).hashes == Set(stored.map { $0.hash.hex }))
 
@@ -124,6 +133,11 @@ struct PostgresServeTests {
         try await poster.post(again)
         #expect(await poster.next(code: MailCode.batchAcknowledged, timeout: 20) != nil, "not confirmed after the database came back")
         await poster.close()
-        #expect(try await TestPostgres.sql(db, "SELECT count(*) FROM envelopes WHERE id IN (\(again.map { "'\\x\($0.key.bytes.hex)'" }.joined(separator: ",")))") == "5")
+        #expect(
+            try await TestPostgres.sql(
+                db,
+                "SELECT count(*) FROM envelopes WHERE id IN (\(again.map { "'\\x\($0.key.bytes.hex)'" }.joined(separator: ",")))"
+            ) == "5"
+        )
     }
 }

@@ -1,8 +1,8 @@
+import EthCrypto
 import Foundation
 import RLP
-import EthCrypto
-import Testing
 import TestSupport
+import Testing
 
 /// Converts a vector's `in` value (string, integer, "#bigint", array) to an RLP tree.
 private func value(from json: Any) throws -> RLPValue {
@@ -13,7 +13,10 @@ private func value(from json: Any) throws -> RLPValue {
     if let n = json as? NSNumber {
         var v = n.uint64Value
         var b: [UInt8] = []
-        while v > 0 { b.insert(UInt8(v & 0xFF), at: 0); v >>= 8 }
+        while v > 0 {
+            b.insert(UInt8(v & 0xFF), at: 0)
+            v >>= 8
+        }
         return .bytes(b)
     }
     if let a = json as? [Any] { return .list(try a.map(value(from:))) }

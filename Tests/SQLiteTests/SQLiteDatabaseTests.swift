@@ -70,8 +70,10 @@ final class SQLiteDatabaseTests {
         }
     }
 
-    @Test("an immutable open reads a file whose path holds URI characters, and leaves nothing beside it",
-          arguments: ["a?b.sqlite", "c#d.sqlite", "e%3f.sqlite", "f%g h.sqlite"])
+    @Test(
+        "an immutable open reads a file whose path holds URI characters, and leaves nothing beside it",
+        arguments: ["a?b.sqlite", "c#d.sqlite", "e%3f.sqlite", "f%g h.sqlite"]
+    )
     func immutableOpenOfAwkwardPath(name: String) throws {
         let path = dir + "/" + name
         do {

@@ -27,28 +27,44 @@ public enum CLI {
     /// Runs the binary with `arguments`, optional standard input, and waits for it on a thread of its own
     /// (see ``blocking(_:)``).
     @discardableResult
-    public static func run(_ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String]? = nil,
-                           currentDirectory: URL? = nil) async throws -> Result {
+    public static func run(
+        _ arguments: [String],
+        stdin: [UInt8]? = nil,
+        environment: [String: String]? = nil,
+        currentDirectory: URL? = nil
+    ) async throws -> Result {
         try await tool(binary, arguments, stdin: stdin, environment: environment, currentDirectory: currentDirectory)
     }
 
     /// Runs another program (sqlite3, lz4, chromium, python3) the same way.
     @discardableResult
-    public static func tool(_ executable: URL, _ arguments: [String], stdin: [UInt8]? = nil, environment: [String: String]? = nil,
-                            currentDirectory: URL? = nil) async throws -> Result {
+    public static func tool(
+        _ executable: URL,
+        _ arguments: [String],
+        stdin: [UInt8]? = nil,
+        environment: [String: String]? = nil,
+        currentDirectory: URL? = nil
+    ) async throws -> Result {
         try await blocking {
             try runBlocking(executable, arguments, stdin: stdin, environment: environment, currentDirectory: currentDirectory)
         }
     }
 
-    static func runBlocking(_ executable: URL, _ arguments: [String], stdin: [UInt8]?, environment: [String: String]?,
-                            currentDirectory: URL?) throws -> Result {
+    static func runBlocking(
+        _ executable: URL,
+        _ arguments: [String],
+        stdin: [UInt8]?,
+        environment: [String: String]?,
+        currentDirectory: URL?
+    ) throws -> Result {
         let p = Process()
         p.executableURL = executable
         p.arguments = arguments
         if let environment { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         if let currentDirectory { p.currentDirectoryURL = currentDirectory }
-        let out = Pipe(), err = Pipe(), inp = Pipe()
+        let out = Pipe()
+        let err = Pipe()
+        let inp = Pipe()
         p.standardOutput = out
         p.standardError = err
         p.standardInput = inp
@@ -66,10 +82,12 @@ public enum CLI {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         p.waitUntilExit()
-        return Result(status: p.terminationStatus,
-                      stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self),
-                      stdoutBytes: Array(outData))
+        return Result(
+            status: p.terminationStatus,
+            stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self),
+            stdoutBytes: Array(outData)
+        )
     }
 
     /// A fresh temporary directory, removed by the caller when done.

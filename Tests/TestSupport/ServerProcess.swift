@@ -21,7 +21,8 @@ public final class ServerProcess: @unchecked Sendable {
             let p = Process()
             p.executableURL = CLI.binary
             p.arguments = ["serve", "--archive", archive, "--listen", "127.0.0.1:0"] + arguments
-            let out = Pipe(), err = Pipe()
+            let out = Pipe()
+            let err = Pipe()
             p.standardOutput = out
             p.standardError = err
             try p.run()
@@ -66,5 +67,10 @@ public final class ServerProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
 }

@@ -13,11 +13,15 @@ public enum TestPostgres {
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
         let found = versions.contains { FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\($0)/bin/initdb") }
         if !found {
-            FileHandle.standardError.write(Data("""
-                !!!!!!!! SKIPPING THE POSTGRESQL TESTS: no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb) \
-                and no WHISPER_ARCHIVE_TEST_POSTGRES. Install Debian's postgresql package (scripts/install-deps does). !!!!!!!!
+            FileHandle.standardError.write(
+                Data(
+                    """
+                    !!!!!!!! SKIPPING THE POSTGRESQL TESTS: no PostgreSQL server binaries (/usr/lib/postgresql/*/bin/initdb) \
+                    and no WHISPER_ARCHIVE_TEST_POSTGRES. Install Debian's postgresql package (scripts/install-deps does). !!!!!!!!
 
-                """.utf8))
+                    """.utf8
+                )
+            )
         }
         return found
     }()

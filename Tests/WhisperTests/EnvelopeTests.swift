@@ -1,7 +1,7 @@
 import EthCrypto
 import RLP
-import Testing
 import TestSupport
+import Testing
 import Whisper
 
 private func section(_ name: String) throws -> [String: Any] { try Vectors.object("whisper.json").object(name) }
@@ -31,8 +31,13 @@ struct EnvelopeTests {
             #expect(built.rlp == rlp, "\(name)")
             #expect(built.proofOfWork() == e.proofOfWork(), "\(name)")
             if let seal = c["seal"] as? [String: Any] {
-                let sealed = Envelope.seal(expiry: e.expiry, ttl: e.ttl, topic: e.topic, data: e.data,
-                                           targetPoW: try seal.double("pow_target"))
+                let sealed = Envelope.seal(
+                    expiry: e.expiry,
+                    ttl: e.ttl,
+                    topic: e.topic,
+                    data: e.data,
+                    targetPoW: try seal.double("pow_target")
+                )
                 #expect(sealed.nonce == e.nonce, "\(name): the Seal loop finds the first nonce reaching the target bits")
             }
         }
@@ -77,7 +82,8 @@ struct EnvelopeTests {
             #expect(Bloom(topics: topics).bytes.hex == (try c.string("bloom")))
         }
         for c in try s.objects("match") {
-            let filter = try Bloom(bytes: try c.hex("filter")), sample = try Bloom(bytes: try c.hex("sample"))
+            let filter = try Bloom(bytes: try c.hex("filter"))
+            let sample = try Bloom(bytes: try c.hex("sample"))
             #expect(filter.matches(sample) == (c["match"] as? Bool), "\(c["filter_name"] ?? "") vs \(c["sample_name"] ?? "")")
         }
         // Fact sheet §8.3 quirk rows.
@@ -93,8 +99,11 @@ struct EnvelopeTests {
     @Test func databaseKeysAndCursors() throws {
         let s = try section("db_keys")
         for c in try s.objects("cases") {
-            let key = EnvelopeKey(sentTime: UInt32(try c.uint64("sent_time")), hash: try c.hex("envelope_hash"),
-                                  topic: try Topic(hex: try c.string("topic")))
+            let key = EnvelopeKey(
+                sentTime: UInt32(try c.uint64("sent_time")),
+                hash: try c.hex("envelope_hash"),
+                topic: try Topic(hex: try c.string("topic"))
+            )
             #expect(key.bytes.hex == (try c.string("db_key")))
             #expect(key.cursor.bytes.hex == (try c.string("cursor")))
             #expect(key.legacyKey.hex == (try c.string("legacy_db_key")))
@@ -119,17 +128,35 @@ struct EnvelopeTests {
         func env(sent: UInt32, ttl: UInt32 = 50, size: Int = 10) -> Envelope {
             Envelope(expiry: sent &+ ttl, ttl: ttl, topic: Topic(rawValue: 1), data: [UInt8](repeating: 7, count: size), nonce: 0)
         }
-        guard case .accept = policy.check(env(sent: now), now: now) else { Issue.record("fresh envelope rejected"); return }
-        guard case .accept = policy.check(env(sent: now + 10), now: now) else { Issue.record("10 s skew rejected"); return }
+        guard case .accept = policy.check(env(sent: now), now: now) else {
+            Issue.record("fresh envelope rejected")
+            return
+        }
+        guard case .accept = policy.check(env(sent: now + 10), now: now) else {
+            Issue.record("10 s skew rejected")
+            return
+        }
         #expect(policy.check(env(sent: now + 11), now: now) == .reject(reason: "envelope from future: sent \(now + 11), now \(now)", timeSync: true))
         #expect(policy.check(env(sent: now - 60, ttl: 50), now: now) == .dropSilently)
-        guard case .reject(_, true) = policy.check(env(sent: now - 100, ttl: 50), now: now) else { Issue.record("very old accepted"); return }
-        guard case .reject(_, false) = policy.check(env(sent: now, size: 1005), now: now) else { Issue.record("huge accepted"); return }
+        guard case .reject(_, true) = policy.check(env(sent: now - 100, ttl: 50), now: now) else {
+            Issue.record("very old accepted")
+            return
+        }
+        guard case .reject(_, false) = policy.check(env(sent: now, size: 1005), now: now) else {
+            Issue.record("huge accepted")
+            return
+        }
         let strict = ReceivePolicy(minPoW: 1000)
-        guard case .reject(_, false) = strict.check(env(sent: now), now: now) else { Issue.record("low PoW accepted"); return }
+        guard case .reject(_, false) = strict.check(env(sent: now), now: now) else {
+            Issue.record("low PoW accepted")
+            return
+        }
         var narrow = ReceivePolicy(minPoW: 0)
         narrow.bloom = Topic(rawValue: 0xAABB_CC00).bloom
-        guard case .reject(_, false) = narrow.check(env(sent: now), now: now) else { Issue.record("bloom mismatch accepted"); return }
+        guard case .reject(_, false) = narrow.check(env(sent: now), now: now) else {
+            Issue.record("bloom mismatch accepted")
+            return
+        }
     }
 
     @Test func jsonRoundTripAndChecks() throws {

@@ -1,6 +1,6 @@
 import EthCrypto
-import Testing
 import TestSupport
+import Testing
 import Whisper
 
 private func section(_ name: String) throws -> [String: Any] { try Vectors.object("whisper.json").object(name) }
@@ -20,7 +20,8 @@ struct MailRequestTests {
             let name = try c.string("name")
             let payload = try c.hex("payload")
             let dialect = try #require(Self.dialects[try c.string("dialect")], "\(name)")
-            let r = dialect == .directWhisper || dialect == .directWaku
+            let r =
+                dialect == .directWhisper || dialect == .directWaku
                 ? try MailRequest.decodeDirect(payload) : try MailRequest.decodePayload(payload)
             let d = try c.object("decoded")
             #expect(r.dialect == dialect, "\(name)")
@@ -46,7 +47,8 @@ struct MailRequestTests {
         for c in try section("request_envelopes").objects("cases") {
             let envelope = try Envelope(rlp: try c.object("shh_packet").hex("payload"))
             #expect(envelope.hash.hex == (try c.string("request_id")))
-            let key: OpeningKey = try c.string("encryption") == "symmetric"
+            let key: OpeningKey =
+                try c.string("encryption") == "symmetric"
                 ? .password(try c.string("password"))
                 : .asymmetric(try PrivateKey(bytes: try c.hex("mailserver_node_private_key")))
             let message = try envelope.open(with: key)

@@ -9,15 +9,32 @@ struct MessageResponseTests {
     static let envelope = [UInt8](repeating: 0xBB, count: 32)
 
     /// Hand-encoded RLP: `[1, [batch, [[envelope, code, "x"]]]]` and `[1, [batch, []]]`.
-    @Test("message response bytes", arguments: [
-        (EnvelopeErrorCode.whisperOther, "f84901f846a0" + String(repeating: "aa", count: 32) + "e4e3a0" + String(repeating: "bb", count: 32) + "2678"),
-        (EnvelopeErrorCode.whisperTimeNotSynced, "f84901f846a0" + String(repeating: "aa", count: 32) + "e4e3a0" + String(repeating: "bb", count: 32) + "2578"),
-        (EnvelopeErrorCode.wakuOther, "f84901f846a0" + String(repeating: "aa", count: 32) + "e4e3a0" + String(repeating: "bb", count: 32) + "1678"),
-        (EnvelopeErrorCode.wakuTimeNotSynced, "f84901f846a0" + String(repeating: "aa", count: 32) + "e4e3a0" + String(repeating: "bb", count: 32) + "1578"),
-    ])
+    @Test(
+        "message response bytes",
+        arguments: [
+            (
+                EnvelopeErrorCode.whisperOther,
+                "f84901f846a0" + String(repeating: "aa", count: 32) + "e4e3a0" + String(repeating: "bb", count: 32) + "2678"
+            ),
+            (
+                EnvelopeErrorCode.whisperTimeNotSynced,
+                "f84901f846a0" + String(repeating: "aa", count: 32) + "e4e3a0" + String(repeating: "bb", count: 32) + "2578"
+            ),
+            (
+                EnvelopeErrorCode.wakuOther,
+                "f84901f846a0" + String(repeating: "aa", count: 32) + "e4e3a0" + String(repeating: "bb", count: 32) + "1678"
+            ),
+            (
+                EnvelopeErrorCode.wakuTimeNotSynced,
+                "f84901f846a0" + String(repeating: "aa", count: 32) + "e4e3a0" + String(repeating: "bb", count: 32) + "1578"
+            ),
+        ]
+    )
     func messageResponse(code: EnvelopeErrorCode, hex: String) throws {
-        let response = MessageResponse(batchHash: Self.batch,
-                                       errors: [.init(hash: Self.envelope, code: code, description: "x")])
+        let response = MessageResponse(
+            batchHash: Self.batch,
+            errors: [.init(hash: Self.envelope, code: code, description: "x")]
+        )
         #expect(response.encoded.hex == hex)
     }
 

@@ -1,6 +1,6 @@
 import EthCrypto
-import Testing
 import TestSupport
+import Testing
 import Whisper
 
 private func section(_ name: String) throws -> [String: Any] { try Vectors.object("whisper.json").object(name) }
@@ -16,13 +16,17 @@ struct MessageTests {
     @Test("open another implementation's envelope and rebuild it byte for byte", arguments: names)
     func messageVector(_ name: String) throws {
         let c = try #require(try section("messages").objects("cases").first { $0["name"] as? String == name })
-        let keys = try c.object("keys"), m = try c.object("message"), enc = try c.object("encryption_details")
-        let env = try c.object("envelope"), expected = try c.object("expected_open")
+        let keys = try c.object("keys")
+        let m = try c.object("message")
+        let enc = try c.object("encryption_details")
+        let env = try c.object("envelope")
+        let expected = try c.object("expected_open")
         let envelope = try Envelope(rlp: try env.hex("rlp"))
         #expect(envelope.hash.hex == (try env.string("hash")))
 
         let symmetric = try c.string("encryption") == "symmetric"
-        let openKey: OpeningKey = symmetric
+        let openKey: OpeningKey =
+            symmetric
             ? .symmetric(try keys.hex("sym_key"))
             : .asymmetric(try PrivateKey(bytes: try keys.hex("recipient_private_key")))
         if let password = keys["password"] as? String {
@@ -47,14 +51,21 @@ struct MessageTests {
         if symmetric {
             data = try Message.encrypt(plaintext, with: .symmetric(try keys.hex("sym_key")), aesNonce: try enc.hex("aes_gcm_nonce"))
         } else {
-            data = try Message.encrypt(plaintext, with: .asymmetric(try PublicKey(bytes: try keys.hex("recipient_public_key"))),
-                                       eciesEphemeral: try PrivateKey(bytes: try enc.hex("ecies_ephemeral_private_key")),
-                                       eciesIV: try enc.hex("ecies_iv"))
+            data = try Message.encrypt(
+                plaintext,
+                with: .asymmetric(try PublicKey(bytes: try keys.hex("recipient_public_key"))),
+                eciesEphemeral: try PrivateKey(bytes: try enc.hex("ecies_ephemeral_private_key")),
+                eciesIV: try enc.hex("ecies_iv")
+            )
         }
         #expect(data == (try env.hex("data")))
-        let sealed = Envelope.seal(expiry: UInt32(try env.uint64("expiry")), ttl: UInt32(try env.uint64("ttl")),
-                                   topic: try Topic(hex: try env.string("topic")), data: data,
-                                   targetPoW: try env.object("seal").double("pow_target"))
+        let sealed = Envelope.seal(
+            expiry: UInt32(try env.uint64("expiry")),
+            ttl: UInt32(try env.uint64("ttl")),
+            topic: try Topic(hex: try env.string("topic")),
+            data: data,
+            targetPoW: try env.object("seal").double("pow_target")
+        )
         #expect(sealed.rlp.hex == (try env.string("rlp")))
     }
 
@@ -67,7 +78,8 @@ struct MessageTests {
     }
 
     @Test func sealOpenRoundTripAllSizeFields() throws {
-        let recipient = PrivateKey.generate(), signer = PrivateKey.generate()
+        let recipient = PrivateKey.generate()
+        let signer = PrivateKey.generate()
         for size in [0, 1, 255, 256, 65535, 65536] {
             let payload = SecureRandom.bytes(size)
             for key in [SealingKey.password("pw"), .asymmetric(recipient.publicKey)] {

@@ -10,8 +10,11 @@ public enum EnvelopeFuzz {
         var input = FuzzInput(data)
         let control = input.byte()
         let payload = input.rest()
-        let policy = ReceivePolicy(minPoW: Double(control & 0x0F) / 8, maxMessageSize: 1 << (10 + Int(control >> 4) % 11),
-                                   bloom: control & 1 == 0 ? .full : Bloom(topic: Topic(rawValue: 0x1234_5678)))
+        let policy = ReceivePolicy(
+            minPoW: Double(control & 0x0F) / 8,
+            maxMessageSize: 1 << (10 + Int(control >> 4) % 11),
+            bloom: control & 1 == 0 ? .full : Bloom(topic: Topic(rawValue: 0x1234_5678))
+        )
         if let envelope = try? Envelope(rlp: payload) {
             precondition(envelope.rlp == payload, "a strictly decoded envelope does not keep its exact bytes")
             check(envelope, policy: policy, control: control)

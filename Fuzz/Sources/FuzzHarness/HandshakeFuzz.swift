@@ -25,8 +25,12 @@ public enum HandshakeAuthFuzz {
     }
 
     static func receive(_ packet: [UInt8], control: UInt8) {
-        var machine = HandshakeStateMachine(recipient: Vectors.staticB, acceptLegacy: control & 4 == 0,
-                                            ephemeralKey: Vectors.ephemeralB, nonce: Vectors.nonceB)
+        var machine = HandshakeStateMachine(
+            recipient: Vectors.staticB,
+            acceptLegacy: control & 4 == 0,
+            ephemeralKey: Vectors.ephemeralB,
+            nonce: Vectors.nonceB
+        )
         HandshakeSealing.feed(packet, chunk: Int(control >> 3)) { buffer throws(RLPxError) in try machine.receive(&buffer) != nil }
     }
 }
@@ -50,9 +54,13 @@ public enum HandshakeAckFuzz {
     }
 
     static func receive(_ packet: [UInt8], control: UInt8) {
-        var machine = HandshakeStateMachine(initiator: Vectors.staticA, remote: Vectors.staticB.publicKey,
-                                            format: control & 4 == 0 ? .eip8 : .legacy,
-                                            ephemeralKey: Vectors.ephemeralA, nonce: Vectors.nonceA)
+        var machine = HandshakeStateMachine(
+            initiator: Vectors.staticA,
+            remote: Vectors.staticB.publicKey,
+            format: control & 4 == 0 ? .eip8 : .legacy,
+            ephemeralKey: Vectors.ephemeralA,
+            nonce: Vectors.nonceA
+        )
         guard (try? machine.makeAuth()) != nil else { preconditionFailure("cannot make the auth packet") }
         HandshakeSealing.feed(packet, chunk: Int(control >> 3)) { buffer throws(RLPxError) in try machine.receive(&buffer) != nil }
     }

@@ -39,11 +39,21 @@ public enum LevelDBFuzz {
         for (key, value) in pairs {
             key.withUnsafeBytes { k in
                 value.withUnsafeBytes { v in
-                    leveldb_put(db, writeOptions, k.baseAddress?.assumingMemoryBound(to: CChar.self), k.count,
-                                v.baseAddress?.assumingMemoryBound(to: CChar.self), v.count, &error)
+                    leveldb_put(
+                        db,
+                        writeOptions,
+                        k.baseAddress?.assumingMemoryBound(to: CChar.self),
+                        k.count,
+                        v.baseAddress?.assumingMemoryBound(to: CChar.self),
+                        v.count,
+                        &error
+                    )
                 }
             }
-            if let e = error { leveldb_free(e); return false }
+            if let e = error {
+                leveldb_free(e)
+                return false
+            }
         }
         return true
     }

@@ -30,8 +30,14 @@ public enum MessageFuzz {
             let opened = try? Message.open(sealed, with: .symmetric(symmetricKey))
             precondition(opened == (try? Message(plaintext: body)), "opening disagrees with parsing the plaintext")
         default:
-            guard let sealed = try? Message.encrypt(body, with: .asymmetric(privateKey.publicKey),
-                                                     eciesEphemeral: ephemeral, eciesIV: iv) else {
+            guard
+                let sealed = try? Message.encrypt(
+                    body,
+                    with: .asymmetric(privateKey.publicKey),
+                    eciesEphemeral: ephemeral,
+                    eciesIV: iv
+                )
+            else {
                 preconditionFailure("ECIES sealing failed")
             }
             let opened = try? Message.open(sealed, with: .asymmetric(privateKey))

@@ -44,15 +44,23 @@ public enum HelloFuzz {
 public enum P2PFuzz {
     static let configuration = P2PSession.Configuration(
         clientID: "whisper-archive-fuzz",
-        capabilities: [SupportedCapability(name: "shh", version: 6, messageCount: 128, maxMessageSize: 1 << 20),
-                       SupportedCapability(name: "waku", version: 1, messageCount: 128, maxMessageSize: 1 << 20)])
+        capabilities: [
+            SupportedCapability(name: "shh", version: 6, messageCount: 128, maxMessageSize: 1 << 20),
+            SupportedCapability(name: "waku", version: 1, messageCount: 128, maxMessageSize: 1 << 20),
+        ]
+    )
 
     static func newSession() -> P2PSession {
         P2PSession(configuration: configuration, localPublicKey: Vectors.staticB.publicKey, remotePublicKey: Vectors.staticA.publicKey)
     }
 
-    static let remoteHello = Hello(protocolVersion: 5, clientID: "node-a", capabilities: [Capability(name: "shh", version: 6), Capability(name: "waku", version: 1)],
-                                   listenPort: 30303, nodeID: Vectors.staticA.publicKey.bytes)
+    static let remoteHello = Hello(
+        protocolVersion: 5,
+        clientID: "node-a",
+        capabilities: [Capability(name: "shh", version: 6), Capability(name: "waku", version: 1)],
+        listenPort: 30303,
+        nodeID: Vectors.staticA.publicKey.bytes
+    )
 
     /// One input, frame by frame.
     public static func run(_ data: UnsafeRawBufferPointer) {

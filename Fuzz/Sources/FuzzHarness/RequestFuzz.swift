@@ -10,7 +10,8 @@ public enum RequestFuzz {
             guard let request = decoded else { continue }
             _ = request.directRequestID
             let encoded = request.encoded()
-            let again = request.dialect == .directWhisper || request.dialect == .directWaku
+            let again =
+                request.dialect == .directWhisper || request.dialect == .directWaku
                 ? try? MailRequest.decodeDirect(encoded) : try? MailRequest.decodePayload(encoded)
             precondition(again != nil, "a decoded \(request.dialect) request does not decode after encoding")
         }

@@ -32,8 +32,11 @@ public enum SQLiteFuzz {
         guard let db = try? SQLiteDatabase(path: path) else { return false }
         let columns = withData ? "id, data, topic, bloom" : "id, topic, bloom"
         guard (try? db.execute("PRAGMA synchronous = OFF; BEGIN; CREATE TABLE envelopes (\(columns))")) != nil,
-              let insert = try? db.prepare(withData ? "INSERT INTO envelopes (id, data) VALUES (?, ?)"
-                                                    : "INSERT INTO envelopes (id) VALUES (?)")
+            let insert = try? db.prepare(
+                withData
+                    ? "INSERT INTO envelopes (id, data) VALUES (?, ?)"
+                    : "INSERT INTO envelopes (id) VALUES (?)"
+            )
         else { return false }
         var rows = 0
         while !input.isEmpty, rows < 256 {

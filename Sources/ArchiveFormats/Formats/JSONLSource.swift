@@ -17,7 +17,10 @@ public struct JSONLSource: EnvelopeSource {
         while true {
             var end = buffer[start...].firstIndex(of: 0x0A)
             while end == nil && !eof {
-                if start > 0 { buffer.removeSubrange(0..<start); start = 0 }
+                if start > 0 {
+                    buffer.removeSubrange(0..<start)
+                    start = 0
+                }
                 guard buffer.count <= Self.maxLineBytes else {
                     // A line no envelope can fill: report it once, then skip to its end without keeping it.
                     line += 1
@@ -59,7 +62,10 @@ public struct JSONLSource: EnvelopeSource {
         start = 0
         while !eof {
             let chunk = try input.read()
-            if chunk.isEmpty { eof = true; return }
+            if chunk.isEmpty {
+                eof = true
+                return
+            }
             if let nl = chunk.firstIndex(of: 0x0A) {
                 buffer.append(contentsOf: chunk[(nl + 1)...])
                 return
@@ -73,7 +79,7 @@ public struct JSONLSource: EnvelopeSource {
     /// it holds the key.
     private static func arrival(in line: String, _ bytes: ArraySlice<UInt8>) throws(WhisperError) -> UInt32? {
         guard bytes.count >= arrivalKey.count,
-              bytes.indices.dropLast(arrivalKey.count - 1).contains(where: { bytes[$0...].starts(with: arrivalKey) })
+            bytes.indices.dropLast(arrivalKey.count - 1).contains(where: { bytes[$0...].starts(with: arrivalKey) })
         else { return nil }
         guard let value = try EnvelopeJSON.parseObject(line).first(where: { $0.0 == "arrival" })?.1 else { return nil }
         guard case .number(let n) = value, let arrival = UInt32(n) else {

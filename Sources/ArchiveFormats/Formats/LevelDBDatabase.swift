@@ -106,7 +106,12 @@ final class LevelDBIterator {
     }
 
     func next() throws(FormatError) -> (key: [UInt8], value: [UInt8])? {
-        if started { leveldb_iter_next(iterator) } else { leveldb_iter_seek_to_first(iterator); started = true }
+        if started {
+            leveldb_iter_next(iterator)
+        } else {
+            leveldb_iter_seek_to_first(iterator)
+            started = true
+        }
         guard leveldb_iter_valid(iterator) != 0 else {
             var err: UnsafeMutablePointer<CChar>?
             leveldb_iter_get_error(iterator, &err)
@@ -117,7 +122,8 @@ final class LevelDBIterator {
             }
             return nil
         }
-        var kl = 0, vl = 0
+        var kl = 0
+        var vl = 0
         let k = leveldb_iter_key(iterator, &kl)!
         let v = leveldb_iter_value(iterator, &vl)!
         let key = k.withMemoryRebound(to: UInt8.self, capacity: kl) { Array(UnsafeBufferPointer(start: $0, count: kl)) }

@@ -22,10 +22,16 @@ public struct LevelDBSink: EnvelopeSink {
 
     public mutating func write(_ envelope: ArchivedEnvelope) throws(FormatError) {
         batch.append((envelope.key.bytes, envelope.rlp))
-        if batch.count >= 1000 { try db.write(batch); batch.removeAll(keepingCapacity: true) }
+        if batch.count >= 1000 {
+            try db.write(batch)
+            batch.removeAll(keepingCapacity: true)
+        }
     }
 
     public mutating func finish() throws(FormatError) {
-        if !batch.isEmpty { try db.write(batch); batch.removeAll() }
+        if !batch.isEmpty {
+            try db.write(batch)
+            batch.removeAll()
+        }
     }
 }

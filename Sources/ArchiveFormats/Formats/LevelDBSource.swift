@@ -20,16 +20,28 @@ public struct LevelDBSource: EnvelopeSource {
         guard let (key, value) = try iterator.next() else { return nil }
         bytes += Int64(key.count + value.count)
         guard key.count == 40 || key.count == 36 else {
-            return .invalid(FormatError(.invalidRecord, path: path, key: key.hex,
-                                        "a key of \(key.count) bytes (expected 40 for status-go or 36 for go-ethereum)"))
+            return .invalid(
+                FormatError(
+                    .invalidRecord,
+                    path: path,
+                    key: key.hex,
+                    "a key of \(key.count) bytes (expected 40 for status-go or 36 for go-ethereum)"
+                )
+            )
         }
         let envelope: Envelope
         do { envelope = try Envelope(rlp: value) } catch {
             return .invalid(FormatError(.invalidRecord, path: path, key: key.hex, error.description))
         }
         guard Array(envelope.key.bytes.prefix(key.count)) == key else {
-            return .invalid(FormatError(.invalidRecord, path: path, key: key.hex,
-                                        "the key does not match the envelope (expected \(envelope.key.bytes.prefix(key.count).map { $0 }.hex))"))
+            return .invalid(
+                FormatError(
+                    .invalidRecord,
+                    path: path,
+                    key: key.hex,
+                    "the key does not match the envelope (expected \(envelope.key.bytes.prefix(key.count).map { $0 }.hex))"
+                )
+            )
         }
         return .envelope(envelope, arrival: nil)
     }

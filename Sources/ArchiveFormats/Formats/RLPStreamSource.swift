@@ -66,7 +66,11 @@ public struct RLPStreamSource: EnvelopeSource {
             let offset = base + Int64(start)
             if let wrapperEnd, offset >= wrapperEnd {
                 done = true
-                if offset > wrapperEnd { return .invalid(FormatError(.invalidRecord, path: input.path, offset: offset, "the last envelope runs past the end of the enclosing list")) }
+                if offset > wrapperEnd {
+                    return .invalid(
+                        FormatError(.invalidRecord, path: input.path, offset: offset, "the last envelope runs past the end of the enclosing list")
+                    )
+                }
                 if try ensure(1) {
                     return .invalid(FormatError(.invalidRecord, path: input.path, offset: offset, "trailing bytes after the list of envelopes"))
                 }
@@ -74,7 +78,9 @@ public struct RLPStreamSource: EnvelopeSource {
             }
             guard try ensure(1) else { return nil }
             _ = try ensure(9)
-            let isList: Bool, hl: Int, pl: Int
+            let isList: Bool
+            let hl: Int
+            let pl: Int
             switch header() {
             case .item(let l, let h, let p):
                 (isList, hl, pl) = (l, h, p)
@@ -83,8 +89,14 @@ public struct RLPStreamSource: EnvelopeSource {
                 return .invalid(FormatError(.invalidRecord, path: input.path, offset: offset, "truncated RLP header"))
             case .tooLarge(let len):
                 done = true
-                return .invalid(FormatError(.invalidRecord, path: input.path, offset: offset,
-                                            "an item declares \(len) bytes, more than any file can hold"))
+                return .invalid(
+                    FormatError(
+                        .invalidRecord,
+                        path: input.path,
+                        offset: offset,
+                        "an item declares \(len) bytes, more than any file can hold"
+                    )
+                )
             }
             if !checkedWrapper {
                 checkedWrapper = true
@@ -97,8 +109,14 @@ public struct RLPStreamSource: EnvelopeSource {
             }
             guard try ensure(hl + pl) else {
                 done = true
-                return .invalid(FormatError(.invalidRecord, path: input.path, offset: offset,
-                                            "truncated: an item of \(hl + pl) bytes but only \(buffer.count - start) left in the file"))
+                return .invalid(
+                    FormatError(
+                        .invalidRecord,
+                        path: input.path,
+                        offset: offset,
+                        "truncated: an item of \(hl + pl) bytes but only \(buffer.count - start) left in the file"
+                    )
+                )
             }
             let item = Array(buffer[start..<(start + hl + pl)])
             start += hl + pl

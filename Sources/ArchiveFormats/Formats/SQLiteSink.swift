@@ -20,7 +20,8 @@ public struct SQLiteSink: EnvelopeSink {
         let db: SQLiteDatabase
         do {
             db = try SQLiteDatabase(path: output.stagedPath)
-            try db.execute("""
+            try db.execute(
+                """
                 CREATE TABLE envelopes (
                     id BLOB PRIMARY KEY,
                     data BLOB NOT NULL,
@@ -30,7 +31,8 @@ public struct SQLiteSink: EnvelopeSink {
                 CREATE INDEX id_topic_idx ON envelopes (id DESC, topic);
                 CREATE INDEX topic_idx ON envelopes (topic);
                 BEGIN;
-                """)
+                """
+            )
             insert = try db.prepare("INSERT OR IGNORE INTO envelopes (id, data, topic, bloom) VALUES (?1, ?2, ?3, ?4)")
             self.db = db
         } catch {
@@ -47,7 +49,10 @@ public struct SQLiteSink: EnvelopeSink {
         do {
             try insert.run()
             pending += 1
-            if pending >= 10_000 { try db.execute("COMMIT; BEGIN;"); pending = 0 }
+            if pending >= 10_000 {
+                try db.execute("COMMIT; BEGIN;")
+                pending = 0
+            }
         } catch { throw FormatError(error, path: path) }
     }
 

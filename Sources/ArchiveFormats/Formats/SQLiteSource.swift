@@ -44,7 +44,9 @@ public struct SQLiteSource: EnvelopeSource {
         self.copy = copy
         do {
             // A copy is ours: opened read-write, SQLite replays its WAL or rolls its journal back there.
-            if let copy { db = try SQLiteDatabase(path: copy.directory + "/db.sqlite", create: false) } else {
+            if let copy {
+                db = try SQLiteDatabase(path: copy.directory + "/db.sqlite", create: false)
+            } else {
                 db = try SQLiteDatabase(path: path, readOnly: true, immutable: true)
             }
             statement = try db.prepare("SELECT id, data FROM envelopes ORDER BY id")
@@ -67,10 +69,15 @@ public struct SQLiteSource: EnvelopeSource {
             return .invalid(FormatError(.invalidRecord, path: path, key: id.hex, error.description))
         }
         guard id == envelope.key.bytes else {
-            return .invalid(FormatError(.invalidRecord, path: path, key: id.hex,
-                                        "id is not the envelope's 40-byte key \(envelope.key.bytes.hex)"))
+            return .invalid(
+                FormatError(
+                    .invalidRecord,
+                    path: path,
+                    key: id.hex,
+                    "id is not the envelope's 40-byte key \(envelope.key.bytes.hex)"
+                )
+            )
         }
         return .envelope(envelope, arrival: nil)
     }
 }
-

@@ -58,7 +58,10 @@ final class ByteInput {
                 if eof { return [] }
                 pendingCompressed = try readFile(256 << 10)
                 pendingStart = 0
-                if pendingCompressed.isEmpty { eof = true; return [] }
+                if pendingCompressed.isEmpty {
+                    eof = true
+                    return []
+                }
             }
             var dstSize = max
             var srcSize = pendingCompressed.count - pendingStart

@@ -81,7 +81,10 @@ public final class OutputFile {
             attempt += 1
             if errno != EEXIST || attempt > 100 { throw FileProbe.error(path, errno: errno, "cannot create the output file") }
         }
-        if use == .database { close(fd); fd = -1 }
+        if use == .database {
+            close(fd)
+            fd = -1
+        }
     }
 
     deinit {
@@ -128,12 +131,18 @@ public final class OutputFile {
                 fd = -1
             } else {
                 let opened = open(staged, O_RDONLY | O_CLOEXEC)
-                if opened >= 0 { _ = fsync(opened); close(opened) }
+                if opened >= 0 {
+                    _ = fsync(opened)
+                    close(opened)
+                }
             }
             guard rename(staged, target) == 0 else { throw FileProbe.error(path, errno: errno, "cannot rename the finished output over it") }
             committed = true
             let dir = open(URL(fileURLWithPath: target).deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            if dir >= 0 { _ = fsync(dir); close(dir) }
+            if dir >= 0 {
+                _ = fsync(dir)
+                close(dir)
+            }
             return
         }
         committed = true

@@ -16,7 +16,11 @@ final class PrivateCopy {
         while temporary.count > 1 && temporary.hasSuffix("/") { temporary.removeLast() }
         var template = Array((temporary + "/whisper-archive-\(kind)-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw FormatError(.io, path: temporary, "cannot create a temporary directory for a private copy of \(source): \(String(cString: strerror(errno)))")
+            throw FormatError(
+                .io,
+                path: temporary,
+                "cannot create a temporary directory for a private copy of \(source): \(String(cString: strerror(errno)))"
+            )
         }
         directory = String(cString: made)
     }

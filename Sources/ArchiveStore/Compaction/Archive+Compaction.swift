@@ -98,7 +98,10 @@ struct Compactor {
         var sources: [SourcePlan]
         /// End of the sequence range of the preceding kept segment: the output's range must start at or after it.
         var lowest: UInt64
-        var end: UInt64 { let l = sources[sources.count - 1].info; return l.firstSequence + UInt64(l.records) }
+        var end: UInt64 {
+            let l = sources[sources.count - 1].info
+            return l.firstSequence + UInt64(l.records)
+        }
         var kept: Int { sources.reduce(0) { $0 + $1.kept } }
         var removed: Int { sources.reduce(0) { $0 + $1.removed.total } }
     }
@@ -183,7 +186,9 @@ struct Compactor {
         // 6. Swap: manifest, then index, then delete the old files.
         try swap(drops: drops, outputs: outputs)
         report.seconds = Date().timeIntervalSince(started)
-        archive.logger.notice("compaction: removed \(report.envelopesRemoved) envelopes (\(report.expired) expired, \(report.topicDropped) of dropped topics, \(report.duplicates) duplicates), \(report.bytesRemoved) bytes; dropped \(report.segmentsDropped) segments, rewrote \(report.segmentsRewritten)")
+        archive.logger.notice(
+            "compaction: removed \(report.envelopesRemoved) envelopes (\(report.expired) expired, \(report.topicDropped) of dropped topics, \(report.duplicates) duplicates), \(report.bytesRemoved) bytes; dropped \(report.segmentsDropped) segments, rewrote \(report.segmentsRewritten)"
+        )
         return report
     }
 
@@ -253,7 +258,8 @@ struct Compactor {
             if let t = o.temporaryPath { unlink(t) }
             if o.temporaryPath != nil, let s = o.segment { unlink(segDir + "/" + s.fileName) }
             if let r = o.retained, let old = sealed.first(where: { $0.firstSequence == r }),
-               let f = try? SegmentFile(path: segDir + "/" + old.fileName, writable: true) {
+                let f = try? SegmentFile(path: segDir + "/" + old.fileName, writable: true)
+            {
                 try? f.truncate(to: old.bytes)
             }
         }
@@ -274,8 +280,11 @@ struct Compactor {
                 var plan = units[u].sources[si]
                 let seg = plan.info.firstSequence
                 let file = try archive.readers.file(seg)
-                var expired = 0, topicDropped = 0, duplicates = 0
-                let (end, invalid) = try SegmentScanner.forEachValidBlock(file, segment: seg, to: plan.info.bytes) { (block, raw) throws(ArchiveError) in
+                var expired = 0
+                var topicDropped = 0
+                var duplicates = 0
+                let (end, invalid) = try SegmentScanner.forEachValidBlock(file, segment: seg, to: plan.info.bytes) {
+                    (block, raw) throws(ArchiveError) in
                     var keep: [Bool] = []
                     var kept: [Kept] = []
                     var failure: ArchiveError?
@@ -318,8 +327,13 @@ struct Compactor {
                     plan.kept += kept.count
                 }
                 if let invalid {
-                    throw ArchiveError(.corrupt, "invalid block in a sealed segment: \(invalid); run verify --repair before compacting",
-                                       path: file.path, segment: seg, offset: end)
+                    throw ArchiveError(
+                        .corrupt,
+                        "invalid block in a sealed segment: \(invalid); run verify --repair before compacting",
+                        path: file.path,
+                        segment: seg,
+                        offset: end
+                    )
                 }
                 plan.removed = Removed(expired: expired, topicDropped: topicDropped, duplicates: duplicates)
                 units[u].sources[si] = plan
@@ -370,8 +384,16 @@ struct Compactor {
         let created = u.sources[0].info.created
         let header = SegmentFormat.segmentHeader(firstSequence: first, created: created)
         try out.write(header, at: 0)
-        var info = SegmentInfo(firstSequence: first, bytes: Int64(header.count), blocks: 0, records: 0,
-                               minSentTime: nil, maxSentTime: nil, created: created, sealed: true)
+        var info = SegmentInfo(
+            firstSequence: first,
+            bytes: Int64(header.count),
+            blocks: 0,
+            records: 0,
+            minSentTime: nil,
+            maxSentTime: nil,
+            created: created,
+            sealed: true
+        )
         var sequence = first
         for s in u.sources {
             let file = try archive.readers.file(s.info.firstSequence)
@@ -415,8 +437,14 @@ struct Compactor {
 
     /// Writes one block's kept records at the end of `out`: the stored bytes as they are when every record is kept
     /// (with the sequence number patched), else a new block of the kept records.
-    func copyBlock(_ b: BlockPlan, from file: SegmentFile, to out: inout SegmentSink, info: inout SegmentInfo, sequence: inout UInt64,
-                   output: inout Output) throws(ArchiveError) {
+    func copyBlock(
+        _ b: BlockPlan,
+        from file: SegmentFile,
+        to out: inout SegmentSink,
+        info: inout SegmentInfo,
+        sequence: inout UInt64,
+        output: inout Output
+    ) throws(ArchiveError) {
         var bytes: [UInt8]
         var positions: [Int]
         let compressed: Bool
@@ -431,7 +459,14 @@ struct Compactor {
             positions = b.kept.map(\.range.lowerBound)
             compressed = b.info.compressed
         } else {
-            guard case .block(_, let raw) = BlockReader.read(file, segment: b.info.segment, at: b.info.offset, fileSize: b.info.offset + Int64(b.info.length)) else {
+            guard
+                case .block(_, let raw) = BlockReader.read(
+                    file,
+                    segment: b.info.segment,
+                    at: b.info.offset,
+                    fileSize: b.info.offset + Int64(b.info.length)
+                )
+            else {
                 throw ArchiveError(.corrupt, "a block changed during compaction", path: file.path, segment: b.info.segment, offset: b.info.offset)
             }
             var encoder = BlockEncoder(capacity: b.info.rawLength)
@@ -449,8 +484,18 @@ struct Compactor {
             if let topic = k.topic, let key = k.key {
                 let sent = UInt32(key[0]) << 24 | UInt32(key[1]) << 16 | UInt32(key[2]) << 8 | UInt32(key[3])
                 info.add(sentTime: sent)
-                output.moves.append((topic, key, RecordLocation(segment: info.firstSequence, blockOffset: offset, compressed: compressed,
-                                                                position: pos, length: k.range.count), k.isNew))
+                output.moves.append(
+                    (
+                        topic, key,
+                        RecordLocation(
+                            segment: info.firstSequence,
+                            blockOffset: offset,
+                            compressed: compressed,
+                            position: pos,
+                            length: k.range.count
+                        ), k.isNew
+                    )
+                )
             } else {
                 info.records += 1
             }
@@ -506,9 +551,11 @@ struct Compactor {
             if !dropped.isEmpty {
                 let all = try index.topicMinSentTimes()
                 let upper = dropped.compactMap(\.maxSentTime).max().map { Int64($0) + 1 } ?? 0
-                removedPerTopic = try index.deleteRows(topics: all.filter { $0.1 < upper }.map(\.0),
-                                                       keysBelow: Archive.bound(UInt32(clamping: upper), fill: 0),
-                                                       inSegments: dropped.map(\.firstSequence))
+                removedPerTopic = try index.deleteRows(
+                    topics: all.filter { $0.1 < upper }.map(\.0),
+                    keysBelow: Archive.bound(UInt32(clamping: upper), fill: 0),
+                    inSegments: dropped.map(\.firstSequence)
+                )
             }
             // Rows of removed records in rewritten segments: every row still pointing into a replaced source.
             let replaced = outputs.flatMap { o in o.sources.filter { $0 != o.retained } }

@@ -63,8 +63,14 @@ public struct CompactionOptions: Sendable {
     public var removeDuplicates = true
 
     /// Creates options.
-    public init(before: UInt32? = nil, dropTopics: [Topic] = [], dryRun: Bool = false, mergeBelow: Int64? = nil,
-                mergeSpan: UInt32 = 86_400, removeDuplicates: Bool = true) {
+    public init(
+        before: UInt32? = nil,
+        dropTopics: [Topic] = [],
+        dryRun: Bool = false,
+        mergeBelow: Int64? = nil,
+        mergeSpan: UInt32 = 86_400,
+        removeDuplicates: Bool = true
+    ) {
         self.removeDuplicates = removeDuplicates
         self.before = before
         self.dropTopics = dropTopics

@@ -62,8 +62,18 @@ extension Compactor {
         }
         if unsealed.isEmpty {
             // A writer's open creates the active segment.
-            unsealed.append(SegmentInfo(firstSequence: floor, bytes: Int64(SegmentHeader.length), blocks: 0, records: 0,
-                                        minSentTime: nil, maxSentTime: nil, created: 0, sealed: false))
+            unsealed.append(
+                SegmentInfo(
+                    firstSequence: floor,
+                    bytes: Int64(SegmentHeader.length),
+                    blocks: 0,
+                    records: 0,
+                    minSentTime: nil,
+                    maxSentTime: nil,
+                    created: 0,
+                    sealed: false
+                )
+            )
         }
         return Baseline(sealing: manifest.segments, unsealed: unsealed)
     }
@@ -80,8 +90,16 @@ extension Compactor {
             guard case .incomplete = rejection, size <= Int64(SegmentHeader.length) else {
                 throw rejection.error(path: file.path, segment: first)
             }
-            return SegmentInfo(firstSequence: first, bytes: Int64(SegmentHeader.length), blocks: 0, records: 0,
-                               minSentTime: nil, maxSentTime: nil, created: 0, sealed: false)
+            return SegmentInfo(
+                firstSequence: first,
+                bytes: Int64(SegmentHeader.length),
+                blocks: 0,
+                records: 0,
+                minSentTime: nil,
+                maxSentTime: nil,
+                created: 0,
+                sealed: false
+            )
         }
     }
 }
@@ -97,7 +115,8 @@ extension Compactor {
         let markSegment = try index.meta("hwm_segment").map { UInt64(clamping: $0) }
         let markOffset = try index.meta("hwm_offset") ?? header
         let lookup = try index.keyLookup()
-        var all: [UInt64: Int] = [:], dropped: [UInt64: Int] = [:]
+        var all: [UInt64: Int] = [:]
+        var dropped: [UInt64: Int] = [:]
         var seen = Set<[UInt8]>()
         for s in segments where markSegment.map({ s.firstSequence >= $0 }) ?? true {
             let from = s.firstSequence == markSegment ? max(markOffset, header) : header

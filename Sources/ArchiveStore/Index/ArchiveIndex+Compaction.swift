@@ -26,10 +26,16 @@ extension ArchiveIndex {
 
     /// The rows pointing into `segments`, in storage order (segment, block offset, position).
     func rowsInStorageOrder(inSegments segments: [UInt64]) throws(ArchiveError) -> SegmentRows {
-        SegmentRows(try sqlite(db.prepare("""
-            SELECT seg, \(Self.blockOffsetSQL) AS off, pos, topic, key FROM entries
-            WHERE seg IN (\(segments.map(String.init).joined(separator: ","))) ORDER BY seg, off, pos
-            """)))
+        SegmentRows(
+            try sqlite(
+                db.prepare(
+                    """
+                    SELECT seg, \(Self.blockOffsetSQL) AS off, pos, topic, key FROM entries
+                    WHERE seg IN (\(segments.map(String.init).joined(separator: ","))) ORDER BY seg, off, pos
+                    """
+                )
+            )
+        )
     }
 
     /// A lookup of keys in the index, prepared once for many keys.
@@ -117,8 +123,10 @@ extension ArchiveIndex {
     /// A writer of rows moved by a rewrite (new locations of indexed keys, and rows for keys not indexed yet).
     func rowMover() throws(ArchiveError) -> RowMover {
         do throws(SQLiteError) {
-            return RowMover(moved: try db.prepare("UPDATE entries SET seg = ?3, blk = ?4, pos = ?5, len = ?6 WHERE topic = ?1 AND key = ?2"),
-                            insert: try db.prepare("INSERT OR IGNORE INTO entries(topic, key, seg, blk, pos, len) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"))
+            return RowMover(
+                moved: try db.prepare("UPDATE entries SET seg = ?3, blk = ?4, pos = ?5, len = ?6 WHERE topic = ?1 AND key = ?2"),
+                insert: try db.prepare("INSERT OR IGNORE INTO entries(topic, key, seg, blk, pos, len) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            )
         } catch { throw ArchiveError(error) }
     }
 

@@ -14,9 +14,11 @@ extension ArchiveIndex {
     /// `offset`; returns how many rows went. The topics table is not updated (see ``rebuildTopics()``).
     func deleteRows(after segment: UInt64, fromOffset offset: Int64) throws(ArchiveError) -> Int {
         do throws(SQLiteError) {
-            let s = try db.prepare("""
+            let s = try db.prepare(
+                """
                 DELETE FROM entries WHERE seg > ?1 OR (seg = ?1 AND \(Self.blockOffsetSQL) >= ?2)
-                """)
+                """
+            )
             s.bind(1, Int64(segment))
             s.bind(2, offset)
             return try s.run()

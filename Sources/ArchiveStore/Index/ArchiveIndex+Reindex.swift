@@ -30,17 +30,24 @@ extension ArchiveIndex {
             self.index = index
             scoped = topics != nil
             let db = index.db
-            try sqlite(db.execute("""
-                DROP TABLE IF EXISTS temp.rebuild;
-                CREATE TEMP TABLE rebuild(topic BLOB NOT NULL, key BLOB NOT NULL, seg INTEGER NOT NULL, blk INTEGER NOT NULL,
-                    pos INTEGER NOT NULL, len INTEGER NOT NULL, PRIMARY KEY (topic, key)) WITHOUT ROWID;
-                DROP TABLE IF EXISTS temp.sel;
-                CREATE TEMP TABLE sel(topic BLOB PRIMARY KEY) WITHOUT ROWID;
-                """))
+            try sqlite(
+                db.execute(
+                    """
+                    DROP TABLE IF EXISTS temp.rebuild;
+                    CREATE TEMP TABLE rebuild(topic BLOB NOT NULL, key BLOB NOT NULL, seg INTEGER NOT NULL, blk INTEGER NOT NULL,
+                        pos INTEGER NOT NULL, len INTEGER NOT NULL, PRIMARY KEY (topic, key)) WITHOUT ROWID;
+                    DROP TABLE IF EXISTS temp.sel;
+                    CREATE TEMP TABLE sel(topic BLOB PRIMARY KEY) WITHOUT ROWID;
+                    """
+                )
+            )
             do throws(SQLiteError) {
                 if let topics {
                     let s = try db.prepare("INSERT OR IGNORE INTO temp.sel VALUES (?1)")
-                    for t in topics { s.bind(1, blob: topicBytes(t)); try s.run() }
+                    for t in topics {
+                        s.bind(1, blob: topicBytes(t))
+                        try s.run()
+                    }
                 }
                 insert = try db.prepare("INSERT OR IGNORE INTO temp.rebuild VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
             } catch {
@@ -69,21 +76,28 @@ extension ArchiveIndex {
 
         /// Rebuilt rows the index lacks.
         func countMissing() throws(ArchiveError) -> Int {
-            try collect("SELECT r.topic, r.key FROM temp.rebuild r WHERE NOT EXISTS (SELECT 1 FROM main.entries e WHERE e.topic = r.topic AND e.key = r.key)")
+            try collect(
+                "SELECT r.topic, r.key FROM temp.rebuild r WHERE NOT EXISTS (SELECT 1 FROM main.entries e WHERE e.topic = r.topic AND e.key = r.key)"
+            )
         }
 
         /// Index rows (of the rebuilt topics) that the rebuild lacks.
         func countExtra() throws(ArchiveError) -> Int {
             let scopeE = scoped ? " AND e.topic IN (SELECT topic FROM temp.sel)" : ""
-            return try collect("SELECT e.topic, e.key FROM main.entries e WHERE NOT EXISTS (SELECT 1 FROM temp.rebuild r WHERE e.topic = r.topic AND e.key = r.key)" + scopeE)
+            return try collect(
+                "SELECT e.topic, e.key FROM main.entries e WHERE NOT EXISTS (SELECT 1 FROM temp.rebuild r WHERE e.topic = r.topic AND e.key = r.key)"
+                    + scopeE
+            )
         }
 
         /// Keys in both whose index row points elsewhere.
         func countMoved() throws(ArchiveError) -> Int {
-            try collect("""
+            try collect(
+                """
                 SELECT r.topic, r.key FROM temp.rebuild r JOIN main.entries e ON e.topic = r.topic AND e.key = r.key
                 WHERE e.seg != r.seg OR e.blk != r.blk OR e.pos != r.pos OR e.len != r.len
-                """)
+                """
+            )
         }
 
         /// Replaces the index's rows of the rebuilt topics (or all) with the rebuilt rows; the topics table and

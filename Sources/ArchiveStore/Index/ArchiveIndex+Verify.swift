@@ -7,26 +7,37 @@ extension ArchiveIndex {
         do throws(SQLiteError) {
             let check = try db.prepare("PRAGMA quick_check")
             var problems: [String] = []
-            while try check.step() { let t = check.text(0); if t != "ok" { problems.append(t) } }
+            while try check.step() {
+                let t = check.text(0)
+                if t != "ok" { problems.append(t) }
+            }
             return problems
         } catch { throw ArchiveError(error) }
     }
 
     /// Every row, in storage order (segment, block offset, position in the block), for the merge with the segments.
     func rowsInStorageOrder() throws(ArchiveError) -> StoredRows {
-        StoredRows(try sqlite(db.prepare("""
-            SELECT topic, key, seg, blk, pos, len FROM entries
-            ORDER BY seg, \(Self.blockOffsetSQL), pos
-            """)))
+        StoredRows(
+            try sqlite(
+                db.prepare(
+                    """
+                    SELECT topic, key, seg, blk, pos, len FROM entries
+                    ORDER BY seg, \(Self.blockOffsetSQL), pos
+                    """
+                )
+            )
+        )
     }
 
     /// The topics whose row count in `entries` differs from their `topics` row (a missing row counts 0).
     func topicStatsMismatches() throws(ArchiveError) -> [(topicHex: String, rows: Int64, recorded: Int64)] {
         do throws(SQLiteError) {
-            let s = try db.prepare("""
+            let s = try db.prepare(
+                """
                 SELECT hex(e.topic), e.n, t.count FROM (SELECT topic, count(*) AS n FROM entries GROUP BY topic) e
                 LEFT JOIN topics t ON t.topic = e.topic WHERE t.count IS NULL OR t.count != e.n
-                """)
+                """
+            )
             var out: [(topicHex: String, rows: Int64, recorded: Int64)] = []
             while try s.step() { out.append((s.text(0), s.int64(1), s.int64(2))) }
             return out

@@ -61,8 +61,12 @@ final class ArchiveIndex: @unchecked Sendable {
         let damaged = ["SQLite code 26)", "SQLite code 11)", "file is not a database", "malformed"].contains { error.message.contains($0) }
         guard damaged else { return error }
         let dir = (path as NSString).deletingLastPathComponent
-        return ArchiveError(.index, "the index is damaged (\(error.message.contains("not a database") || error.message.contains("code 26") ? "not a SQLite database" : "malformed")); "
-                            + "run `whisper-archive reindex --archive \(dir)` to rebuild it from the segments", path: path)
+        return ArchiveError(
+            .index,
+            "the index is damaged (\(error.message.contains("not a database") || error.message.contains("code 26") ? "not a SQLite database" : "malformed")); "
+                + "run `whisper-archive reindex --archive \(dir)` to rebuild it from the segments",
+            path: path
+        )
     }
 
     private func setUp(path: String) throws(ArchiveError) {
@@ -72,8 +76,12 @@ final class ArchiveIndex: @unchecked Sendable {
                 throw ArchiveError(.index, "the index has no entries table; open the archive once as a writer or run reindex", path: path)
             }
             if let found = try Self.schema(of: db), found != Self.schemaVersion {
-                throw ArchiveError(.unsupportedVersion, "the index has schema \(found) and this build reads schema \(Self.schemaVersion); "
-                                   + "open the archive once as a writer (or run reindex) to rebuild it from the segments", path: path)
+                throw ArchiveError(
+                    .unsupportedVersion,
+                    "the index has schema \(found) and this build reads schema \(Self.schemaVersion); "
+                        + "open the archive once as a writer (or run reindex) to rebuild it from the segments",
+                    path: path
+                )
             }
         } else {
             // The index is derived data: one of another schema (an older or newer build's) is dropped and rebuilt.
@@ -81,19 +89,23 @@ final class ArchiveIndex: @unchecked Sendable {
                 try sqlite(db.execute("DROP TABLE IF EXISTS entries; DROP TABLE IF EXISTS topics; DROP TABLE meta;"))
                 droppedSchema = found
             }
-            try sqlite(db.execute("""
-                PRAGMA journal_mode = WAL;
-                PRAGMA synchronous = NORMAL;
-                CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
-                CREATE TABLE IF NOT EXISTS entries(
-                    topic BLOB NOT NULL, key BLOB NOT NULL,
-                    seg INTEGER NOT NULL, blk INTEGER NOT NULL, pos INTEGER NOT NULL, len INTEGER NOT NULL,
-                    PRIMARY KEY (topic, key)) WITHOUT ROWID;
-                CREATE TABLE IF NOT EXISTS topics(
-                    topic BLOB PRIMARY KEY, count INTEGER NOT NULL,
-                    min_sent INTEGER NOT NULL, max_sent INTEGER NOT NULL) WITHOUT ROWID;
-                INSERT OR IGNORE INTO meta VALUES ('schema', \(ArchiveIndex.schemaVersion));
-                """))
+            try sqlite(
+                db.execute(
+                    """
+                    PRAGMA journal_mode = WAL;
+                    PRAGMA synchronous = NORMAL;
+                    CREATE TABLE IF NOT EXISTS meta(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE IF NOT EXISTS entries(
+                        topic BLOB NOT NULL, key BLOB NOT NULL,
+                        seg INTEGER NOT NULL, blk INTEGER NOT NULL, pos INTEGER NOT NULL, len INTEGER NOT NULL,
+                        PRIMARY KEY (topic, key)) WITHOUT ROWID;
+                    CREATE TABLE IF NOT EXISTS topics(
+                        topic BLOB PRIMARY KEY, count INTEGER NOT NULL,
+                        min_sent INTEGER NOT NULL, max_sent INTEGER NOT NULL) WITHOUT ROWID;
+                    INSERT OR IGNORE INTO meta VALUES ('schema', \(ArchiveIndex.schemaVersion));
+                    """
+                )
+            )
         }
         // Reads go through a shared mapping of the index file instead of one pread per page.
         try sqlite(db.execute("PRAGMA cache_size = -16384; PRAGMA mmap_size = 4294967296"))
@@ -133,8 +145,11 @@ final class ArchiveIndex: @unchecked Sendable {
     func highWaterMark() throws(ArchiveError) -> (segment: UInt64, offset: Int64)? {
         guard let s = try meta("hwm_segment"), let o = try meta("hwm_offset") else { return nil }
         guard s >= 0, o >= Int64(SegmentHeader.length), o < RecordLocation.maxBlockOffset else {
-            throw ArchiveError(.index, "the index's high-water mark (segment \(s), offset \(o)) is out of range; run reindex",
-                               path: db.path)
+            throw ArchiveError(
+                .index,
+                "the index's high-water mark (segment \(s), offset \(o)) is out of range; run reindex",
+                path: db.path
+            )
         }
         return (UInt64(s), o)
     }
@@ -143,10 +158,17 @@ final class ArchiveIndex: @unchecked Sendable {
     ///
     /// - Throws: `.index`, naming the index file, when a value is out of range.
     static func location(_ s: SQLiteStatement, from first: Int32) throws(ArchiveError) -> RecordLocation {
-        let seg = s.int64(first), blk = s.int64(first + 1), pos = s.int64(first + 2), len = s.int64(first + 3)
+        let seg = s.int64(first)
+        let blk = s.int64(first + 1)
+        let pos = s.int64(first + 2)
+        let len = s.int64(first + 3)
         guard let loc = RecordLocation(indexColumns: seg, storedBlock: blk, position: pos, length: len) else {
-            throw ArchiveError(.index, "an index row points at no possible record (seg \(seg), blk \(blk), pos \(pos), len \(len)); "
-                               + "run reindex", path: s.database.path)
+            throw ArchiveError(
+                .index,
+                "an index row points at no possible record (seg \(seg), blk \(blk), pos \(pos), len \(len)); "
+                    + "run reindex",
+                path: s.database.path
+            )
         }
         return loc
     }
@@ -263,11 +285,15 @@ final class ArchiveIndex: @unchecked Sendable {
 
     func addTopicStats(_ stats: [UInt32: TopicStats]) throws(ArchiveError) {
         if upsertTopicStatement == nil {
-            upsertTopicStatement = try sqlite(db.prepare("""
-                INSERT INTO topics(topic, count, min_sent, max_sent) VALUES (?1, ?2, ?3, ?4)
-                ON CONFLICT(topic) DO UPDATE SET count = count + excluded.count,
-                    min_sent = min(min_sent, excluded.min_sent), max_sent = max(max_sent, excluded.max_sent)
-                """))
+            upsertTopicStatement = try sqlite(
+                db.prepare(
+                    """
+                    INSERT INTO topics(topic, count, min_sent, max_sent) VALUES (?1, ?2, ?3, ?4)
+                    ON CONFLICT(topic) DO UPDATE SET count = count + excluded.count,
+                        min_sent = min(min_sent, excluded.min_sent), max_sent = max(max_sent, excluded.max_sent)
+                    """
+                )
+            )
         }
         let s = upsertTopicStatement!
         for (topic, st) in stats {
@@ -337,8 +363,15 @@ final class ArchiveIndex: @unchecked Sendable {
     /// One page of rows in ascending key order: a k-way merge of per-topic ordered ranges.
     ///
     /// - Returns: at most `limit` rows, and whether at least one more row matches.
-    func page(topics: [UInt32], lower: [UInt8], after cursor: Cursor?, upper: [UInt8], limit: Int)
-    throws(ArchiveError) -> (rows: [IndexRow], more: Bool) {
+    func page(
+        topics: [UInt32],
+        lower: [UInt8],
+        after cursor: Cursor?,
+        upper: [UInt8],
+        limit: Int
+    )
+        throws(ArchiveError) -> (rows: [IndexRow], more: Bool)
+    {
         try sqlite(db.execute("BEGIN"))
         defer { try? db.execute("COMMIT") }
         // One lower bound per statement: SQLite seeks on only one of two lower bounds and filters by the other,
@@ -351,14 +384,22 @@ final class ArchiveIndex: @unchecked Sendable {
         }
         while rangeStatements.count < topics.count {
             do throws(SQLiteError) {
-                rangeStatements.append(try db.prepare("""
-                    SELECT key, seg, blk, pos, len FROM entries
-                    WHERE topic = ?1 AND key > ?2 AND key <= ?3 ORDER BY key
-                    """))
-                rangeStatementsInclusive.append(try db.prepare("""
-                    SELECT key, seg, blk, pos, len FROM entries
-                    WHERE topic = ?1 AND key >= ?2 AND key <= ?3 ORDER BY key
-                    """))
+                rangeStatements.append(
+                    try db.prepare(
+                        """
+                        SELECT key, seg, blk, pos, len FROM entries
+                        WHERE topic = ?1 AND key > ?2 AND key <= ?3 ORDER BY key
+                        """
+                    )
+                )
+                rangeStatementsInclusive.append(
+                    try db.prepare(
+                        """
+                        SELECT key, seg, blk, pos, len FROM entries
+                        WHERE topic = ?1 AND key >= ?2 AND key <= ?3 ORDER BY key
+                        """
+                    )
+                )
             } catch { throw ArchiveError(error) }
         }
         let statements = exclusive ? rangeStatements : rangeStatementsInclusive

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -87,20 +88,32 @@ final class PrivateIndexCopy: @unchecked Sendable {
     /// Copies a file's bytes (read-only on the source side).
     static func copy(_ from: String, to: String) throws(ArchiveError) {
         let input = open(from, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { let e = errno; throw ArchiveError(.io, "cannot read: \(String(cString: strerror(e)))", path: from, errno: e) }
+        guard input >= 0 else {
+            let e = errno
+            throw ArchiveError(.io, "cannot read: \(String(cString: strerror(e)))", path: from, errno: e)
+        }
         defer { close(input) }
         let output = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard output >= 0 else { let e = errno; throw ArchiveError(.io, "cannot create: \(String(cString: strerror(e)))", path: to, errno: e) }
+        guard output >= 0 else {
+            let e = errno
+            throw ArchiveError(.io, "cannot create: \(String(cString: strerror(e)))", path: to, errno: e)
+        }
         defer { close(output) }
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         while true {
             let n = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
             if n == 0 { return }
-            guard n > 0 else { let e = errno; throw ArchiveError(.io, "cannot read: \(String(cString: strerror(e)))", path: from, errno: e) }
+            guard n > 0 else {
+                let e = errno
+                throw ArchiveError(.io, "cannot read: \(String(cString: strerror(e)))", path: from, errno: e)
+            }
             var done = 0
             while done < n {
                 let w = buffer.withUnsafeBytes { write(output, $0.baseAddress! + done, n - done) }
-                guard w > 0 else { let e = errno; throw ArchiveError(.io, "cannot write: \(String(cString: strerror(e)))", path: to, errno: e) }
+                guard w > 0 else {
+                    let e = errno
+                    throw ArchiveError(.io, "cannot write: \(String(cString: strerror(e)))", path: to, errno: e)
+                }
                 done += w
             }
         }

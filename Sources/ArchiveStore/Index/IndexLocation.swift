@@ -42,8 +42,9 @@ extension RecordLocation {
         let offset = storedBlock < 0 ? -storedBlock - 1 : storedBlock
         let maxPayload = Int64(SegmentFormat.maxBlockPayload)
         guard offset >= Int64(SegmentHeader.length), offset < Self.maxBlockOffset,
-              position >= Int64(SegmentFormat.recordHeaderLength), position <= maxPayload,
-              length >= 0, length <= maxPayload - position else { return nil }
+            position >= Int64(SegmentFormat.recordHeaderLength), position <= maxPayload,
+            length >= 0, length <= maxPayload - position
+        else { return nil }
         self.init(segment: UInt64(segment), storedBlock: storedBlock, position: Int(position), length: Int(length))
     }
 }

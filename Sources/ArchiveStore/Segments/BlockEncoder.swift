@@ -73,9 +73,12 @@ struct BlockEncoder {
             var out = [UInt8](repeating: 0, count: capacity)
             let n = payload.withUnsafeBytes { src in
                 out.withUnsafeMutableBytes { dst in
-                    LZ4_compress_default(src.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                         dst.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                         Int32(src.count), Int32(capacity))
+                    LZ4_compress_default(
+                        src.baseAddress!.assumingMemoryBound(to: CChar.self),
+                        dst.baseAddress!.assumingMemoryBound(to: CChar.self),
+                        Int32(src.count),
+                        Int32(capacity)
+                    )
                 }
             }
             if n > 0 {
@@ -98,8 +101,12 @@ struct BlockEncoder {
         var out = [UInt8](repeating: 0, count: Int(LZ4_compressBound(Int32(n))))
         let r = payload.withUnsafeBytes { src in
             out.withUnsafeMutableBytes { dst in
-                LZ4_compress_default(src.baseAddress!.assumingMemoryBound(to: CChar.self),
-                                     dst.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(n), Int32(capacity))
+                LZ4_compress_default(
+                    src.baseAddress!.assumingMemoryBound(to: CChar.self),
+                    dst.baseAddress!.assumingMemoryBound(to: CChar.self),
+                    Int32(n),
+                    Int32(capacity)
+                )
             }
         }
         return r > 0

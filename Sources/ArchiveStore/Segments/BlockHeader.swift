@@ -99,7 +99,8 @@ struct BlockHeader: Hashable, Sendable {
         h.appendLE(firstSequence)
         h.appendLE(UInt32(truncatingIfNeeded: recordCount))
         h.append(codec)
-        h.append(UInt8(truncatingIfNeeded: zero)); h.append(UInt8(truncatingIfNeeded: zero >> 8))
+        h.append(UInt8(truncatingIfNeeded: zero))
+        h.append(UInt8(truncatingIfNeeded: zero >> 8))
         h.append(UInt8(truncatingIfNeeded: zero >> 16))
         return h
     }
@@ -157,4 +158,3 @@ struct BlockHeader: Hashable, Sendable {
         bytes.replaceSubrange(0..<length, with: renumbered.encoded())
     }
 }
-

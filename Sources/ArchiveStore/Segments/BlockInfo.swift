@@ -22,7 +22,14 @@ public struct BlockInfo: Sendable, Hashable {
 extension BlockInfo {
     /// The block at `offset` of `segment` whose header is `header`.
     init(_ header: BlockHeader, segment: UInt64, offset: Int64) {
-        self.init(segment: segment, offset: offset, length: header.blockLength, firstSequence: header.firstSequence,
-                  recordCount: header.recordCount, rawLength: header.rawLength, compressed: header.compressed)
+        self.init(
+            segment: segment,
+            offset: offset,
+            length: header.blockLength,
+            firstSequence: header.firstSequence,
+            recordCount: header.recordCount,
+            rawLength: header.rawLength,
+            compressed: header.compressed
+        )
     }
 }

@@ -24,7 +24,9 @@ enum BlockReader {
                 throw BlockDamage("block of \(header.storedLength) bytes runs past the end of the file (torn write)")
             }
             var stored = [UInt8](repeating: 0, count: header.storedLength)
-            guard (try? file.read(into: &stored, at: offset + Int64(h))) == header.storedLength else { throw BlockDamage("cannot read block payload") }
+            guard (try? file.read(into: &stored, at: offset + Int64(h))) == header.storedLength else {
+                throw BlockDamage("cannot read block payload")
+            }
             try header.checkCRC(payload: stored)
             try header.checkCodec()
             var raw = stored
@@ -84,8 +86,12 @@ enum BlockReader {
         var out = [UInt8](repeating: 0, count: rawLength)
         let n = stored.withUnsafeBytes { src in
             out.withUnsafeMutableBytes { dst in
-                LZ4_decompress_safe(src.baseAddress?.assumingMemoryBound(to: CChar.self),
-                                    dst.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(src.count), Int32(rawLength))
+                LZ4_decompress_safe(
+                    src.baseAddress?.assumingMemoryBound(to: CChar.self),
+                    dst.baseAddress?.assumingMemoryBound(to: CChar.self),
+                    Int32(src.count),
+                    Int32(rawLength)
+                )
             }
         }
         return Int(n) == rawLength ? out : nil

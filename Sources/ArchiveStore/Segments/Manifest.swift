@@ -18,7 +18,10 @@ struct Manifest: Codable, Sendable {
     var pending: Pending?
 
     /// One file a repair wrote under a temporary name, relative to the archive directory.
-    struct Rename: Codable, Sendable, Hashable { var from: String; var to: String }
+    struct Rename: Codable, Sendable, Hashable {
+        var from: String
+        var to: String
+    }
 
     /// What a committed repair has still to do.
     struct Pending: Codable, Sendable, Hashable {
@@ -69,7 +72,8 @@ struct Manifest: Codable, Sendable {
         var next: UInt64 = 0
         for s in segments {
             guard s.firstSequence <= SegmentFormat.maxSequence, s.records >= 0, s.blocks >= 0,
-                  UInt64(s.records) <= SegmentFormat.maxSequence - s.firstSequence else {
+                UInt64(s.records) <= SegmentFormat.maxSequence - s.firstSequence
+            else {
                 return "segment \(s.firstSequence) has an out-of-range sequence or record count"
             }
             guard s.bytes >= Int64(SegmentHeader.length), s.bytes < RecordLocation.maxBlockOffset else {

@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -100,7 +101,11 @@ final class SegmentFile: @unchecked Sendable {
         buffer.withUnsafeMutableBytes { p in
             while done < count {
                 let n = pread(fd, p.baseAddress! + done, count - done, off_t(offset) + off_t(done))
-                if n < 0 { if errno == EINTR { continue }; failure = errno; return }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
                 if n == 0 { return }
                 done += n
             }
@@ -133,8 +138,10 @@ final class SegmentFile: @unchecked Sendable {
                 while done < total {
                     let n: Int
                     if done < a.count {
-                        var iov = [iovec(iov_base: UnsafeMutableRawPointer(mutating: a.baseAddress! + done), iov_len: a.count - done),
-                                   iovec(iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress), iov_len: b.count)]
+                        var iov = [
+                            iovec(iov_base: UnsafeMutableRawPointer(mutating: a.baseAddress! + done), iov_len: a.count - done),
+                            iovec(iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress), iov_len: b.count),
+                        ]
                         n = pwritev(fd, &iov, b.count == 0 ? 1 : 2, off_t(offset) + off_t(done))
                     } else {
                         n = pwrite(fd, b.baseAddress! + (done - a.count), total - done, off_t(offset) + off_t(done))
@@ -182,8 +189,14 @@ final class SegmentFile: @unchecked Sendable {
     /// fsyncs a directory so that renames and new files inside it are durable.
     static func syncDirectory(_ path: String) throws(ArchiveError) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { let e = errno; throw ArchiveError(.io, "cannot open directory", path: path, errno: e) }
+        guard fd >= 0 else {
+            let e = errno
+            throw ArchiveError(.io, "cannot open directory", path: path, errno: e)
+        }
         defer { close(fd) }
-        guard fsync(fd) == 0 else { let e = errno; throw ArchiveError(.io, "fsync of directory failed", path: path, errno: e) }
+        guard fsync(fd) == 0 else {
+            let e = errno
+            throw ArchiveError(.io, "fsync of directory failed", path: path, errno: e)
+        }
     }
 }

@@ -37,8 +37,10 @@ enum SegmentFormat {
 
 extension Array where Element == UInt8 {
     mutating func appendLE(_ v: UInt32) {
-        append(UInt8(truncatingIfNeeded: v)); append(UInt8(truncatingIfNeeded: v >> 8))
-        append(UInt8(truncatingIfNeeded: v >> 16)); append(UInt8(truncatingIfNeeded: v >> 24))
+        append(UInt8(truncatingIfNeeded: v))
+        append(UInt8(truncatingIfNeeded: v >> 8))
+        append(UInt8(truncatingIfNeeded: v >> 16))
+        append(UInt8(truncatingIfNeeded: v >> 24))
     }
 
     mutating func appendLE(_ v: UInt64) {

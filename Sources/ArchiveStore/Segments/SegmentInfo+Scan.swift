@@ -5,15 +5,34 @@ extension SegmentInfo {
     ///   are not a block (nil when the blocks reach `end`).
     /// - Throws: ``ArchiveError`` (corrupt) when a valid block does not start at the sequence number that follows
     ///   the block before it.
-    static func scanningUnsealed(_ file: SegmentFile, first: UInt64, created: UInt32, to end: Int64) throws(ArchiveError)
-        -> (info: SegmentInfo, nextSequence: UInt64, invalid: String?) {
-        var info = SegmentInfo(firstSequence: first, bytes: Int64(SegmentHeader.length), blocks: 0, records: 0,
-                               minSentTime: nil, maxSentTime: nil, created: created, sealed: false)
+    static func scanningUnsealed(
+        _ file: SegmentFile,
+        first: UInt64,
+        created: UInt32,
+        to end: Int64
+    ) throws(ArchiveError)
+        -> (info: SegmentInfo, nextSequence: UInt64, invalid: String?)
+    {
+        var info = SegmentInfo(
+            firstSequence: first,
+            bytes: Int64(SegmentHeader.length),
+            blocks: 0,
+            records: 0,
+            minSentTime: nil,
+            maxSentTime: nil,
+            created: created,
+            sealed: false
+        )
         var expected = first
         let (validEnd, invalid) = try SegmentScanner.forEachValidBlock(file, segment: first, to: end) { (block, raw) throws(ArchiveError) in
             guard block.firstSequence == expected else {
-                throw ArchiveError(.corrupt, "block sequence \(block.firstSequence) where \(expected) was expected",
-                                   path: file.path, segment: first, offset: block.offset)
+                throw ArchiveError(
+                    .corrupt,
+                    "block sequence \(block.firstSequence) where \(expected) was expected",
+                    path: file.path,
+                    segment: first,
+                    offset: block.offset
+                )
             }
             info.add(records: raw)
             expected += UInt64(block.recordCount)

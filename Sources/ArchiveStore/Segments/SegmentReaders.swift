@@ -49,33 +49,61 @@ final class SegmentReaders: @unchecked Sendable {
         let f = try file(loc.segment)
         let recordStart = loc.position - SegmentFormat.recordHeaderLength
         guard recordStart >= 0 else {
-            throw ArchiveError(.corrupt, "index points before the first record of a block", path: f.path, segment: loc.segment, offset: loc.blockOffset)
+            throw ArchiveError(
+                .corrupt,
+                "index points before the first record of a block",
+                path: f.path,
+                segment: loc.segment,
+                offset: loc.blockOffset
+            )
         }
         if !loc.compressed {
             if let why = BlockReader.checkRawBlockOnce(f, at: loc.blockOffset) {
-                throw ArchiveError(.corrupt, "the block holding this record is damaged: \(why)", path: f.path, segment: loc.segment, offset: loc.blockOffset)
+                throw ArchiveError(
+                    .corrupt,
+                    "the block holding this record is damaged: \(why)",
+                    path: f.path,
+                    segment: loc.segment,
+                    offset: loc.blockOffset
+                )
             }
             let at = loc.blockOffset + Int64(BlockHeader.length + recordStart)
-            let record = try f.withMappedBytes(at: at, count: loc.length + SegmentFormat.recordHeaderLength) { r -> (rlp: [UInt8], arrival: UInt32)? in
+            let record = try f.withMappedBytes(at: at, count: loc.length + SegmentFormat.recordHeaderLength) {
+                r -> (rlp: [UInt8], arrival: UInt32)? in
                 guard Int(UInt32(littleEndian: r.loadUnaligned(as: UInt32.self))) == loc.length else { return nil }
                 let arrival = UInt32(littleEndian: r.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
                 return (Array(UnsafeRawBufferPointer(rebasing: r[SegmentFormat.recordHeaderLength...])), arrival)
             }
             guard let record, let record else {
-                throw ArchiveError(.corrupt, "index entry does not match the record in the segment; run reindex", path: f.path, segment: loc.segment, offset: at)
+                throw ArchiveError(
+                    .corrupt,
+                    "index entry does not match the record in the segment; run reindex",
+                    path: f.path,
+                    segment: loc.segment,
+                    offset: at
+                )
             }
             return record
         }
         let raw = try block(loc.segment, f, loc.blockOffset)
         guard loc.position + loc.length <= raw.count, Int(raw.u32LE(recordStart)) == loc.length else {
-            throw ArchiveError(.corrupt, "index entry does not match the record in the block; run reindex", path: f.path, segment: loc.segment, offset: loc.blockOffset)
+            throw ArchiveError(
+                .corrupt,
+                "index entry does not match the record in the block; run reindex",
+                path: f.path,
+                segment: loc.segment,
+                offset: loc.blockOffset
+            )
         }
         return (Array(raw[loc.position..<(loc.position + loc.length)]), raw.u32LE(recordStart + 4))
     }
 
     private func block(_ segment: UInt64, _ f: SegmentFile, _ offset: Int64) throws(ArchiveError) -> [UInt8] {
         lock.lock()
-        if let c = cachedBlock, c.segment == segment, c.offset == offset { lock.unlock(); return c.raw }
+        if let c = cachedBlock, c.segment == segment, c.offset == offset {
+            lock.unlock()
+            return c.raw
+        }
         lock.unlock()
         switch BlockReader.read(f, segment: segment, at: offset, fileSize: try f.size()) {
         case .block(_, let raw):

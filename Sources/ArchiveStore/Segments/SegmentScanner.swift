@@ -37,8 +37,14 @@ struct SegmentScanner {
     private(set) var offset: Int64
 
     /// A scan of `file` (segment `segment`) from `from` (by default the first block) to `end`.
-    init(file: SegmentFile, segment: UInt64, from: Int64 = Int64(SegmentHeader.length), to end: Int64,
-         resync: Bool = true, check: Check = .decode) {
+    init(
+        file: SegmentFile,
+        segment: UInt64,
+        from: Int64 = Int64(SegmentHeader.length),
+        to end: Int64,
+        resync: Bool = true,
+        check: Check = .decode
+    ) {
         self.file = file
         self.segment = segment
         self.end = end
@@ -74,7 +80,8 @@ struct SegmentScanner {
 
     /// Calls `body` for each valid block and its raw payload, and stops at the first invalid one.
     /// - Returns: where the valid blocks end, and why the bytes there are not a block (nil when the scan reached `end`).
-    mutating func forEachValidBlock(_ body: (BlockInfo, [UInt8]) throws(ArchiveError) -> Void) throws(ArchiveError) -> (end: Int64, invalid: String?) {
+    mutating func forEachValidBlock(_ body: (BlockInfo, [UInt8]) throws(ArchiveError) -> Void) throws(ArchiveError) -> (end: Int64, invalid: String?)
+    {
         while let item = next() {
             switch item {
             case .block(let info, let payload): try body(info, payload ?? [])
@@ -86,8 +93,13 @@ struct SegmentScanner {
 
     /// Calls `body` for each valid block of `file` in `from..<to` and its raw payload; stops at the first invalid one.
     /// - Returns: where the valid blocks end, and why the bytes there are not a block (nil when the scan reached `to`).
-    static func forEachValidBlock(_ file: SegmentFile, segment: UInt64, from: Int64 = Int64(SegmentHeader.length), to: Int64,
-                                  _ body: (BlockInfo, [UInt8]) throws(ArchiveError) -> Void) throws(ArchiveError) -> (end: Int64, invalid: String?) {
+    static func forEachValidBlock(
+        _ file: SegmentFile,
+        segment: UInt64,
+        from: Int64 = Int64(SegmentHeader.length),
+        to: Int64,
+        _ body: (BlockInfo, [UInt8]) throws(ArchiveError) -> Void
+    ) throws(ArchiveError) -> (end: Int64, invalid: String?) {
         var scanner = SegmentScanner(file: file, segment: segment, from: from, to: to, resync: false)
         return try scanner.forEachValidBlock(body)
     }

@@ -32,7 +32,8 @@ extension Archive {
     /// one (the next writer open finishes the renames). Never drops a record of a valid block. Takes the writer
     /// lock, so no server may run on the archive.
     /// - Returns: every change made, in order.
-    public static func repair(directory: String, configuration: ArchiveConfiguration = ArchiveConfiguration()) throws(ArchiveError) -> [RepairAction] {
+    public static func repair(directory: String, configuration: ArchiveConfiguration = ArchiveConfiguration()) throws(ArchiveError) -> [RepairAction]
+    {
         let found = ArchiveDirectory.inspect(directory)
         guard found == .archive || FileManager.default.fileExists(atPath: directory + "/segments") else {
             throw ArchiveError(.io, notAnArchive(directory), path: directory)
@@ -40,7 +41,7 @@ extension Archive {
         var lock: ArchiveLock? = try ArchiveLock(directory: directory)
         let segDir = directory + "/segments"
         let old: Manifest?
-        do throws(ArchiveError) { old = try Manifest.load(directory: directory) } catch where error.code == .corrupt { old = nil }
+        do throws(ArchiveError) { old = try Manifest.load(directory: directory) } catch  where error.code == .corrupt { old = nil }
         if let old, old.pending != nil {
             // A repair that reached its commit point: finish it first, then look again.
             var m = old
@@ -57,7 +58,13 @@ extension Archive {
         let files = try listSegments(segDir).filter { f in old.map { listed.contains(f) || f >= min($0.activeFloor, listedEnd) } ?? true }
         var actions: [RepairAction] = []
         for s in old?.segments ?? [] where !files.contains(s.firstSequence) {
-            actions.append(.init(kind: "manifest", file: "segments/" + s.fileName, detail: "removed the missing segment from the manifest (\(s.records) records lost)"))
+            actions.append(
+                .init(
+                    kind: "manifest",
+                    file: "segments/" + s.fileName,
+                    detail: "removed the missing segment from the manifest (\(s.records) records lost)"
+                )
+            )
         }
         var plans: [SegmentRepairPlan] = []
         for (i, first) in files.enumerated() {
@@ -77,16 +84,30 @@ extension Archive {
                     temporary.append(name + repairSuffix)
                     try plan.copyDamage(range, to: directory + "/" + name + repairSuffix)
                     renames.append(.init(from: name + repairSuffix, to: name))
-                    actions.append(.init(kind: "quarantined", file: rel, start: range.lowerBound, end: range.upperBound,
-                                         detail: "moved \(range.count) damaged bytes to \(name) (\(why))"))
+                    actions.append(
+                        .init(
+                            kind: "quarantined",
+                            file: rel,
+                            start: range.lowerBound,
+                            end: range.upperBound,
+                            detail: "moved \(range.count) damaged bytes to \(name) (\(why))"
+                        )
+                    )
                 }
                 let target = "segments/" + SegmentFormat.segmentFileName(firstSequence: plan.newFirst)
                 temporary.append(target + repairSuffix)
                 let bytes = try plan.writeRewrite(to: directory + "/" + target + repairSuffix)
                 renames.append(.init(from: target + repairSuffix, to: target))
-                actions.append(.init(kind: "rewrote-segment", file: rel, start: 0, end: plan.size,
-                                     detail: "kept \(plan.blocks.count) valid blocks (\(plan.info.records) records), \(bytes) bytes"
-                                        + (plan.newFirst == plan.first ? "" : " as \(target)") + (plan.headerOK ? "" : "; wrote a new segment header")))
+                actions.append(
+                    .init(
+                        kind: "rewrote-segment",
+                        file: rel,
+                        start: 0,
+                        end: plan.size,
+                        detail: "kept \(plan.blocks.count) valid blocks (\(plan.info.records) records), \(bytes) bytes"
+                            + (plan.newFirst == plan.first ? "" : " as \(target)") + (plan.headerOK ? "" : "; wrote a new segment header")
+                    )
+                )
             }
             try SegmentFile.syncDirectory(segDir)
             if FileManager.default.fileExists(atPath: directory + "/quarantine") { try SegmentFile.syncDirectory(directory + "/quarantine") }
@@ -97,14 +118,25 @@ extension Archive {
 
         // 3. The commit point: the new manifest, with the renames and removals still to do.
         let infos = plans.map(\.info)
-        let replaced = plans.filter { $0.needsRewrite && $0.newFirst != $0.first }.map { "segments/" + SegmentFormat.segmentFileName(firstSequence: $0.first) }
-        var manifest = Manifest(format: SegmentFormat.version, segments: infos.filter(\.sealed),
-                                nextSequence: infos.last.map { $0.sealed ? $0.firstSequence + UInt64($0.records) : $0.firstSequence } ?? old?.nextSequence ?? 1,
-                                generation: (old?.generation ?? 0) + 1)
+        let replaced = plans.filter { $0.needsRewrite && $0.newFirst != $0.first }.map {
+            "segments/" + SegmentFormat.segmentFileName(firstSequence: $0.first)
+        }
+        var manifest = Manifest(
+            format: SegmentFormat.version,
+            segments: infos.filter(\.sealed),
+            nextSequence: infos.last.map { $0.sealed ? $0.firstSequence + UInt64($0.records) : $0.firstSequence } ?? old?.nextSequence ?? 1,
+            generation: (old?.generation ?? 0) + 1
+        )
         manifest.pending = Manifest.Pending(renames: renames, removals: replaced)
         let oldList = old?.segments.map { "\($0.firstSequence):\($0.bytes)" } ?? []
         if manifest.segments.map({ "\($0.firstSequence):\($0.bytes)" }) != oldList || old == nil {
-            actions.append(.init(kind: "manifest", file: Manifest.fileName, detail: "rewrote the manifest from the segment files (\(manifest.segments.count) sealed segments)"))
+            actions.append(
+                .init(
+                    kind: "manifest",
+                    file: Manifest.fileName,
+                    detail: "rewrote the manifest from the segment files (\(manifest.segments.count) sealed segments)"
+                )
+            )
         }
         try manifest.store(directory: directory)
 
@@ -134,7 +166,12 @@ extension Archive {
         guard let pending = manifest.pending else { return }
         for r in pending.renames where FileManager.default.fileExists(atPath: directory + "/" + r.from) {
             guard rename(directory + "/" + r.from, directory + "/" + r.to) == 0 else {
-                throw ArchiveError(.io, "cannot finish a repair: rename to \(r.to) failed: \(String(cString: strerror(errno)))", path: directory + "/" + r.from, errno: errno)
+                throw ArchiveError(
+                    .io,
+                    "cannot finish a repair: rename to \(r.to) failed: \(String(cString: strerror(errno)))",
+                    path: directory + "/" + r.from,
+                    errno: errno
+                )
             }
         }
         for f in pending.removals { unlink(directory + "/" + f) }
@@ -165,7 +202,7 @@ extension Archive {
         do throws(ArchiveError) {
             let index = try ArchiveIndex(path: path, readOnly: true, immutable: true)
             if try index.quickCheck().isEmpty { return nil }
-        } catch where error.code == .unsupportedVersion {
+        } catch  where error.code == .unsupportedVersion {
             return nil  // another schema: a writer drops and rebuilds it
         } catch {}
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
@@ -207,15 +244,28 @@ struct SegmentRepairPlan {
         var at: Int64 = 0
         while at < size {
             let n = try file.read(into: &chunk, at: at)
-            guard n > 0 else { throw ArchiveError(.io, "cannot read the whole segment (it ends at \(at) of \(size) bytes); repair changed nothing", path: path, offset: at) }
+            guard n > 0 else {
+                throw ArchiveError(
+                    .io,
+                    "cannot read the whole segment (it ends at \(at) of \(size) bytes); repair changed nothing",
+                    path: path,
+                    offset: at
+                )
+            }
             at += Int64(n)
         }
         let read = try SegmentHeader.read(from: file, first: first)
         let header = try? read.get()
         headerOK = header != nil
         let created = header?.created ?? UInt32(Date().timeIntervalSince1970)
-        var info = SegmentInfo(firstSequence: first, bytes: Int64(SegmentHeader.length), blocks: 0, records: 0,
-                               created: created, sealed: sealed)
+        var info = SegmentInfo(
+            firstSequence: first,
+            bytes: Int64(SegmentHeader.length),
+            blocks: 0,
+            records: 0,
+            created: created,
+            sealed: sealed
+        )
         var blocks: [BlockInfo] = []
         var damaged: [(Range<Int64>, String)] = []
         var contiguous = true

@@ -13,8 +13,12 @@ extension Archive {
     ///   - progress: called at most twice a second.
     ///   - finding: called once per finding, as soon as it is known.
     /// - Throws: ``ArchiveError`` only when `directory` is not a directory.
-    public static func verify(directory: String, full: Bool = false, progress: (VerifyProgress) -> Void = { _ in },
-                              finding: (VerifyFinding) -> Void = { _ in }) throws(ArchiveError) -> VerifyReport {
+    public static func verify(
+        directory: String,
+        full: Bool = false,
+        progress: (VerifyProgress) -> Void = { _ in },
+        finding: (VerifyFinding) -> Void = { _ in }
+    ) throws(ArchiveError) -> VerifyReport {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
             throw ArchiveError(.io, "no archive directory at \(directory)", path: directory)
@@ -55,7 +59,10 @@ struct Verifier {
     var unindexedAfterMark = 0
     let readers: SegmentReaders
 
-    struct HashPrefix: Hashable { var a: UInt64; var b: UInt64 }
+    struct HashPrefix: Hashable {
+        var a: UInt64
+        var b: UInt64
+    }
 
     struct IndexEntryRow {
         var topic: [UInt8]
@@ -86,16 +93,36 @@ struct Verifier {
         // 1. Manifest.
         var manifest: Manifest?
         if !FileManager.default.fileExists(atPath: directory + "/" + Manifest.fileName) {
-            add(.init(.missing, "missing-manifest", file: Manifest.fileName, detail: "the manifest is missing; verify --repair rebuilds it from the segments"))
+            add(
+                .init(
+                    .missing,
+                    "missing-manifest",
+                    file: Manifest.fileName,
+                    detail: "the manifest is missing; verify --repair rebuilds it from the segments"
+                )
+            )
         } else {
             do throws(ArchiveError) {
                 manifest = try Manifest.load(directory: directory)
                 if let m = manifest, m.pending != nil {
-                    add(.init(.manifest, "repair-pending", file: Manifest.fileName,
-                              detail: "a committed repair has renames left to do; verify --repair (or any writer open) finishes them"))
+                    add(
+                        .init(
+                            .manifest,
+                            "repair-pending",
+                            file: Manifest.fileName,
+                            detail: "a committed repair has renames left to do; verify --repair (or any writer open) finishes them"
+                        )
+                    )
                 }
                 if let m = manifest, m.format != SegmentFormat.version {
-                    add(.init(.manifest, "unsupported-format", file: Manifest.fileName, detail: "format \(m.format); this build reads format \(SegmentFormat.version)"))
+                    add(
+                        .init(
+                            .manifest,
+                            "unsupported-format",
+                            file: Manifest.fileName,
+                            detail: "format \(m.format); this build reads format \(SegmentFormat.version)"
+                        )
+                    )
                 }
             } catch {
                 add(.init(.manifest, "manifest-unreadable", file: Manifest.fileName, detail: error.message))
@@ -109,23 +136,46 @@ struct Verifier {
         }
         let fileSet = Set(files)
         for s in sealed where !fileSet.contains(s.firstSequence) {
-            add(.init(.missing, "missing-segment", file: Self.segmentPath(s.firstSequence), segment: s.firstSequence,
-                      range: 0..<s.bytes, detail: "listed in the manifest (\(s.records) records, \(s.bytes) bytes) but the file is missing"))
+            add(
+                .init(
+                    .missing,
+                    "missing-segment",
+                    file: Self.segmentPath(s.firstSequence),
+                    segment: s.firstSequence,
+                    range: 0..<s.bytes,
+                    detail: "listed in the manifest (\(s.records) records, \(s.bytes) bytes) but the file is missing"
+                )
+            )
         }
         let sealedSet = Set(sealed.map(\.firstSequence))
         let lastSealed = sealed.map(\.firstSequence).max() ?? 0
         let unlisted = files.filter { !sealedSet.contains($0) }
         let active = unlisted.filter { $0 > lastSealed }.max()
         for u in unlisted where u != active {
-            add(.init(.manifest, "unlisted-segment", file: Self.segmentPath(u), segment: u,
-                      detail: u < lastSealed ? "not in the manifest and older than its last segment (stale manifest or leftover file)"
-                                             : "a sealed segment missing from the manifest (stale manifest)"))
+            add(
+                .init(
+                    .manifest,
+                    "unlisted-segment",
+                    file: Self.segmentPath(u),
+                    segment: u,
+                    detail: u < lastSealed
+                        ? "not in the manifest and older than its last segment (stale manifest or leftover file)"
+                        : "a sealed segment missing from the manifest (stale manifest)"
+                )
+            )
         }
 
         // 2. Index.
         let indexPath = directory + "/" + ArchiveIndex.fileName
         if !FileManager.default.fileExists(atPath: indexPath) {
-            add(.init(.missing, "missing-index", file: ArchiveIndex.fileName, detail: "the index is missing; verify --repair (or reindex) rebuilds it"))
+            add(
+                .init(
+                    .missing,
+                    "missing-index",
+                    file: ArchiveIndex.fileName,
+                    detail: "the index is missing; verify --repair (or reindex) rebuilds it"
+                )
+            )
         } else {
             do throws(ArchiveError) {
                 let access = try IndexAccess.asStored(directory: directory, presence: presence)
@@ -133,7 +183,14 @@ struct Verifier {
                 let idx = try access.open()
                 let problems = try idx.quickCheck()
                 if !problems.isEmpty {
-                    add(.init(.index, "index-corrupt", file: ArchiveIndex.fileName, detail: "SQLite quick_check: " + problems.prefix(3).joined(separator: "; ")))
+                    add(
+                        .init(
+                            .index,
+                            "index-corrupt",
+                            file: ArchiveIndex.fileName,
+                            detail: "SQLite quick_check: " + problems.prefix(3).joined(separator: "; ")
+                        )
+                    )
                 }
                 highWaterMark = try idx.highWaterMark()
                 rows = RowFeed(try idx.rowsInStorageOrder())
@@ -153,7 +210,9 @@ struct Verifier {
         }
         danglingRows(before: .max, existing: fileSet)
         if unindexedAfterMark > 0 {
-            report.notes.append("\(unindexedAfterMark) records after the index high-water mark are not indexed yet; the next writer open indexes them")
+            report.notes.append(
+                "\(unindexedAfterMark) records after the index high-water mark are not indexed yet; the next writer open indexes them"
+            )
         }
         checkTopicStats()
         sendProgress(force: true)
@@ -178,8 +237,14 @@ struct Verifier {
                     add(.init(.index, "index-invalid-row", file: ArchiveIndex.fileName, detail: "an index row that can point at no record: \(row)"))
                 }
                 if invalid.count > invalid.examples.count {
-                    add(.init(.index, "index-invalid-row", file: ArchiveIndex.fileName,
-                              detail: "\(invalid.count - invalid.examples.count) more index rows that can point at no record"))
+                    add(
+                        .init(
+                            .index,
+                            "index-invalid-row",
+                            file: ArchiveIndex.fileName,
+                            detail: "\(invalid.count - invalid.examples.count) more index rows that can point at no record"
+                        )
+                    )
                 }
                 return nil
             case .failed(let error):
@@ -203,16 +268,32 @@ struct Verifier {
         while let r = nextRow(), r.location.segment < segment {
             popRow()
             if existing.contains(r.location.segment) {
-                add(.init(.index, "index-extra", file: Self.segmentPath(r.location.segment), segment: r.location.segment,
-                          range: r.location.blockOffset..<(r.location.blockOffset + 1), hashes: [r.hash],
-                          detail: "index entry points past the segment's last block"))
+                add(
+                    .init(
+                        .index,
+                        "index-extra",
+                        file: Self.segmentPath(r.location.segment),
+                        segment: r.location.segment,
+                        range: r.location.blockOffset..<(r.location.blockOffset + 1),
+                        hashes: [r.hash],
+                        detail: "index entry points past the segment's last block"
+                    )
+                )
             } else {
                 bySegment[r.location.segment, default: []].append(r.hash)
             }
         }
         for (s, hashes) in bySegment.sorted(by: { $0.key < $1.key }) {
-            add(.init(.index, "index-dangling", file: Self.segmentPath(s), segment: s, hashes: hashes,
-                      detail: "\(hashes.count) index entries point into a segment that does not exist"))
+            add(
+                .init(
+                    .index,
+                    "index-dangling",
+                    file: Self.segmentPath(s),
+                    segment: s,
+                    hashes: hashes,
+                    detail: "\(hashes.count) index entries point into a segment that does not exist"
+                )
+            )
         }
     }
 
@@ -231,16 +312,40 @@ struct Verifier {
         }
         if let listed, listed.bytes != size {
             if size < listed.bytes {
-                add(.init(.data, "truncated-segment", file: rel, segment: first, range: size..<listed.bytes,
-                          detail: "the file has \(size) bytes; the manifest lists \(listed.bytes)"))
+                add(
+                    .init(
+                        .data,
+                        "truncated-segment",
+                        file: rel,
+                        segment: first,
+                        range: size..<listed.bytes,
+                        detail: "the file has \(size) bytes; the manifest lists \(listed.bytes)"
+                    )
+                )
             } else {
-                add(.init(.manifest, "size-mismatch", file: rel, segment: first, range: listed.bytes..<size,
-                          detail: "the file has \(size) bytes; the manifest lists \(listed.bytes) (stale manifest or bytes appended)"))
+                add(
+                    .init(
+                        .manifest,
+                        "size-mismatch",
+                        file: rel,
+                        segment: first,
+                        range: listed.bytes..<size,
+                        detail: "the file has \(size) bytes; the manifest lists \(listed.bytes) (stale manifest or bytes appended)"
+                    )
+                )
             }
         }
         if (try? SegmentHeader.read(from: file, first: first).get()) == nil {
-            add(.init(.data, "bad-header", file: rel, segment: first, range: 0..<Int64(min(SegmentHeader.length, Int(size))),
-                      detail: "the segment header is not valid (magic, version, first sequence or CRC32C)"))
+            add(
+                .init(
+                    .data,
+                    "bad-header",
+                    file: rel,
+                    segment: first,
+                    range: 0..<Int64(min(SegmentHeader.length, Int(size))),
+                    detail: "the segment header is not valid (magic, version, first sequence or CRC32C)"
+                )
+            )
         }
         report.bytes += Int64(min(Int64(SegmentHeader.length), size))
         var damaged: [(range: Range<Int64>, why: String, hashes: [String])] = []
@@ -264,8 +369,16 @@ struct Verifier {
             case .block(let block, let payload):
                 let raw = payload ?? []
                 if block.firstSequence < expectedSequence {
-                    add(.init(.data, "sequence-order", file: rel, segment: first, range: block.byteRange,
-                              detail: "block starts at sequence \(block.firstSequence), before \(expectedSequence)"))
+                    add(
+                        .init(
+                            .data,
+                            "sequence-order",
+                            file: rel,
+                            segment: first,
+                            range: block.byteRange,
+                            detail: "block starts at sequence \(block.firstSequence), before \(expectedSequence)"
+                        )
+                    )
                 }
                 expectedSequence = block.firstSequence + UInt64(block.recordCount)
                 pending.append((block, raw, full ? PendingDecode(raw) : nil))
@@ -280,15 +393,33 @@ struct Verifier {
             if let d = damaged.firstIndex(where: { $0.range.contains(r.location.blockOffset) }) {
                 damaged[d].hashes.append(r.hash)
             } else {
-                add(.init(.index, "index-extra", file: rel, segment: first, range: r.location.blockOffset..<(r.location.blockOffset + 1),
-                          hashes: [r.hash], detail: "index entry points at no record (block at \(r.location.blockOffset), position \(r.location.position))"))
+                add(
+                    .init(
+                        .index,
+                        "index-extra",
+                        file: rel,
+                        segment: first,
+                        range: r.location.blockOffset..<(r.location.blockOffset + 1),
+                        hashes: [r.hash],
+                        detail: "index entry points at no record (block at \(r.location.blockOffset), position \(r.location.position))"
+                    )
+                )
             }
         }
         for d in damaged {
             let torn = d.range.upperBound == size
-            add(.init(.data, torn ? "torn-tail" : "bad-block", file: rel, segment: first, range: d.range, hashes: d.hashes,
-                      detail: (torn ? "invalid bytes to the end of the segment: " : "damaged block: ") + d.why
-                        + (d.hashes.isEmpty ? "" : "; \(d.hashes.count) indexed envelopes lost")))
+            add(
+                .init(
+                    .data,
+                    torn ? "torn-tail" : "bad-block",
+                    file: rel,
+                    segment: first,
+                    range: d.range,
+                    hashes: d.hashes,
+                    detail: (torn ? "invalid bytes to the end of the segment: " : "damaged block: ") + d.why
+                        + (d.hashes.isEmpty ? "" : "; \(d.hashes.count) indexed envelopes lost")
+                )
+            )
         }
     }
 
@@ -300,7 +431,11 @@ struct Verifier {
 
     /// Index rows for the merge with the segments, produced on a thread of their own in chunks.
     final class RowFeed: @unchecked Sendable {
-        enum Next { case rows([IndexEntryRow]), end, failed(ArchiveError) }
+        enum Next {
+            case rows([IndexEntryRow])
+            case end
+            case failed(ArchiveError)
+        }
 
         private let condition = NSCondition()
         private var ready: [Next] = []
@@ -327,10 +462,13 @@ struct Verifier {
             var last = Next.end
             do throws(ArchiveError) {
                 while let r = try rows.next() {
-                    let topic = r.topic, key = r.key
+                    let topic = r.topic
+                    let key = r.key
                     guard topic.count == 4, key.count == 36,
-                          let location = RecordLocation(indexColumns: r.seg, storedBlock: r.blk, position: r.pos, length: r.len) else {
-                        let row = "topic \(topic.hex) (\(topic.count) bytes), key of \(key.count) bytes, "
+                        let location = RecordLocation(indexColumns: r.seg, storedBlock: r.blk, position: r.pos, length: r.len)
+                    else {
+                        let row =
+                            "topic \(topic.hex) (\(topic.count) bytes), key of \(key.count) bytes, "
                             + "seg \(r.seg), blk \(r.blk), pos \(r.pos), len \(r.len)"
                         condition.lock()
                         invalidRows.count += 1
@@ -416,42 +554,102 @@ struct Verifier {
         }
     }
 
-    mutating func checkBlock(_ block: BlockInfo, _ raw: [UInt8], decoded: [Decoded], rel: String,
-                             damaged: inout [(range: Range<Int64>, why: String, hashes: [String])]) {
+    mutating func checkBlock(
+        _ block: BlockInfo,
+        _ raw: [UInt8],
+        decoded: [Decoded],
+        rel: String,
+        damaged: inout [(range: Range<Int64>, why: String, hashes: [String])]
+    ) {
         for (i, record) in BlockRecords(raw).enumerated() {
-            let start = record.rlp.lowerBound, len = record.rlp.count
+            let start = record.rlp.lowerBound
+            let len = record.rlp.count
             let seq = block.firstSequence + UInt64(i)
             report.records += 1
             let rlp = Array(raw[record.rlp])
-            var sent: UInt32 = 0, topic = Topic(rawValue: 0), hash: [UInt8]?
+            var sent: UInt32 = 0
+            var topic = Topic(rawValue: 0)
+            var hash: [UInt8]?
             if full {
                 switch decoded[i] {
                 case .envelope(let s, let t, let h):
-                    sent = s; topic = t; hash = h
-                    let p = h.withUnsafeBytes { HashPrefix(a: $0.loadUnaligned(as: UInt64.self), b: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+                    sent = s
+                    topic = t
+                    hash = h
+                    let p = h.withUnsafeBytes {
+                        HashPrefix(a: $0.loadUnaligned(as: UInt64.self), b: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+                    }
                     if !seen.insert(p).inserted {
-                        add(.init(.data, "duplicate", file: rel, segment: block.segment, range: block.byteRange, hashes: [h.hex],
-                                  detail: "record \(seq) repeats an envelope stored earlier (compact removes duplicates)"))
+                        add(
+                            .init(
+                                .data,
+                                "duplicate",
+                                file: rel,
+                                segment: block.segment,
+                                range: block.byteRange,
+                                hashes: [h.hex],
+                                detail: "record \(seq) repeats an envelope stored earlier (compact removes duplicates)"
+                            )
+                        )
                     }
                 case .invalid(let why):
-                    add(.init(.data, "undecodable", file: rel, segment: block.segment, range: block.byteRange, hashes: [EnvelopeFields.hash(rlp).hex],
-                              detail: "record \(seq) (payload offset \(start)) is not a valid envelope: \(why)"))
+                    add(
+                        .init(
+                            .data,
+                            "undecodable",
+                            file: rel,
+                            segment: block.segment,
+                            range: block.byteRange,
+                            hashes: [EnvelopeFields.hash(rlp).hex],
+                            detail: "record \(seq) (payload offset \(start)) is not a valid envelope: \(why)"
+                        )
+                    )
                     continue
                 }
             } else {
                 guard let f = EnvelopeFields.parse(rlp) else {
-                    add(.init(.data, "undecodable", file: rel, segment: block.segment, range: block.byteRange,
-                              detail: "record \(seq) (payload offset \(start)) does not start like an envelope"))
+                    add(
+                        .init(
+                            .data,
+                            "undecodable",
+                            file: rel,
+                            segment: block.segment,
+                            range: block.byteRange,
+                            detail: "record \(seq) (payload offset \(start)) does not start like an envelope"
+                        )
+                    )
                     continue
                 }
-                sent = f.sentTime; topic = f.topic
+                sent = f.sentTime
+                topic = f.topic
             }
-            matchIndex(block: block, position: start, length: len, sent: sent, topic: topic, hash: hash, rlp: rlp, seq: seq, rel: rel, damaged: &damaged)
+            matchIndex(
+                block: block,
+                position: start,
+                length: len,
+                sent: sent,
+                topic: topic,
+                hash: hash,
+                rlp: rlp,
+                seq: seq,
+                rel: rel,
+                damaged: &damaged
+            )
         }
     }
 
-    mutating func matchIndex(block: BlockInfo, position: Int, length: Int, sent: UInt32, topic: Topic, hash: [UInt8]?,
-                             rlp: [UInt8], seq: UInt64, rel: String, damaged: inout [(range: Range<Int64>, why: String, hashes: [String])]) {
+    mutating func matchIndex(
+        block: BlockInfo,
+        position: Int,
+        length: Int,
+        sent: UInt32,
+        topic: Topic,
+        hash: [UInt8]?,
+        rlp: [UInt8],
+        seq: UInt64,
+        rel: String,
+        damaged: inout [(range: Range<Int64>, why: String, hashes: [String])]
+    ) {
         guard index != nil else { return }
         let here = (block.segment, block.offset, position)
         // Rows before this record point at nothing (or into damage).
@@ -460,9 +658,17 @@ struct Verifier {
             if r.location.segment == block.segment, let d = damaged.firstIndex(where: { $0.range.contains(r.location.blockOffset) }) {
                 damaged[d].hashes.append(r.hash)
             } else {
-                add(.init(.index, "index-extra", file: Self.segmentPath(r.location.segment), segment: r.location.segment,
-                          range: r.location.blockOffset..<(r.location.blockOffset + 1), hashes: [r.hash],
-                          detail: "index entry points at no record (block at \(r.location.blockOffset), position \(r.location.position))"))
+                add(
+                    .init(
+                        .index,
+                        "index-extra",
+                        file: Self.segmentPath(r.location.segment),
+                        segment: r.location.segment,
+                        range: r.location.blockOffset..<(r.location.blockOffset + 1),
+                        hashes: [r.hash],
+                        detail: "index entry points at no record (block at \(r.location.blockOffset), position \(r.location.position))"
+                    )
+                )
             }
         }
         if let r = nextRow(), r.sortKey() == here {
@@ -475,8 +681,17 @@ struct Verifier {
             if rowKey.sentTime != sent { problems.append("sent time \(rowKey.sentTime) ≠ \(sent)") }
             if let hash, rowKey.hash != hash { problems.append("hash differs") }
             if !problems.isEmpty {
-                add(.init(.index, "index-mismatch", file: rel, segment: block.segment, range: block.byteRange,
-                          hashes: [hash?.hex ?? r.hash], detail: "index entry of record \(seq) does not match it: " + problems.joined(separator: ", ")))
+                add(
+                    .init(
+                        .index,
+                        "index-mismatch",
+                        file: rel,
+                        segment: block.segment,
+                        range: block.byteRange,
+                        hashes: [hash?.hex ?? r.hash],
+                        detail: "index entry of record \(seq) does not match it: " + problems.joined(separator: ", ")
+                    )
+                )
             }
             return
         }
@@ -489,15 +704,43 @@ struct Verifier {
         if let elsewhere {
             let same = (try? readers.read(elsewhere)).map { EnvelopeFields.hash($0.rlp) == h } ?? false
             if !same {
-                add(.init(.index, "index-mismatch", file: rel, segment: block.segment, range: block.byteRange, hashes: [h.hex],
-                          detail: "record \(seq) is indexed at the wrong place (segment \(elsewhere.segment), block \(elsewhere.blockOffset), position \(elsewhere.position))"))
+                add(
+                    .init(
+                        .index,
+                        "index-mismatch",
+                        file: rel,
+                        segment: block.segment,
+                        range: block.byteRange,
+                        hashes: [h.hex],
+                        detail:
+                            "record \(seq) is indexed at the wrong place (segment \(elsewhere.segment), block \(elsewhere.blockOffset), position \(elsewhere.position))"
+                    )
+                )
             } else if !full {
-                add(.init(.data, "duplicate", file: rel, segment: block.segment, range: block.byteRange, hashes: [h.hex],
-                          detail: "record \(seq) repeats the envelope indexed in segment \(elsewhere.segment) (compact removes duplicates)"))
+                add(
+                    .init(
+                        .data,
+                        "duplicate",
+                        file: rel,
+                        segment: block.segment,
+                        range: block.byteRange,
+                        hashes: [h.hex],
+                        detail: "record \(seq) repeats the envelope indexed in segment \(elsewhere.segment) (compact removes duplicates)"
+                    )
+                )
             }
         } else {
-            add(.init(.index, "index-missing", file: rel, segment: block.segment, range: block.byteRange, hashes: [h.hex],
-                      detail: "record \(seq) is not indexed (reindex or verify --repair adds it)"))
+            add(
+                .init(
+                    .index,
+                    "index-missing",
+                    file: rel,
+                    segment: block.segment,
+                    range: block.byteRange,
+                    hashes: [h.hex],
+                    detail: "record \(seq) is not indexed (reindex or verify --repair adds it)"
+                )
+            )
         }
     }
 
@@ -505,8 +748,14 @@ struct Verifier {
         guard let index else { return }
         do throws(ArchiveError) {
             for m in try index.topicStatsMismatches() {
-                add(.init(.index, "topic-stats", file: ArchiveIndex.fileName,
-                          detail: "topic \(m.topicHex.lowercased()) has \(m.rows) entries but its topics row says \(m.recorded)"))
+                add(
+                    .init(
+                        .index,
+                        "topic-stats",
+                        file: ArchiveIndex.fileName,
+                        detail: "topic \(m.topicHex.lowercased()) has \(m.rows) entries but its topics row says \(m.recorded)"
+                    )
+                )
             }
         } catch {
             add(.init(.index, "index-unreadable", file: ArchiveIndex.fileName, detail: error.message))
@@ -517,7 +766,14 @@ struct Verifier {
         let now = Date()
         guard force || now.timeIntervalSince(lastProgress) >= 0.5 else { return }
         lastProgress = now
-        progress(VerifyProgress(bytes: report.bytes, totalBytes: totalBytes, records: report.records,
-                                findings: report.findings.count, seconds: now.timeIntervalSince(started)))
+        progress(
+            VerifyProgress(
+                bytes: report.bytes,
+                totalBytes: totalBytes,
+                records: report.records,
+                findings: report.findings.count,
+                seconds: now.timeIntervalSince(started)
+            )
+        )
     }
 }

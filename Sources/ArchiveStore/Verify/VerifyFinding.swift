@@ -40,8 +40,15 @@ public struct VerifyFinding: Sendable, Codable, Hashable, CustomStringConvertibl
     public var detail: String
 
     /// Creates a finding.
-    public init(_ category: Category, _ kind: String, file: String, segment: UInt64? = nil, range: Range<Int64>? = nil,
-                hashes: [String] = [], detail: String) {
+    public init(
+        _ category: Category,
+        _ kind: String,
+        file: String,
+        segment: UInt64? = nil,
+        range: Range<Int64>? = nil,
+        hashes: [String] = [],
+        detail: String
+    ) {
         self.category = category
         self.kind = kind
         self.file = file

@@ -25,8 +25,11 @@ struct AppendPlanner {
         }
 
         init(_ configuration: ArchiveConfiguration) {
-            self.init(blockMaxBytes: configuration.blockMaxBytes, segmentMaxBytes: configuration.segmentMaxBytes,
-                      segmentMaxAge: configuration.segmentMaxAge)
+            self.init(
+                blockMaxBytes: configuration.blockMaxBytes,
+                segmentMaxBytes: configuration.segmentMaxBytes,
+                segmentMaxAge: configuration.segmentMaxAge
+            )
         }
     }
 
@@ -114,10 +117,20 @@ struct AppendPlanner {
             let envelope = appends[a][e]
             let recordSize = envelope.rlp.count + SegmentFormat.recordHeaderLength
             if size > 0 && size + recordSize > limits.blockMaxBytes { break }
-            round.append(PlannedRow(topic: envelope.topic.rawValue, sentTime: envelope.sentTime, hash: envelope.hash,
-                                    location: RecordLocation(segment: position.active.firstSequence, blockOffset: position.active.bytes,
-                                                             compressed: false, position: size + SegmentFormat.recordHeaderLength,
-                                                             length: envelope.rlp.count)))
+            round.append(
+                PlannedRow(
+                    topic: envelope.topic.rawValue,
+                    sentTime: envelope.sentTime,
+                    hash: envelope.hash,
+                    location: RecordLocation(
+                        segment: position.active.firstSequence,
+                        blockOffset: position.active.bytes,
+                        compressed: false,
+                        position: size + SegmentFormat.recordHeaderLength,
+                        length: envelope.rlp.count
+                    )
+                )
+            )
             size += recordSize
         }
         if round.isEmpty {
@@ -126,7 +139,8 @@ struct AppendPlanner {
             return .flush
         }
         let order = round.indices.sorted { [round] a, b in
-            let x = round[a], y = round[b]
+            let x = round[a]
+            let y = round[b]
             if x.topic != y.topic { return x.topic < y.topic }
             if x.sentTime != y.sentTime { return x.sentTime < y.sentTime }
             return x.hash.lexicographicallyPrecedes(y.hash)

@@ -65,8 +65,15 @@ final class ArchiveWriter: QueueThread<ArchiveWriter.Request>, @unchecked Sendab
     /// Set while rows wait uncommitted; read by `publishIndex` without waiting for the state lock.
     private let behind = LockedFlag()
 
-    init(directory: String, configuration: ArchiveConfiguration, index: ArchiveIndex, manifest: Manifest,
-         active: SegmentInfo, activeFile: SegmentFile, nextSequence: UInt64) {
+    init(
+        directory: String,
+        configuration: ArchiveConfiguration,
+        index: ArchiveIndex,
+        manifest: Manifest,
+        active: SegmentInfo,
+        activeFile: SegmentFile,
+        nextSequence: UInt64
+    ) {
         self.directory = directory
         self.segmentsDirectory = directory + "/segments"
         self.configuration = configuration
@@ -134,8 +141,10 @@ final class ArchiveWriter: QueueThread<ArchiveWriter.Request>, @unchecked Sendab
     /// edits the current manifest (given the active segment), which is stored and becomes the writer's; then
     /// `apply` runs with the index, the manifest installed and the active segment. If `apply` throws, the manifest
     /// stays installed.
-    func installManifest(_ change: (inout Manifest, _ active: SegmentInfo) -> Void,
-                         then apply: (ArchiveIndex, Manifest, _ active: SegmentInfo) throws(ArchiveError) -> Void) throws(ArchiveError) {
+    func installManifest(
+        _ change: (inout Manifest, _ active: SegmentInfo) -> Void,
+        then apply: (ArchiveIndex, Manifest, _ active: SegmentInfo) throws(ArchiveError) -> Void
+    ) throws(ArchiveError) {
         try exclusive { () throws(ArchiveError) in
             var next = manifest
             change(&next, position.active)
@@ -266,7 +275,8 @@ final class ArchiveWriter: QueueThread<ArchiveWriter.Request>, @unchecked Sendab
             blockWriter.afterPending(group.map(\.completion), outcome.results)
         }
         if outcome.blocks != nil, let start = transactionStart,
-           uncommittedRows >= 131_072 || DispatchTime.now() >= commitDue(start) {
+            uncommittedRows >= 131_072 || DispatchTime.now() >= commitDue(start)
+        {
             // A commit may come before the fsync: readers find the records in the page cache, and if the
             // machine fails before the fsync, recovery removes the rows the segments lost.
             try? commitOrReindex()
@@ -383,7 +393,9 @@ final class ArchiveWriter: QueueThread<ArchiveWriter.Request>, @unchecked Sendab
                     try activeFile.truncate(to: cut.active.bytes)
                     position = cut
                 } catch {
-                    configuration.logger.error("cutting \(position.active.fileName) back to \(cut.active.bytes) bytes failed: \(error); recovery cuts it at the next open")
+                    configuration.logger.error(
+                        "cutting \(position.active.fileName) back to \(cut.active.bytes) bytes failed: \(error); recovery cuts it at the next open"
+                    )
                 }
             } else {
                 configuration.logger.error("a failed block of segment \(cut.active.fileName) is left for recovery at the next open")
@@ -398,8 +410,14 @@ final class ArchiveWriter: QueueThread<ArchiveWriter.Request>, @unchecked Sendab
         behind.value = false
         var report = RecoveryReport()
         do {
-            try Archive.catchUp(segments: manifest.segments + [position.active], activeFile: activeFile, segDir: segmentsDirectory,
-                                index: index, logger: configuration.logger, report: &report)
+            try Archive.catchUp(
+                segments: manifest.segments + [position.active],
+                activeFile: activeFile,
+                segDir: segmentsDirectory,
+                index: index,
+                logger: configuration.logger,
+                report: &report
+            )
             checkpointer.noteCommit()
         } catch {
             configuration.logger.error("indexing the blocks written before the failure failed: \(error); they are indexed at the next open")
@@ -410,7 +428,9 @@ final class ArchiveWriter: QueueThread<ArchiveWriter.Request>, @unchecked Sendab
     /// length in the segment. A block that looks compressible is encoded here, since its rows must say so; any
     /// other is left raw for the block writer's thread to copy and checksum.
     private func flushBlock(_ group: [Request], plan: AppendPlanner) throws(ArchiveError) -> Int {
-        let active = plan.position.active, nextSequence = plan.position.nextSequence, blockRows = plan.blockRecords
+        let active = plan.position.active
+        let nextSequence = plan.position.nextSequence
+        let blockRows = plan.blockRecords
         let content: PendingBlock.Content
         if configuration.compression && encoder.worthCompressing() {
             var buffer: [UInt8] = []
@@ -466,8 +486,16 @@ final class ArchiveWriter: QueueThread<ArchiveWriter.Request>, @unchecked Sendab
         try file.write(header, at: 0)
         try file.sync()
         try SegmentFile.syncDirectory(segmentsDirectory)
-        let info = SegmentInfo(firstSequence: firstSequence, bytes: Int64(header.count), blocks: 0, records: 0,
-                               minSentTime: nil, maxSentTime: nil, created: created, sealed: false)
+        let info = SegmentInfo(
+            firstSequence: firstSequence,
+            bytes: Int64(header.count),
+            blocks: 0,
+            records: 0,
+            minSentTime: nil,
+            maxSentTime: nil,
+            created: created,
+            sealed: false
+        )
         return (info, file)
     }
 }

@@ -142,8 +142,15 @@ final class BlockWriter: QueueThread<BlockWriter.Job>, @unchecked Sendable {
         for (j, job) in batch.enumerated() {
             var files: [SegmentFile] = []
             for block in job.blocks where !files.contains(where: { $0 === block.file }) { files.append(block.file) }
-            entries.append(.init(files: files, sync: job.sync, error: j >= firstFailed ? failure?.error : nil,
-                                 completions: job.completions, results: job.results))
+            entries.append(
+                .init(
+                    files: files,
+                    sync: job.sync,
+                    error: j >= firstFailed ? failure?.error : nil,
+                    completions: job.completions,
+                    results: job.results
+                )
+            )
         }
         let bytes = batch.reduce(0) { $0 + $1.bytes }
         // Passed on before `written` counts them, so that `drain` never sees them in neither queue.

@@ -23,7 +23,9 @@ public struct EnodeURL: Hashable, Sendable, CustomStringConvertible, LosslessStr
     public init(parsing text: String) throws(RLPxError) {
         var rest = Substring(text.trimmingCharacters(in: " \t\r\n"))
         let hasScheme = rest.hasPrefix("enode://")
-        if hasScheme { rest = rest.dropFirst("enode://".count) } else if rest.contains("://") {
+        if hasScheme {
+            rest = rest.dropFirst("enode://".count)
+        } else if rest.contains("://") {
             throw RLPxError(.invalidEnode, "scheme must be enode://")
         }
         let keyText: Substring

@@ -1,5 +1,6 @@
 import EthCrypto
 import SystemErrorText
+
 #if canImport(Glibc)
 import Glibc
 private let systemWrite = Glibc.write

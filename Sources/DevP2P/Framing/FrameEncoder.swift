@@ -17,7 +17,10 @@ public struct FrameEncoder: Sendable {
 
     /// Encodes one frame whose frame-data is `msg-id ‖ payload` (snappy-compressed when `compress`).
     public mutating func encode(
-        msgID: UInt64, payload: UnsafeRawBufferPointer, compress: Bool, allocator: ByteBufferAllocator
+        msgID: UInt64,
+        payload: UnsafeRawBufferPointer,
+        compress: Bool,
+        allocator: ByteBufferAllocator
     ) throws(RLPxError) -> ByteBuffer {
         let bodyBound = 9 + (compress ? Snappy.maxCompressedLength(payload.count) : payload.count)
         var buffer = allocator.buffer(capacity: 32 + bodyBound + 15 + 16)
@@ -56,7 +59,10 @@ public struct FrameEncoder: Sendable {
 
     /// Encodes one frame from an array payload.
     public mutating func encode(
-        msgID: UInt64, payload: [UInt8], compress: Bool, allocator: ByteBufferAllocator = ByteBufferAllocator()
+        msgID: UInt64,
+        payload: [UInt8],
+        compress: Bool,
+        allocator: ByteBufferAllocator = ByteBufferAllocator()
     ) throws(RLPxError) -> ByteBuffer {
         let result = payload.withUnsafeBytes { p in
             Result { () throws(RLPxError) -> ByteBuffer in

@@ -65,8 +65,11 @@ public struct AuthMessage: Sendable, Equatable {
         do {
             let key = try PublicKey(bytes: plaintext[97..<161])
             return AuthMessage(
-                signature: Array(plaintext[0..<65]), initiatorPublicKey: key,
-                nonce: Array(plaintext[161..<193]), version: 4)
+                signature: Array(plaintext[0..<65]),
+                initiatorPublicKey: key,
+                nonce: Array(plaintext[161..<193]),
+                version: 4
+            )
         } catch {
             throw RLPxError(.handshakeInvalid, "legacy auth: \(error)")
         }

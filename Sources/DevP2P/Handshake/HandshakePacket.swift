@@ -38,14 +38,19 @@ enum HandshakePacket {
     /// `legacyLength` bytes, then as EIP-8 (rlpx-rlp.md §3.4). The EIP-8 size is checked against
     /// `maxSize` before waiting for the body.
     static func open(
-        _ buffer: inout ByteBuffer, key: PrivateKey, legacyLength: Int, acceptLegacy: Bool, maxSize: Int
+        _ buffer: inout ByteBuffer,
+        key: PrivateKey,
+        legacyLength: Int,
+        acceptLegacy: Bool,
+        maxSize: Int
     ) throws(RLPxError) -> Opened? {
         guard buffer.readableBytes >= 2, let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else {
             return nil
         }
         if acceptLegacy && first == 0x04 {
             guard buffer.readableBytes >= legacyLength,
-                  let wire = buffer.getBytes(at: buffer.readerIndex, length: legacyLength) else { return nil }
+                let wire = buffer.getBytes(at: buffer.readerIndex, length: legacyLength)
+            else { return nil }
             if let plaintext = try? ECIES.decrypt(wire, with: key) {
                 buffer.moveReaderIndex(forwardBy: legacyLength)
                 return Opened(plaintext: plaintext, wire: wire, format: .legacy)
@@ -59,7 +64,8 @@ enum HandshakePacket {
             throw RLPxError(.handshakeInvalid, "declared size \(size) is below the ECIES overhead")
         }
         guard buffer.readableBytes >= 2 + size,
-              let wire = buffer.readBytes(length: 2 + size) else { return nil }
+            let wire = buffer.readBytes(length: 2 + size)
+        else { return nil }
         do {
             let plaintext = try ECIES.decrypt(Array(wire[2...]), with: key, sharedMACData: Array(wire[0..<2]))
             return Opened(plaintext: plaintext, wire: wire, format: .eip8)

@@ -41,8 +41,12 @@ public struct HandshakeStateMachine: Sendable {
     ///   - maxPacketSize: the largest ack accepted (2048 as geth).
     ///   - ephemeralKey, nonce: random by default; fixed only in tests.
     public init(
-        initiator key: PrivateKey, remote: PublicKey, format: HandshakeFormat = .eip8, maxPacketSize: Int = 2048,
-        ephemeralKey: PrivateKey = .generate(), nonce: [UInt8] = SecureRandom.bytes(32)
+        initiator key: PrivateKey,
+        remote: PublicKey,
+        format: HandshakeFormat = .eip8,
+        maxPacketSize: Int = 2048,
+        ephemeralKey: PrivateKey = .generate(),
+        nonce: [UInt8] = SecureRandom.bytes(32)
     ) {
         staticKey = key
         self.remote = remote
@@ -60,8 +64,11 @@ public struct HandshakeStateMachine: Sendable {
     ///   - acceptLegacy: also accept pre-EIP-8 auth packets (answered with a legacy ack).
     ///   - maxPacketSize: the largest auth accepted (2048 as geth).
     public init(
-        recipient key: PrivateKey, acceptLegacy: Bool = true, maxPacketSize: Int = 2048,
-        ephemeralKey: PrivateKey = .generate(), nonce: [UInt8] = SecureRandom.bytes(32)
+        recipient key: PrivateKey,
+        acceptLegacy: Bool = true,
+        maxPacketSize: Int = 2048,
+        ephemeralKey: PrivateKey = .generate(),
+        nonce: [UInt8] = SecureRandom.bytes(32)
     ) {
         staticKey = key
         remote = nil
@@ -101,10 +108,17 @@ public struct HandshakeStateMachine: Sendable {
         case .idle, .done:
             return nil
         case .awaitingAuth:
-            guard let opened = try HandshakePacket.open(
-                &buffer, key: staticKey, legacyLength: HandshakePacket.legacyAuthLength,
-                acceptLegacy: acceptLegacy, maxSize: maxPacketSize) else { return nil }
-            let auth = opened.format == .eip8
+            guard
+                let opened = try HandshakePacket.open(
+                    &buffer,
+                    key: staticKey,
+                    legacyLength: HandshakePacket.legacyAuthLength,
+                    acceptLegacy: acceptLegacy,
+                    maxSize: maxPacketSize
+                )
+            else { return nil }
+            let auth =
+                opened.format == .eip8
                 ? try AuthMessage.decodeEIP8(opened.plaintext) : try AuthMessage.decodeLegacy(opened.plaintext)
             let remoteEphemeral: PublicKey
             let ephemeralShared: [UInt8]
@@ -121,14 +135,26 @@ public struct HandshakeStateMachine: Sendable {
             let ackPacket = try HandshakePacket.seal(body, to: auth.initiatorPublicKey, format: opened.format)
             state = .done
             let secrets = RLPxSecrets.derive(
-                isInitiator: false, ephemeralSharedSecret: ephemeralShared,
-                initiatorNonce: auth.nonce, recipientNonce: nonce, authPacket: opened.wire, ackPacket: ackPacket)
+                isInitiator: false,
+                ephemeralSharedSecret: ephemeralShared,
+                initiatorNonce: auth.nonce,
+                recipientNonce: nonce,
+                authPacket: opened.wire,
+                ackPacket: ackPacket
+            )
             return Completion(reply: ackPacket, secrets: secrets, remotePublicKey: auth.initiatorPublicKey, format: opened.format)
         case .awaitingAck(let authPacket):
-            guard let opened = try HandshakePacket.open(
-                &buffer, key: staticKey, legacyLength: HandshakePacket.legacyAckLength,
-                acceptLegacy: acceptLegacy, maxSize: maxPacketSize), let remote else { return nil }
-            let ack = opened.format == .eip8
+            guard
+                let opened = try HandshakePacket.open(
+                    &buffer,
+                    key: staticKey,
+                    legacyLength: HandshakePacket.legacyAckLength,
+                    acceptLegacy: acceptLegacy,
+                    maxSize: maxPacketSize
+                ), let remote
+            else { return nil }
+            let ack =
+                opened.format == .eip8
                 ? try AckMessage.decodeEIP8(opened.plaintext) : try AckMessage.decodeLegacy(opened.plaintext)
             let ephemeralShared: [UInt8]
             do {
@@ -138,8 +164,13 @@ public struct HandshakeStateMachine: Sendable {
             }
             state = .done
             let secrets = RLPxSecrets.derive(
-                isInitiator: true, ephemeralSharedSecret: ephemeralShared,
-                initiatorNonce: nonce, recipientNonce: ack.nonce, authPacket: authPacket, ackPacket: opened.wire)
+                isInitiator: true,
+                ephemeralSharedSecret: ephemeralShared,
+                initiatorNonce: nonce,
+                recipientNonce: ack.nonce,
+                authPacket: authPacket,
+                ackPacket: opened.wire
+            )
             return Completion(reply: nil, secrets: secrets, remotePublicKey: remote, format: opened.format)
         }
     }

@@ -22,9 +22,12 @@ public struct RLPxSecrets: Sendable {
     ///   - ephemeralSharedSecret: ECDH x of our ephemeral key and the peer's.
     ///   - authPacket, ackPacket: the packets exactly as on the wire (size prefix included).
     public static func derive(
-        isInitiator: Bool, ephemeralSharedSecret: [UInt8],
-        initiatorNonce: [UInt8], recipientNonce: [UInt8],
-        authPacket: [UInt8], ackPacket: [UInt8]
+        isInitiator: Bool,
+        ephemeralSharedSecret: [UInt8],
+        initiatorNonce: [UInt8],
+        recipientNonce: [UInt8],
+        authPacket: [UInt8],
+        ackPacket: [UInt8]
     ) -> RLPxSecrets {
         let nonceHash = Keccak256.hash(recipientNonce + initiatorNonce)
         let shared = Keccak256.hash(ephemeralSharedSecret + nonceHash)
@@ -37,9 +40,11 @@ public struct RLPxSecrets: Sendable {
         withInitiatorNonce.update(zip(mac, initiatorNonce).map { $0 ^ $1 })
         withInitiatorNonce.update(ackPacket)
         return RLPxSecrets(
-            aesSecret: aes, macSecret: mac,
+            aesSecret: aes,
+            macSecret: mac,
             egressMAC: isInitiator ? withRecipientNonce : withInitiatorNonce,
-            ingressMAC: isInitiator ? withInitiatorNonce : withRecipientNonce)
+            ingressMAC: isInitiator ? withInitiatorNonce : withRecipientNonce
+        )
     }
 
     /// One direction's frame cipher: AES-256-CTR under `aesSecret` from a zero counter, one stream per direction.

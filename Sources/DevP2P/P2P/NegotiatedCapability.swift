@@ -31,8 +31,14 @@ public struct NegotiatedCapability: Hashable, Sendable, CustomStringConvertible 
         var offset = baseOffset
         var out: [NegotiatedCapability] = []
         for c in best.values.sorted(by: { Capability.precedes($0.capability, $1.capability) }) {
-            out.append(NegotiatedCapability(
-                capability: c.capability, offset: offset, messageCount: c.messageCount, maxMessageSize: c.maxMessageSize))
+            out.append(
+                NegotiatedCapability(
+                    capability: c.capability,
+                    offset: offset,
+                    messageCount: c.messageCount,
+                    maxMessageSize: c.maxMessageSize
+                )
+            )
             offset += UInt64(c.messageCount)
         }
         return out

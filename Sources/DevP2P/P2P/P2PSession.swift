@@ -80,9 +80,13 @@ public struct P2PSession: Sendable {
 
     /// Our Hello payload.
     public var localHello: Hello {
-        Hello(protocolVersion: configuration.protocolVersion, clientID: configuration.clientID,
-              capabilities: configuration.capabilities.map(\.capability),
-              listenPort: configuration.listenPort, nodeID: localPublicKey.bytes)
+        Hello(
+            protocolVersion: configuration.protocolVersion,
+            clientID: configuration.clientID,
+            capabilities: configuration.capabilities.map(\.capability),
+            listenPort: configuration.listenPort,
+            nodeID: localPublicKey.bytes
+        )
     }
 
     /// Our Hello frame (never compressed); send it first.
@@ -188,8 +192,12 @@ public struct P2PSession: Sendable {
     ///
     /// The one check of an outbound message; ``RLPxPeer`` applies it before queueing, so that a caller learns
     /// of a bad message from its `send`.
-    public static func capability(for message: RLPxMessage, in negotiated: [NegotiatedCapability]) throws(RLPxError)
-        -> NegotiatedCapability {
+    public static func capability(
+        for message: RLPxMessage,
+        in negotiated: [NegotiatedCapability]
+    ) throws(RLPxError)
+        -> NegotiatedCapability
+    {
         guard let cap = negotiated.first(where: { $0.name == message.capability }) else {
             throw RLPxError(.unknownMessage, "capability \(message.capability) was not negotiated")
         }
@@ -219,7 +227,8 @@ public struct P2PSession: Sendable {
         guard payload.count <= 100 else { return DisconnectReason(rawValue: 0xFF) }
         var r = RLPReader(payload)
         if let h = try? r.peekHeader(), h.isList, var inner = try? r.readList(),
-           let v = try? inner.readUInt64(), v <= 0xFF {
+            let v = try? inner.readUInt64(), v <= 0xFF
+        {
             return DisconnectReason(rawValue: UInt8(v))
         }
         var bare = RLPReader(payload)

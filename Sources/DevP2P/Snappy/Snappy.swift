@@ -25,8 +25,11 @@ public enum Snappy {
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { out in
             var length = out.count
             let status = snappy_compress(
-                source.assumingMemoryBound(to: CChar.self), input.count,
-                out.baseAddress?.assumingMemoryBound(to: CChar.self), &length)
+                source.assumingMemoryBound(to: CChar.self),
+                input.count,
+                out.baseAddress?.assumingMemoryBound(to: CChar.self),
+                &length
+            )
             // The output buffer is at least snappy_max_compressed_length bytes, so this cannot fail.
             precondition(status == SNAPPY_OK, "snappy_compress failed with a sufficient buffer")
             return length
@@ -70,8 +73,11 @@ public enum Snappy {
         let out = [UInt8](unsafeUninitializedCapacity: length) { out, initialized in
             var produced = length
             status = snappy_uncompress(
-                input.baseAddress?.assumingMemoryBound(to: CChar.self), input.count,
-                UnsafeMutableRawPointer(out.baseAddress)?.assumingMemoryBound(to: CChar.self), &produced)
+                input.baseAddress?.assumingMemoryBound(to: CChar.self),
+                input.count,
+                UnsafeMutableRawPointer(out.baseAddress)?.assumingMemoryBound(to: CChar.self),
+                &produced
+            )
             if status == SNAPPY_OK && produced == length {
                 initialized = length
             } else {

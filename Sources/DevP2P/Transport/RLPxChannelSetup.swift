@@ -5,7 +5,9 @@ import NIOCore
 enum RLPxChannelSetup {
     /// Adds the handler and the async bridge; must run on the channel's event loop, before any read.
     static func install(
-        on channel: Channel, configuration: RLPxConfiguration, remote: PublicKey?,
+        on channel: Channel,
+        configuration: RLPxConfiguration,
+        remote: PublicKey?,
         admission: RLPxHandler.Admission? = nil
     ) throws -> Pending {
         let handler = RLPxHandler(configuration: configuration, remote: remote, eventLoop: channel.eventLoop, admission: admission)

@@ -9,7 +9,8 @@ public enum RLPxDialer {
     ///   - connectTimeout: the TCP connect deadline (15 s as geth); the handshake has its own.
     /// - Throws: ``RLPxError`` (the peer's Disconnect reason is in ``RLPxError/remoteReason``).
     public static func connect(
-        to node: EnodeURL, configuration: RLPxConfiguration,
+        to node: EnodeURL,
+        configuration: RLPxConfiguration,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         connectTimeout: TimeAmount = .seconds(15)
     ) async throws(RLPxError) -> RLPxPeer {

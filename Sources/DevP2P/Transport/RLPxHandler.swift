@@ -38,13 +38,22 @@ public final class RLPxHandler: ChannelDuplexHandler {
     init(configuration: RLPxConfiguration, remote: PublicKey?, eventLoop: EventLoop, admission: Admission? = nil) {
         self.configuration = configuration
         if let remote {
-            state = .handshaking(HandshakeStateMachine(
-                initiator: configuration.nodeKey, remote: remote, format: configuration.handshakeFormat,
-                maxPacketSize: configuration.maxHandshakeSize))
+            state = .handshaking(
+                HandshakeStateMachine(
+                    initiator: configuration.nodeKey,
+                    remote: remote,
+                    format: configuration.handshakeFormat,
+                    maxPacketSize: configuration.maxHandshakeSize
+                )
+            )
         } else {
-            state = .handshaking(HandshakeStateMachine(
-                recipient: configuration.nodeKey, acceptLegacy: configuration.acceptLegacyHandshake,
-                maxPacketSize: configuration.maxHandshakeSize))
+            state = .handshaking(
+                HandshakeStateMachine(
+                    recipient: configuration.nodeKey,
+                    acceptLegacy: configuration.acceptLegacyHandshake,
+                    maxPacketSize: configuration.maxHandshakeSize
+                )
+            )
         }
         self.admission = admission
         if let rate = configuration.inboundBytesPerSecond {
@@ -113,11 +122,19 @@ public final class RLPxHandler: ChannelDuplexHandler {
                 return
             }
             if let reply = done.reply { context.write(wrapOutboundOut(ByteBuffer(bytes: reply)), promise: nil) }
-            let s = P2PSession(configuration: configuration.sessionConfiguration,
-                               localPublicKey: configuration.nodeKey.publicKey, remotePublicKey: done.remotePublicKey)
-            state = .awaitingHello(Link(encoder: FrameEncoder(secrets: done.secrets),
-                                        decoder: FrameDecoder(secrets: done.secrets, maxFrameSize: s.maxFrameSize),
-                                        session: s, format: done.format))
+            let s = P2PSession(
+                configuration: configuration.sessionConfiguration,
+                localPublicKey: configuration.nodeKey.publicKey,
+                remotePublicKey: done.remotePublicKey
+            )
+            state = .awaitingHello(
+                Link(
+                    encoder: FrameEncoder(secrets: done.secrets),
+                    decoder: FrameDecoder(secrets: done.secrets, maxFrameSize: s.maxFrameSize),
+                    session: s,
+                    format: done.format
+                )
+            )
             try send(context: context, s.helloFrame())
             flush(context: context)
         }
@@ -142,17 +159,26 @@ public final class RLPxHandler: ChannelDuplexHandler {
                 let s = link.session
                 link.decoder.maxFrameSize = s.maxFrameSize
                 state.update(link)
-                var info = RLPxPeerInfo(remotePublicKey: s.remotePublicKey, hello: hello, capabilities: caps,
-                                        snappy: s.snappy, format: link.format)
+                var info = RLPxPeerInfo(
+                    remotePublicKey: s.remotePublicKey,
+                    hello: hello,
+                    capabilities: caps,
+                    snappy: s.snappy,
+                    format: link.format
+                )
                 if let refusal = admission?(info, context.channel) { throw refusal }
                 if installsBridge {
                     // Installed now, so it exists only for peers that are handed out (and then always opened).
                     do {
                         info.bridge = try NIOAsyncChannel<RLPxMessage, RLPxMessage>(
                             wrappingChannelSynchronously: context.channel,
-                            configuration: .init(backPressureStrategy: .init(
-                                lowWatermark: configuration.inboundBufferLowWatermark,
-                                highWatermark: configuration.inboundBufferHighWatermark)))
+                            configuration: .init(
+                                backPressureStrategy: .init(
+                                    lowWatermark: configuration.inboundBufferLowWatermark,
+                                    highWatermark: configuration.inboundBufferHighWatermark
+                                )
+                            )
+                        )
                     } catch {
                         throw RLPxError(.connectionClosed, "cannot install the async bridge: \(error)")
                     }
@@ -189,8 +215,12 @@ public final class RLPxHandler: ChannelDuplexHandler {
 
     func send(context: ChannelHandlerContext, _ frame: P2PSession.OutboundFrame, promise: EventLoopPromise<Void>? = nil) throws(RLPxError) {
         guard var link = state.link else { throw RLPxError(.connectionClosed, "not established") }
-        let buffer = try link.encoder.encode(msgID: frame.msgID, payload: frame.payload, compress: frame.compress,
-                                             allocator: context.channel.allocator)
+        let buffer = try link.encoder.encode(
+            msgID: frame.msgID,
+            payload: frame.payload,
+            compress: frame.compress,
+            allocator: context.channel.allocator
+        )
         state.update(link)
         unflushedBytes += buffer.readableBytes
         context.write(wrapOutboundOut(buffer), promise: promise)
@@ -259,8 +289,11 @@ public final class RLPxHandler: ChannelDuplexHandler {
 
     public func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
         if let request = event as? RLPxDisconnectRequest {
-            disconnect(context: context, reason: request.reason,
-                       error: RLPxError(.disconnectedLocally, "\(request.reason)", localReason: request.reason))
+            disconnect(
+                context: context,
+                reason: request.reason,
+                error: RLPxError(.disconnectedLocally, "\(request.reason)", localReason: request.reason)
+            )
             promise?.succeed()
         } else {
             context.triggerUserOutboundEvent(event, promise: promise)

@@ -30,9 +30,13 @@ public final class RLPxPeer: Sendable, CustomStringConvertible {
     /// A no-op queued on the event loop behind the previous send's messages (see ``pace()``).
     let previousSend = NIOLockedValueBox<EventLoopFuture<Void>?>(nil)
 
-    init(info: RLPxPeerInfo, channel: Channel,
-         inbound: NIOAsyncChannelInboundStream<RLPxMessage>, outbound: NIOAsyncChannelOutboundWriter<RLPxMessage>,
-         closed: EventLoopFuture<RLPxError>) {
+    init(
+        info: RLPxPeerInfo,
+        channel: Channel,
+        inbound: NIOAsyncChannelInboundStream<RLPxMessage>,
+        outbound: NIOAsyncChannelOutboundWriter<RLPxMessage>,
+        closed: EventLoopFuture<RLPxError>
+    ) {
         remotePublicKey = info.remotePublicKey
         remoteAddress = channel.remoteAddress
         remoteHello = info.hello

@@ -53,8 +53,13 @@ public final class RLPxServer: Sendable {
         }
     }
 
-    init(serverChannel: Channel, enode: EnodeURL, state: NIOLockedValueBox<State>,
-         peers: AsyncStream<RLPxPeer>, continuation: AsyncStream<RLPxPeer>.Continuation) throws(RLPxError) {
+    init(
+        serverChannel: Channel,
+        enode: EnodeURL,
+        state: NIOLockedValueBox<State>,
+        peers: AsyncStream<RLPxPeer>,
+        continuation: AsyncStream<RLPxPeer>.Continuation
+    ) throws(RLPxError) {
         guard let address = serverChannel.localAddress else { throw RLPxError(.connectionClosed, "server has no address") }
         self.localAddress = address
         self.serverChannel = serverChannel
@@ -68,7 +73,10 @@ public final class RLPxServer: Sendable {
     /// - Parameters:
     ///   - maxPeers: established peers beyond this are sent ``DisconnectReason/tooManyPeers``.
     public static func bind(
-        host: String = "0.0.0.0", port: Int, configuration: RLPxConfiguration, maxPeers: Int = 50,
+        host: String = "0.0.0.0",
+        port: Int,
+        configuration: RLPxConfiguration,
+        maxPeers: Int = 50,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws(RLPxError) -> RLPxServer {
         let state = NIOLockedValueBox(State())
@@ -103,7 +111,11 @@ public final class RLPxServer: Sendable {
                         let pending: RLPxChannelSetup.Pending
                         do {
                             pending = try RLPxChannelSetup.install(
-                                on: channel, configuration: configuration, remote: nil, admission: admission)
+                                on: channel,
+                                configuration: configuration,
+                                remote: nil,
+                                admission: admission
+                            )
                         } catch {
                             state.withLockedValue { $0.pending -= 1 }
                             throw error

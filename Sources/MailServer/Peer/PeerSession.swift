@@ -22,8 +22,12 @@ final class PeerSession: Sendable {
         self.node = node
         let protocols = MailProtocol.allCases.filter { peer.version(of: $0.capabilityName) == $0.version }
         let c = node.configuration
-        machine = NIOLockedValueBox(PeerStateMachine(
-            protocols: protocols, configuration: .init(minPoW: c.minPoW, maxMessageSize: c.maxMessageSize)))
+        machine = NIOLockedValueBox(
+            PeerStateMachine(
+                protocols: protocols,
+                configuration: .init(minPoW: c.minPoW, maxMessageSize: c.maxMessageSize)
+            )
+        )
         (relayQueue, relayContinuation) = AsyncStream<[Envelope]>.makeStream(bufferingPolicy: .bufferingNewest(64))
         peerID = peer.remotePublicKey.nodeID.hex
     }
@@ -136,9 +140,13 @@ final class PeerSession: Sendable {
         let answer = await node.processor.handle(job.payload, from: peerID, on: job.proto, now: job.received) { queue.yield($0) }
         queue.finish()
         let delivered = await sender.value
-        return .init(invalid: answer.disconnect, failure: answer.failure,
-                     rateLimited: answer.failure == RequestProcessor.rateLimitFailure,
-                     envelopes: answer.envelopes, delivered: delivered)
+        return .init(
+            invalid: answer.disconnect,
+            failure: answer.failure,
+            rateLimited: answer.failure == RequestProcessor.rateLimitFailure,
+            envelopes: answer.envelopes,
+            delivered: delivered
+        )
     }
 
     /// Queues the envelopes of another peer's batch that this peer wants.

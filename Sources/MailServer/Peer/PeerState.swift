@@ -33,7 +33,10 @@ public struct PeerState: Sendable {
     /// Applies waku/1 status options (missing options keep their current value, defaults on first status).
     mutating func apply(_ s: WakuStatus) {
         if let p = s.pow { pow = p }
-        if let b = s.bloom { bloom = b; topicInterest = nil }
+        if let b = s.bloom {
+            bloom = b
+            topicInterest = nil
+        }
         if let t = s.topicInterest { topicInterest = Set(t) }
         if let l = s.lightNode { lightNode = l }
         if let c = s.confirmationsEnabled { confirmations = c }

@@ -74,8 +74,13 @@ extension PeerStateMachine {
         public var delivered: Bool
 
         /// An outcome.
-        public init(invalid: Bool = false, failure: String? = nil, rateLimited: Bool = false, envelopes: Int = 0,
-                    delivered: Bool = true) {
+        public init(
+            invalid: Bool = false,
+            failure: String? = nil,
+            rateLimited: Bool = false,
+            envelopes: Int = 0,
+            delivered: Bool = true
+        ) {
             self.invalid = invalid
             self.failure = failure
             self.rateLimited = rateLimited

@@ -94,8 +94,11 @@ public struct PeerStateMachine: Sendable {
     /// The code-1 message relaying `envelopes`, on the newest shared protocol.
     public func relayMessage(_ envelopes: [Envelope]) -> RLPxMessage {
         let proto = protocols.last ?? .whisper
-        return RLPxMessage(capability: proto.capabilityName, code: MailCode.messages,
-                           payload: Envelope.encodeList(envelopes.map(\.rlp)))
+        return RLPxMessage(
+            capability: proto.capabilityName,
+            code: MailCode.messages,
+            payload: Envelope.encodeList(envelopes.map(\.rlp))
+        )
     }
 
     // MARK: - Status
@@ -163,8 +166,10 @@ public struct PeerStateMachine: Sendable {
                 return [bytesIn, .disconnect(.protocolError, log: nil)]
             }
         case MailCode.p2pRequest:
-            return [bytesIn, .count("mailserver_requests_total", by: 1),
-                    .query(RequestJob(payload: message.payload, proto: proto, received: now))]
+            return [
+                bytesIn, .count("mailserver_requests_total", by: 1),
+                .query(RequestJob(payload: message.payload, proto: proto, received: now)),
+            ]
         default:
             break  // A later status, 0x7d/0x7f from a peer we never asked (untrusted), unknown codes: ignored.
         }
@@ -182,8 +187,13 @@ public struct PeerStateMachine: Sendable {
         let seconds = UInt32(truncatingIfNeeded: Int(now))
         let policy = ReceivePolicy(minPoW: configuration.minPoW, maxMessageSize: configuration.maxMessageSize, bloom: .full)
         var actions: [Action] = []
-        var job = StoreJob(proto: proto, accepted: [], arrival: seconds, errors: [],
-                           batchHash: peers[proto]?.confirmations == true ? BatchAcknowledgement(batchPayload: payload).batchHash : nil)
+        var job = StoreJob(
+            proto: proto,
+            accepted: [],
+            arrival: seconds,
+            errors: [],
+            batchHash: peers[proto]?.confirmations == true ? BatchAcknowledgement(batchPayload: payload).batchHash : nil
+        )
         for e in envelopes {
             actions.append(.count("whisper_envelopes_received_total", by: 1))
             switch policy.check(e, now: seconds) {
@@ -205,8 +215,10 @@ public struct PeerStateMachine: Sendable {
         var job = job
         switch result {
         case .stored(let added):
-            var actions: [Action] = [.count("mailserver_archived_envelopes_total", by: Double(added)),
-                                     .count("whisper_envelopes_cached_total", by: Double(added))]
+            var actions: [Action] = [
+                .count("mailserver_archived_envelopes_total", by: Double(added)),
+                .count("whisper_envelopes_cached_total", by: Double(added)),
+            ]
             if added > 0 { actions.append(.relay(job.accepted)) }
             return actions + confirm(job, stored: true)
         case .failed:
@@ -240,16 +252,20 @@ public struct PeerStateMachine: Sendable {
     func answered(_ job: RequestJob, _ outcome: RequestOutcome, now: Double) -> [Action] {
         let failures = "mailserver_delivery_failures_total"
         if outcome.invalid {
-            return [.count("\(failures){type=\"validation\"}", by: 1),
-                    .disconnect(.protocolError, log: "invalid p2p request; disconnecting")]
+            return [
+                .count("\(failures){type=\"validation\"}", by: 1),
+                .disconnect(.protocolError, log: "invalid p2p request; disconnecting"),
+            ]
         }
         var actions: [Action] = []
         if outcome.failure != nil {
             actions.append(.count("\(failures){type=\"\(outcome.rateLimited ? "peer_req_limit" : "validation")\"}", by: 1))
         }
         guard outcome.delivered else { return actions + [.count("\(failures){type=\"historic_msg_resp\"}", by: 1), .stop] }
-        return actions + [.count("mailserver_delivery_attempts_total", by: 1),
-                          .count("mailserver_envelopes_sent_total", by: Double(outcome.envelopes)),
-                          .observeRequest(seconds: now - job.received)]
+        return actions + [
+            .count("mailserver_delivery_attempts_total", by: 1),
+            .count("mailserver_envelopes_sent_total", by: Double(outcome.envelopes)),
+            .observeRequest(seconds: now - job.received),
+        ]
     }
 }

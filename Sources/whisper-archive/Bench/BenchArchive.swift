@@ -13,7 +13,9 @@ enum BenchArchive {
         let found = try archive.count()
         guard found == count else {
             archive.close()
-            throw CLIError("\(path) holds an archive of \(found) envelopes, not \(count); give another --directory (a bench only reads an archive it finds)")
+            throw CLIError(
+                "\(path) holds an archive of \(found) envelopes, not \(count); give another --directory (a bench only reads an archive it finds)"
+            )
         }
         return archive
     }

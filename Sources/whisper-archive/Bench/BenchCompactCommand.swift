@@ -75,15 +75,26 @@ struct BenchCompactCommand: AsyncParsableCommand {
         var figures: [Figure] = []
         func measure(_ name: String, rate: Bool, _ options: CompactionOptions) throws {
             let start = Date()
-            let report = options.removeDuplicates ? try archive.compact(options)
+            let report =
+                options.removeDuplicates
+                ? try archive.compact(options)
                 : try archive.applyRetention(before: options.before ?? 0, dropTopics: options.dropTopics)
             let seconds = Date().timeIntervalSince(start)
             let mbps = rate && report.bytesRewritten > 0 ? Double(report.bytesRewritten) / 1e6 / seconds : nil
             figures.append(Figure(name: name, seconds: seconds, megabytesPerSecond: mbps, report: report))
-            note(String(format: "%@: %.3f s; removed %d envelopes, %.1f MB; %d segments dropped whole, %d rewritten into %d",
-                        name, seconds, report.envelopesRemoved, Double(report.bytesRemoved) / 1e6,
-                        report.segmentsDropped, report.segmentsRewritten, report.segmentsWritten)
-                 + (mbps.map { String(format: "; %.0f MB/s of segments rewritten", $0) } ?? ""))
+            note(
+                String(
+                    format: "%@: %.3f s; removed %d envelopes, %.1f MB; %d segments dropped whole, %d rewritten into %d",
+                    name,
+                    seconds,
+                    report.envelopesRemoved,
+                    Double(report.bytesRemoved) / 1e6,
+                    report.segmentsDropped,
+                    report.segmentsRewritten,
+                    report.segmentsWritten
+                )
+                    + (mbps.map { String(format: "; %.0f MB/s of segments rewritten", $0) } ?? "")
+            )
         }
         try measure("drop the first day (retention)", rate: false, CompactionOptions(before: t0 + 86_400, removeDuplicates: false))
         try measure("drop one topic (rewrite)", rate: true, CompactionOptions(dropTopics: [topicList[0]], mergeBelow: 0))
@@ -95,9 +106,11 @@ struct BenchCompactCommand: AsyncParsableCommand {
             print(jsonLine(figures))
         } else {
             for f in figures {
-                print(f.name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: " %9.3f s", f.seconds)
-                      + (f.megabytesPerSecond.map { String(format: "  %7.0f MB/s", $0) } ?? "")
-                      + "  (\(f.report.envelopesRemoved) envelopes removed, \(f.report.segmentsDropped) segments dropped, \(f.report.segmentsRewritten) rewritten)")
+                print(
+                    f.name.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: " %9.3f s", f.seconds)
+                        + (f.megabytesPerSecond.map { String(format: "  %7.0f MB/s", $0) } ?? "")
+                        + "  (\(f.report.envelopesRemoved) envelopes removed, \(f.report.segmentsDropped) segments dropped, \(f.report.segmentsRewritten) rewritten)"
+                )
             }
         }
     }

@@ -49,8 +49,13 @@ struct BenchCoreCommand: ParsableCommand {
 
         // Envelope decode + hash of 1 KiB envelopes.
         let envelopes = (0..<1000).map { i in
-            Envelope(expiry: 1_700_000_050 + UInt32(i), ttl: 50, topic: Topic(rawValue: UInt32(i)),
-                     data: SecureRandom.bytes(1024 - 24), nonce: UInt64(i)).rlp
+            Envelope(
+                expiry: 1_700_000_050 + UInt32(i),
+                ttl: 50,
+                topic: Topic(rawValue: UInt32(i)),
+                data: SecureRandom.bytes(1024 - 24),
+                nonce: UInt64(i)
+            ).rlp
         }
         let decodeRounds = 200
         let decode = median(runs) {
@@ -73,8 +78,10 @@ struct BenchCoreCommand: ParsableCommand {
         let recipient = PrivateKey.generate()
         let signer = PrivateKey.generate()
         let topic = Topic(rawValue: 0x0102_0304)
-        for (name, sealKey, openKey) in [("symmetric", SealingKey.symmetric(symKey), OpeningKey.symmetric(symKey)),
-                                         ("asymmetric", SealingKey.asymmetric(recipient.publicKey), OpeningKey.asymmetric(recipient))] {
+        for (name, sealKey, openKey) in [
+            ("symmetric", SealingKey.symmetric(symKey), OpeningKey.symmetric(symKey)),
+            ("asymmetric", SealingKey.asymmetric(recipient.publicKey), OpeningKey.asymmetric(recipient)),
+        ] {
             let n = name == "symmetric" ? 5000 : 1000
             var sealed: [Envelope] = []
             let seal = median(runs) {

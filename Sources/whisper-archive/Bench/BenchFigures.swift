@@ -22,7 +22,8 @@ struct BenchFigures {
 
     /// One line of JSON: each figure's value as `value` writes it, then the `extra` fields in their order.
     func json(_ value: (Double) -> String, extra: KeyValuePairs<String, Int>) -> String {
-        let fields = rows.map { "\"\($0.name)\":{\"value\":\(value($0.value)),\"unit\":\"\($0.unit)\"}" }
+        let fields =
+            rows.map { "\"\($0.name)\":{\"value\":\(value($0.value)),\"unit\":\"\($0.unit)\"}" }
             + extra.map { "\"\($0.key)\":\($0.value)" }
         return "{" + fields.joined(separator: ",") + "}"
     }

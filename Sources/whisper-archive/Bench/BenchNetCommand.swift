@@ -91,8 +91,12 @@ struct BenchNetCommand: AsyncParsableCommand {
         // channels may land on the same thread and then share one core.
         let serverLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let dialerLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let server = try await RLPxServer.bind(host: "127.0.0.1", port: 0, configuration: Self.configuration(version: version),
-                                               group: serverLoop)
+        let server = try await RLPxServer.bind(
+            host: "127.0.0.1",
+            port: 0,
+            configuration: Self.configuration(version: version),
+            group: serverLoop
+        )
         let peer = try await RLPxDialer.connect(to: server.enode, configuration: Self.configuration(version: version), group: dialerLoop)
         var accepted = server.peers.makeAsyncIterator()
         guard let remote = await accepted.next() else { throw ValidationError("the server accepted no peer") }
@@ -108,9 +112,11 @@ struct BenchNetCommand: AsyncParsableCommand {
                 var i = 0
                 while i < count {
                     let n = min(batch, count - i)
-                    try await peer.send(contentsOf: (i..<(i + n)).map {
-                        RLPxMessage(capability: "bench", code: 0, payload: payloads[$0 & 15])
-                    })
+                    try await peer.send(
+                        contentsOf: (i..<(i + n)).map {
+                            RLPxMessage(capability: "bench", code: 0, payload: payloads[$0 & 15])
+                        }
+                    )
                     i += n
                 }
             }()
@@ -148,7 +154,11 @@ struct BenchNetCommand: AsyncParsableCommand {
     /// Complete handshakes (TCP connect, auth/ack, Hello both ways) per second.
     func handshakeRate() async throws -> Double {
         let server = try await RLPxServer.bind(
-            host: "127.0.0.1", port: 0, configuration: Self.configuration(version: 5), maxPeers: handshakes + concurrency)
+            host: "127.0.0.1",
+            port: 0,
+            configuration: Self.configuration(version: 5),
+            maxPeers: handshakes + concurrency
+        )
         defer { Task { await server.close() } }
         let drain = Task { for await peer in server.peers { _ = peer } }
         defer { drain.cancel() }

@@ -70,8 +70,11 @@ struct BenchServeCommand: AsyncParsableCommand {
         let path = work.file("archive")
         let data = BenchEnvelopes(count: envelopes, topics: topics, start: start, span: UInt64(span), ttl: 60)
         let store = try await BenchArchive.openOrBuild(path, from: data) { reused in
-            writeStandardError(reused ? "reusing the archive of \(envelopes) envelopes in \(path) (read only)\n"
-                                      : "building an archive of \(envelopes) envelopes…\n")
+            writeStandardError(
+                reused
+                    ? "reusing the archive of \(envelopes) envelopes in \(path) (read only)\n"
+                    : "building an archive of \(envelopes) envelopes…\n"
+            )
         }
 
         let serverKey = PrivateKey.generate()
@@ -96,10 +99,23 @@ struct BenchServeCommand: AsyncParsableCommand {
         // (2) Page latency, 1 client and N clients.
         let target = enode
         func pct(_ v: [Double], _ p: Double) -> Double { v[min(v.count - 1, Int(Double(v.count) * p))] }
-        let many = try await Self.latencies(clients: clients, enode: target, requests: max(1, requests / clients), topics: topics,
-                                            start: start, span: span, sealing: sealing)
+        let many = try await Self.latencies(
+            clients: clients,
+            enode: target,
+            requests: max(1, requests / clients),
+            topics: topics,
+            start: start,
+            span: span,
+            sealing: sealing
+        )
         let (one, flooded, flood) = try await Self.quietAndFlooded(
-            enode: target, requests: requests, topics: topics, start: start, span: span, sealing: sealing)
+            enode: target,
+            requests: requests,
+            topics: topics,
+            start: start,
+            span: span,
+            sealing: sealing
+        )
 
         await node.shutdown()
         runner.cancel()
@@ -121,15 +137,21 @@ struct BenchServeCommand: AsyncParsableCommand {
         if output.json {
             print(figures.json({ "\($0)" }, extra: ["envelopes": envelopes, "runs": runs, "cores": System.coreCount]))
         } else {
-            print("bench serve: \(envelopes) envelopes of 1 KiB, delivery the median of \(runs) passes on \(System.coreCount) cores, \(requests) pages per latency figure")
+            print(
+                "bench serve: \(envelopes) envelopes of 1 KiB, delivery the median of \(runs) passes on \(System.coreCount) cores, \(requests) pages per latency figure"
+            )
             for line in figures.table(nameWidth: 40, { String(format: "%12.2f", $0) }) { print(line) }
         }
     }
 
     /// One client pages through the whole archive (limit 1000): envelopes per second, and the CPU cores this
     /// process kept busy meanwhile (server and client together; the machine's count shows how close to saturation).
-    static func deliverEverything(enode: EnodeURL, start: UInt32, span: UInt32,
-                                  sealing: SealingKey) async throws -> (throughput: Double, cores: Double) {
+    static func deliverEverything(
+        enode: EnodeURL,
+        start: UInt32,
+        span: UInt32,
+        sealing: SealingKey
+    ) async throws -> (throughput: Double, cores: Double) {
         // The client's own event loop thread, as in its own process: on the shared group its channel may land on
         // the server channel's thread, and the two ends would then take turns on one core.
         let clientLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -171,8 +193,15 @@ struct BenchServeCommand: AsyncParsableCommand {
     }
 
     /// Sorted page latencies in milliseconds of `clients` concurrent clients.
-    static func latencies(clients n: Int, enode: EnodeURL, requests: Int, topics: [Topic],
-                          start: UInt32, span: UInt32, sealing: SealingKey) async throws -> [Double] {
+    static func latencies(
+        clients n: Int,
+        enode: EnodeURL,
+        requests: Int,
+        topics: [Topic],
+        start: UInt32,
+        span: UInt32,
+        sealing: SealingKey
+    ) async throws -> [Double] {
         let requests = requests
         return try await withThrowingTaskGroup(of: [Double].self) { group in
             for c in 0..<n {
@@ -181,8 +210,17 @@ struct BenchServeCommand: AsyncParsableCommand {
                     let key = PrivateKey.generate()
                     var out: [Double] = []
                     for _ in 0..<requests {
-                        out.append(try await timedPage(client, signer: key, client: c, topics: topics, start: start,
-                                                       span: span, sealing: sealing))
+                        out.append(
+                            try await timedPage(
+                                client,
+                                signer: key,
+                                client: c,
+                                topics: topics,
+                                start: start,
+                                span: span,
+                                sealing: sealing
+                            )
+                        )
                     }
                     await client.close()
                     return out
@@ -201,12 +239,24 @@ struct BenchServeCommand: AsyncParsableCommand {
     }
 
     /// The milliseconds of one request page: a random 24 h window, 10 topics, limit 1000.
-    static func timedPage(_ mail: MailClient, signer: PrivateKey, client c: Int, topics: [Topic], start: UInt32,
-                          span: UInt32, sealing: SealingKey) async throws -> Double {
+    static func timedPage(
+        _ mail: MailClient,
+        signer: PrivateKey,
+        client c: Int,
+        topics: [Topic],
+        start: UInt32,
+        span: UInt32,
+        sealing: SealingKey
+    ) async throws -> Double {
         let from = start + UInt32.random(in: 0..<(span - 86400))
         let chosen = (0..<10).map { topics[($0 * 10 + c) % topics.count] }
-        let request = MailRequest(lower: from, upper: from + 86400, bloom: Bloom(topics: chosen).bytes,
-                                  topics: chosen, limit: 1000)
+        let request = MailRequest(
+            lower: from,
+            upper: from + 86400,
+            bloom: Bloom(topics: chosen).bytes,
+            topics: chosen,
+            limit: 1000
+        )
         let envelope = try MailClient.requestEnvelope(request, sealing: sealing, signer: signer, pow: 0)
         let t = DispatchTime.now().uptimeNanoseconds
         _ = try await mail.exchange(payload: envelope.rlp, requestID: envelope.hash, timeout: 60)
@@ -221,8 +271,14 @@ struct BenchServeCommand: AsyncParsableCommand {
 
     /// One honest client's sorted page latencies, quiet and while a hostile peer floods, measured in
     /// alternating blocks (quiet, flooded, quiet, …) so that both see the machine in the same state.
-    static func quietAndFlooded(enode: EnodeURL, requests: Int, topics: [Topic], start: UInt32, span: UInt32,
-                                sealing: SealingKey) async throws -> ([Double], [Double], FloodRates) {
+    static func quietAndFlooded(
+        enode: EnodeURL,
+        requests: Int,
+        topics: [Topic],
+        start: UInt32,
+        span: UInt32,
+        sealing: SealingKey
+    ) async throws -> ([Double], [Double], FloodRates) {
         // The honest client and the attacker each on an event loop thread of their own, as on their own machines:
         // on the shared group the attacker's handshakes would run on the threads that seal the server's frames.
         let clientLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -277,7 +333,9 @@ struct BenchServeCommand: AsyncParsableCommand {
         try? await clientLoop.shutdownGracefully()
         try? await attackerLoop.shutdownGracefully()
         let c = counters.withLockedValue { $0 }
-        return (quiet.sorted(), flooded.sorted(),
-                FloodRates(connections: Double(c.connections) / floodSeconds, refused: Double(c.refused) / floodSeconds))
+        return (
+            quiet.sorted(), flooded.sorted(),
+            FloodRates(connections: Double(c.connections) / floodSeconds, refused: Double(c.refused) / floodSeconds)
+        )
     }
 }

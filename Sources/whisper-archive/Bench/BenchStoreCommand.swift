@@ -97,11 +97,25 @@ struct BenchStoreCommand: AsyncParsableCommand {
         Self.waitForWriteBack()
         let (base, baseline) = try baselineIngest(batches, path: work.file("baseline.sqlite"))
         let archive = try Archive(directory: dir, configuration: config)
-        figures.append(Figure(name: "ingest_1KiB_sync_\(sync)", value: ingest.rate, unit: "envelopes/s", baseline: baseline,
-                              note: String(format: "%.1fx baseline; %.0f%% of the plain-file limit (%.0f/s, %.0f MB/s, an fsync every %d of %d batches, as the store's %d)",
-                                            ingest.rate / baseline, 100 * ingest.rate / plain.rate, plain.rate, Double(rlpBytes) / plain.seconds / 1e6,
-                                            plain.syncEvery, batches.count, ingest.syncs)
-                                  + (ingest.written.map { String(format: "; wrote %.2f bytes per RLP byte", Double($0) / Double(rlpBytes)) } ?? "")))
+        figures.append(
+            Figure(
+                name: "ingest_1KiB_sync_\(sync)",
+                value: ingest.rate,
+                unit: "envelopes/s",
+                baseline: baseline,
+                note: String(
+                    format: "%.1fx baseline; %.0f%% of the plain-file limit (%.0f/s, %.0f MB/s, an fsync every %d of %d batches, as the store's %d)",
+                    ingest.rate / baseline,
+                    100 * ingest.rate / plain.rate,
+                    plain.rate,
+                    Double(rlpBytes) / plain.seconds / 1e6,
+                    plain.syncEvery,
+                    batches.count,
+                    ingest.syncs
+                )
+                    + (ingest.written.map { String(format: "; wrote %.2f bytes per RLP byte", Double($0) / Double(rlpBytes)) } ?? "")
+            )
+        )
 
         // 2. Request pages: 24 h window, 10 topics, limit 1000.
         figures += try timeRequests(archive: archive, baseline: base, topics: topicList, start: t0, span: span)
@@ -115,11 +129,24 @@ struct BenchStoreCommand: AsyncParsableCommand {
         archive.close()
         let onDisk = directorySize(dir)
         let baseSize = directorySize(work.path, only: "baseline.sqlite")
-        figures.append(Figure(name: "size_on_disk_vs_raw_rlp", value: 100 * Double(onDisk) / Double(rlpBytes) - 100, unit: "% over raw RLP",
-                              baseline: 100 * Double(baseSize) / Double(rlpBytes) - 100,
-                              note: "\(onDisk) bytes for \(rlpBytes) bytes of RLP, index included"))
-        figures.append(Figure(name: "lz4_ratio", value: Double(ingest.totals.stored) / Double(max(1, ingest.totals.raw)), unit: "stored/raw", baseline: nil,
-                              note: "per-block LZ4, kept only where it saves ≥ 1/16"))
+        figures.append(
+            Figure(
+                name: "size_on_disk_vs_raw_rlp",
+                value: 100 * Double(onDisk) / Double(rlpBytes) - 100,
+                unit: "% over raw RLP",
+                baseline: 100 * Double(baseSize) / Double(rlpBytes) - 100,
+                note: "\(onDisk) bytes for \(rlpBytes) bytes of RLP, index included"
+            )
+        )
+        figures.append(
+            Figure(
+                name: "lz4_ratio",
+                value: Double(ingest.totals.stored) / Double(max(1, ingest.totals.raw)),
+                unit: "stored/raw",
+                baseline: nil,
+                note: "per-block LZ4, kept only where it saves ≥ 1/16"
+            )
+        )
 
         // 4. Memory: a child `whisper-archive import` of the same envelopes.
         if !skipMemory {
@@ -134,15 +161,26 @@ struct BenchStoreCommand: AsyncParsableCommand {
             print("figure                          ours            baseline        note")
             for f in figures {
                 let b = f.baseline.map { String(format: "%.2f", $0) } ?? "-"
-                print(String(format: "%-30@  %-14@  %-14@  %@", f.name as NSString, (String(format: "%.2f ", f.value) + f.unit) as NSString,
-                             b as NSString, (f.note ?? "") as NSString))
+                print(
+                    String(
+                        format: "%-30@  %-14@  %-14@  %@",
+                        f.name as NSString,
+                        (String(format: "%.2f ", f.value) + f.unit) as NSString,
+                        b as NSString,
+                        (f.note ?? "") as NSString
+                    )
+                )
             }
         }
     }
 
     /// The store's durable ingest by `writers` concurrent appenders; the archive is closed and the disk has
     /// settled when it returns.
-    private func ingestStore(_ batches: [[Envelope]], directory: String, configuration: ArchiveConfiguration) async throws
+    private func ingestStore(
+        _ batches: [[Envelope]],
+        directory: String,
+        configuration: ArchiveConfiguration
+    ) async throws
         -> (rate: Double, syncs: Int, written: Int64?, totals: (raw: Int64, stored: Int64))
     {
         let ingesting = try Archive(directory: directory, configuration: configuration)
@@ -178,7 +216,11 @@ struct BenchStoreCommand: AsyncParsableCommand {
 
     /// Physical limit: the same bytes to a plain file with as many fsyncs as the store ran (its concurrent
     /// appends share one: group commit), so that the limit is not lowered by syncing more often than the store.
-    private func plainFileLimit(_ batches: [[Envelope]], path plainPath: String, storeSyncs: Int)
+    private func plainFileLimit(
+        _ batches: [[Envelope]],
+        path plainPath: String,
+        storeSyncs: Int
+    )
         -> (rate: Double, seconds: Double, syncEvery: Int)
     {
         let syncEvery = sync == .always ? max(1, Int((Double(batches.count) / Double(max(1, storeSyncs))).rounded())) : 1
@@ -196,7 +238,10 @@ struct BenchStoreCommand: AsyncParsableCommand {
             switch sync {
             case .always: if (i + 1) % syncEvery == 0 || i == batches.count - 1 { fdatasync(fd) }
             case .interval(let ms):
-                if Date().timeIntervalSince(lastSync) * 1000 >= Double(ms) { fdatasync(fd); lastSync = Date() }
+                if Date().timeIntervalSince(lastSync) * 1000 >= Double(ms) {
+                    fdatasync(fd)
+                    lastSync = Date()
+                }
             case .none: break
             }
         }
@@ -209,13 +254,15 @@ struct BenchStoreCommand: AsyncParsableCommand {
     /// Baseline ingest: status-go's schema in SQLite; returns the database (for the request pages) and its rate.
     private func baselineIngest(_ batches: [[Envelope]], path basePath: String) throws -> (SQLiteDatabase, Double) {
         let base = try SQLiteDatabase(path: basePath)
-        try base.execute("""
+        try base.execute(
+            """
             PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
             CREATE TABLE envelopes (id BLOB PRIMARY KEY, data BLOB NOT NULL, topic BLOB NOT NULL, bloom BLOB NOT NULL);
             CREATE INDEX id_bloom_idx ON envelopes (id DESC, bloom);
             CREATE INDEX id_topic_idx ON envelopes (id DESC, topic);
             CREATE INDEX topic_idx ON envelopes (topic);
-            """)
+            """
+        )
         let ins = try base.prepare("INSERT OR IGNORE INTO envelopes (id, data, topic, bloom) VALUES (?1, ?2, ?3, ?4)")
         let baseStart = Date()
         for b in batches {
@@ -233,8 +280,13 @@ struct BenchStoreCommand: AsyncParsableCommand {
     }
 
     /// The first and the cursor page of the same random questions, from the archive and from the baseline.
-    private func timeRequests(archive: Archive, baseline base: SQLiteDatabase, topics topicList: [Topic], start t0: UInt32,
-                              span: UInt32) throws -> [Figure] {
+    private func timeRequests(
+        archive: Archive,
+        baseline base: SQLiteDatabase,
+        topics topicList: [Topic],
+        start t0: UInt32,
+        span: UInt32
+    ) throws -> [Figure] {
         let note = output.note
         var rng = SystemRandomNumberGenerator()
         // As serve does in the background when it starts: each block's checksum is checked once, so the
@@ -242,7 +294,10 @@ struct BenchStoreCommand: AsyncParsableCommand {
         note("checking block checksums, as serve does at start…")
         try archive.checkBlocks()
         note("timing \(requests) requests, the baseline's first \(min(requests, baselineRequests))…")
-        var firstPage: [Double] = [], cursorPage: [Double] = [], baseFirst: [Double] = [], baseCursor: [Double] = []
+        var firstPage: [Double] = []
+        var cursorPage: [Double] = []
+        var baseFirst: [Double] = []
+        var baseCursor: [Double] = []
         let placeholders = (1...10).map { "?\($0 + 2)" }.joined(separator: ",")
         let bq = try base.prepare("SELECT id, data FROM envelopes WHERE id >= ?1 AND id <= ?2 AND topic IN (\(placeholders)) ORDER BY id LIMIT 1001")
         // The same questions to both, ours first and then the baseline's, so that neither runs right after the
@@ -295,14 +350,36 @@ struct BenchStoreCommand: AsyncParsableCommand {
                 baseCursor.append(Date().timeIntervalSince(s) * 1000)
             }
         }
-        return [Figure(name: "request_first_page_p99", value: percentile(firstPage, 0.99), unit: "ms", baseline: percentile(baseFirst, 0.99),
-                              note: String(format: "p50 %.2f ms (baseline %.2f ms); %d pages (baseline %d)", percentile(firstPage, 0.5),
-                                           percentile(baseFirst, 0.5), firstPage.count, baseFirst.count)),
-                Figure(name: "request_cursor_page_p99", value: percentile(cursorPage, 0.99), unit: "ms", baseline: percentile(baseCursor, 0.99),
-                              note: String(format: "p50 %.2f ms (baseline %.2f ms); %d pages (baseline %d); p99 %.2f× and p50 %.2f× the first page's",
-                                           percentile(cursorPage, 0.5), percentile(baseCursor, 0.5), cursorPage.count, baseCursor.count,
-                                           percentile(cursorPage, 0.99) / percentile(firstPage, 0.99),
-                                           percentile(cursorPage, 0.5) / percentile(firstPage, 0.5)))]
+        return [
+            Figure(
+                name: "request_first_page_p99",
+                value: percentile(firstPage, 0.99),
+                unit: "ms",
+                baseline: percentile(baseFirst, 0.99),
+                note: String(
+                    format: "p50 %.2f ms (baseline %.2f ms); %d pages (baseline %d)",
+                    percentile(firstPage, 0.5),
+                    percentile(baseFirst, 0.5),
+                    firstPage.count,
+                    baseFirst.count
+                )
+            ),
+            Figure(
+                name: "request_cursor_page_p99",
+                value: percentile(cursorPage, 0.99),
+                unit: "ms",
+                baseline: percentile(baseCursor, 0.99),
+                note: String(
+                    format: "p50 %.2f ms (baseline %.2f ms); %d pages (baseline %d); p99 %.2f× and p50 %.2f× the first page's",
+                    percentile(cursorPage, 0.5),
+                    percentile(baseCursor, 0.5),
+                    cursorPage.count,
+                    baseCursor.count,
+                    percentile(cursorPage, 0.99) / percentile(firstPage, 0.99),
+                    percentile(cursorPage, 0.5) / percentile(firstPage, 0.5)
+                )
+            ),
+        ]
 
     }
 
@@ -321,15 +398,21 @@ struct BenchStoreCommand: AsyncParsableCommand {
         var peakKB = 0
         while p.isRunning {
             if let status = try? String(contentsOfFile: "/proc/\(p.processIdentifier)/status", encoding: .utf8),
-               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-               let kb = Int(line.split(separator: " ").dropFirst().first ?? "") {
+                let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                let kb = Int(line.split(separator: " ").dropFirst().first ?? "")
+            {
                 peakKB = max(peakKB, kb)
             }
             usleep(50_000)
         }
         p.waitUntilExit()
-        return Figure(name: "import_peak_rss", value: Double(peakKB) / 1024, unit: "MB", baseline: nil,
-                      note: "child import of \(count) envelopes, exit \(p.terminationStatus)")
+        return Figure(
+            name: "import_peak_rss",
+            value: Double(peakKB) / 1024,
+            unit: "MB",
+            baseline: nil,
+            note: "child import of \(count) envelopes, exit \(p.terminationStatus)"
+        )
     }
 
     /// Waits (at most 60 s) until the kernel has written back the dirty page cache, where Linux says how much is

@@ -56,20 +56,30 @@ struct BenchVerifyCommand: AsyncParsableCommand {
         }.close()
 
         let block = SecureRandom.bytes(1024)
-        var keccak: [Double] = [], quick: [Double] = [], full: [Double] = []
+        var keccak: [Double] = []
+        var quick: [Double] = []
+        var full: [Double] = []
         var bytes: Int64 = 0
         for _ in 0..<runs {
             keccak.append(keccak256MBps(block, rounds: 200_000))
             for isFull in [false, true] {
                 let report = try Archive.verify(directory: path, full: isFull)
-                guard report.isClean else { throw CLIError("the bench archive does not verify clean: \(report.findings.first.map { "\($0)" } ?? "")") }
+                guard report.isClean else {
+                    throw CLIError("the bench archive does not verify clean: \(report.findings.first.map { "\($0)" } ?? "")")
+                }
                 bytes = report.bytes
                 let rate = Double(report.bytes) / report.seconds / 1e6
                 if isFull { full.append(rate) } else { quick.append(rate) }
             }
         }
-        let f = Figures(keccak256MBps: median(keccak), verifyMBps: median(quick), verifyFullMBps: median(full),
-                        fullOverKeccak: median(full) / median(keccak), segmentBytes: bytes, envelopes: count)
+        let f = Figures(
+            keccak256MBps: median(keccak),
+            verifyMBps: median(quick),
+            verifyFullMBps: median(full),
+            fullOverKeccak: median(full) / median(keccak),
+            segmentBytes: bytes,
+            envelopes: count
+        )
         if output.json {
             print(jsonLine(f))
         } else {

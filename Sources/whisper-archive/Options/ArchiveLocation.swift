@@ -10,18 +10,30 @@ struct ArchiveLocation<Use: ArchiveUse>: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(Use.help, valueName: Use.acceptsPostgres ? "dir|url" : "dir"))
     var archive: String?
 
-    @Option(name: .customLong("archive-url"),
-            help: ArgumentHelp("A PostgreSQL archive in status-go's schema (postgres://USER@HOST:PORT/DB), instead of --archive.",
-                               valueName: "url", visibility: Use.acceptsPostgres ? .default : .private))
+    @Option(
+        name: .customLong("archive-url"),
+        help: ArgumentHelp(
+            "A PostgreSQL archive in status-go's schema (postgres://USER@HOST:PORT/DB), instead of --archive.",
+            valueName: "url",
+            visibility: Use.acceptsPostgres ? .default : .private
+        )
+    )
     var archiveURL: String?
 
-    @Option(name: .customLong("pg-connections"),
-            help: ArgumentHelp("PostgreSQL: connections in the pool.", valueName: "n", visibility: Use.acceptsPostgres ? .default : .private))
+    @Option(
+        name: .customLong("pg-connections"),
+        help: ArgumentHelp("PostgreSQL: connections in the pool.", valueName: "n", visibility: Use.acceptsPostgres ? .default : .private)
+    )
     var pgConnections = 8
 
-    @Option(name: .customLong("pg-timeout"),
-            help: ArgumentHelp("PostgreSQL: seconds a statement (or the wait for a connection) may take before it fails.",
-                               valueName: "seconds", visibility: Use.acceptsPostgres ? .default : .private))
+    @Option(
+        name: .customLong("pg-timeout"),
+        help: ArgumentHelp(
+            "PostgreSQL: seconds a statement (or the wait for a connection) may take before it fails.",
+            valueName: "seconds",
+            visibility: Use.acceptsPostgres ? .default : .private
+        )
+    )
     var pgTimeout = 10.0
 
     /// Where the envelopes are.

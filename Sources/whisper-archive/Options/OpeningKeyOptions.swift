@@ -9,7 +9,10 @@ struct OpeningKeyOptions: ParsableArguments {
     @Option(name: .customLong("sym-key"), help: ArgumentHelp("Open messages with this 32-byte symmetric key (64 hex digits).", valueName: "hex"))
     var symKey: SymmetricKeyArgument?
 
-    @Option(name: .customLong("private-key"), help: ArgumentHelp("Open messages with the private key in this file (64 hex digits).", valueName: "file"))
+    @Option(
+        name: .customLong("private-key"),
+        help: ArgumentHelp("Open messages with the private key in this file (64 hex digits).", valueName: "file")
+    )
     var privateKey: String?
 
     func validate() throws {

@@ -12,7 +12,10 @@ struct PublicKeyArgument: ExpressibleByArgument, Sendable {
             return nil
         }
         do { key = try PublicKey(bytes: k) } catch {
-            ArgumentFailure.record(value: argument, reason: "not a secp256k1 public key (64 or 65 bytes, a point on the curve; got \(k.count) bytes): \(error.description)")
+            ArgumentFailure.record(
+                value: argument,
+                reason: "not a secp256k1 public key (64 or 65 bytes, a point on the curve; got \(k.count) bytes): \(error.description)"
+            )
             return nil
         }
     }

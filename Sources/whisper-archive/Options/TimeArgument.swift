@@ -28,7 +28,8 @@ struct TimeArgument: ExpressibleByArgument, Sendable, Equatable {
     static var defaultValueDescription: String { "RFC 3339 with Z or an offset, a date, or Unix seconds" }
 
     /// The forms named in every refusal.
-    static let acceptedForms = "give RFC 3339 with Z or a numeric offset (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00), "
+    static let acceptedForms =
+        "give RFC 3339 with Z or a numeric offset (2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00), "
         + "a date (2024-05-01, midnight UTC) or Unix seconds (1714564800)"
 
     /// Why a text is not a time.
@@ -47,7 +48,8 @@ struct TimeArgument: ExpressibleByArgument, Sendable, Equatable {
         }
         var p = Cursor(bytes: b)
         guard let year = p.digits(4), p.take(UInt8(ascii: "-")), let month = p.digits(2), p.take(UInt8(ascii: "-")),
-              let day = p.digits(2) else {
+            let day = p.digits(2)
+        else {
             return .failure(Refusal("not a date YYYY-MM-DD, nor Unix seconds"))
         }
         guard (1...12).contains(month) else { return .failure(Refusal("month \(month) does not exist")) }

@@ -8,8 +8,11 @@ struct TopicArgument: ExpressibleByArgument, Sendable {
 
     init?(argument: String) {
         do { topic = try Topic(hex: argument) } catch {
-            ArgumentFailure.record(value: argument, reason: "a topic is 4 bytes as 8 hex digits (f26e7779 or 0xf26e7779): "
-                                   + Self.problem(argument))
+            ArgumentFailure.record(
+                value: argument,
+                reason: "a topic is 4 bytes as 8 hex digits (f26e7779 or 0xf26e7779): "
+                    + Self.problem(argument)
+            )
             return nil
         }
     }
