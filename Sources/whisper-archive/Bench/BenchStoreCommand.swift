@@ -48,6 +48,15 @@ struct BenchStoreCommand: AsyncParsableCommand {
     @Option(help: "How many of the same requests the baseline answers (its pages take about 300 ms each).")
     var baselineRequests = 100
 
+    @Option(help: "The engine: archive (the embedded store against SQLite), or postgres (against status-go's PostgreSQL access pattern).")
+    var engine: BenchEngine = .archive
+
+    @Option(name: .customLong("postgres-url"), help: ArgumentHelp("With --engine postgres: an empty database to work in.", valueName: "url"))
+    var postgresURL: String?
+
+    @Option(help: "With --engine postgres: how many envelopes status-go's one-INSERT-per-envelope ingest stores for its rate.")
+    var baselineInserts = 20_000
+
     @OptionGroup var directoryOption: BenchDirectoryOptions<FreshBenchDirectory>
 
     @Flag(help: "Skip the child-process memory measurement.")
@@ -56,6 +65,8 @@ struct BenchStoreCommand: AsyncParsableCommand {
     @OptionGroup var output: BenchOutputOptions
 
     func validate() throws {
+        if engine == .postgres && postgresURL == nil { throw ValidationError("--engine postgres needs --postgres-url") }
+        if baselineInserts < 1 { throw ValidationError("--baseline-inserts must be at least 1") }
         if count < 10_000 { throw ValidationError("--count must be at least 10000") }
         if batch < 1 || writers < 1 || topics < 10 || requests < 1 || baselineRequests < 1 {
             throw ValidationError("--batch, --writers, --requests, --baseline-requests ≥ 1, --topics ≥ 10")
@@ -71,6 +82,10 @@ struct BenchStoreCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if engine == .postgres, let postgresURL {
+            try await runPostgres(url: postgresURL)
+            return
+        }
         let work = try directoryOption.workDirectory(prefix: "wa-bench")
         defer { work.removeIfTemporary() }
         var figures: [Figure] = []
@@ -155,13 +170,18 @@ struct BenchStoreCommand: AsyncParsableCommand {
             figures.append(try importMemory(batches, input: work.file("input.rlp"), archive: work.file("archive2")))
         }
 
+        print(figures: figures)
+    }
+
+    /// The figures as one JSON line, or a table.
+    func print(figures: [Figure]) {
         if output.json {
-            print(jsonLine(figures))
+            Swift.print(jsonLine(figures))
         } else {
-            print("figure                          ours            baseline        note")
+            Swift.print("figure                          ours            baseline        note")
             for f in figures {
                 let b = f.baseline.map { String(format: "%.2f", $0) } ?? "-"
-                print(
+                Swift.print(
                     String(
                         format: "%-30@  %-14@  %-14@  %@",
                         f.name as NSString,
@@ -176,7 +196,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
 
     /// The store's durable ingest by `writers` concurrent appenders; the archive is closed and the disk has
     /// settled when it returns.
-    private func ingestStore(
+    func ingestStore(
         _ batches: [[Envelope]],
         directory: String,
         configuration: ArchiveConfiguration
@@ -454,4 +474,10 @@ struct BenchStoreCommand: AsyncParsableCommand {
         }
         return total
     }
+}
+
+/// The engine `bench store` measures.
+enum BenchEngine: String, ExpressibleByArgument {
+    case archive
+    case postgres
 }
