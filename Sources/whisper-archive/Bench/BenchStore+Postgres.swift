@@ -45,18 +45,7 @@ extension BenchStoreCommand {
         let writers = self.writers
         note("ingesting into PostgreSQL…")
         let ingestStart = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for w in 0..<writers {
-                group.addTask {
-                    var i = w
-                    while i < batches.count {
-                        _ = try await store.append(batches[i])
-                        i += writers
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
+        try await Self.append(batches, to: store, writers: writers)
         let oursRate = Double(count) / Self.seconds(ContinuousClock.now - ingestStart)
         note(String(format: "ours: %.0f envelopes/s", oursRate))
 

@@ -210,18 +210,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
         let writtenBefore = Self.bytesWrittenToStorage()
         let syncsBefore = ingesting.groupSyncCount
         let ingestStart = Date()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for w in 0..<writers {
-                group.addTask {
-                    var i = w
-                    while i < batches.count {
-                        _ = try await ingesting.append(batches[i])
-                        i += writers
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
+        try await Self.append(batches, to: ingesting, writers: writers)
         let ingestSeconds = Date().timeIntervalSince(ingestStart)
         // Everything ingest sent towards the disk: segments, the index's log and its checkpoints.
         let ingestWritten = Self.bytesWrittenToStorage().flatMap { after in writtenBefore.map { after - $0 } }
@@ -232,6 +221,22 @@ struct BenchStoreCommand: AsyncParsableCommand {
         ingesting.close()
         Self.waitForWriteBack()
         return (Double(count) / ingestSeconds, syncs, ingestWritten, totals)
+    }
+
+    /// Appends `batches` to `store` by `writers` concurrent appenders, each taking every `writers`-th batch.
+    static func append(_ batches: [[Envelope]], to store: any EnvelopeStore, writers: Int) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for w in 0..<writers {
+                group.addTask {
+                    var i = w
+                    while i < batches.count {
+                        _ = try await store.append(batches[i])
+                        i += writers
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
     }
 
     /// Physical limit: the same bytes to a plain file with as many fsyncs as the store ran (its concurrent
