@@ -65,13 +65,29 @@ public final class MailServerNode: Sendable {
         self.rlpx = rlpx
     }
 
-    /// Accepts peers until ``shutdown()``; each peer runs in its own task.
+    /// How often the stored-envelopes gauge is read from the store (a count that costs O(1) on both engines).
+    static let countInterval: Duration = .seconds(10)
+
+    /// Accepts peers until ``shutdown()``; each peer runs in its own task. Meanwhile the stored-envelopes gauge
+    /// (`whisper_archive_envelopes_stored`) is refreshed from the store; a store that cannot answer (a database
+    /// that is down) counts `whisper_archive_store_errors_total`.
     public func run() async {
+        let counter = Task { [store, metrics] in
+            while !Task.isCancelled {
+                do {
+                    metrics.set("whisper_archive_envelopes_stored", Double(try await store.count()))
+                } catch {
+                    metrics.increment("whisper_archive_store_errors_total")
+                }
+                try? await Task.sleep(for: Self.countInterval)
+            }
+        }
         await withDiscardingTaskGroup { group in
             for await peer in server.peers {
                 group.addTask { await self.serve(peer) }
             }
         }
+        counter.cancel()
     }
 
     /// Dials `node` and serves it like an inbound peer (for `--peer`).
