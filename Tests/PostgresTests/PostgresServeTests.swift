@@ -140,4 +140,52 @@ struct PostgresServeTests {
             ) == "5"
         )
     }
+
+    @Test("the database stopped during an import: one line and exit 1; the next run finishes it without duplicates")
+    func importRidesOutADatabaseRestart() async throws {
+        let dir = try CLI.temporaryDirectory("wa-pgimport")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cluster = try await TestPostgres.privateCluster()
+        defer { Task { await cluster.remove() } }
+        try await TestPostgres.sql(cluster.url, "CREATE DATABASE mail")
+        let db = TestPostgres.url(cluster.url, database: "mail")
+        let envelopes = Self.fresh(40_000, seed: 7)
+        let input = dir.appendingPathComponent("in.rlp")
+        try Data(envelopes.flatMap(\.rlp)).write(to: input)
+
+        // The first acknowledged batch is the moment to stop the database.
+        let importer = Process()
+        importer.executableURL = CLI.binary
+        importer.arguments = ["import", "--archive", db, "--batch-size", "100", "--print-acks", "--pg-timeout", "3", input.path]
+        let out = Pipe(), err = Pipe()
+        importer.standardOutput = out
+        importer.standardError = err
+        try importer.run()
+        let acked = try await blocking { () -> Bool in
+            var seen = Data()
+            while true {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { return false }
+                seen += chunk
+                if String(decoding: seen, as: UTF8.self).contains("ack ") { return true }
+            }
+        }
+        #expect(acked, "no batch was acknowledged")
+        try await cluster.kill()
+        let (status, stderr) = try await blocking { () -> (Int32, String) in
+            _ = out.fileHandleForReading.readDataToEndOfFile()
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            importer.waitUntilExit()
+            return (importer.terminationStatus, text)
+        }
+        #expect(status == 1, "\(stderr)")
+        #expect(stderr.contains("import failed") && stderr.contains("postgres://whisper@127.0.0.1"), "\(stderr)")
+        #expect(!stderr.contains("whisper-test-password"))
+
+        try await cluster.restart()
+        let again = try await CLI.run(["import", "--archive", db, input.path, "--json"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try await TestPostgres.sql(db, "SELECT count(*) FROM envelopes") == "40000")
+        #expect(try await TestPostgres.sql(db, "SELECT sum(envelopes) FROM whisper_archive_counts") == "40000")
+    }
 }
