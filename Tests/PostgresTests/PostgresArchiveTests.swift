@@ -91,6 +91,11 @@ struct PostgresArchiveTests {
         let x = try await CLI.run(["export", "--archive", db, "--format", "rlp", "--output", out.path])
         #expect(x.status == 0, "\(x.stderr)")
         #expect(Array(try Data(contentsOf: out)) == Self.keyOrdered(envs))
+
+        // audit reads the database as it reads an archive directory.
+        let audit = try await CLI.run(["audit", "--archive", db, "--json"])
+        #expect(audit.status == 0, "\(audit.stderr)")
+        #expect(audit.stdout.contains("\"envelopes\" : 300"), "\(audit.stdout.prefix(300))")
     }
 
     @Test("a database made by status-go's migration and filled by its insert is served, and imports to an identical export")
