@@ -31,7 +31,7 @@ extension SocketTests {
 
         @Test("oversize auth size prefix: closed at once")
         func oversizeAuth() async throws {
-            let (server, _) = try await Self.server()
+            let (server, _) = try await Self.server(handshakeTimeout: .seconds(120))
             let raw = try await RawClient(port: server.localAddress.port!)
             let start = ContinuousClock.now
             try await raw.send([0x7F, 0xFF, 0x00])

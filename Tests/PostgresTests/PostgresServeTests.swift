@@ -157,7 +157,8 @@ struct PostgresServeTests {
         let importer = Process()
         importer.executableURL = CLI.binary
         importer.arguments = ["import", "--archive", db, "--batch-size", "100", "--print-acks", "--pg-timeout", "3", input.path]
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         importer.standardOutput = out
         importer.standardError = err
         try importer.run()

@@ -72,9 +72,12 @@ extension BenchStoreCommand {
         let baseRate = Double(sample.count) / Self.seconds(ContinuousClock.now - baseStart)
         note(String(format: "status-go: %.0f envelopes/s", baseRate))
         // The rest of the baseline's rows, copied in bulk, so that its pages run over the same million rows.
-        try await Self.execute(raw, """
+        try await Self.execute(
+            raw,
+            """
             INSERT INTO \(Self.baselineSchema).envelopes SELECT id, data, topic, bloom FROM public.envelopes ON CONFLICT (id) DO NOTHING
-            """)
+            """
+        )
         try await Self.execute(raw, "VACUUM ANALYZE \(Self.baselineSchema).envelopes")
         try await Self.execute(raw, "VACUUM ANALYZE public.envelopes")
 
@@ -85,7 +88,8 @@ extension BenchStoreCommand {
             return (from, from + 86_400, Array(topicList.shuffled(using: &rng).prefix(10)))
         }
         note("timing \(requests) requests, status-go's first \(min(requests, baselineRequests))…")
-        var first: [Double] = [], cursor: [Double] = []
+        var first: [Double] = []
+        var cursor: [Double] = []
         for q in questions {
             let filter = EnvelopeFilter(from: q.from, to: q.to, topics: .list(q.topics))
             var n = 0
@@ -98,7 +102,8 @@ extension BenchStoreCommand {
                 cursor.append(Self.seconds(ContinuousClock.now - s) * 1000)
             }
         }
-        var baseFirst: [Double] = [], baseCursor: [Double] = []
+        var baseFirst: [Double] = []
+        var baseCursor: [Double] = []
         for q in questions.prefix(baselineRequests) {
             let lower = EnvelopeKey.lowerBound(sentTime: q.from).bytes
             let upper = EnvelopeKey(sentTime: q.to, hash: [UInt8](repeating: 0xFF, count: 32), topic: Topic(rawValue: .max)).bytes
@@ -120,7 +125,8 @@ extension BenchStoreCommand {
         let archiveIngest = try await ingestStore(batches, directory: work.file("archive"), configuration: config)
         let archive = try Archive(directory: work.file("archive"), configuration: config)
         try archive.checkBlocks()
-        var archiveFirst: [Double] = [], archiveCursor: [Double] = []
+        var archiveFirst: [Double] = []
+        var archiveCursor: [Double] = []
         for q in questions {
             let filter = EnvelopeFilter(from: q.from, to: q.to, topics: .list(q.topics))
             var s = ContinuousClock.now
@@ -139,19 +145,51 @@ extension BenchStoreCommand {
         let p = { (xs: [Double], q: Double) in percentile(xs, q) }
         let figures: [Figure] = [
             Figure(
-                name: "pg_ingest_1KiB_committed", value: oursRate, unit: "envelopes/s", baseline: baseRate,
-                note: String(format: "%.1fx status-go's single INSERTs (%d of them, %d connections); embedded archive %.0f/s (sync %@)",
-                             oursRate / baseRate, sample.count, writers, archiveIngest.rate, "\(sync)")),
+                name: "pg_ingest_1KiB_committed",
+                value: oursRate,
+                unit: "envelopes/s",
+                baseline: baseRate,
+                note: String(
+                    format: "%.1fx status-go's single INSERTs (%d of them, %d connections); embedded archive %.0f/s (sync %@)",
+                    oursRate / baseRate,
+                    sample.count,
+                    writers,
+                    archiveIngest.rate,
+                    "\(sync)"
+                )
+            ),
             Figure(
-                name: "pg_request_first_page_p99", value: p(first, 0.99), unit: "ms", baseline: p(baseFirst, 0.99),
-                note: String(format: "p50 %.2f ms (status-go %.2f ms); %.1fx faster at p99; embedded archive p99 %.2f ms, p50 %.2f ms; %d pages (status-go %d)",
-                             p(first, 0.5), p(baseFirst, 0.5), p(baseFirst, 0.99) / p(first, 0.99),
-                             p(archiveFirst, 0.99), p(archiveFirst, 0.5), first.count, baseFirst.count)),
+                name: "pg_request_first_page_p99",
+                value: p(first, 0.99),
+                unit: "ms",
+                baseline: p(baseFirst, 0.99),
+                note: String(
+                    format:
+                        "p50 %.2f ms (status-go %.2f ms); %.1fx faster at p99; embedded archive p99 %.2f ms, p50 %.2f ms; %d pages (status-go %d)",
+                    p(first, 0.5),
+                    p(baseFirst, 0.5),
+                    p(baseFirst, 0.99) / p(first, 0.99),
+                    p(archiveFirst, 0.99),
+                    p(archiveFirst, 0.5),
+                    first.count,
+                    baseFirst.count
+                )
+            ),
             Figure(
-                name: "pg_request_cursor_page_p99", value: p(cursor, 0.99), unit: "ms", baseline: p(baseCursor, 0.99),
-                note: String(format: "p50 %.2f ms (status-go %.2f ms); %.2fx the first page's p99; embedded archive p99 %.2f ms; %d pages (status-go %d)",
-                             p(cursor, 0.5), p(baseCursor, 0.5), p(cursor, 0.99) / p(first, 0.99),
-                             p(archiveCursor, 0.99), cursor.count, baseCursor.count)),
+                name: "pg_request_cursor_page_p99",
+                value: p(cursor, 0.99),
+                unit: "ms",
+                baseline: p(baseCursor, 0.99),
+                note: String(
+                    format: "p50 %.2f ms (status-go %.2f ms); %.2fx the first page's p99; embedded archive p99 %.2f ms; %d pages (status-go %d)",
+                    p(cursor, 0.5),
+                    p(baseCursor, 0.5),
+                    p(cursor, 0.99) / p(first, 0.99),
+                    p(archiveCursor, 0.99),
+                    cursor.count,
+                    baseCursor.count
+                )
+            ),
         ]
         print(figures: figures)
     }
@@ -167,8 +205,11 @@ extension BenchStoreCommand {
         let upperTest = cursor == nil ? "id <= $2" : "id < $2"
         let rows = try await client.query(
             PostgresQuery(
-                unsafeSQL: "SELECT id, data FROM \(baselineSchema).envelopes WHERE id >= $1 AND \(upperTest) AND topic = any($3) ORDER BY id DESC LIMIT $4",
-                binds: binds))
+                unsafeSQL:
+                    "SELECT id, data FROM \(baselineSchema).envelopes WHERE id >= $1 AND \(upperTest) AND topic = any($3) ORDER BY id DESC LIMIT $4",
+                binds: binds
+            )
+        )
         var n = 0
         var last: ByteBuffer?
         for try await (id, _) in rows.decode((ByteBuffer, ByteBuffer).self) {
@@ -180,8 +221,14 @@ extension BenchStoreCommand {
     }
 
     static func benchClient(_ location: PostgresLocation) -> PostgresClient {
-        var c = PostgresClient.Configuration(host: location.host, port: location.port, username: location.user,
-                                             password: location.password, database: location.database, tls: .disable)
+        var c = PostgresClient.Configuration(
+            host: location.host,
+            port: location.port,
+            username: location.user,
+            password: location.password,
+            database: location.database,
+            tls: .disable
+        )
         c.options.maximumConnections = 16
         var logger = Logger(label: "whisper-archive.bench")
         logger.logLevel = .warning
@@ -226,6 +273,7 @@ enum PostgresStatusGo {
         binds.append(ByteBuffer(bytes: e.topic.bytes))
         return PostgresQuery(
             unsafeSQL: "INSERT INTO \(table) (id, data, topic, bloom) VALUES ($1, $2, $3, B'\(bits)'::bit(512)) ON CONFLICT (id) DO NOTHING",
-            binds: binds)
+            binds: binds
+        )
     }
 }
