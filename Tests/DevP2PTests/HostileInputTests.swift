@@ -36,8 +36,9 @@ extension SocketTests {
             let start = ContinuousClock.now
             try await raw.send([0x7F, 0xFF, 0x00])
             #expect(await raw.readUntilClosed() == 0)
-            // Closed on the prefix alone, long before the server's 10 s handshake timeout (with room for a loaded CI machine).
-            #expect(ContinuousClock.now - start < .seconds(5))
+            // Closed on the prefix alone, not by the handshake timeout: with the timeout at 120 s, half of it is room
+            // enough for a loaded machine (a 5 s bound failed at 5.6 and 6.8 s beside builds and benches).
+            #expect(ContinuousClock.now - start < .seconds(60))
             try await Loopback.checkServes(server)
             await server.close()
         }
