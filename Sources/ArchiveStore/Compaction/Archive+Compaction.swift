@@ -274,7 +274,7 @@ struct Compactor {
         var row: ArchiveIndex.SegmentRows.Row?
         func nextRow() throws(ArchiveError) { row = try rows.next() }
         try nextRow()
-        var seenNew = Set<[UInt8]>()
+        var seenNew = Set<EnvelopeKey>()
         for u in units.indices {
             for si in units[u].sources.indices {
                 var plan = units[u].sources[si]
@@ -309,14 +309,14 @@ struct Compactor {
                                 keep.append(true)
                                 kept.append(Kept(topic: r.topic, key: r.key, isNew: false, range: range))
                             } else {
-                                let key = Array(EnvelopeKey(sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), topic: f.topic).bytes[0..<36])
-                                if try lookup.contains(topic: f.topic.bytes, key: key) || seenNew.contains(f.topic.bytes + key) {
+                                let key = EnvelopeKey(sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), topic: f.topic)
+                                if try lookup.contains(key) || seenNew.contains(key) {
                                     duplicates += 1
                                     keep.append(false)
                                 } else {
-                                    seenNew.insert(f.topic.bytes + key)
+                                    seenNew.insert(key)
                                     keep.append(true)
-                                    kept.append(Kept(topic: f.topic.bytes, key: key, isNew: true, range: range))
+                                    kept.append(Kept(topic: f.topic.bytes, key: key.legacyKey, isNew: true, range: range))
                                 }
                             }
                         } catch { failure = error }

@@ -117,7 +117,7 @@ extension Compactor {
         let lookup = try index.keyLookup()
         var all: [UInt64: Int] = [:]
         var dropped: [UInt64: Int] = [:]
-        var seen = Set<[UInt8]>()
+        var seen = Set<EnvelopeKey>()
         for s in segments where markSegment.map({ s.firstSequence >= $0 }) ?? true {
             let from = s.firstSequence == markSegment ? max(markOffset, header) : header
             guard from < s.bytes else { continue }
@@ -127,10 +127,10 @@ extension Compactor {
                 for range in BlockRecords(raw).map(\.rlp) where failure == nil {
                     let rlp = Array(raw[range])
                     guard let f = EnvelopeFields.parse(rlp) else { continue }
-                    let key = Array(EnvelopeKey(sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), topic: f.topic).bytes[0..<36])
+                    let key = EnvelopeKey(sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), topic: f.topic)
                     do throws(ArchiveError) {
-                        let indexed = try lookup.contains(topic: f.topic.bytes, key: key)
-                        guard !indexed, seen.insert(f.topic.bytes + key).inserted else { continue }
+                        let indexed = try lookup.contains(key)
+                        guard !indexed, seen.insert(key).inserted else { continue }
                         all[s.firstSequence, default: 0] += 1
                         if dropTopics.contains(f.topic.rawValue) { dropped[s.firstSequence, default: 0] += 1 }
                     } catch { failure = error }

@@ -1,4 +1,5 @@
 internal import SQLite
+import Whisper
 
 /// The statements compaction runs on the index: counts to plan with, the rows of the segments it rewrites, and
 /// the swap of the rows once the new segments are in place.
@@ -79,12 +80,12 @@ extension ArchiveIndex {
 
         fileprivate init(_ statement: SQLiteStatement) { self.statement = statement }
 
-        /// True when the index holds a row of `topic` (4 bytes) and `key` (36 bytes).
-        func contains(topic: [UInt8], key: [UInt8]) throws(ArchiveError) -> Bool {
+        /// True when the index holds a row for `key` (its topic, and its first 36 bytes as the row key).
+        func contains(_ key: EnvelopeKey) throws(ArchiveError) -> Bool {
             let s = statement
             s.reset()
-            s.bind(1, blob: topic)
-            s.bind(2, blob: key)
+            s.bind(1, blob: key.bytes[36..<40])
+            s.bind(2, blob: key.bytes[0..<36])
             defer { s.reset() }
             return try sqlite(s.step())
         }
