@@ -22,12 +22,7 @@ struct KeyRange: Sendable {
     }
 
     /// The largest 40-byte key of a second.
-    static func last(of second: UInt32) -> [UInt8] {
-        [
-            UInt8(second >> 24), UInt8(truncatingIfNeeded: second >> 16), UInt8(truncatingIfNeeded: second >> 8),
-            UInt8(truncatingIfNeeded: second),
-        ] + [UInt8](repeating: 0xFF, count: 36)
-    }
+    static func last(of second: UInt32) -> [UInt8] { EnvelopeKey.upperBound(sentTime: second).bytes }
 
     /// True when no key lies in the range.
     var isEmpty: Bool { !lower.lexicographicallyPrecedes(upper) }

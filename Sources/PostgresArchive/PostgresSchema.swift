@@ -1,4 +1,5 @@
 import ArchiveStore
+import Foundation
 
 /// status-go's mailserver schema (whisper-mailserver.md §6.2) and what this engine adds to it.
 ///
@@ -23,6 +24,13 @@ enum PostgresSchema {
         "CREATE INDEX id_topic_idx ON envelopes (id DESC, topic)",
         "CREATE INDEX topic_idx ON envelopes(topic)",
     ]
+
+    /// status-go's migration for a table of another name (a schema-qualified copy, for a baseline beside ours).
+    static func statusGoTables(named table: String) -> [String] {
+        statusGoTables.map {
+            $0.replacingOccurrences(of: "ON envelopes", with: "ON \(table)").replacingOccurrences(of: "TABLE envelopes", with: "TABLE \(table)")
+        }
+    }
 
     /// golang-migrate's bookkeeping, as its PostgreSQL driver creates it.
     static let migrationsTable = "CREATE TABLE IF NOT EXISTS schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)"

@@ -64,6 +64,11 @@ public final class PostgresStore: EnvelopeStore {
             ? nil : PostgresWriter(client: client, timeout: configuration.timeout, logger: configuration.logger, location: location.description)
     }
 
+    /// status-go's migration 1557732988, statement for statement, creating `table` (for `bench store`'s baseline).
+    public static func statusGoMigration(table: String = "envelopes") -> [String] {
+        table == "envelopes" ? PostgresSchema.statusGoTables : PostgresSchema.statusGoTables(named: table)
+    }
+
     /// Connects, then checks status-go's schema (creating it in an empty database, unless read only).
     ///
     /// - Throws: ``ArchiveError`` with code `.database` and one line naming the URL: unreachable, refused login,

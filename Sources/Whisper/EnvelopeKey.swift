@@ -50,6 +50,11 @@ public struct EnvelopeKey: Hashable, Comparable, Sendable, CustomStringConvertib
         EnvelopeKey(sentTime: sentTime, hash: [UInt8](repeating: 0, count: 32), topic: Topic(rawValue: 0))
     }
 
+    /// The largest key with this sent time: `DBKey(t, 0xFF… hash, 0xFFFFFFFF topic)`.
+    public static func upperBound(sentTime: UInt32) -> EnvelopeKey {
+        EnvelopeKey(sentTime: sentTime, hash: [UInt8](repeating: 0xFF, count: 32), topic: Topic(rawValue: .max))
+    }
+
     public var description: String { bytes.hex }
 
     public static func < (a: EnvelopeKey, b: EnvelopeKey) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
@@ -90,6 +95,11 @@ public struct Cursor: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
     /// The envelope hash (bytes 4..35).
     public var hash: [UInt8] { Array(bytes[4..<36]) }
+
+    /// The largest key with this sent time: `DBKey(t, 0xFF… hash, 0xFFFFFFFF topic)`.
+    public static func upperBound(sentTime: UInt32) -> EnvelopeKey {
+        EnvelopeKey(sentTime: sentTime, hash: [UInt8](repeating: 0xFF, count: 32), topic: Topic(rawValue: .max))
+    }
 
     public var description: String { bytes.hex }
 

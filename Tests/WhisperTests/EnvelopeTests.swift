@@ -119,6 +119,10 @@ struct EnvelopeTests {
         for r in try s.objects("ranges") {
             #expect(EnvelopeKey.lowerBound(sentTime: UInt32(try r.uint64("lower"))).bytes.hex == (try r.string("start_key_inclusive")))
             #expect(EnvelopeKey.lowerBound(sentTime: UInt32(try r.uint64("upper")) + 1).bytes.hex == (try r.string("end_key_exclusive")))
+            // The largest key of the upper second sorts just below the exclusive end.
+            let last = EnvelopeKey.upperBound(sentTime: UInt32(try r.uint64("upper")))
+            #expect(last.bytes.hex == String(format: "%08x", UInt32(try r.uint64("upper"))) + String(repeating: "ff", count: 36))
+            #expect(last.bytes.hex < (try r.string("end_key_exclusive")))
         }
     }
 

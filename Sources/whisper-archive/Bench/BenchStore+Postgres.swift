@@ -52,9 +52,8 @@ extension BenchStoreCommand {
         let sample = Array(envelopes.prefix(baselineInserts))
         note("status-go's ingest: \(sample.count) single INSERTs by \(writers) connections…")
         try await Self.execute(raw, "CREATE SCHEMA \(Self.baselineSchema)")
-        let migration = PostgresStatusGo.migration.replacingOccurrences(of: "envelopes", with: "\(Self.baselineSchema).envelopes")
-        for statement in migration.split(separator: ";") where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            try await Self.execute(raw, String(statement))
+        for statement in PostgresStore.statusGoMigration(table: "\(Self.baselineSchema).envelopes") {
+            try await Self.execute(raw, statement)
         }
         let baseStart = ContinuousClock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -106,7 +105,7 @@ extension BenchStoreCommand {
         var baseCursor: [Double] = []
         for q in questions.prefix(baselineRequests) {
             let lower = EnvelopeKey.lowerBound(sentTime: q.from).bytes
-            let upper = EnvelopeKey(sentTime: q.to, hash: [UInt8](repeating: 0xFF, count: 32), topic: Topic(rawValue: .max)).bytes
+            let upper = EnvelopeKey.upperBound(sentTime: q.to).bytes
             var s = ContinuousClock.now
             let last = try await Self.statusGoPage(raw, lower: lower, upper: upper, cursor: nil, topics: q.topics)
             baseFirst.append(Self.seconds(ContinuousClock.now - s) * 1000)
@@ -252,15 +251,8 @@ extension BenchStoreCommand {
     }
 }
 
-/// status-go's side of the PostgreSQL bench: its migration and its insert, as whisper-mailserver.md §6.2 gives them.
+/// status-go's side of the PostgreSQL bench: its insert, as whisper-mailserver.md §6.2 gives it.
 enum PostgresStatusGo {
-    static let migration = """
-        CREATE TABLE envelopes (id BYTEA NOT NULL UNIQUE, data BYTEA NOT NULL, topic BYTEA NOT NULL, bloom BIT(512) NOT NULL);
-        CREATE INDEX id_bloom_idx ON envelopes (id DESC, bloom);
-        CREATE INDEX id_topic_idx ON envelopes (id DESC, topic);
-        CREATE INDEX topic_idx ON envelopes(topic);
-        """
-
     /// One envelope as status-go inserts it: id, data and topic bound, the bloom inlined as a bit literal.
     static func insert(_ e: Envelope, table: String) -> PostgresQuery {
         let bits = e.bloom.bytes.map { b -> String in

@@ -353,7 +353,7 @@ struct BenchStoreCommand: AsyncParsableCommand {
             func baseQuery(lower: [UInt8]) throws -> [UInt8]? {
                 bq.reset()
                 bq.bind(1, blob: lower)
-                bq.bind(2, blob: EnvelopeKey(sentTime: to, hash: [UInt8](repeating: 0xFF, count: 32), topic: Topic(rawValue: .max)).bytes)
+                bq.bind(2, blob: EnvelopeKey.upperBound(sentTime: to).bytes)
                 for (i, t) in chosen.enumerated() { bq.bind(Int32(i + 3), blob: t.bytes) }
                 var last: [UInt8]?
                 var n = 0
