@@ -179,7 +179,12 @@ struct ServeRequestTests {
         let node = try EnodeURL(parsing: server.enode)
         let poster = try await MailClient.connect(to: node, key: .generate(), proto: .whisper, confirmations: true)
         let listener = try await MailClient.connect(to: node, key: .generate(), proto: .waku)
-        try await Task.sleep(nanoseconds: 300_000_000)
+        // The server handles a peer's messages in order: once it has answered a request from the listener, it has
+        // handled the listener's status (its interest) too, and will relay to it. (A fixed 300 ms pause was not
+        // always enough on 2 loaded cores.)
+        let id = Array("0123456789abcdef0123456789abcdef".utf8)
+        let ping = MailRequest(lower: 0, upper: 1, topics: [Self.topics[0]], limit: 1, dialect: .directWaku, id: id)
+        _ = try await listener.exchange(payload: ping.encoded(), requestID: id, timeout: 20)
         let now = currentUnixTime()
         let fresh = (0..<5).map { i in Envelope(expiry: now + 100, ttl: 100, topic: Self.topics[0], data: SecureRandom.bytes(64), nonce: UInt64(i)) }
         let expired = Envelope(expiry: now - 5, ttl: 100, topic: Self.topics[0], data: SecureRandom.bytes(64), nonce: 9)
