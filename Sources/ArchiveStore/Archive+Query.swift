@@ -85,9 +85,9 @@ extension Archive {
             if topics.isEmpty { return ([], false) }
             return try index.page(
                 topics: topics,
-                lower: Archive.bound(filter.from, fill: 0),
+                sentFrom: filter.from,
+                to: filter.to,
                 after: cursor,
-                upper: Archive.bound(filter.to, fill: 0xFF),
                 limit: limit
             )
         }
@@ -181,11 +181,5 @@ extension Archive {
             if bloom.isFull { return candidates }
             return candidates.filter { bloom.matches(Topic(rawValue: $0).bloom) }
         }
-    }
-
-    /// `sent ‖ 32 × fill`: the smallest or largest 36-byte key of a second.
-    static func bound(_ t: UInt32, fill: UInt8) -> [UInt8] {
-        [UInt8(t >> 24), UInt8(truncatingIfNeeded: t >> 16), UInt8(truncatingIfNeeded: t >> 8), UInt8(truncatingIfNeeded: t)]
-            + [UInt8](repeating: fill, count: 32)
     }
 }

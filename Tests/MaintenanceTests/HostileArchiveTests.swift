@@ -65,6 +65,24 @@ struct HostileArchiveTests {
         #expect(v.status == 0, "after repair: \(v.findings.map { $0.kind ?? "" })")
     }
 
+    @Test("compaction refuses an index row whose key is not 36 bytes, and moves no record or row")
+    func compactionRefusesShortKey() async throws {
+        let a = try await archive()
+        try await sql(a, "UPDATE entries SET key = x'0102' WHERE key IN (SELECT key FROM entries ORDER BY seg LIMIT 1)")
+        let before = try DirectorySnapshot(a)
+        let rowsBefore = try await CLI.tool(Self.sqlite3, [a + "/index.sqlite", "SELECT hex(topic), hex(key), seg, blk, pos FROM entries ORDER BY 1, 2"])
+        let r = try await CLI.run(["compact", "--archive", a, "--merge-below", "1000000000"])
+        #expect(r.status == 1, "compact: \(r.status) \(r.stderr)")
+        #expect(r.stderr.contains("2-byte key") && r.stderr.contains("verify --repair"), "\(r.stderr)")
+        // Opening the writer seals the active segment (a new empty one follows it); no record and no row moved.
+        let after = try DirectorySnapshot(a)
+        for (path, bytes) in before.contents where path.hasPrefix("./segments/") {
+            #expect(after.contents[path] == bytes, "\(path) changed")
+        }
+        let rowsAfter = try await CLI.tool(Self.sqlite3, [a + "/index.sqlite", "SELECT hex(topic), hex(key), seg, blk, pos FROM entries ORDER BY 1, 2"])
+        #expect(rowsAfter.stdout == rowsBefore.stdout && !rowsBefore.stdout.isEmpty, "the index rows changed")
+    }
+
     @Test("verify reports rows that can point at no record")
     func verifyReportsInvalidRows() async throws {
         let a = try await archive()

@@ -56,9 +56,8 @@ struct Compactor {
 
     /// A record kept by a rewrite, and what its index row needs.
     struct Kept {
-        /// Topic and 36-byte key, or nil for a record that is not an envelope (kept as is, never indexed).
-        var topic: [UInt8]?
-        var key: [UInt8]?
+        /// The envelope's key, or nil for a record that is not an envelope (kept as is, never indexed).
+        var key: EnvelopeKey?
         /// True when no index row existed for it (it is inserted).
         var isNew: Bool
         /// RLP range in the source block's raw payload.
@@ -116,7 +115,7 @@ struct Compactor {
         var temporaryPath: String?
         /// Sources whose file stays (the first source of an in-place merge).
         var retained: UInt64?
-        var moves: [(topic: [UInt8], key: [UInt8], location: RecordLocation, isNew: Bool)] = []
+        var moves: [(key: EnvelopeKey, location: RecordLocation, isNew: Bool)] = []
 
         init(_ sources: [SourcePlan], segment: SegmentInfo? = nil, temporaryPath: String? = nil, retained: UInt64? = nil) {
             self.sources = sources.map(\.info.firstSequence)
@@ -296,7 +295,7 @@ struct Compactor {
                             let rlp = Array(raw[range])
                             guard let f = EnvelopeFields.parse(rlp) else {
                                 keep.append(true)
-                                kept.append(Kept(topic: nil, key: nil, isNew: false, range: range))
+                                kept.append(Kept(key: nil, isNew: false, range: range))
                                 continue
                             }
                             if let cutoff = options.before, f.sentTime < cutoff {
@@ -307,7 +306,7 @@ struct Compactor {
                                 keep.append(false)
                             } else if indexed, let r = row {
                                 keep.append(true)
-                                kept.append(Kept(topic: r.topic, key: r.key, isNew: false, range: range))
+                                kept.append(Kept(key: r.key, isNew: false, range: range))
                             } else {
                                 let key = EnvelopeKey(sentTime: f.sentTime, hash: EnvelopeFields.hash(rlp), topic: f.topic)
                                 if try lookup.contains(key) || seenNew.contains(key) {
@@ -316,7 +315,7 @@ struct Compactor {
                                 } else {
                                     seenNew.insert(key)
                                     keep.append(true)
-                                    kept.append(Kept(topic: f.topic.bytes, key: key.legacyKey, isNew: true, range: range))
+                                    kept.append(Kept(key: key, isNew: true, range: range))
                                 }
                             }
                         } catch { failure = error }
@@ -481,12 +480,11 @@ struct Compactor {
         let offset = info.bytes
         try out.write(bytes, at: offset)
         for (k, pos) in zip(b.kept, positions) {
-            if let topic = k.topic, let key = k.key {
-                let sent = UInt32(key[0]) << 24 | UInt32(key[1]) << 16 | UInt32(key[2]) << 8 | UInt32(key[3])
-                info.add(sentTime: sent)
+            if let key = k.key {
+                info.add(sentTime: key.sentTime)
                 output.moves.append(
                     (
-                        topic, key,
+                        key,
                         RecordLocation(
                             segment: info.firstSequence,
                             blockOffset: offset,
@@ -547,13 +545,13 @@ struct Compactor {
     /// rows of removed records, new locations of kept records, topic counts, high-water mark, generation.
     func updateIndex(_ index: ArchiveIndex, active: SegmentInfo, dropped: [SegmentInfo], outputs: [Output], generation: UInt64) throws(ArchiveError) {
         try index.transaction { () throws(ArchiveError) in
-            var removedPerTopic: [[UInt8]: Int] = [:]
+            var removedPerTopic: [Topic: Int] = [:]
             if !dropped.isEmpty {
                 let all = try index.topicMinSentTimes()
                 let upper = dropped.compactMap(\.maxSentTime).max().map { Int64($0) + 1 } ?? 0
                 removedPerTopic = try index.deleteRows(
-                    topics: all.filter { $0.1 < upper }.map(\.0),
-                    keysBelow: Archive.bound(UInt32(clamping: upper), fill: 0),
+                    topics: all.filter { $0.minSent < upper }.map(\.topic),
+                    sentBefore: UInt32(clamping: upper),
                     inSegments: dropped.map(\.firstSequence)
                 )
             }
@@ -563,9 +561,8 @@ struct Compactor {
             var stats: [UInt32: TopicStats] = [:]
             for o in outputs {
                 for m in o.moves {
-                    if try mover.place(topic: m.topic, key: m.key, at: m.location, isNew: m.isNew) == 1, m.isNew {
-                        // A new row's key was built from its envelope: 36 bytes.
-                        stats[Topic(bytes: m.topic).rawValue, default: TopicStats()].add(Cursor(trusted: m.key).sentTime)
+                    if try mover.place(m.key, at: m.location, isNew: m.isNew) == 1, m.isNew {
+                        stats[m.key.topic.rawValue, default: TopicStats()].add(m.key.sentTime)
                     }
                 }
             }

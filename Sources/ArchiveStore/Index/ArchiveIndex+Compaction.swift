@@ -46,13 +46,13 @@ extension ArchiveIndex {
 
     /// The rows of some segments, one at a time, in storage order: see ``rowsInStorageOrder(inSegments:)``.
     final class SegmentRows {
-        /// One row: where its record is (the block offset without the compression mark) and its key.
+        /// One row: where its record is (the block offset without the compression mark) and its key (the row's
+        /// 36-byte key and 4-byte topic).
         struct Row {
             var seg: UInt64
             var off: Int64
             var pos: Int
-            var topic: [UInt8]
-            var key: [UInt8]
+            var key: EnvelopeKey
         }
 
         private let statement: SQLiteStatement
@@ -67,7 +67,18 @@ extension ArchiveIndex {
                 done = true
                 return nil
             }
-            return Row(seg: UInt64(s.int64(0)), off: s.int64(1), pos: Int(s.int64(2)), topic: s.blob(3), key: s.blob(4))
+            let topic = s.blob(3)
+            let key = s.blob(4)
+            // The query selects listed segments only, so the segment is never negative; the key columns are checked.
+            guard topic.count == 4, key.count == Cursor.length, let envelopeKey = try? EnvelopeKey(bytes: key + topic) else {
+                throw ArchiveError(
+                    .corrupt,
+                    "an index row of segment \(s.int64(0)) has a \(key.count)-byte key and a \(topic.count)-byte topic "
+                        + "(expected 36 and 4): run verify --repair",
+                    segment: UInt64(clamping: s.int64(0))
+                )
+            }
+            return Row(seg: UInt64(s.int64(0)), off: s.int64(1), pos: Int(s.int64(2)), key: envelopeKey)
         }
 
         /// Ends the read.
@@ -94,26 +105,27 @@ extension ArchiveIndex {
     // MARK: the swap
 
     /// Each topic with the earliest sent time of its rows, as the topics table says.
-    func topicMinSentTimes() throws(ArchiveError) -> [([UInt8], Int64)] {
+    func topicMinSentTimes() throws(ArchiveError) -> [(topic: Topic, minSent: Int64)] {
         do throws(SQLiteError) {
             let topics = try db.prepare("SELECT topic, min_sent FROM topics")
-            var all: [([UInt8], Int64)] = []
-            while try topics.step() { all.append((topics.blob(0), topics.int64(1))) }
+            var all: [(topic: Topic, minSent: Int64)] = []
+            while try topics.step() { all.append((Topic(bytes: topics.blob(0)), topics.int64(1))) }
             return all
         } catch { throw ArchiveError(error) }
     }
 
-    /// Deletes, for each of `topics`, its rows in `segments` with a key below `bound`; returns the topics that
+    /// Deletes, for each of `topics`, its rows in `segments` sent before `sentTime`; returns the topics that
     /// lost rows, with how many. The topics table is not updated (see ``subtractFromTopicCounts(_:)``).
-    func deleteRows(topics: [[UInt8]], keysBelow bound: [UInt8], inSegments segments: [UInt64]) throws(ArchiveError) -> [[UInt8]: Int] {
+    func deleteRows(topics: [Topic], sentBefore sentTime: UInt32, inSegments segments: [UInt64]) throws(ArchiveError) -> [Topic: Int] {
         let list = segments.map(String.init).joined(separator: ",")
+        let bound = EnvelopeKey.lowerBound(sentTime: sentTime).cursor
         do throws(SQLiteError) {
             let del = try db.prepare("DELETE FROM entries WHERE topic = ?1 AND key < ?2 AND seg IN (\(list))")
-            var removed: [[UInt8]: Int] = [:]
+            var removed: [Topic: Int] = [:]
             for topic in topics {
                 del.reset()
-                del.bind(1, blob: topic)
-                del.bind(2, blob: bound)
+                del.bind(1, blob: topic.bytes)
+                del.bind(2, blob: bound.bytes)
                 let n = try del.run()
                 if n > 0 { removed[topic, default: 0] += n }
             }
@@ -141,23 +153,23 @@ extension ArchiveIndex {
             self.insert = insert
         }
 
-        /// Points the row of `topic` and `key` at `location`, or, when `isNew`, inserts it unless the key is
-        /// indexed; returns how many rows changed (0 or 1).
-        func place(topic: [UInt8], key: [UInt8], at location: RecordLocation, isNew: Bool) throws(ArchiveError) -> Int {
+        /// Points the row of `key` at `location`, or, when `isNew`, inserts it unless the key is indexed; returns
+        /// how many rows changed (0 or 1).
+        func place(_ key: EnvelopeKey, at location: RecordLocation, isNew: Bool) throws(ArchiveError) -> Int {
             let s = isNew ? insert : moved
             s.reset()
-            ArchiveIndex.bindRow(s, topic: topic, key: key, location: location)
+            ArchiveIndex.bindRow(s, key: key, location: location)
             return try sqlite(s.run())
         }
     }
 
     /// The rows pointing into `segments`, counted per topic.
-    func rowCountsPerTopic(inSegments segments: [UInt64]) throws(ArchiveError) -> [([UInt8], Int)] {
+    func rowCountsPerTopic(inSegments segments: [UInt64]) throws(ArchiveError) -> [(topic: Topic, rows: Int)] {
         let list = segments.map(String.init).joined(separator: ",")
         do throws(SQLiteError) {
             let gone = try db.prepare("SELECT topic, count(*) FROM entries WHERE seg IN (\(list)) GROUP BY topic")
-            var out: [([UInt8], Int)] = []
-            while try gone.step() { out.append((gone.blob(0), Int(gone.int64(1)))) }
+            var out: [(topic: Topic, rows: Int)] = []
+            while try gone.step() { out.append((Topic(bytes: gone.blob(0)), Int(gone.int64(1)))) }
             return out
         } catch { throw ArchiveError(error) }
     }
@@ -169,12 +181,12 @@ extension ArchiveIndex {
     }
 
     /// Lowers the topics' counts by the rows removed from each, then drops the topics left without rows.
-    func subtractFromTopicCounts(_ removed: [[UInt8]: Int]) throws(ArchiveError) {
+    func subtractFromTopicCounts(_ removed: [Topic: Int]) throws(ArchiveError) {
         do throws(SQLiteError) {
             let dec = try db.prepare("UPDATE topics SET count = count - ?2 WHERE topic = ?1")
             for (topic, n) in removed {
                 dec.reset()
-                dec.bind(1, blob: topic)
+                dec.bind(1, blob: topic.bytes)
                 dec.bind(2, Int64(n))
                 try dec.run()
             }

@@ -65,7 +65,7 @@ extension ArchiveIndex {
 
         /// Adds the row of a record found in the segments, unless its key is there already.
         func add(_ key: EnvelopeKey, location: RecordLocation) throws(ArchiveError) {
-            ArchiveIndex.bindRow(insert, topic: key.topic.bytes, key: key.bytes[0..<36], location: location)
+            ArchiveIndex.bindRow(insert, key: key, location: location)
             try sqlite(insert.run())
         }
 

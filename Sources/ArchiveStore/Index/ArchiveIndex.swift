@@ -173,10 +173,11 @@ final class ArchiveIndex: @unchecked Sendable {
         return loc
     }
 
-    /// Binds a row's `topic, key, seg, blk, pos, len` to parameters 1 to 6.
-    static func bindRow<K: Collection>(_ s: SQLiteStatement, topic: [UInt8], key: K, location: RecordLocation) where K.Element == UInt8 {
-        s.bind(1, blob: topic)
-        s.bind(2, blob: key)
+    /// Binds a row's `topic, key, seg, blk, pos, len` to parameters 1 to 6: the topic and the row key (the first 36
+    /// bytes) of `key`, then `location`.
+    static func bindRow(_ s: SQLiteStatement, key: EnvelopeKey, location: RecordLocation) {
+        s.bind(1, blob: key.bytes[36..<40])
+        s.bind(2, blob: key.bytes[0..<36])
         s.bind(3, Int64(location.segment))
         s.bind(4, location.storedBlock)
         s.bind(5, Int64(location.position))
@@ -360,20 +361,23 @@ final class ArchiveIndex: @unchecked Sendable {
         return try Self.location(s, from: 0)
     }
 
-    /// One page of rows in ascending key order: a k-way merge of per-topic ordered ranges.
+    /// One page of rows in ascending key order, sent from `from` to `to` (inclusive) and after `cursor`: a k-way
+    /// merge of per-topic ordered ranges.
     ///
     /// - Returns: at most `limit` rows, and whether at least one more row matches.
     func page(
         topics: [UInt32],
-        lower: [UInt8],
+        sentFrom from: UInt32,
+        to: UInt32,
         after cursor: Cursor?,
-        upper: [UInt8],
         limit: Int
     )
         throws(ArchiveError) -> (rows: [IndexRow], more: Bool)
     {
         try sqlite(db.execute("BEGIN"))
         defer { try? db.execute("COMMIT") }
+        let lower = EnvelopeKey.lowerBound(sentTime: from).cursor.bytes
+        let upper = EnvelopeKey.upperBound(sentTime: to).cursor.bytes
         // One lower bound per statement: SQLite seeks on only one of two lower bounds and filters by the other,
         // which would make every cursor page rescan the pages before it.
         var bound = lower
