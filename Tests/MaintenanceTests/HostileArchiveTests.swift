@@ -70,7 +70,8 @@ struct HostileArchiveTests {
         let a = try await archive()
         try await sql(a, "UPDATE entries SET key = x'0102' WHERE key IN (SELECT key FROM entries ORDER BY seg LIMIT 1)")
         let before = try DirectorySnapshot(a)
-        let rowsBefore = try await CLI.tool(Self.sqlite3, [a + "/index.sqlite", "SELECT hex(topic), hex(key), seg, blk, pos FROM entries ORDER BY 1, 2"])
+        let rows = [a + "/index.sqlite", "SELECT hex(topic), hex(key), seg, blk, pos FROM entries ORDER BY 1, 2"]
+        let rowsBefore = try await CLI.tool(Self.sqlite3, rows)
         let r = try await CLI.run(["compact", "--archive", a, "--merge-below", "1000000000"])
         #expect(r.status == 1, "compact: \(r.status) \(r.stderr)")
         #expect(r.stderr.contains("2-byte key") && r.stderr.contains("verify --repair"), "\(r.stderr)")
@@ -79,7 +80,7 @@ struct HostileArchiveTests {
         for (path, bytes) in before.contents where path.hasPrefix("./segments/") {
             #expect(after.contents[path] == bytes, "\(path) changed")
         }
-        let rowsAfter = try await CLI.tool(Self.sqlite3, [a + "/index.sqlite", "SELECT hex(topic), hex(key), seg, blk, pos FROM entries ORDER BY 1, 2"])
+        let rowsAfter = try await CLI.tool(Self.sqlite3, rows)
         #expect(rowsAfter.stdout == rowsBefore.stdout && !rowsBefore.stdout.isEmpty, "the index rows changed")
     }
 
