@@ -383,16 +383,7 @@ struct Compactor {
         let created = u.sources[0].info.created
         let header = SegmentFormat.segmentHeader(firstSequence: first, created: created)
         try out.write(header, at: 0)
-        var info = SegmentInfo(
-            firstSequence: first,
-            bytes: Int64(header.count),
-            blocks: 0,
-            records: 0,
-            minSentTime: nil,
-            maxSentTime: nil,
-            created: created,
-            sealed: true
-        )
+        var info = SegmentInfo.empty(firstSequence: first, created: created, sealed: true)
         var sequence = first
         for s in u.sources {
             let file = try archive.readers.file(s.info.firstSequence)

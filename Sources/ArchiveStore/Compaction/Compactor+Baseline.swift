@@ -63,16 +63,7 @@ extension Compactor {
         if unsealed.isEmpty {
             // A writer's open creates the active segment.
             unsealed.append(
-                SegmentInfo(
-                    firstSequence: floor,
-                    bytes: Int64(SegmentHeader.length),
-                    blocks: 0,
-                    records: 0,
-                    minSentTime: nil,
-                    maxSentTime: nil,
-                    created: 0,
-                    sealed: false
-                )
+                SegmentInfo.empty(firstSequence: floor, created: 0)
             )
         }
         return Baseline(sealing: manifest.segments, unsealed: unsealed)
@@ -90,16 +81,7 @@ extension Compactor {
             guard case .incomplete = rejection, size <= Int64(SegmentHeader.length) else {
                 throw rejection.error(path: file.path, segment: first)
             }
-            return SegmentInfo(
-                firstSequence: first,
-                bytes: Int64(SegmentHeader.length),
-                blocks: 0,
-                records: 0,
-                minSentTime: nil,
-                maxSentTime: nil,
-                created: 0,
-                sealed: false
-            )
+            return SegmentInfo.empty(firstSequence: first, created: 0)
         }
     }
 }

@@ -13,16 +13,7 @@ extension SegmentInfo {
     ) throws(ArchiveError)
         -> (info: SegmentInfo, nextSequence: UInt64, invalid: String?)
     {
-        var info = SegmentInfo(
-            firstSequence: first,
-            bytes: Int64(SegmentHeader.length),
-            blocks: 0,
-            records: 0,
-            minSentTime: nil,
-            maxSentTime: nil,
-            created: created,
-            sealed: false
-        )
+        var info = SegmentInfo.empty(firstSequence: first, created: created)
         var expected = first
         let (validEnd, invalid) = try SegmentScanner.forEachValidBlock(file, segment: first, to: end) { (block, raw) throws(ArchiveError) in
             guard block.firstSequence == expected else {

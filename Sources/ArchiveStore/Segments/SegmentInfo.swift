@@ -17,6 +17,20 @@ public struct SegmentInfo: Codable, Sendable, Hashable {
     /// True once the segment is closed for appends and listed in the manifest.
     public var sealed: Bool
 
+    /// A segment of `firstSequence` that holds its header and nothing else yet.
+    static func empty(firstSequence: UInt64, created: UInt32, sealed: Bool = false) -> SegmentInfo {
+        SegmentInfo(
+            firstSequence: firstSequence,
+            bytes: Int64(SegmentHeader.length),
+            blocks: 0,
+            records: 0,
+            minSentTime: nil,
+            maxSentTime: nil,
+            created: created,
+            sealed: sealed
+        )
+    }
+
     /// The file name inside `segments/`.
     public var fileName: String { SegmentFormat.segmentFileName(firstSequence: firstSequence) }
 

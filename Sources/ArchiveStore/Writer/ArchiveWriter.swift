@@ -486,16 +486,7 @@ final class ArchiveWriter: QueueThread<ArchiveWriter.Request>, @unchecked Sendab
         try file.write(header, at: 0)
         try file.sync()
         try SegmentFile.syncDirectory(segmentsDirectory)
-        let info = SegmentInfo(
-            firstSequence: firstSequence,
-            bytes: Int64(header.count),
-            blocks: 0,
-            records: 0,
-            minSentTime: nil,
-            maxSentTime: nil,
-            created: created,
-            sealed: false
-        )
+        let info = SegmentInfo.empty(firstSequence: firstSequence, created: created)
         return (info, file)
     }
 }
