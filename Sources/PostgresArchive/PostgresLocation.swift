@@ -1,5 +1,6 @@
 import ArchiveStore
 import Foundation
+import PostgresNIO
 
 /// Where a PostgreSQL archive is: `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require]`
 /// (also `postgresql://`), the form libpq and status-go take.
@@ -78,5 +79,16 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         let credentials = text[scheme.upperBound..<at.lowerBound]
         guard let colon = credentials.firstIndex(of: ":") else { return text }
         return String(text[..<colon]) + ":***" + String(text[at.lowerBound...])
+    }
+}
+
+extension PostgresLocation {
+    /// The pool's TLS setting for ``tls``: libpq's meaning of `sslmode`, with the system's trust roots.
+    public var clientTLS: PostgresClient.Configuration.TLS {
+        switch tls {
+        case .disable: return .disable
+        case .prefer: return .prefer(.makeClientConfiguration())
+        case .require: return .require(.makeClientConfiguration())
+        }
     }
 }

@@ -51,7 +51,7 @@ public final class PostgresStore: EnvelopeStore {
             username: location.user,
             password: location.password,
             database: location.database,
-            tls: Self.tls(location.tls)
+            tls: location.clientTLS
         )
         c.options.maximumConnections = max(1, configuration.connections)
         c.options.connectTimeout = configuration.timeout
@@ -85,13 +85,6 @@ public final class PostgresStore: EnvelopeStore {
         return store
     }
 
-    private static func tls(_ mode: PostgresLocation.TLSMode) -> PostgresClient.Configuration.TLS {
-        switch mode {
-        case .disable: return .disable
-        case .prefer: return .prefer(.makeClientConfiguration())
-        case .require: return .require(.makeClientConfiguration())
-        }
-    }
 
     // MARK: the store API
 

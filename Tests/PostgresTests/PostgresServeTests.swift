@@ -189,4 +189,30 @@ struct PostgresServeTests {
         #expect(try await TestPostgres.sql(db, "SELECT count(*) FROM envelopes") == "40000")
         #expect(try await TestPostgres.sql(db, "SELECT sum(envelopes) FROM whisper_archive_counts") == "40000")
     }
+
+    /// `bench serve --postgres-url`: the database is filled with the bench's envelopes, and every client of one
+    /// node and of two nodes on it pages through all of them (the bench fails when a client gets fewer); a second
+    /// run reuses the rows, and a database holding other rows is refused.
+    @Test("bench serve --postgres-url: delivery to two clients from one node and from two nodes on one database")
+    func benchServeOnPostgres() async throws {
+        let db = try await TestPostgres.newDatabase()
+        let args = ["bench", "serve", "--envelopes", "10000", "--requests", "10", "--clients", "2", "--runs", "1", "--json", "--postgres-url", db]
+        let r = try await CLI.run(args)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("filling"), "\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        func value(_ name: String) -> Double { ((json[name] as? [String: Any])?["value"] as? Double) ?? -1 }
+        for name in [
+            "delivered_envelopes_per_s_2_clients", "postgres_1_node_delivered_per_s_2_clients",
+            "postgres_2_nodes_delivered_per_s_2_clients", "postgres_2_nodes_over_1_node",
+        ] {
+            #expect(value(name) > 0, "\(name)")
+        }
+        #expect(try await TestPostgres.sql(db, "SELECT count(*) FROM envelopes") == "10000")
+        let again = try await CLI.run(args)
+        #expect(again.status == 0 && again.stderr.contains("reusing the 10000 envelopes"), "\(again.stderr)")
+        try await TestPostgres.sql(db, "DELETE FROM envelopes WHERE id IN (SELECT id FROM envelopes LIMIT 1)")
+        let other = try await CLI.run(args)
+        #expect(other.status == 1 && other.stderr.contains("holds 9999 envelopes, not 0 or 10000"), "\(other.stderr)")
+    }
 }

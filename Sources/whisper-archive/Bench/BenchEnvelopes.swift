@@ -35,17 +35,21 @@ struct BenchEnvelopes {
         return Envelope(expiry: sent + ttl, ttl: ttl, topic: topics[i % topics.count], data: pool[off..<(off + 1000)], nonce: UInt64(i))
     }
 
-    /// Appends all of them to `archive` in batches of 1000.
-    mutating func append(to archive: Archive) async throws {
+    /// Appends all of them to `store` in batches of 1000.
+    mutating func append(to store: any EnvelopeStore) async throws {
+        // Up to `depth` batches in flight: a database engine commits each batch in a round trip of its own.
+        let depth = 8
+        var pending: [PendingAppend] = []
         var batch: [Envelope] = []
         batch.reserveCapacity(1000)
         for i in 0..<count {
             batch.append(envelope(i))
-            if batch.count == 1000 {
-                _ = try await archive.append(batch)
+            if batch.count == 1000 || i == count - 1 {
+                pending.append(try store.enqueue(batch, arrivals: nil))
                 batch.removeAll(keepingCapacity: true)
+                if pending.count == depth { _ = try await pending.removeFirst().value() }
             }
         }
-        if !batch.isEmpty { _ = try await archive.append(batch) }
+        for p in pending { _ = try await p.value() }
     }
 }

@@ -8,6 +8,7 @@ import MailServer
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import PostgresArchive
 import Whisper
 
 /// `whisper-archive bench serve`: the mailserver answering history requests on loopback.
@@ -28,6 +29,11 @@ struct BenchServeCommand: AsyncParsableCommand {
             figure comes from --requests pages (shared among the clients in the loaded run), so that a p99 \
             rests on ten pages or more, not on the single slowest one.
 
+            With --postgres-url, the same envelopes also go into that PostgreSQL database (empty, or holding \
+            exactly these from an earlier run), and the delivery figure is measured for two clients at once: from \
+            the embedded archive, from one serve node on the database, and from two nodes sharing it (one client \
+            each), so that the gain of a second node is read beside the first.
+
             Example:
               swift build -c release && .build/release/whisper-archive bench serve --envelopes 1000000
             """
@@ -45,6 +51,15 @@ struct BenchServeCommand: AsyncParsableCommand {
     @Option(help: "Passes of the delivery figure (one client paging through everything); the median is reported.")
     var runs = 3
 
+    @Option(
+        name: .customLong("postgres-url"),
+        help: ArgumentHelp(
+            "Also fill this empty PostgreSQL database with the same envelopes and measure the delivery rate to two clients from one serve node on it and from two.",
+            valueName: "url"
+        )
+    )
+    var postgresURL: String?
+
     @OptionGroup var directoryOption: BenchDirectoryOptions<BenchArchiveOfEnvelopes>
 
     @OptionGroup var output: BenchOutputOptions
@@ -53,6 +68,9 @@ struct BenchServeCommand: AsyncParsableCommand {
         if envelopes < 10_000 { throw ValidationError("--envelopes must be at least 10000") }
         if requests < 10 || clients < 1 { throw ValidationError("--requests ≥ 10 and --clients ≥ 1") }
         if runs < 1 { throw ValidationError("--runs must be at least 1") }
+        if let postgresURL {
+            do { _ = try PostgresLocation(url: postgresURL) } catch { throw ValidationError("--postgres-url: \(error.message)") }
+        }
     }
 
     func run() async throws {
@@ -90,11 +108,10 @@ struct BenchServeCommand: AsyncParsableCommand {
         let keccak = Self.keccakRate()
 
         // (1) One client pages through everything, --runs times.
-        var passes: [(throughput: Double, cores: Double)] = []
-        for _ in 0..<runs {
-            passes.append(try await Self.deliverEverything(enode: enode, start: start, span: span, sealing: sealing))
-        }
-        let median = passes.sorted { $0.throughput < $1.throughput }[passes.count / 2]
+        let median = try await Self.medianDelivery(runs: runs, to: [enode], expecting: envelopes, start: start, span: span, sealing: sealing)
+        // With --postgres-url, the embedded archive's figure for two clients at once, beside the database's.
+        let embeddedTwo =
+            postgresURL == nil ? nil : try await Self.medianDelivery(runs: runs, to: [enode, enode], expecting: envelopes, start: start, span: span, sealing: sealing)
 
         // (2) Page latency, 1 client and N clients.
         let target = enode
@@ -124,6 +141,14 @@ struct BenchServeCommand: AsyncParsableCommand {
         var figures = BenchFigures()
         figures.append("delivered_envelopes_per_s_1_client", median.throughput, "envelopes/s")
         figures.append("cpu_cores_busy_while_delivering", median.cores, "cores")
+        if let postgresURL, let embeddedTwo {
+            let database = try await postgresDelivery(url: postgresURL, data: data, start: start, span: span, serverKey: serverKey)
+            figures.append("delivered_envelopes_per_s_2_clients", embeddedTwo.throughput, "envelopes/s")
+            figures.append("postgres_1_node_delivered_per_s_2_clients", database.oneNode.throughput, "envelopes/s")
+            figures.append("postgres_2_nodes_delivered_per_s_2_clients", database.twoNodes.throughput, "envelopes/s")
+            figures.append("postgres_2_nodes_over_1_node", database.twoNodes.throughput / database.oneNode.throughput, "ratio")
+            figures.append("cpu_cores_busy_postgres_2_nodes", database.twoNodes.cores, "cores")
+        }
         figures.append("page_latency_p50_1_client", pct(one, 0.5), "ms")
         figures.append("page_latency_p99_1_client", pct(one, 0.99), "ms")
         figures.append("page_latency_p50_\(clients)_clients", pct(many, 0.5), "ms")
@@ -140,18 +165,55 @@ struct BenchServeCommand: AsyncParsableCommand {
             print(
                 "bench serve: \(envelopes) envelopes of 1 KiB, delivery the median of \(runs) passes on \(System.coreCount) cores, \(requests) pages per latency figure"
             )
-            for line in figures.table(nameWidth: 40, { String(format: "%12.2f", $0) }) { print(line) }
+            for line in figures.table(nameWidth: 44, { String(format: "%12.2f", $0) }) { print(line) }
         }
     }
 
-    /// One client pages through the whole archive (limit 1000): envelopes per second, and the CPU cores this
-    /// process kept busy meanwhile (server and client together; the machine's count shows how close to saturation).
-    static func deliverEverything(
-        enode: EnodeURL,
+    /// The median, by throughput, of `runs` passes of ``deliverEverything(to:expecting:start:span:sealing:)``.
+    static func medianDelivery(
+        runs: Int,
+        to enodes: [EnodeURL],
+        expecting count: Int,
         start: UInt32,
         span: UInt32,
         sealing: SealingKey
     ) async throws -> (throughput: Double, cores: Double) {
+        var passes: [(throughput: Double, cores: Double)] = []
+        for _ in 0..<runs {
+            passes.append(try await deliverEverything(to: enodes, expecting: count, start: start, span: span, sealing: sealing))
+        }
+        return passes.sorted { $0.throughput < $1.throughput }[passes.count / 2]
+    }
+
+    /// One client per entry of `enodes` (a node may be named twice), all at once, each paging through the whole
+    /// archive (limit 1000): the envelopes delivered to all of them per second of the whole pass, and the CPU
+    /// cores this process kept busy meanwhile (servers and clients together; the machine's count shows how close to
+    /// saturation). A client that received other than `count` envelopes fails the bench: its figure would be wrong.
+    static func deliverEverything(
+        to enodes: [EnodeURL],
+        expecting count: Int,
+        start: UInt32,
+        span: UInt32,
+        sealing: SealingKey
+    ) async throws -> (throughput: Double, cores: Double) {
+        let cpu0 = processCPUSeconds()
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let counts = try await withThrowingTaskGroup(of: Int.self) { group in
+            for enode in enodes {
+                group.addTask { try await deliverEverything(enode: enode, start: start, span: span, sealing: sealing) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        if let short = counts.first(where: { $0 != count }) {
+            throw CLIError("bench serve: a client paging through everything received \(short) envelopes, not \(count)")
+        }
+        let delivered = counts.reduce(0, +)
+        return (Double(delivered) / seconds, (processCPUSeconds() - cpu0) / seconds)
+    }
+
+    /// One client pages through the whole archive (limit 1000); returns how many envelopes it received.
+    static func deliverEverything(enode: EnodeURL, start: UInt32, span: UInt32, sealing: SealingKey) async throws -> Int {
         // The client's own event loop thread, as in its own process: on the shared group its channel may land on
         // the server channel's thread, and the two ends would then take turns on one core.
         let clientLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -159,8 +221,6 @@ struct BenchServeCommand: AsyncParsableCommand {
         let signer = PrivateKey.generate()
         var delivered = 0
         var cursor: [UInt8] = []
-        let cpu0 = processCPUSeconds()
-        let t0 = DispatchTime.now().uptimeNanoseconds
         // As `request --all` does: the next request goes out when a completion arrives, while the page's last
         // packets are still being decoded (and hashed).
         var decoding: MailClient.PendingPage?
@@ -173,11 +233,9 @@ struct BenchServeCommand: AsyncParsableCommand {
             if case .success(_, _, let next) = page.completion, let next { cursor = next.bytes } else { cursor = [] }
         } while !cursor.isEmpty
         if let last = decoding { delivered += try await last.envelopes().count }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        let cores = (processCPUSeconds() - cpu0) / seconds
         await client.close()
         try? await clientLoop.shutdownGracefully()
-        return (Double(delivered) / seconds, cores)
+        return delivered
     }
 
     /// User and system CPU seconds of this process so far.

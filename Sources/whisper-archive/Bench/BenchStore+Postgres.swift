@@ -226,7 +226,7 @@ extension BenchStoreCommand {
             username: location.user,
             password: location.password,
             database: location.database,
-            tls: .disable
+            tls: location.clientTLS
         )
         c.options.maximumConnections = 16
         var logger = Logger(label: "whisper-archive.bench")
