@@ -77,7 +77,7 @@ public final class MailServerNode: Sendable {
                 do {
                     metrics.set("whisper_archive_envelopes_stored", Double(try await store.count()))
                 } catch {
-                    metrics.increment("whisper_archive_store_errors_total")
+                    metrics.increment(PeerStateMachine.storeErrors)
                 }
                 try? await Task.sleep(for: Self.countInterval)
             }

@@ -28,6 +28,8 @@ public final class RequestProcessor: Sendable {
         public var request: MailRequest?
         /// The failure reported to the peer ("ERROR=" text), if any.
         public var failure: String?
+        /// True when the failure is the store's (the query threw), not the request's.
+        public var storeFailed = false
     }
 
     /// The failure text of a request refused by the rate limit.
@@ -199,7 +201,9 @@ public final class RequestProcessor: Sendable {
                 last = envelope.hash
             }
         } catch {
-            return failure(id, "failed to process the request: \(error.message)", request: request)
+            var answer = failure(id, "failed to process the request: \(error.message)", request: request)
+            answer.storeFailed = true
+            return answer
         }
         bundler.flush(emit)
         let completion = RequestCompletion.success(requestID: id, lastEnvelopeHash: last, cursor: page.cursor)

@@ -203,6 +203,7 @@ struct PeerStateMachineTests {
         let errors = good.map { MessageResponse.EnvelopeError(hash: $0.hash, code: .whisperOther, description: "archive failure") }
         #expect(Self.sends(after) == Self.confirmation(.whisper, batch: payload, errors: errors, stored: false))
         #expect(after.contains(.count("mailserver_archived_envelopes_failures_total", by: 1)))
+        #expect(after.contains(.count("whisper_archive_store_errors_total", by: 1)))
         #expect(!Self.relays(after))
     }
 
@@ -288,6 +289,13 @@ struct PeerStateMachineTests {
             refused.handle(.answered(job, .init(failure: "bloom filter is empty")), now: Self.t0 + 3).first
                 == .count("mailserver_delivery_failures_total{type=\"validation\"}", by: 1)
         )
+        #expect(!refused.hasEnded)
+        // A query the store failed: status-go's "iterator" type and the outage counter, not "validation".
+        let failedStore = refused.handle(.answered(job, .init(failure: "failed to process the request: down", storeFailed: true)), now: Self.t0 + 4)
+        #expect(Array(failedStore.prefix(2)) == [
+            .count("mailserver_delivery_failures_total{type=\"iterator\"}", by: 1),
+            .count("whisper_archive_store_errors_total", by: 1),
+        ])
         #expect(!refused.hasEnded)
 
         var invalid = Self.running(.waku, confirmations: false)

@@ -315,50 +315,11 @@ struct ServeRequestTests {
         #expect(after.status == 0)
     }
 
-    /// A free loopback TCP port (bound and released).
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
-    /// A plain HTTP GET over a socket.
-    static func httpGet(port: Int, path: String) -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let ok = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard ok == 0 else { return "" }
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
-        _ = request.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        var out = [UInt8]()
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
-            out += buf[0..<n]
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
     @Test func metricsEndpointCountsRequestsAndArchivedEnvelopes() async throws {
         let (_, made, _) = try await Self.makeArchive(count: 30)
         let archive = URL(fileURLWithPath: made.argument)
         defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
-        let port = Self.freePort()
+        let port = LoopbackHTTP.freePort()
         let server = try await ServerProcess(archive: archive, arguments: ["--password", "pw", "--min-pow", "0", "--metrics", "127.0.0.1:\(port)"])
         defer { server.stop() }
         let r = try await CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--limit", "10", "--all"])
@@ -367,7 +328,7 @@ struct ServeRequestTests {
         let now = currentUnixTime()
         try await client.post([Envelope(expiry: now + 60, ttl: 60, topic: Self.topics[0], data: [1, 2, 3], nonce: 1)])
         _ = await client.next(code: MailCode.batchAcknowledged, timeout: 10)
-        let text = Self.httpGet(port: port, path: "/metrics")
+        let text = try await LoopbackHTTP.get(port: port, path: "/metrics")
         #expect(text.contains("200 OK"))
         #expect(text.contains("mailserver_requests_total 3"), "\(text)")
         #expect(text.contains("mailserver_archived_envelopes_total 1"))

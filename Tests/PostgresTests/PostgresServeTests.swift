@@ -97,15 +97,25 @@ struct PostgresServeTests {
         try Data(stored.flatMap(\.rlp)).write(to: input)
         #expect(try await CLI.run(["import", "--archive", db, input.path]).status == 0)
         let key = try await Self.key(in: dir, "node.key")
+        let metricsPort = LoopbackHTTP.freePort()
         let server = try await ServerProcess(
             archiveArgument: db,
             arguments: [
                 "--min-pow", "0", "--password", "pw", "--node-key", key,
-                "--pg-timeout", "2",
+                "--pg-timeout", "2", "--metrics", "127.0.0.1:\(metricsPort)",
             ]
         )
         defer { server.stop() }
         #expect(try await Self.served(by: server).hashes == Set(stored.map { $0.hash.hex }))
+        /// A counter's value on the metrics page (0 when absent).
+        func metric(_ name: String) async throws -> Double {
+            let page = try await LoopbackHTTP.get(port: metricsPort, path: "/metrics")
+            for line in page.split(separator: "\n") where line.hasPrefix(name + " ") {
+                return Double(line.dropFirst(name.count + 1)) ?? -1
+            }
+            return 0
+        }
+        #expect(try await metric("whisper_archive_store_errors_total") == 0)
 
         try await cluster.kill()
         let start = ContinuousClock.now
@@ -119,6 +129,10 @@ struct PostgresServeTests {
         // Bounded wait for an absence: the store gives up after --pg-timeout (2 s); a confirmation would come then.
         #expect(await poster.next(code: MailCode.batchAcknowledged, timeout: 6) == nil, "confirmed while the database was down")
         #expect(server.process.isRunning)
+        // The outage is counted: the failed request (status-go's "iterator" type) and the failed post.
+        #expect(try await metric("whisper_archive_store_errors_total") >= 2)
+        #expect(try await metric("mailserver_delivery_failures_total{type=\"iterator\"}") >= 1)
+        #expect(try await metric("mailserver_archived_envelopes_failures_total") >= 1)
 
         try await cluster.restart()
         // The pool reconnects with backoff: the first requests after the restart may still fail.

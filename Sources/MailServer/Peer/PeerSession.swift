@@ -145,7 +145,8 @@ final class PeerSession: Sendable {
             failure: answer.failure,
             rateLimited: answer.failure == RequestProcessor.rateLimitFailure,
             envelopes: answer.envelopes,
-            delivered: delivered
+            delivered: delivered,
+            storeFailed: answer.storeFailed
         )
     }
 

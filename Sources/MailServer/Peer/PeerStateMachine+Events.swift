@@ -72,6 +72,8 @@ extension PeerStateMachine {
         public var envelopes: Int
         /// False when sending the answer failed (the connection is gone).
         public var delivered: Bool
+        /// True when the store could not answer (a database that is down): the failure is the store's.
+        public var storeFailed: Bool
 
         /// An outcome.
         public init(
@@ -79,13 +81,15 @@ extension PeerStateMachine {
             failure: String? = nil,
             rateLimited: Bool = false,
             envelopes: Int = 0,
-            delivered: Bool = true
+            delivered: Bool = true,
+            storeFailed: Bool = false
         ) {
             self.invalid = invalid
             self.failure = failure
             self.rateLimited = rateLimited
             self.envelopes = envelopes
             self.delivered = delivered
+            self.storeFailed = storeFailed
         }
     }
 

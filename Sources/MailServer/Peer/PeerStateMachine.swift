@@ -224,7 +224,8 @@ public struct PeerStateMachine: Sendable {
         case .failed:
             let code = job.proto.envelopeErrorCode(timeNotSynced: false)
             job.errors += job.accepted.map { .init(hash: $0.envelope.hash, code: code, description: "archive failure") }
-            return [.count("mailserver_archived_envelopes_failures_total", by: 1)] + confirm(job, stored: false)
+            return [.count("mailserver_archived_envelopes_failures_total", by: 1), .count(Self.storeErrors, by: 1)]
+                + confirm(job, stored: false)
         }
     }
 
@@ -249,6 +250,9 @@ public struct PeerStateMachine: Sendable {
 
     // MARK: - Requests
 
+    /// Failed store calls (appends and queries): how long and how often the archive was unavailable.
+    static let storeErrors = "whisper_archive_store_errors_total"
+
     func answered(_ job: RequestJob, _ outcome: RequestOutcome, now: Double) -> [Action] {
         let failures = "mailserver_delivery_failures_total"
         if outcome.invalid {
@@ -258,7 +262,11 @@ public struct PeerStateMachine: Sendable {
             ]
         }
         var actions: [Action] = []
-        if outcome.failure != nil {
+        if outcome.storeFailed {
+            // status-go's type for a query the database failed; the outage counter beside it.
+            actions.append(.count("\(failures){type=\"iterator\"}", by: 1))
+            actions.append(.count(Self.storeErrors, by: 1))
+        } else if outcome.failure != nil {
             actions.append(.count("\(failures){type=\"\(outcome.rateLimited ? "peer_req_limit" : "validation")\"}", by: 1))
         }
         guard outcome.delivered else { return actions + [.count("\(failures){type=\"historic_msg_resp\"}", by: 1), .stop] }
