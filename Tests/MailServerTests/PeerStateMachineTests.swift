@@ -292,10 +292,12 @@ struct PeerStateMachineTests {
         #expect(!refused.hasEnded)
         // A query the store failed: status-go's "iterator" type and the outage counter, not "validation".
         let failedStore = refused.handle(.answered(job, .init(failure: "failed to process the request: down", storeFailed: true)), now: Self.t0 + 4)
-        #expect(Array(failedStore.prefix(2)) == [
-            .count("mailserver_delivery_failures_total{type=\"iterator\"}", by: 1),
-            .count("whisper_archive_store_errors_total", by: 1),
-        ])
+        #expect(
+            Array(failedStore.prefix(2)) == [
+                .count("mailserver_delivery_failures_total{type=\"iterator\"}", by: 1),
+                .count("whisper_archive_store_errors_total", by: 1),
+            ]
+        )
         #expect(!refused.hasEnded)
 
         var invalid = Self.running(.waku, confirmations: false)

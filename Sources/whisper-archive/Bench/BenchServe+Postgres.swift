@@ -14,7 +14,13 @@ extension BenchServeCommand {
         var twoNodes: (throughput: Double, cores: Double)
     }
 
-    func postgresDelivery(url: String, data: BenchEnvelopes, start: UInt32, span: UInt32, serverKey: PrivateKey) async throws
+    func postgresDelivery(
+        url: String,
+        data: BenchEnvelopes,
+        start: UInt32,
+        span: UInt32,
+        serverKey: PrivateKey
+    ) async throws
         -> PostgresDelivery
     {
         let location: PostgresLocation

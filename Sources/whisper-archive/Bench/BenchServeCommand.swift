@@ -111,7 +111,8 @@ struct BenchServeCommand: AsyncParsableCommand {
         let median = try await Self.medianDelivery(runs: runs, to: [enode], expecting: envelopes, start: start, span: span, sealing: sealing)
         // With --postgres-url, the embedded archive's figure for two clients at once, beside the database's.
         let embeddedTwo =
-            postgresURL == nil ? nil : try await Self.medianDelivery(runs: runs, to: [enode, enode], expecting: envelopes, start: start, span: span, sealing: sealing)
+            postgresURL == nil
+            ? nil : try await Self.medianDelivery(runs: runs, to: [enode, enode], expecting: envelopes, start: start, span: span, sealing: sealing)
 
         // (2) Page latency, 1 client and N clients.
         let target = enode
