@@ -10,6 +10,8 @@ public enum MailProtocol: String, Sendable, CaseIterable {
 
     /// The devp2p capability name.
     public var capabilityName: String { rawValue }
+    /// The prefix of status-go's transport metrics for this protocol (`whisper_envelopes_received_total`, `waku_…`).
+    public var metricPrefix: String { self == .whisper ? "whisper" : "waku" }
     /// The capability version.
     public var version: UInt64 { self == .whisper ? 6 : 1 }
     /// Size of the message-code space (`NumberOfMessageCodes`).

@@ -37,6 +37,7 @@ public final class MailServerNode: Sendable {
         host: String,
         port: Int,
         maxPeers: Int,
+        metrics: MailServerMetrics = MailServerMetrics(),
         logger: Logger = Logger(label: "whisper-archive.serve")
     ) async throws(RLPxError) -> MailServerNode {
         var rlpx = RLPxConfiguration(
@@ -51,16 +52,23 @@ public final class MailServerNode: Sendable {
             rlpx.inboundBurstBytes = max(4 << 20, 2 * configuration.maxMessageSize)
         }
         let server = try await RLPxServer.bind(host: host, port: port, configuration: rlpx, maxPeers: maxPeers)
-        return MailServerNode(server: server, store: store, configuration: configuration, rlpx: rlpx, logger: logger)
+        return MailServerNode(server: server, store: store, configuration: configuration, rlpx: rlpx, metrics: metrics, logger: logger)
     }
 
-    init(server: RLPxServer, store: any EnvelopeStore, configuration: MailServerConfiguration, rlpx: RLPxConfiguration, logger: Logger) {
+    init(
+        server: RLPxServer,
+        store: any EnvelopeStore,
+        configuration: MailServerConfiguration,
+        rlpx: RLPxConfiguration,
+        metrics: MailServerMetrics,
+        logger: Logger
+    ) {
         self.server = server
         self.enode = server.enode
         self.store = store
         self.configuration = configuration
         self.processor = RequestProcessor(store: store, configuration: configuration)
-        self.metrics = MailServerMetrics()
+        self.metrics = metrics
         self.logger = logger
         self.rlpx = rlpx
     }
@@ -69,13 +77,13 @@ public final class MailServerNode: Sendable {
     static let countInterval: Duration = .seconds(10)
 
     /// Accepts peers until ``shutdown()``; each peer runs in its own task. Meanwhile the stored-envelopes gauge
-    /// (`whisper_archive_envelopes_stored`) is refreshed from the store; a store that cannot answer (a database
+    /// (`mailserver_archived_envelopes_total`, a gauge as in status-go) is refreshed from the store; a store that cannot answer (a database
     /// that is down) counts `whisper_archive_store_errors_total`.
     public func run() async {
         let counter = Task { [store, metrics] in
             while !Task.isCancelled {
                 do {
-                    metrics.set("whisper_archive_envelopes_stored", Double(try await store.count()))
+                    metrics.set("mailserver_archived_envelopes_total", Double(try await store.count()))
                 } catch {
                     metrics.increment(PeerStateMachine.storeErrors)
                 }

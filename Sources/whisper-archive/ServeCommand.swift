@@ -1,6 +1,7 @@
 import ArchiveFormats
 import ArchiveStore
 import ArgumentParser
+import CoreMetrics
 import DevP2P
 import Dispatch
 import EthCrypto
@@ -104,10 +105,20 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
+    /// status-go's `db` label for the engine.
+    static func dbLabel(_ target: ArchiveLocation<ServedArchive>.Target) -> String {
+        if case .postgres = target { return "postgres" }
+        return "archive"
+    }
+
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         var logger = Logger(label: "whisper-archive.serve")
         logger.logLevel = .info
+        // One registry for the whole process: the mail server's series, and whatever the store and DevP2P report
+        // through swift-metrics.
+        let registry = MailServerMetrics(db: Self.dbLabel(try location.target))
+        MetricsSystem.bootstrap(registry.factory)
         let store: any EnvelopeStore
         let archive: Archive?
         let key: PrivateKey
@@ -142,6 +153,7 @@ struct ServeCommand: AsyncParsableCommand {
                 host: address.host,
                 port: address.port,
                 maxPeers: maxPeers,
+                metrics: registry,
                 logger: logger
             )
         } catch {
@@ -157,6 +169,18 @@ struct ServeCommand: AsyncParsableCommand {
             s.resume()
             return s
         }
+        // The metrics listener is bound before the enode is announced, so a scraper started on the enode line
+        // finds it; its real address (port 0 gets one) is logged.
+        var metricsServer: MetricsServer?
+        if let metrics, let m = HostPort(metrics) {
+            do { metricsServer = try await MetricsServer.start(host: m.host, port: m.port, metrics: node.metrics) } catch {
+                sources.forEach { $0.cancel() }
+                await node.shutdown()
+                await store.close()
+                throw CLIError("cannot serve metrics on \(metrics): \(NetworkErrorText.describe(error))")
+            }
+            logger.info("metrics on http://\(m.host):\(metricsServer?.port ?? m.port)/metrics")
+        }
         var enode = node.enode
         if address.host == "0.0.0.0" || address.host == "::" { enode.host = "127.0.0.1" }
         FileHandle.standardOutput.write(Data((enode.description + "\n").utf8))
@@ -169,13 +193,6 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         logger.info("serving \(store.location) as \(enode)")
-
-        var metricsServer: MetricsServer?
-        if let metrics, let m = HostPort(metrics) {
-            do { metricsServer = try await MetricsServer.start(host: m.host, port: m.port, metrics: node.metrics) } catch {
-                throw CLIError("cannot serve metrics on \(metrics): \(NetworkErrorText.describe(error))")
-            }
-        }
 
         for p in peers {
             do { try await node.connect(to: EnodeURL(p)!) } catch { logger.warning("cannot dial \(p): \(error)") }

@@ -179,11 +179,15 @@ struct PeerStateMachineTests {
         let job = try #require(Self.storeJob(received))
         #expect(job.envelopes == good)
         #expect(job.arrival == UInt32(now))
-        #expect(received.filter { $0 == .count("whisper_envelopes_received_total", by: 1) }.count == 3)
-        #expect(received.contains(.count("whisper_envelopes_rejected_total", by: 1)))
+        let prefix = proto.metricPrefix
+        #expect(received.filter { $0 == .count("\(prefix)_envelopes_received_total", by: 1) }.count == 3)
+        #expect(received.filter { $0 == .count("\(prefix)_envelopes_validated_total", by: 1) }.count == 2)
+        #expect(received.contains(.count("\(prefix)_envelopes_cache_failures_total{type=\"in_future\"}", by: 1)))
 
         let after = m.handle(.stored(job, .stored(added: 2)), now: now + 0.5)
         #expect(after.contains(.relay(job.accepted)))
+        #expect(after.contains(.count("\(prefix)_envelopes_cached_total{cache=\"miss\"}", by: 2)))
+        #expect(after.contains(.count("\(prefix)_envelopes_cached_total{cache=\"hit\"}", by: 0)))
         let error = MessageResponse.EnvelopeError(
             hash: late.hash,
             code: proto.envelopeErrorCode(timeNotSynced: true),
@@ -253,7 +257,7 @@ struct PeerStateMachineTests {
         var m = Self.running(.whisper, confirmations: false)
         let request = Self.message(.whisper, MailCode.p2pRequest, [0xC0])
         let first = m.handle(.message(request), now: Self.t0 + 5)
-        #expect(first.contains(.count("mailserver_requests_total", by: 1)))
+        #expect(first.contains(.count("mailserver_delivery_attempts_total", by: 1)))
         let job = try #require(Self.queryJob(first))
         #expect(job == Machine.RequestJob(payload: [0xC0], proto: .whisper, received: Self.t0 + 5))
         let refused = m.handle(
@@ -263,8 +267,7 @@ struct PeerStateMachineTests {
         #expect(
             refused == [
                 .count("mailserver_delivery_failures_total{type=\"peer_req_limit\"}", by: 1),
-                .count("mailserver_delivery_attempts_total", by: 1),
-                .count("mailserver_envelopes_sent_total", by: 0),
+                .count("whisper_archive_envelopes_sent_total", by: 0),
                 .observeRequest(seconds: 0.25),
             ]
         )

@@ -315,6 +315,9 @@ struct ServeRequestTests {
         #expect(after.status == 0)
     }
 
+    /// `/metrics` after one paged request and one post: status-go's names, types and labels, every family with
+    /// `# HELP`, every catalog series present (at 0 where nothing happened), and promtool accepts the page (its one
+    /// finding is status-go's own gauge named `…_total`).
     @Test func metricsEndpointCountsRequestsAndArchivedEnvelopes() async throws {
         let (_, made, _) = try await Self.makeArchive(count: 30)
         let archive = URL(fileURLWithPath: made.argument)
@@ -322,18 +325,51 @@ struct ServeRequestTests {
         let port = LoopbackHTTP.freePort()
         let server = try await ServerProcess(archive: archive, arguments: ["--password", "pw", "--min-pow", "0", "--metrics", "127.0.0.1:\(port)"])
         defer { server.stop() }
+        // Bound before the enode line was printed: at 0 from the start.
+        let before = try await LoopbackHTTP.get(port: port, path: "/metrics")
+        #expect(before.contains("\nmailserver_delivery_attempts_total 0\n"), "\(before)")
+        #expect(before.contains("\nwaku_envelopes_cache_failures_total{type=\"low_pow\"} 0\n"), "\(before)")
         let r = try await CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--limit", "10", "--all"])
         #expect(r.status == 0, "\(r.stderr)")
         let client = try await MailClient.connect(to: try EnodeURL(parsing: server.enode), key: .generate(), proto: .whisper, confirmations: true)
         let now = currentUnixTime()
         try await client.post([Envelope(expiry: now + 60, ttl: 60, topic: Self.topics[0], data: [1, 2, 3], nonce: 1)])
         _ = await client.next(code: MailCode.batchAcknowledged, timeout: 10)
-        let text = try await LoopbackHTTP.get(port: port, path: "/metrics")
-        #expect(text.contains("200 OK"))
-        #expect(text.contains("mailserver_requests_total 3"), "\(text)")
-        #expect(text.contains("mailserver_archived_envelopes_total 1"))
-        #expect(text.contains("whisper_archive_peers 1"))
-        #expect(text.contains("mailserver_request_duration_seconds_count 3"))
+        let response = try await LoopbackHTTP.get(port: port, path: "/metrics")
+        #expect(response.contains("200 OK"))
+        let page = response.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
+        let lines = Set(page.split(separator: "\n").map(String.init))
+        for expected in [
+            "mailserver_delivery_attempts_total 3",
+            "mailserver_requests_batched_total 3",
+            "mailserver_delivery_duration_seconds_count 3",
+            "mailserver_sent_envelope_batch_size_bytes_count 3",
+            "mailserver_envelope_queries_total{filter=\"full\",history=\"full\"} 1",
+            "mailserver_envelope_queries_total{filter=\"full\",history=\"partial\"} 2",
+            "mailserver_delivery_failures_total{type=\"validation\"} 0",
+            "whisper_archive_envelopes_sent_total 30",
+            "whisper_envelopes_received_total 1",
+            "whisper_envelopes_validated_total 1",
+            "whisper_envelopes_cached_total{cache=\"miss\"} 1",
+            "mailserver_archived_envelope_size_bytes_count{db=\"archive\"} 1",
+            "whisper_archive_peers 1.0",
+            "# TYPE mailserver_archived_envelopes_total gauge",
+        ] {
+            #expect(lines.contains(expected), "\(expected): \(lines.filter { $0.hasPrefix(expected.prefix { $0 != " " && $0 != "{" }) }.sorted())")
+        }
+        // The gauge is read from the store at start and every 10 s: 30, or 31 once the post was counted.
+        #expect(
+            lines.contains("mailserver_archived_envelopes_total{db=\"archive\"} 30.0")
+                || lines.contains("mailserver_archived_envelopes_total{db=\"archive\"} 31.0"),
+            "\(lines.filter { $0.hasPrefix("mailserver_archived_envelopes_total") })"
+        )
+        let types = lines.filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }
+        let helps = Set(lines.filter { $0.hasPrefix("# HELP ") }.map { $0.split(separator: " ")[2] })
+        #expect(types.count == MetricsCatalog.families(db: "archive").count)
+        #expect(types.allSatisfy { helps.contains($0) }, "a family without # HELP")
+        let lint = try await Promtool.check(page)
+        #expect(lint.status == 0 || lint.status == 3, "promtool could not parse the page: \(lint.findings)")
+        #expect(lint.findings.allSatisfy { $0 == Promtool.statusGoGaugeName }, "\(lint.findings)")
         await client.close()
     }
 

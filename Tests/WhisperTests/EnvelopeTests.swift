@@ -140,24 +140,27 @@ struct EnvelopeTests {
             Issue.record("10 s skew rejected")
             return
         }
-        #expect(policy.check(env(sent: now + 11), now: now) == .reject(reason: "envelope from future: sent \(now + 11), now \(now)", timeSync: true))
+        #expect(
+            policy.check(env(sent: now + 11), now: now)
+                == .reject(reason: "envelope from future: sent \(now + 11), now \(now)", timeSync: true, kind: .inFuture)
+        )
         #expect(policy.check(env(sent: now - 60, ttl: 50), now: now) == .dropSilently)
-        guard case .reject(_, true) = policy.check(env(sent: now - 100, ttl: 50), now: now) else {
+        guard case .reject(_, true, .veryOld) = policy.check(env(sent: now - 100, ttl: 50), now: now) else {
             Issue.record("very old accepted")
             return
         }
-        guard case .reject(_, false) = policy.check(env(sent: now, size: 1005), now: now) else {
+        guard case .reject(_, false, .oversized) = policy.check(env(sent: now, size: 1005), now: now) else {
             Issue.record("huge accepted")
             return
         }
         let strict = ReceivePolicy(minPoW: 1000)
-        guard case .reject(_, false) = strict.check(env(sent: now), now: now) else {
+        guard case .reject(_, false, .lowPoW) = strict.check(env(sent: now), now: now) else {
             Issue.record("low PoW accepted")
             return
         }
         var narrow = ReceivePolicy(minPoW: 0)
         narrow.bloom = Topic(rawValue: 0xAABB_CC00).bloom
-        guard case .reject(_, false) = narrow.check(env(sent: now), now: now) else {
+        guard case .reject(_, false, .noBloomMatch) = narrow.check(env(sent: now), now: now) else {
             Issue.record("bloom mismatch accepted")
             return
         }

@@ -93,7 +93,7 @@ final class PeerSession: Sendable {
             case .count(let name, let amount):
                 node.metrics.increment(name, by: amount)
             case .observeRequest(let seconds):
-                node.metrics.observeRequest(seconds: seconds)
+                node.metrics.record("mailserver_delivery_duration_seconds", seconds)
             case .disconnect(let reason, let log):
                 if let log { logger.info("\(log)") }
                 await peer.disconnect(reason: reason)
@@ -109,10 +109,23 @@ final class PeerSession: Sendable {
     func store(_ job: PeerStateMachine.StoreJob) async -> PeerStateMachine.StoreResult {
         do {
             let result = try await node.store.append(job.envelopes, arrivals: job.accepted.map { _ in job.arrival })
+            recordArchivedSizes(job, result)
             return .stored(added: result.added)
         } catch {
             logger.error("archiving failed: \(error)")
             return .failed
+        }
+    }
+
+    /// `mailserver_archived_envelope_size_bytes`: each new envelope's RLP size; a batch that mixed new and known
+    /// envelopes records the mean size of the new ones (the append reports their bytes, not which they were).
+    func recordArchivedSizes(_ job: PeerStateMachine.StoreJob, _ result: AppendResult) {
+        guard result.added > 0 else { return }
+        if result.added == job.envelopes.count {
+            for e in job.envelopes { node.metrics.record("mailserver_archived_envelope_size_bytes", Double(e.rlp.count)) }
+        } else {
+            let mean = Double(result.bytes) / Double(result.added)
+            for _ in 0..<result.added { node.metrics.record("mailserver_archived_envelope_size_bytes", mean) }
         }
     }
 
@@ -133,12 +146,22 @@ final class PeerSession: Sendable {
                     continue
                 }
                 metrics.increment("whisper_archive_bytes_out_total", by: Double(packet.payload.count))
-                if packet.code == MailCode.p2pMessage { metrics.increment("mailserver_requests_batched_total") }
+                if packet.code == MailCode.p2pMessage {
+                    metrics.increment("mailserver_requests_batched_total")
+                    metrics.record("mailserver_sent_envelope_batch_size_bytes", Double(packet.payload.count))
+                }
             }
             return delivered
         }
         let answer = await node.processor.handle(job.payload, from: peerID, on: job.proto, now: job.received) { queue.yield($0) }
         queue.finish()
+        if let request = answer.request, answer.failure == nil || answer.storeFailed {
+            // status-go's query shape: a topic list is a partial filter (a bloom filter a full one), a cursor a
+            // partial history.
+            let filter = (request.topics ?? []).isEmpty ? "full" : "partial"
+            let history = request.cursor.isEmpty ? "full" : "partial"
+            metrics.increment("mailserver_envelope_queries_total{filter=\"\(filter)\",history=\"\(history)\"}")
+        }
         let delivered = await sender.value
         return .init(
             invalid: answer.disconnect,

@@ -167,7 +167,7 @@ public struct PeerStateMachine: Sendable {
             }
         case MailCode.p2pRequest:
             return [
-                bytesIn, .count("mailserver_requests_total", by: 1),
+                bytesIn, .count("mailserver_delivery_attempts_total", by: 1),
                 .query(RequestJob(payload: message.payload, proto: proto, received: now)),
             ]
         default:
@@ -182,7 +182,10 @@ public struct PeerStateMachine: Sendable {
         do {
             envelopes = try Envelope.decodeBatch(payload)
         } catch {
-            return [.disconnect(.protocolError, log: "undecodable messages packet; disconnecting")]
+            return [
+                .count("\(proto.metricPrefix)_envelopes_rejected_total{reason=\"invalid_data\"}", by: 1),
+                .disconnect(.protocolError, log: "undecodable messages packet; disconnecting"),
+            ]
         }
         let seconds = UInt32(truncatingIfNeeded: Int(now))
         let policy = ReceivePolicy(minPoW: configuration.minPoW, maxMessageSize: configuration.maxMessageSize, bloom: .full)
@@ -195,14 +198,16 @@ public struct PeerStateMachine: Sendable {
             batchHash: peers[proto]?.confirmations == true ? BatchAcknowledgement(batchPayload: payload).batchHash : nil
         )
         for e in envelopes {
-            actions.append(.count("whisper_envelopes_received_total", by: 1))
+            actions.append(.count("\(proto.metricPrefix)_envelopes_received_total", by: 1))
             switch policy.check(e, now: seconds) {
             case .accept(let pow):
+                actions.append(.count("\(proto.metricPrefix)_envelopes_validated_total", by: 1))
                 job.accepted.append(AcceptedEnvelope(envelope: e, pow: pow))
             case .dropSilently:
+                actions.append(.count("\(proto.metricPrefix)_envelopes_cache_failures_total{type=\"expired\"}", by: 1))
                 continue
-            case .reject(let reason, let timeSync):
-                actions.append(.count("whisper_envelopes_rejected_total", by: 1))
+            case .reject(let reason, let timeSync, let kind):
+                actions.append(.count("\(proto.metricPrefix)_envelopes_cache_failures_total{type=\"\(kind.rawValue)\"}", by: 1))
                 job.errors.append(.init(hash: e.hash, code: proto.envelopeErrorCode(timeNotSynced: timeSync), description: reason))
                 if !timeSync { job.fatal = reason }
             }
@@ -216,8 +221,8 @@ public struct PeerStateMachine: Sendable {
         switch result {
         case .stored(let added):
             var actions: [Action] = [
-                .count("mailserver_archived_envelopes_total", by: Double(added)),
-                .count("whisper_envelopes_cached_total", by: Double(added)),
+                .count("\(job.proto.metricPrefix)_envelopes_cached_total{cache=\"miss\"}", by: Double(added)),
+                .count("\(job.proto.metricPrefix)_envelopes_cached_total{cache=\"hit\"}", by: Double(job.accepted.count - added)),
             ]
             if added > 0 { actions.append(.relay(job.accepted)) }
             return actions + confirm(job, stored: true)
@@ -271,8 +276,7 @@ public struct PeerStateMachine: Sendable {
         }
         guard outcome.delivered else { return actions + [.count("\(failures){type=\"historic_msg_resp\"}", by: 1), .stop] }
         return actions + [
-            .count("mailserver_delivery_attempts_total", by: 1),
-            .count("mailserver_envelopes_sent_total", by: Double(outcome.envelopes)),
+            .count("whisper_archive_envelopes_sent_total", by: Double(outcome.envelopes)),
             .observeRequest(seconds: now - job.received),
         ]
     }
