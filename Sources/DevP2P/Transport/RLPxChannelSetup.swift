@@ -1,4 +1,5 @@
 import EthCrypto
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// Installs the RLPx handler and the async bridge on a new channel, and builds the peer once established.
@@ -33,15 +34,30 @@ enum RLPxChannelSetup {
             }
             guard let async = info.bridge else { throw RLPxError(.connectionClosed, "no async bridge") }
             // Keep the async channel's scoped access open for the connection's lifetime.
-            let (inbound, outbound) = await withCheckedContinuation { continuation in
-                Task {
-                    try? await async.executeThenClose { inbound, outbound in
-                        continuation.resume(returning: (inbound, outbound))
-                        try await async.channel.closeFuture.get()
+            // The task ends once the channel closed and the async channel's scope was left (its own closing runs
+            // on the event loop): the peer awaits it in `waitUntilClosed()`, so that a caller may shut the loop
+            // down afterwards without the scope's last work landing on a loop that is gone.
+            let (streams, bridge): ((NIOAsyncChannelInboundStream<RLPxMessage>, NIOAsyncChannelOutboundWriter<RLPxMessage>), Task<Void, Never>) =
+                await withCheckedContinuation { continuation in
+                    let box = NIOLockedValueBox<Task<Void, Never>?>(nil)
+                    box.withLockedValue { slot in
+                        slot = Task {
+                            try? await async.executeThenClose { inbound, outbound in
+                                let task = box.withLockedValue { $0 }!
+                                continuation.resume(returning: ((inbound, outbound), task))
+                                try await async.channel.closeFuture.get()
+                            }
+                        }
                     }
                 }
-            }
-            return RLPxPeer(info: info, channel: async.channel, inbound: inbound, outbound: outbound, closed: closed)
+            return RLPxPeer(
+                info: info,
+                channel: async.channel,
+                inbound: streams.0,
+                outbound: streams.1,
+                closed: closed,
+                bridge: bridge
+            )
         }
     }
 }

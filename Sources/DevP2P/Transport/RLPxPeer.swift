@@ -27,6 +27,8 @@ public final class RLPxPeer: Sendable, CustomStringConvertible {
     let channel: Channel
     let outbound: NIOAsyncChannelOutboundWriter<RLPxMessage>
     let closed: EventLoopFuture<RLPxError>
+    /// The task holding the async channel's scope open; it ends after the channel closed.
+    let bridge: Task<Void, Never>
     /// A no-op queued on the event loop behind the previous send's messages (see ``pace()``).
     let previousSend = NIOLockedValueBox<EventLoopFuture<Void>?>(nil)
 
@@ -35,7 +37,8 @@ public final class RLPxPeer: Sendable, CustomStringConvertible {
         channel: Channel,
         inbound: NIOAsyncChannelInboundStream<RLPxMessage>,
         outbound: NIOAsyncChannelOutboundWriter<RLPxMessage>,
-        closed: EventLoopFuture<RLPxError>
+        closed: EventLoopFuture<RLPxError>,
+        bridge: Task<Void, Never>
     ) {
         remotePublicKey = info.remotePublicKey
         remoteAddress = channel.remoteAddress
@@ -47,6 +50,7 @@ public final class RLPxPeer: Sendable, CustomStringConvertible {
         self.channel = channel
         self.outbound = outbound
         self.closed = closed
+        self.bridge = bridge
     }
 
     /// The negotiated version of capability `name`, if shared.
@@ -114,7 +118,10 @@ public final class RLPxPeer: Sendable, CustomStringConvertible {
     /// Waits until the connection is gone and returns why (for example ``RLPxError/Code/disconnectedByPeer``
     /// with the peer's ``RLPxError/remoteReason``).
     public func waitUntilClosed() async -> RLPxError {
-        (try? await closed.get()) ?? RLPxError(.connectionClosed)
+        let reason = (try? await closed.get()) ?? RLPxError(.connectionClosed)
+        // The channel is closed; the async channel's scope may still have its last step to run on the loop.
+        await bridge.value
+        return reason
     }
 
     /// True once the connection is closed.

@@ -377,6 +377,8 @@ struct BenchServeCommand: AsyncParsableCommand {
                         try? await Task.sleep(for: .milliseconds(10))
                     }
                 }
+                // A connection made as the flood was cancelled is closed before its event loop is shut down.
+                await peer?.close()
             }
             // Let the flood reach its steady state before timing.
             try await Task.sleep(for: .milliseconds(200))
