@@ -373,6 +373,35 @@ struct ServeRequestTests {
         await client.close()
     }
 
+    /// A real Prometheus server (Debian's package) scrapes a running `serve` every second; after a paged request
+    /// and a post its query API returns the new values of two series.
+    @Test func prometheusScrapesServe() async throws {
+        let (_, made, _) = try await Self.makeArchive(count: 30)
+        let archive = URL(fileURLWithPath: made.argument)
+        defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
+        let port = LoopbackHTTP.freePort()
+        let server = try await ServerProcess(archive: archive, arguments: ["--password", "pw", "--min-pow", "0", "--metrics", "127.0.0.1:\(port)"])
+        defer { server.stop() }
+        let prometheus = try PrometheusServer(scraping: port)
+        let up = try await prometheus.wait(for: "up{job=\"whisper-archive\"}") { $0 == 1 }
+        #expect(up == 1, "the target never came up: \(prometheus.log.suffix(2000))")
+        #expect(try await prometheus.query("mailserver_delivery_attempts_total") == 0)
+
+        let r = try await CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--limit", "10", "--all"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let client = try await MailClient.connect(to: try EnodeURL(parsing: server.enode), key: .generate(), proto: .waku, confirmations: true)
+        let now = currentUnixTime()
+        try await client.post([Envelope(expiry: now + 60, ttl: 60, topic: Self.topics[0], data: [4, 5, 6], nonce: 2)])
+        _ = await client.next(code: MailCode.batchAcknowledged, timeout: 10)
+        await client.close()
+
+        let attempts = try await prometheus.wait(for: "mailserver_delivery_attempts_total") { $0 == 3 }
+        #expect(attempts == 3, "\(prometheus.log.suffix(2000))")
+        let stored = try await prometheus.wait(for: "waku_envelopes_cached_total{cache=\"miss\"}") { $0 == 1 }
+        #expect(stored == 1)
+        await prometheus.stop()
+    }
+
     @Test func sigintDisconnectsPeersWithClientQuittingAndExitsZero() async throws {
         let dir = try CLI.temporaryDirectory("wa-quit")
         defer { try? FileManager.default.removeItem(at: dir) }
