@@ -9,6 +9,7 @@ import Foundation
 import Logging
 import MailServer
 import PostgresArchive
+import ServiceLifecycle
 import Whisper
 
 /// `whisper-archive serve`: run a mailserver on an archive.
@@ -84,6 +85,15 @@ struct ServeCommand: AsyncParsableCommand {
     var sync: SyncPolicy = .always
 
     @Option(
+        name: .customLong("shutdown-timeout"),
+        help: ArgumentHelp(
+            "Seconds a graceful stop (SIGTERM, SIGINT) may take before the process exits anyway; a second signal exits at once.",
+            valueName: "seconds"
+        )
+    )
+    var shutdownTimeout = 10.0
+
+    @Option(
         name: .customLong("retention-days"),
         help: ArgumentHelp("Remove envelopes sent more than N days ago, at start and then hourly.", valueName: "N")
     )
@@ -98,6 +108,7 @@ struct ServeCommand: AsyncParsableCommand {
         if connectionsPerIP < 0 { throw ValidationError("--connections-per-ip must be 0 (unlimited) or more") }
         if violationPenalty < 0 { throw ValidationError("--violation-penalty must be 0 (none) or more") }
         if maxPeers < 1 { throw ValidationError("--max-peers must be at least 1") }
+        if !(shutdownTimeout > 0) || !shutdownTimeout.isFinite { throw ValidationError("--shutdown-timeout must be a positive number of seconds") }
         for p in peers where EnodeURL(p) == nil { throw ValidationError("--peer: not an enode URL: \(p)") }
         if let retentionDays, retentionDays < 1 { throw ValidationError("--retention-days must be at least 1") }
         if case .postgres = try location.target, keys.nodeKey == nil {
@@ -159,99 +170,144 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("cannot listen on \(listen): \(NetworkErrorText.describe(error))")
         }
-        // Signal handling is in place before the enode is announced: a supervisor (or a test) that stops the
-        // server as soon as it has read the enode must not find the signal ignored and lost.
-        let stop = AsyncStream<Int32>.makeStream()
-        let sources = [SIGINT, SIGTERM].map { sig -> DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { stop.continuation.yield(sig) }
-            s.resume()
-            return s
+        let log = logger
+        // The services, each stopped gracefully in the reverse of this order: the block check and retention
+        // first, then the mail server (peers get Disconnect), then the metrics, and the watchdog last.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let interval = SystemdNotify.watchdogInterval() {
+            services.append(
+                .init(
+                    service: ClosureService { try? await cancelWhenGracefulShutdown { try await Self.watchdog(every: interval) } },
+                    serviceName: "watchdog"
+                )
+            )
         }
         // The metrics listener is bound before the enode is announced, so a scraper started on the enode line
         // finds it; its real address (port 0 gets one) is logged.
-        var metricsServer: MetricsServer?
         if let metrics, let m = HostPort(metrics) {
+            let metricsServer: MetricsServer
             do { metricsServer = try await MetricsServer.start(host: m.host, port: m.port, metrics: node.metrics) } catch {
-                sources.forEach { $0.cancel() }
                 await node.shutdown()
                 await store.close()
                 throw CLIError("cannot serve metrics on \(metrics): \(NetworkErrorText.describe(error))")
             }
-            logger.info("metrics on http://\(m.host):\(metricsServer?.port ?? m.port)/metrics")
+            log.info("metrics on http://\(m.host):\(metricsServer.port ?? m.port)/metrics")
+            services.append(
+                .init(
+                    service: ClosureService {
+                        try? await gracefulShutdown()
+                        await metricsServer.close()
+                    },
+                    serviceName: "metrics"
+                )
+            )
         }
         var enode = node.enode
         if address.host == "0.0.0.0" || address.host == "::" { enode.host = "127.0.0.1" }
-        FileHandle.standardOutput.write(Data((enode.description + "\n").utf8))
-        if let enodeFile {
-            do { try OutputFile.write(Array((enode.description + "\n").utf8), to: enodeFile, replacing: true) } catch {
-                sources.forEach { $0.cancel() }
-                await node.shutdown()
-                await store.close()
-                throw CLIError("cannot write the enode file: \(error)")
-            }
+        let announced = enode
+        let enodeFile = self.enodeFile
+        let peers = self.peers
+        services.append(
+            .init(
+                service: ClosureService {
+                    try await withGracefulShutdownHandler {
+                        try await Self.announce(announced, enodeFile: enodeFile, store: store, logger: log)
+                        for p in peers {
+                            do { try await node.connect(to: EnodeURL(p)!) } catch { log.warning("cannot dial \(p): \(error)") }
+                        }
+                        await node.run()
+                    } onGracefulShutdown: {
+                        Task { await node.shutdown() }
+                    }
+                },
+                serviceName: "mailserver"
+            )
+        )
+        if let days = retentionDays {
+            services.append(
+                .init(
+                    service: ClosureService { await cancelWhenGracefulShutdown { await Self.retention(store: store, days: days, logger: log) } },
+                    serviceName: "retention"
+                )
+            )
         }
-        logger.info("serving \(store.location) as \(enode)")
-
-        for p in peers {
-            do { try await node.connect(to: EnodeURL(p)!) } catch { logger.warning("cannot dial \(p): \(error)") }
+        if let archive {
+            services.append(
+                .init(
+                    service: ClosureService { await cancelWhenGracefulShutdown { Self.checkBlocks(archive: archive, logger: log) } },
+                    successTerminationBehavior: .ignore,
+                    serviceName: "block-check"
+                )
+            )
         }
-
-        let retention = retentionDays.map { Self.startRetention(store: store, days: $0, logger: logger) }
-
-        let runner = Task { await node.run() }
-        let blockCheck = archive.map { Self.startBlockCheck(archive: $0, logger: logger) }
-        for await sig in stop.stream {
-            logger.info("signal \(sig): stopping")
-            break
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, logger: log))
+        // Signals are caught from here on, before the enode is announced: a supervisor (or a test) that stops the
+        // server as soon as it has read the enode must not find the signal lost. The first starts the graceful stop
+        // with its deadline; a second one, or the deadline, ends the process at once (what was acknowledged is
+        // durable; the next open recovers the rest).
+        let signals = StopSignals(timeout: shutdownTimeout, logger: log) { Task { await group.triggerGracefulShutdown() } }
+        defer { signals.cancel() }
+        do { try await group.run() } catch {
+            await store.close()
+            if let e = error as? CLIError { throw e }
+            throw CLIError("serve stopped: \(error)")
         }
-        sources.forEach { $0.cancel() }
-        await node.shutdown()
-        runner.cancel()
-        blockCheck?.cancel()
-        await blockCheck?.value
-        retention?.cancel()
-        await retention?.value
-        await metricsServer?.close()
         await store.close()
         logger.info("stopped; archive closed")
     }
 }
 
 extension ServeCommand {
-    /// Checks the archive's block checksums once in the background (``Archive/checkBlocks()``), so that requests
-    /// do not pay for a block's check on their first read from it.
-    static func startBlockCheck(archive: Archive, logger: Logger) -> Task<Void, Never> {
-        Task.detached(priority: .background) {
-            let start = ContinuousClock.now
-            do {
-                let (damaged, bytes) = try archive.checkBlocks()
-                logger.info(
-                    "archive blocks checked",
-                    metadata: [
-                        "bytes": "\(bytes)", "damaged": "\(damaged.count)", "seconds": "\(ContinuousClock.now - start)",
-                    ]
-                )
-            } catch {
-                logger.warning("checking the archive's blocks stopped: \(error)")
+    /// The enode line on standard output (and in `--enode-file`), systemd's `READY=1`, and the log line.
+    static func announce(_ enode: EnodeURL, enodeFile: String?, store: any EnvelopeStore, logger: Logger) async throws {
+        FileHandle.standardOutput.write(Data((enode.description + "\n").utf8))
+        if let enodeFile {
+            do { try OutputFile.write(Array((enode.description + "\n").utf8), to: enodeFile, replacing: true) } catch {
+                throw CLIError("cannot write the enode file: \(error)")
             }
+        }
+        SystemdNotify.send("READY=1\nSTATUS=serving \(store.location)")
+        logger.info("serving \(store.location) as \(enode)")
+    }
+
+    /// `WATCHDOG=1` every `interval` until cancelled: it is the last service stopped, once the others ended.
+    static func watchdog(every interval: Duration) async throws {
+        while true {
+            SystemdNotify.send("WATCHDOG=1")
+            try await Task.sleep(for: interval)
+        }
+    }
+}
+
+extension ServeCommand {
+    /// Checks the archive's block checksums once (``Archive/checkBlocks()``, which stops when its task is
+    /// cancelled), so that requests do not pay for a block's check on their first read from it.
+    static func checkBlocks(archive: Archive, logger: Logger) {
+        let start = ContinuousClock.now
+        do {
+            let (damaged, bytes) = try archive.checkBlocks()
+            logger.info(
+                "archive blocks checked",
+                metadata: [
+                    "bytes": "\(bytes)", "damaged": "\(damaged.count)", "seconds": "\(ContinuousClock.now - start)",
+                ]
+            )
+        } catch {
+            logger.warning("checking the archive's blocks stopped: \(error)")
         }
     }
 
     /// Applies retention (now − `days`) at start and then every hour, until cancelled.
-    static func startRetention(store: any EnvelopeStore, days: Int, logger: Logger) -> Task<Void, Never> {
-        Task.detached {
-            while !Task.isCancelled {
-                let cutoff = UInt32(clamping: Int(Date().timeIntervalSince1970) - days * 86_400)
-                do {
-                    let r = try await store.expire(sentBefore: cutoff)
-                    logger.info("retention: removed \(r.removed) envelopes sent before \(cutoff) \(r.detail); kept \(r.kept)")
-                } catch {
-                    logger.error("retention failed: \(error)")
-                }
-                try? await Task.sleep(for: .seconds(3600))
+    static func retention(store: any EnvelopeStore, days: Int, logger: Logger) async {
+        while !Task.isCancelled {
+            let cutoff = UInt32(clamping: Int(Date().timeIntervalSince1970) - days * 86_400)
+            do {
+                let r = try await store.expire(sentBefore: cutoff)
+                logger.info("retention: removed \(r.removed) envelopes sent before \(cutoff) \(r.detail); kept \(r.kept)")
+            } catch {
+                logger.error("retention failed: \(error)")
             }
+            try? await Task.sleep(for: .seconds(3600))
         }
     }
 }

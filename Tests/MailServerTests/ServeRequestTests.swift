@@ -417,6 +417,52 @@ struct ServeRequestTests {
         #expect(again.enode.split(separator: "@").first == server.enode.split(separator: "@").first)
     }
 
+    /// systemd's protocol through a socket the test provides: READY=1 once the enode is announced, WATCHDOG=1 at
+    /// half of WATCHDOG_USEC, STOPPING=1 on SIGTERM. SIGTERM while a client pages through the archive: the client
+    /// gets every page or an error, never a hang, and serve exits 0 within its deadline.
+    @Test func systemdNotificationsAndSigtermDuringPaging() async throws {
+        let (_, made, _) = try await Self.makeArchive(count: 3000)
+        let archive = URL(fileURLWithPath: made.argument)
+        let dir = archive.deletingLastPathComponent()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let notify = try NotifySocket(in: dir)
+        let metricsPort = LoopbackHTTP.freePort()
+        let server = try await ServerProcess(
+            archive: archive,
+            arguments: ["--password", "pw", "--min-pow", "0", "--shutdown-timeout", "10", "--metrics", "127.0.0.1:\(metricsPort)"],
+            environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "200000"]
+        )
+        defer { server.stop(signal: SIGKILL) }
+        let ready = try await notify.wait { $0.hasPrefix("READY=1") }
+        #expect(ready.last?.hasPrefix("READY=1\nSTATUS=serving ") == true, "\(ready)")
+        let pinged = try await notify.wait { $0 == "WATCHDOG=1" }
+        #expect(pinged.last == "WATCHDOG=1", "\(pinged)")
+
+        // One page of 10 envelopes per request: 300 requests, still going when the signal comes.
+        let paging = Task {
+            try await CLI.run(["request", "--peer", server.enode, "--password", "pw", "--from", "0", "--limit", "10", "--all", "--timeout", "30"])
+        }
+        // The signal comes once the client's requests are being answered.
+        var answering = false
+        for _ in 0..<200 where !answering {
+            let page = try await LoopbackHTTP.get(port: metricsPort, path: "/metrics")
+            answering = page.contains("\nmailserver_delivery_attempts_total ") && !page.contains("\nmailserver_delivery_attempts_total 0\n")
+            if !answering { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(answering)
+        let start = ContinuousClock.now
+        kill(server.process.processIdentifier, SIGTERM)
+        let stopping = try await notify.wait { $0 == "STOPPING=1" }
+        #expect(stopping.last == "STOPPING=1", "\(stopping)")
+        let status = try await blocking { server.stop(signal: 0, timeout: 30) }
+        #expect(status == 0)
+        #expect(ContinuousClock.now - start < .seconds(10))
+        let r = try await paging.value
+        // Either every envelope arrived before the stop, or the client says why it got fewer.
+        let lines = r.stdout.split(separator: "\n").filter { $0.contains("\"hash\"") }.count
+        #expect(lines == 3000 ? r.status == 0 : r.status != 0 && !r.stderr.isEmpty, "\(lines) envelopes, status \(r.status): \(r.stderr)")
+    }
+
     @Test func replayHistoricReachesARequestSidePeer() async throws {
         let (_, made, envelopes) = try await Self.makeArchive(count: 120)
         let archive = URL(fileURLWithPath: made.argument)

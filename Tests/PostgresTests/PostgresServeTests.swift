@@ -229,4 +229,70 @@ struct PostgresServeTests {
         let other = try await CLI.run(args)
         #expect(other.status == 1 && other.stderr.contains("holds 9999 envelopes, not 0 or 10000"), "\(other.stderr)")
     }
+
+    /// Stops every process of the private cluster, or lets them go on: the postmaster and its children (each
+    /// backend is a session of its own, so the postmaster's session does not name them).
+    @discardableResult
+    static func pause(_ cluster: TestPostgres.PrivateCluster, _ signal: String) async throws -> String {
+        let pidFile = cluster.directory.appendingPathComponent("data/postmaster.pid")
+        let pid = String(try String(contentsOf: pidFile, encoding: .utf8).split(separator: "\n")[0])
+        let pkill = URL(fileURLWithPath: "/usr/bin/pkill")
+        let children = try await CLI.tool(pkill, ["-e", "-\(signal)", "-P", pid])
+        let postmaster = try await CLI.tool(URL(fileURLWithPath: "/bin/kill"), ["-\(signal)", pid])
+        #expect(children.status == 0 && postmaster.status == 0, "signal \(signal) to \(pid) and its children: \(children.stdout) \(postmaster.stderr)")
+        return children.stdout
+    }
+
+    @Test(
+        "a stop that cannot finish (the database hangs under a request): the deadline, or a second SIGTERM, ends serve with status 1",
+        arguments: [false, true]
+    )
+    func stopDeadlineAndSecondSignal(secondSignal: Bool) async throws {
+        let dir = try CLI.temporaryDirectory("wa-pgstop")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let cluster = try await TestPostgres.privateCluster()
+        defer { Task { await cluster.remove() } }
+        let db = TestPostgres.url(cluster.url, database: "mail")
+        try await TestPostgres.sql(cluster.url, "CREATE DATABASE mail")
+        let input = dir.appendingPathComponent("in.rlp")
+        try Data(Self.fresh(20, seed: 7).flatMap(\.rlp)).write(to: input)
+        #expect(try await CLI.run(["import", "--archive", db, input.path]).status == 0)
+        let key = try await Self.key(in: dir, "node.key")
+        let metricsPort = LoopbackHTTP.freePort()
+        let deadline = secondSignal ? 60 : 2
+        let server = try await ServerProcess(
+            archiveArgument: db,
+            arguments: [
+                "--min-pow", "0", "--password", "pw", "--node-key", key, "--pg-timeout", "60",
+                "--shutdown-timeout", "\(deadline)", "--metrics", "127.0.0.1:\(metricsPort)",
+            ]
+        )
+        defer { server.stop(signal: SIGKILL) }
+        let stopped = try await Self.pause(cluster, "STOP")
+        // A request that waits on the stopped database (up to --pg-timeout, 60 s): the stop cannot finish.
+        let request = Task { try await Self.served(by: server, extra: ["--timeout", "90"]) }
+        var inFlight = false
+        for _ in 0..<100 where !inFlight {
+            inFlight = try await LoopbackHTTP.get(port: metricsPort, path: "/metrics").contains("\nmailserver_delivery_attempts_total 1\n")
+            if !inFlight { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(inFlight, "the request never reached the server")
+        let start = ContinuousClock.now
+        kill(server.process.processIdentifier, SIGTERM)
+        if secondSignal {
+            // Still stopping (it waits for the request) when the second signal comes.
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(server.process.isRunning, "serve stopped although a request was still waiting on the database")
+            kill(server.process.processIdentifier, SIGTERM)
+        }
+        let status = try await blocking { server.stop(signal: 0, timeout: 30) }
+        let took = ContinuousClock.now - start
+        let stderr = status == 1 ? "" : server.stderrAfterExit()
+        let answered = status == 1 ? nil : try? await request.value
+        #expect(status == 1, "exit status \(status): \(stderr.suffix(3000)); stopped: \(stopped); the request: \(String(describing: answered))")
+        #expect(took < .seconds(secondSignal ? 5 : 8), "took \(took)")
+        if !secondSignal { #expect(took >= .seconds(2), "exited before its --shutdown-timeout: \(took)") }
+        try await Self.pause(cluster, "CONT")
+        _ = try? await request.value
+    }
 }

@@ -11,15 +11,16 @@ public final class ServerProcess: @unchecked Sendable {
 
     /// Starts `serve --archive DIR --listen 127.0.0.1:0 ARGS` and waits for its enode line (on a thread of its own,
     /// see ``blocking(_:)``).
-    public convenience init(archive: URL, arguments: [String] = []) async throws {
-        try await self.init(archiveArgument: archive.path, arguments: arguments)
+    public convenience init(archive: URL, arguments: [String] = [], environment: [String: String] = [:]) async throws {
+        try await self.init(archiveArgument: archive.path, arguments: arguments, environment: environment)
     }
 
     /// Starts `serve --archive VALUE --listen 127.0.0.1:0 ARGS` for a directory or a `postgres://` URL.
-    public init(archiveArgument archive: String, arguments: [String] = []) async throws {
+    public init(archiveArgument archive: String, arguments: [String] = [], environment: [String: String] = [:]) async throws {
         let started = try await blocking { () throws -> Started in
             let p = Process()
             p.executableURL = CLI.binary
+            if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
             p.arguments = ["serve", "--archive", archive, "--listen", "127.0.0.1:0"] + arguments
             let out = Pipe()
             let err = Pipe()
@@ -65,6 +66,11 @@ public final class ServerProcess: @unchecked Sendable {
             return -1
         }
         return process.terminationStatus
+    }
+
+    /// Everything the server wrote to standard error; call it only once the process has exited (it reads to EOF).
+    public func stderrAfterExit() -> String {
+        String(decoding: errPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     }
 
     deinit {

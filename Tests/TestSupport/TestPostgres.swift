@@ -123,7 +123,8 @@ public enum TestPostgres {
         func url() async throws -> String {
             if let named = ProcessInfo.processInfo.environment["WHISPER_ARCHIVE_TEST_POSTGRES"] { return named }
             if let started { return started }
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wa-pg-shared-\(getpid())")
+            // A name of its own: one made from the process ID met the leftover of a killed run with the same ID.
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("wa-pg-shared-\(getpid())-\(UUID().uuidString)")
             let r = try await TestPostgres.clusterScript(["start", dir.path])
             guard r.status == 0 else { throw VectorError("scripts/pg-cluster start failed: \(r.output)") }
             sharedDirectory = dir.path
