@@ -239,7 +239,10 @@ struct PostgresServeTests {
         let pkill = URL(fileURLWithPath: "/usr/bin/pkill")
         let children = try await CLI.tool(pkill, ["-e", "-\(signal)", "-P", pid])
         let postmaster = try await CLI.tool(URL(fileURLWithPath: "/bin/kill"), ["-\(signal)", pid])
-        #expect(children.status == 0 && postmaster.status == 0, "signal \(signal) to \(pid) and its children: \(children.stdout) \(postmaster.stderr)")
+        #expect(
+            children.status == 0 && postmaster.status == 0,
+            "signal \(signal) to \(pid) and its children: \(children.stdout) \(postmaster.stderr)"
+        )
         return children.stdout
     }
 
