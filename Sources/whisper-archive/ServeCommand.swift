@@ -31,19 +31,27 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var location: ArchiveLocation<ServedArchive>
 
-    @Option(help: ArgumentHelp("Address to listen on.", valueName: "host:port"))
-    var listen = "0.0.0.0:30303"
+    @Option(
+        help: ArgumentHelp(
+            "A JSON config file (keys as status-go's: ListenAddr, NodeKey, MailServerPassword, MailServerRateLimit, MailServerDataRetention, MinimumPoW, MaxMessageSize, MaxPeers; and NodeKeyFile, Metrics, Peers, ShutdownTimeout). Flags win over it.",
+            valueName: "file"
+        )
+    )
+    var config: String?
+
+    @Option(name: .customLong("listen"), help: ArgumentHelp("Address to listen on (default: 0.0.0.0:30303).", valueName: "host:port"))
+    var listenFlag: String?
 
     @OptionGroup var keys: ServerKeyOptions
 
-    @Option(name: .customLong("min-pow"), help: "Minimum PoW for posted envelopes and for requests.")
-    var minPoW = 0.000002
+    @Option(name: .customLong("min-pow"), help: "Minimum PoW for posted envelopes and for requests (default: 0.000002).")
+    var minPoWFlag: Double?
 
-    @Option(name: .customLong("max-message-size"), help: "Largest envelope and 0x7f bundle, in bytes.")
-    var maxMessageSize = 1 << 20
+    @Option(name: .customLong("max-message-size"), help: "Largest envelope and 0x7f bundle, in bytes (default: 1048576).")
+    var maxMessageSizeFlag: Int?
 
-    @Option(name: .customLong("rate-limit"), help: "Minimum seconds between two requests of one peer (0: off).")
-    var rateLimit = 0.0
+    @Option(name: .customLong("rate-limit"), help: "Minimum seconds between two requests of one peer (default: 0, off).")
+    var rateLimitFlag: Double?
 
     @Option(
         help: ArgumentHelp(
@@ -69,14 +77,14 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var violationPenalty = 32
 
-    @Option(name: .customLong("max-peers"), help: "Most peers connected at once.")
-    var maxPeers = 50
+    @Option(name: .customLong("max-peers"), help: "Most peers connected at once (default: 50).")
+    var maxPeersFlag: Int?
 
     @Option(name: .customLong("peer"), help: ArgumentHelp("Dial this peer at start (repeatable).", valueName: "enode"))
-    var peers: [String] = []
+    var peerFlags: [String] = []
 
-    @Option(help: ArgumentHelp("Serve Prometheus metrics on this address.", valueName: "host:port"))
-    var metrics: String?
+    @Option(name: .customLong("metrics"), help: ArgumentHelp("Serve Prometheus metrics on this address.", valueName: "host:port"))
+    var metricsFlag: String?
 
     @Option(name: .customLong("enode-file"), help: "Also write the enode URL to this file (a device or FIFO is written in place).")
     var enodeFile: String?
@@ -91,15 +99,31 @@ struct ServeCommand: AsyncParsableCommand {
             valueName: "seconds"
         )
     )
-    var shutdownTimeout = 10.0
+    var shutdownTimeoutFlag: Double?
 
     @Option(
         name: .customLong("retention-days"),
         help: ArgumentHelp("Remove envelopes sent more than N days ago, at start and then hourly.", valueName: "N")
     )
-    var retentionDays: Int?
+    var retentionDaysFlag: Int?
+
+    /// The config file's settings (none without `--config`); `validate()` has read it once already.
+    var file: ServeConfigFile { (try? config.map(ServeConfigFile.load)) ?? ServeConfigFile() }
+
+    // The settings in effect: the flag, else the config file, else the default.
+    var listen: String { listenFlag ?? file.listenAddr ?? "0.0.0.0:30303" }
+    var minPoW: Double { minPoWFlag ?? file.minimumPoW ?? 0.000002 }
+    var maxMessageSize: Int { maxMessageSizeFlag ?? file.maxMessageSize ?? 1 << 20 }
+    var rateLimit: Double { rateLimitFlag ?? file.mailServerRateLimit ?? 0 }
+    var maxPeers: Int { maxPeersFlag ?? file.maxPeers ?? 50 }
+    var peers: [String] { peerFlags.isEmpty ? file.peers ?? [] : peerFlags }
+    var metrics: String? { metricsFlag ?? file.metrics }
+    var shutdownTimeout: Double { shutdownTimeoutFlag ?? file.shutdownTimeout ?? 10 }
+    /// status-go's MailServerDataRetention of 0 means none.
+    var retentionDays: Int? { retentionDaysFlag ?? file.mailServerDataRetention.flatMap { $0 == 0 ? nil : $0 } }
 
     func validate() throws {
+        if let config { _ = try ServeConfigFile.load(config) }
         if HostPort(listen) == nil { throw ValidationError("--listen must be HOST:PORT, got \(listen)") }
         if let metrics, HostPort(metrics) == nil { throw ValidationError("--metrics must be HOST:PORT, got \(metrics)") }
         if !(minPoW >= 0) || !minPoW.isFinite { throw ValidationError("--min-pow must be a finite number ≥ 0") }
@@ -111,7 +135,7 @@ struct ServeCommand: AsyncParsableCommand {
         if !(shutdownTimeout > 0) || !shutdownTimeout.isFinite { throw ValidationError("--shutdown-timeout must be a positive number of seconds") }
         for p in peers where EnodeURL(p) == nil { throw ValidationError("--peer: not an enode URL: \(p)") }
         if let retentionDays, retentionDays < 1 { throw ValidationError("--retention-days must be at least 1") }
-        if case .postgres = try location.target, keys.nodeKey == nil {
+        if case .postgres = try location.target, keys.nodeKey == nil, file.nodeKeyFile == nil, file.nodeKey == nil {
             throw ValidationError("with a PostgreSQL archive, give --node-key FILE (whisper-archive keygen --output FILE makes one)")
         }
     }
@@ -135,18 +159,22 @@ struct ServeCommand: AsyncParsableCommand {
         let key: PrivateKey
         switch try location.target {
         case .directory(let directory):
+            // A key named by a flag or the config is read first: a missing one fails before the archive is
+            // created or opened. The archive's own node.key is made, when missing, once the directory exists.
+            let named = keys.nodeKey != nil || file.nodeKeyFile != nil || file.nodeKey != nil
+            let namedKey = named ? try keys.nodeKey(archive: nil, config: file) : nil
             var storeConfig = ArchiveConfiguration()
             storeConfig.sync = sync
             do { archive = try Archive(directory: directory, configuration: storeConfig) } catch { throw CLIError(error.description) }
             store = archive!
-            key = try keys.nodeKey(archive: directory)
+            key = try namedKey ?? keys.nodeKey(archive: directory, config: file)
         case .postgres(let database):
             // The key file is read before connecting: a missing one is a usage error, not a database round trip.
-            key = try keys.nodeKey(archive: nil)
+            key = try keys.nodeKey(archive: nil, config: file)
             archive = nil
             store = try await location.openPostgres(database, readOnly: false)
         }
-        let password = try keys.mailPassword()
+        let password = try keys.mailPassword(config: file)
         var config = MailServerConfiguration(nodeKey: key, password: password)
         config.minPoW = minPoW
         config.maxMessageSize = maxMessageSize

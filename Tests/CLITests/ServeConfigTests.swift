@@ -1,0 +1,117 @@
+import EthCrypto
+import Foundation
+import TestSupport
+import Testing
+
+/// `serve --config FILE`: status-go's keys, flags over the file, and a usage error for every bad value.
+@Suite("serve --config")
+struct ServeConfigTests {
+    static func write(_ json: String, in dir: URL) throws -> String {
+        let path = dir.appendingPathComponent("config-\(UUID().uuidString).json").path
+        try json.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// The request's exit status with `password`.
+    static func request(_ server: ServerProcess, password: String) async throws -> Int32 {
+        try await CLI.run(["request", "--peer", server.enode, "--password", password, "--all", "--from", "0", "--timeout", "10"]).status
+    }
+
+    @Test("every key is read; the file's node key, password and metrics address take effect; flags and the environment win")
+    func everyKeyTakesEffect() async throws {
+        let dir = try CLI.temporaryDirectory("wa-config")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let key = PrivateKey.generate()
+        let metricsPort = LoopbackHTTP.freePort()
+        let listenPort = LoopbackHTTP.freePort()
+        let config = try Self.write(
+            """
+            {
+              "ListenAddr": "127.0.0.1:\(listenPort)",
+              "NodeKey": "0x\(key.bytes.hex)",
+              "MailServerPassword": "from-file",
+              "MailServerRateLimit": 0,
+              "MailServerDataRetention": 30,
+              "MinimumPoW": 0,
+              "MaxMessageSize": 2097152,
+              "MaxPeers": 7,
+              "Metrics": "127.0.0.1:\(metricsPort)",
+              "Peers": [],
+              "ShutdownTimeout": 5
+            }
+            """,
+            in: dir
+        )
+        // ServerProcess gives --listen 127.0.0.1:0: the flag wins over ListenAddr.
+        let server = try await ServerProcess(archive: dir.appendingPathComponent("a"), arguments: ["--config", config])
+        #expect(server.enode.hasPrefix("enode://\(key.publicKey.bytes.hex)@"), "\(server.enode)")
+        #expect(!server.enode.hasSuffix(":\(listenPort)"), "the --listen flag lost to ListenAddr: \(server.enode)")
+        #expect(try await LoopbackHTTP.get(port: metricsPort, path: "/metrics").contains("200 OK"))
+        #expect(try await Self.request(server, password: "from-file") == 0)
+        #expect(try await Self.request(server, password: "other") != 0)
+        #expect(server.stop() == 0)
+
+        // WHISPER_ARCHIVE_PASSWORD wins over the file, and --password over both.
+        let fromEnvironment = try await ServerProcess(
+            archive: dir.appendingPathComponent("a"),
+            arguments: ["--config", config, "--metrics", "127.0.0.1:0"],
+            environment: ["WHISPER_ARCHIVE_PASSWORD": "from-env"]
+        )
+        #expect(try await Self.request(fromEnvironment, password: "from-env") == 0)
+        #expect(try await Self.request(fromEnvironment, password: "from-file") != 0)
+        #expect(fromEnvironment.stop() == 0)
+        let fromFlag = try await ServerProcess(
+            archive: dir.appendingPathComponent("a"),
+            arguments: ["--config", config, "--metrics", "127.0.0.1:0", "--password", "from-flag"],
+            environment: ["WHISPER_ARCHIVE_PASSWORD": "from-env"]
+        )
+        #expect(try await Self.request(fromFlag, password: "from-flag") == 0)
+        #expect(fromFlag.stop() == 0)
+    }
+
+    @Test(
+        "an unknown key, a wrong type or an out-of-range value: one line naming the file and the key, exit 2, nothing created",
+        arguments: [
+            (#"{"ListenAdr": ":30303"}"#, "unknown key ListenAdr"),
+            (#"{"MinimumPoW": "high"}"#, "MinimumPoW must be a number ≥ 0, got \"high\""),
+            (#"{"MinimumPoW": -1}"#, "MinimumPoW must be a number ≥ 0, got -1"),
+            (#"{"MaxMessageSize": 12}"#, "MaxMessageSize must be a whole number of bytes in 1024…10485760, got 12"),
+            (#"{"MailServerDataRetention": 1.5}"#, "MailServerDataRetention must be a whole number of days"),
+            (#"{"MaxPeers": true}"#, "MaxPeers must be a whole number ≥ 1, got true"),
+            (#"{"ListenAddr": "nowhere"}"#, "ListenAddr must be HOST:PORT or :PORT"),
+            (#"{"NodeKey": "abc"}"#, "NodeKey must be a secp256k1 private key in hex"),
+            (#"{"Peers": ["enode://nope"]}"#, "Peers must be a list of enode URLs"),
+            (#"{"ShutdownTimeout": 0}"#, "ShutdownTimeout must be a number of seconds > 0"),
+            ("[1, 2]", "not a JSON object of settings"),
+        ]
+    )
+    func badValuesAreUsageErrors(json: String, message: String) async throws {
+        let dir = try CLI.temporaryDirectory("wa-config")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = try Self.write(json, in: dir)
+        let archive = dir.appendingPathComponent("a").path
+        let r = try await CLI.run(["serve", "--archive", archive, "--config", config])
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr.contains("config \(config): \(message)"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: archive), "serve created the archive before refusing its config")
+    }
+
+    @Test("Samples/whisper-archive.json names every key and passes the checks (it then fails only on its key file)")
+    func sampleConfigIsValid() async throws {
+        let sample = Vectors.repositoryRoot.appendingPathComponent("Samples/whisper-archive.json").path
+        let text = try String(contentsOfFile: sample, encoding: .utf8)
+        for key in [
+            "ListenAddr", "NodeKeyFile", "MailServerPassword", "MailServerRateLimit", "MailServerDataRetention", "MinimumPoW",
+            "MaxMessageSize", "MaxPeers", "Metrics", "Peers", "ShutdownTimeout",
+        ] {
+            #expect(text.contains("\"\(key)\""), "\(key)")
+        }
+        let dir = try CLI.temporaryDirectory("wa-config")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try await CLI.run(["serve", "--archive", dir.appendingPathComponent("a").path, "--config", sample, "--listen", "127.0.0.1:0"])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("node key file /var/lib/whisper-archive/node.key does not exist"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("a").path), "serve created the archive, then failed")
+    }
+}
