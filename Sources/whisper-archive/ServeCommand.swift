@@ -33,11 +33,20 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "A JSON config file (keys as status-go's: ListenAddr, NodeKey, MailServerPassword, MailServerRateLimit, MailServerDataRetention, MinimumPoW, MaxMessageSize, MaxPeers; and NodeKeyFile, Metrics, Peers, ShutdownTimeout). Flags win over it.",
+            "A JSON config file (keys as status-go's: ListenAddr, AdvertiseAddr, NodeKey, MailServerPassword, MailServerRateLimit, MailServerDataRetention, MinimumPoW, MaxMessageSize, MaxPeers; and NodeKeyFile, Metrics, Peers, ShutdownTimeout). Flags win over it.",
             valueName: "file"
         )
     )
     var config: String?
+
+    @Option(
+        name: .customLong("advertise"),
+        help: ArgumentHelp(
+            "The address the enode URL carries: an IP address, with a port when it differs from the listening one (default: the listening address; 127.0.0.1 for 0.0.0.0 or ::).",
+            valueName: "ip[:port]"
+        )
+    )
+    var advertiseFlag: String?
 
     @Option(name: .customLong("listen"), help: ArgumentHelp("Address to listen on (default: 0.0.0.0:30303).", valueName: "host:port"))
     var listenFlag: String?
@@ -112,6 +121,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     // The settings in effect: the flag, else the config file, else the default.
     var listen: String { listenFlag ?? file.listenAddr ?? "0.0.0.0:30303" }
+    var advertise: String? { advertiseFlag ?? file.advertiseAddr }
     var minPoW: Double { minPoWFlag ?? file.minimumPoW ?? 0.000002 }
     var maxMessageSize: Int { maxMessageSizeFlag ?? file.maxMessageSize ?? 1 << 20 }
     var rateLimit: Double { rateLimitFlag ?? file.mailServerRateLimit ?? 0 }
@@ -124,6 +134,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let config { _ = try ServeConfigFile.load(config) }
+        if let advertise, Self.advertised(advertise) == nil {
+            throw ValidationError("--advertise must be an IP address, optionally with :PORT, got \(advertise)")
+        }
         if HostPort(listen) == nil { throw ValidationError("--listen must be HOST:PORT, got \(listen)") }
         if let metrics, HostPort(metrics) == nil { throw ValidationError("--metrics must be HOST:PORT, got \(metrics)") }
         if !(minPoW >= 0) || !minPoW.isFinite { throw ValidationError("--min-pow must be a finite number ≥ 0") }
@@ -138,6 +151,19 @@ struct ServeCommand: AsyncParsableCommand {
         if case .postgres = try location.target, keys.nodeKey == nil, file.nodeKeyFile == nil, file.nodeKey == nil {
             throw ValidationError("with a PostgreSQL archive, give --node-key FILE (whisper-archive keygen --output FILE makes one)")
         }
+    }
+
+    /// `--advertise`'s IP address and port, if it has one; nil when it is neither `IP` nor `IP:PORT`
+    /// (`[IPv6]:PORT` for a port with an IPv6 address).
+    static func advertised(_ text: String) -> (host: String, port: Int?)? {
+        func isIP(_ h: String) -> Bool {
+            var v4 = in_addr()
+            var v6 = in6_addr()
+            return inet_pton(AF_INET, h, &v4) == 1 || inet_pton(AF_INET6, h, &v6) == 1
+        }
+        if isIP(text) { return (text, nil) }
+        guard let hp = HostPort(text), hp.port > 0, isIP(hp.host) else { return nil }
+        return (hp.host, hp.port)
     }
 
     /// status-go's `db` label for the engine.
@@ -232,6 +258,14 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var enode = node.enode
         if address.host == "0.0.0.0" || address.host == "::" { enode.host = "127.0.0.1" }
+        if let advertise, let (host, port) = Self.advertised(advertise) {
+            enode.host = host
+            // No discovery runs: the UDP port is the advertised one, so the URL carries no discport.
+            if let port {
+                enode.tcpPort = port
+                enode.udpPort = port
+            }
+        }
         let announced = enode
         let enodeFile = self.enodeFile
         let peers = self.peers

@@ -69,6 +69,22 @@ struct ServeConfigTests {
         #expect(fromFlag.stop() == 0)
     }
 
+    @Test("--advertise (or AdvertiseAddr) is the address the enode carries; the listening port unless it names one")
+    func advertisedAddress() async throws {
+        let dir = try CLI.temporaryDirectory("wa-config")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let withPort = try await ServerProcess(archive: dir.appendingPathComponent("a"), arguments: ["--advertise", "203.0.113.7:30303"])
+        #expect(withPort.enode.hasSuffix("@203.0.113.7:30303"), "\(withPort.enode)")
+        #expect(withPort.stop() == 0)
+        let config = try Self.write(#"{"AdvertiseAddr": "198.51.100.1"}"#, in: dir)
+        let fromFile = try await ServerProcess(archive: dir.appendingPathComponent("a"), arguments: ["--config", config])
+        let port = fromFile.enode.split(separator: ":").last.map(String.init) ?? ""
+        #expect(fromFile.enode.contains("@198.51.100.1:") && Int(port) != nil && port != "0" && port != "30303", "\(fromFile.enode)")
+        #expect(fromFile.stop() == 0)
+        let bad = try await CLI.run(["serve", "--archive", dir.appendingPathComponent("b").path, "--advertise", "example.org:1"])
+        #expect(bad.status == 2 && bad.stderr.contains("--advertise must be an IP address"), "\(bad.stderr)")
+    }
+
     @Test(
         "an unknown key, a wrong type or an out-of-range value: one line naming the file and the key, exit 2, nothing created",
         arguments: [
@@ -79,6 +95,7 @@ struct ServeConfigTests {
             (#"{"MailServerDataRetention": 1.5}"#, "MailServerDataRetention must be a whole number of days"),
             (#"{"MaxPeers": true}"#, "MaxPeers must be a whole number ≥ 1, got true"),
             (#"{"ListenAddr": "nowhere"}"#, "ListenAddr must be HOST:PORT or :PORT"),
+            (#"{"AdvertiseAddr": "example.org"}"#, "AdvertiseAddr must be an IP address, optionally with :PORT"),
             (#"{"NodeKey": "abc"}"#, "NodeKey must be a secp256k1 private key in hex"),
             (#"{"Peers": ["enode://nope"]}"#, "Peers must be a list of enode URLs"),
             (#"{"ShutdownTimeout": 0}"#, "ShutdownTimeout must be a number of seconds > 0"),

@@ -5,7 +5,7 @@ import Foundation
 import SystemErrorText
 
 /// `serve --config FILE`: a JSON object whose keys follow status-go's node config where it has one
-/// (`ListenAddr`, `NodeKey`, `MailServerPassword`, `MailServerRateLimit`, `MailServerDataRetention`, `MinimumPoW`,
+/// (`ListenAddr`, `AdvertiseAddr`, `NodeKey`, `MailServerPassword`, `MailServerRateLimit`, `MailServerDataRetention`, `MinimumPoW`,
 /// `MaxMessageSize`, `MaxPeers`), and otherwise name serve's flags (`NodeKeyFile`, `Metrics`, `Peers`,
 /// `ShutdownTimeout`). A flag given on the command line wins over the file.
 ///
@@ -13,6 +13,8 @@ import SystemErrorText
 /// the key. (swift-configuration reads keys it is asked for and cannot tell an unknown key, which a typo makes.)
 struct ServeConfigFile: Sendable {
     var listenAddr: String?
+    /// status-go's `AdvertiseAddr`: the address the enode URL carries.
+    var advertiseAddr: String?
     /// status-go's `NodeKey`: the private key itself, in hex.
     var nodeKey: PrivateKey?
     var nodeKeyFile: String?
@@ -29,7 +31,7 @@ struct ServeConfigFile: Sendable {
 
     /// Every key, for the unknown-key message.
     static let keys = [
-        "ListenAddr", "NodeKey", "NodeKeyFile", "MailServerPassword", "MailServerRateLimit", "MailServerDataRetention",
+        "ListenAddr", "AdvertiseAddr", "NodeKey", "NodeKeyFile", "MailServerPassword", "MailServerRateLimit", "MailServerDataRetention",
         "MinimumPoW", "MaxMessageSize", "MaxPeers", "Metrics", "Peers", "ShutdownTimeout",
     ]
 
@@ -106,6 +108,12 @@ struct ServeConfigFile: Sendable {
             let full = listen.hasPrefix(":") ? "0.0.0.0" + listen : listen
             guard HostPort(full) != nil else { throw fail("ListenAddr", "HOST:PORT or :PORT", object["ListenAddr"]!) }
             c.listenAddr = full
+        }
+        if let advertise = try string("AdvertiseAddr") {
+            guard ServeCommand.advertised(advertise) != nil else {
+                throw fail("AdvertiseAddr", "an IP address, optionally with :PORT", object["AdvertiseAddr"]!)
+            }
+            c.advertiseAddr = advertise
         }
         if let hex = try string("NodeKey") {
             guard let bytes = try? Hex.decode(hex), bytes.count == 32, let key = try? PrivateKey(bytes: bytes) else {
