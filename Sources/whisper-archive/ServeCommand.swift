@@ -137,6 +137,14 @@ struct ServeCommand: AsyncParsableCommand {
         if let advertise, Self.advertised(advertise) == nil {
             throw ValidationError("--advertise must be an IP address, optionally with :PORT, got \(advertise)")
         }
+        if let enodeFile {
+            // Checked before anything is opened or announced: a typo in the path is a usage error.
+            let parent = (enodeFile as NSString).deletingLastPathComponent
+            var isDirectory: ObjCBool = false
+            if !parent.isEmpty, !FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) || !isDirectory.boolValue {
+                throw ValidationError("--enode-file: no such directory: \(parent)")
+            }
+        }
         if HostPort(listen) == nil { throw ValidationError("--listen must be HOST:PORT, got \(listen)") }
         if let metrics, HostPort(metrics) == nil { throw ValidationError("--metrics must be HOST:PORT, got \(metrics)") }
         if !(minPoW >= 0) || !minPoW.isFinite { throw ValidationError("--min-pow must be a finite number ≥ 0") }
@@ -322,12 +330,13 @@ struct ServeCommand: AsyncParsableCommand {
 extension ServeCommand {
     /// The enode line on standard output (and in `--enode-file`), systemd's `READY=1`, and the log line.
     static func announce(_ enode: EnodeURL, enodeFile: String?, store: any EnvelopeStore, logger: Logger) async throws {
-        FileHandle.standardOutput.write(Data((enode.description + "\n").utf8))
+        // The file first: a failure to write it stops serve before anyone was told the enode.
         if let enodeFile {
             do { try OutputFile.write(Array((enode.description + "\n").utf8), to: enodeFile, replacing: true) } catch {
                 throw CLIError("cannot write the enode file: \(error)")
             }
         }
+        FileHandle.standardOutput.write(Data((enode.description + "\n").utf8))
         SystemdNotify.send("READY=1\nSTATUS=serving \(store.location)")
         logger.info("serving \(store.location) as \(enode)")
     }

@@ -124,14 +124,21 @@ struct OutputTests {
         #expect(try String(contentsOfFile: dir + "/enode", encoding: .utf8) == regular.enode + "\n")
     }
 
+    /// An --enode-file in a directory that does not exist: a usage error before the archive is created or the enode
+    /// announced. (One that cannot be written for another reason stops serve with status 1 before the enode line.)
     @Test func serveFailsOnAnEnodeFileItCannotWrite() async throws {
         let dir = try FormatFixtures.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let server = try await ServerProcess(
-            archive: URL(fileURLWithPath: dir + "/a"),
-            arguments: ["--enode-file", dir + "/no-such-directory/enode"]
-        )
-        // Signal 0 sends nothing: this only waits for the server to exit by itself.
-        #expect(server.stop(signal: 0) == 1)
+        let r = try await CLI.run(["serve", "--archive", dir + "/a", "--listen", "127.0.0.1:0", "--enode-file", dir + "/no-such-directory/enode"])
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr.contains("--enode-file: no such directory: \(dir)/no-such-directory"), "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/a"))
+        // A directory in its place: writing fails, serve exits 1 and has printed no enode.
+        try FileManager.default.createDirectory(atPath: dir + "/taken", withIntermediateDirectories: true)
+        let taken = try await CLI.run(["serve", "--archive", dir + "/b", "--listen", "127.0.0.1:0", "--enode-file", dir + "/taken"])
+        #expect(taken.status == 1, "\(taken.stderr)")
+        #expect(taken.stderr.contains("cannot write the enode file"), "\(taken.stderr)")
+        #expect(!taken.stdout.contains("enode://"), "\(taken.stdout)")
     }
 }

@@ -83,6 +83,10 @@ struct ServeConfigTests {
         #expect(fromFile.stop() == 0)
         let bad = try await CLI.run(["serve", "--archive", dir.appendingPathComponent("b").path, "--advertise", "example.org:1"])
         #expect(bad.status == 2 && bad.stderr.contains("--advertise must be an IP address"), "\(bad.stderr)")
+        // A bad --enode-file path: a usage error before anything is created or announced.
+        let noDir = try await CLI.run(["serve", "--archive", dir.appendingPathComponent("c").path, "--enode-file", "/nonexistent/dir/e.txt"])
+        #expect(noDir.status == 2 && noDir.stderr.contains("--enode-file: no such directory: /nonexistent/dir"), "\(noDir.stderr)")
+        #expect(noDir.stdout.isEmpty && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("c").path))
     }
 
     @Test(
