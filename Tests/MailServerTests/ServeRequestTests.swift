@@ -315,15 +315,22 @@ struct ServeRequestTests {
         #expect(after.status == 0)
     }
 
+    /// serve on an archive of 30 envelopes (password "pw", PoW 0) with its metrics on a port of their own; the
+    /// directory to remove afterwards.
+    static func serveWithMetrics() async throws -> (server: ServerProcess, port: Int, dir: URL) {
+        let (_, made, _) = try await makeArchive(count: 30)
+        let archive = URL(fileURLWithPath: made.argument)
+        let port = LoopbackHTTP.freePort()
+        let server = try await ServerProcess(archive: archive, arguments: ["--password", "pw", "--min-pow", "0", "--metrics", "127.0.0.1:\(port)"])
+        return (server, port, archive.deletingLastPathComponent())
+    }
+
     /// `/metrics` after one paged request and one post: status-go's names, types and labels, every family with
     /// `# HELP`, every catalog series present (at 0 where nothing happened), and promtool accepts the page (its one
     /// finding is status-go's own gauge named `…_total`).
     @Test func metricsEndpointCountsRequestsAndArchivedEnvelopes() async throws {
-        let (_, made, _) = try await Self.makeArchive(count: 30)
-        let archive = URL(fileURLWithPath: made.argument)
-        defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
-        let port = LoopbackHTTP.freePort()
-        let server = try await ServerProcess(archive: archive, arguments: ["--password", "pw", "--min-pow", "0", "--metrics", "127.0.0.1:\(port)"])
+        let (server, port, dir) = try await Self.serveWithMetrics()
+        defer { try? FileManager.default.removeItem(at: dir) }
         defer { server.stop() }
         // Bound before the enode line was printed: at 0 from the start.
         let before = try await LoopbackHTTP.get(port: port, path: "/metrics")
@@ -376,11 +383,8 @@ struct ServeRequestTests {
     /// A real Prometheus server (Debian's package) scrapes a running `serve` every second; after a paged request
     /// and a post its query API returns the new values of two series.
     @Test func prometheusScrapesServe() async throws {
-        let (_, made, _) = try await Self.makeArchive(count: 30)
-        let archive = URL(fileURLWithPath: made.argument)
-        defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
-        let port = LoopbackHTTP.freePort()
-        let server = try await ServerProcess(archive: archive, arguments: ["--password", "pw", "--min-pow", "0", "--metrics", "127.0.0.1:\(port)"])
+        let (server, port, dir) = try await Self.serveWithMetrics()
+        defer { try? FileManager.default.removeItem(at: dir) }
         defer { server.stop() }
         let prometheus = try PrometheusServer(scraping: port)
         let up = try await prometheus.wait(for: "up{job=\"whisper-archive\"}") { $0 == 1 }

@@ -32,9 +32,7 @@ public final class PrometheusServer: @unchecked Sendable {
 
         """.write(to: config, atomically: true, encoding: .utf8)
         let log = directory.appendingPathComponent("prometheus.log").path
-        // posix_spawn and waitpid, not Foundation's Process: with a long-lived child of Process running, Foundation's
-        // reaper thread blocked in wait4 on it and never reaped the test's next short-lived child, whose
-        // waitUntilExit then never returned. Through bash, which first closes every descriptor this process left
+        // Started with Spawn (see there why not Foundation's Process), through bash, which first closes every descriptor this process left
         // open (a server that inherited a socket accepted here would keep it open for its peer; see
         // scripts/pg-cluster).
         let script = #"for fd in /proc/self/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null; done; exec "$0" "$@""#
@@ -43,18 +41,7 @@ public final class PrometheusServer: @unchecked Sendable {
             "--config.file=\(config.path)", "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
             "--web.listen-address=127.0.0.1:\(port)",
         ]
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let cArgs = argv.map { strdup($0) } + [nil]
-        defer { cArgs.forEach { free($0) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, "/bin/bash", &actions, nil, cArgs, environ)
-        guard rc == 0 else { throw VectorError("cannot start prometheus: error \(rc)") }
-        pid = child
+        pid = try Spawn.start(argv, output: log)
     }
 
     /// The value of an instant query's first sample, or nil when the query has no result yet.
@@ -96,10 +83,7 @@ public final class PrometheusServer: @unchecked Sendable {
         let pid = self.pid
         lock.withLock { stopped = true }
         kill(pid, SIGTERM)
-        _ = try? await blocking {
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        }
+        _ = try? await blocking { Spawn.wait(pid) }
         try? FileManager.default.removeItem(at: directory)
     }
 }

@@ -96,22 +96,9 @@ public enum TestPostgres {
         do {
             let out = FileManager.default.temporaryDirectory.appendingPathComponent("wa-pg-cluster-\(UUID().uuidString).out").path
             defer { unlink(out) }
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-            posix_spawn_file_actions_adddup2(&actions, 1, 2)
-            let argv = (["/bin/bash", script.path] + arguments).map { strdup($0) } + [nil]
-            defer { argv.forEach { free($0) } }
-            var pid: pid_t = 0
-            let rc = posix_spawn(&pid, "/bin/bash", &actions, nil, argv, environ)
-            guard rc == 0 else { throw VectorError("cannot run scripts/pg-cluster: error \(rc)") }
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-            let output = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
-            let exited = status & 0x7F == 0
-            return (exited ? (status >> 8) & 0xFF : 128 + (status & 0x7F), output)
+            let pid = try Spawn.start(["/bin/bash", script.path] + arguments, output: out)
+            let status = Spawn.wait(pid)
+            return (status, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "")
         }
     }
 

@@ -56,38 +56,32 @@ public final class MailServerMetrics: Sendable {
 
     /// Adds `amount` (a whole number: every counter here counts things or bytes) to a counter series.
     public func increment(_ series: String, by amount: Double = 1) {
-        let counter = counters.withLockedValue { all in
-            if let c = all[series] { return c }
-            let (name, labels) = Self.parse(series)
-            let c = CoreMetrics.Counter(label: name, dimensions: labels, factory: factory)
-            all[series] = c
-            return c
-        }
-        counter.increment(by: Int64(amount))
+        Self.handle(counters, series) { CoreMetrics.Counter(label: $0, dimensions: $1, factory: factory) }.increment(by: Int64(amount))
     }
 
     /// Sets a gauge series.
     public func set(_ series: String, _ value: Double) {
-        let gauge = gauges.withLockedValue { all in
-            if let g = all[series] { return g }
-            let (name, labels) = Self.parse(series)
-            let g = CoreMetrics.Gauge(label: name, dimensions: labels, factory: factory)
-            all[series] = g
-            return g
-        }
-        gauge.record(value)
+        Self.handle(gauges, series) { CoreMetrics.Gauge(label: $0, dimensions: $1, factory: factory) }.record(value)
     }
 
     /// Records one observation of a histogram series.
     public func record(_ series: String, _ value: Double) {
-        let histogram = histograms.withLockedValue { all in
+        Self.handle(histograms, series) { CoreMetrics.Recorder(label: $0, dimensions: $1, aggregate: true, factory: factory) }.record(value)
+    }
+
+    /// The handle of `series` in `box`, made by `make` (from the series' name and labels) the first time.
+    private static func handle<H>(
+        _ box: NIOLockedValueBox<[String: H]>,
+        _ series: String,
+        make: (String, [(String, String)]) -> H
+    ) -> H {
+        box.withLockedValue { all in
             if let h = all[series] { return h }
-            let (name, labels) = Self.parse(series)
-            let h = CoreMetrics.Recorder(label: name, dimensions: labels, aggregate: true, factory: factory)
+            let (name, labels) = parse(series)
+            let h = make(name, labels)
             all[series] = h
             return h
         }
-        histogram.record(value)
     }
 
     /// The Prometheus text exposition.
