@@ -22,10 +22,13 @@ struct ServeCommand: AsyncParsableCommand {
             want it, and answers history requests (0x7e) from the archive in the requester's \
             dialect. Prints its enode URL as the first line of standard output. Without \
             --node-key the identity is kept in DIR/node.key so it survives restarts. \
-            SIGINT/SIGTERM stop it cleanly (peers get "client quitting").
+            SIGINT/SIGTERM stop it cleanly (peers get "client quitting"), within --shutdown-timeout; a \
+            second signal exits at once. Under systemd (Type=notify) it reports READY=1, STOPPING=1 and \
+            the watchdog.
 
-            Example:
+            Examples:
               whisper-archive serve --archive ./archive --listen 0.0.0.0:30303 --password status-offline-inbox
+              whisper-archive serve --archive ./archive --config /etc/whisper-archive/whisper-archive.json --advertise 203.0.113.7
             """
     )
 
