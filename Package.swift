@@ -61,6 +61,7 @@ let package = Package(
             name: "ArchiveStore",
             dependencies: [
                 "CPrimitives", "Whisper", "RLP", "EthCrypto", "SQLite", "CLZ4", "SystemErrorText", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
@@ -86,6 +87,7 @@ let package = Package(
             name: "DevP2P",
             dependencies: [
                 "RLP", "EthCrypto", "CSnappy", "SystemErrorText",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -29,6 +29,7 @@ public final class MailServerNode: Sendable {
     let logger: Logger
     let sessions = NIOLockedValueBox<[ObjectIdentifier: PeerSession]>([:])
     let rlpx: RLPxConfiguration
+    let staticPeersBox = NIOLockedValueBox<StaticPeers?>(nil)
 
     /// Binds the listening socket.
     public static func start(
@@ -98,17 +99,39 @@ public final class MailServerNode: Sendable {
         counter.cancel()
     }
 
-    /// Dials `node` and serves it like an inbound peer (for `--peer`).
+    /// Dials `node` and serves it like an inbound peer, once.
     public func connect(to node: EnodeURL) async throws(RLPxError) {
         let peer = try await RLPxDialer.connect(to: node, configuration: rlpx)
         Task { await self.serve(peer) }
     }
 
+    /// Sets the static peers (`--peer`): each is dialled, and dialled again with backoff while it is down.
+    @discardableResult
+    public func setStaticPeers(_ peers: [EnodeURL]) -> (added: [String], removed: [String]) {
+        staticPeers.set(peers)
+    }
+
+    /// Changes the minimum seconds between two requests of one peer (a config reload).
+    public func setRateLimit(_ seconds: Double) { processor.limiter.setInterval(seconds) }
+
     /// The number of connected peers.
     public var peerCount: Int { sessions.withLockedValue { $0.count } }
 
+    var staticPeers: StaticPeers {
+        staticPeersBox.withLockedValue { box in
+            if let p = box { return p }
+            let p = StaticPeers(node: self, backoff: staticPeerBackoff)
+            box = p
+            return p
+        }
+    }
+
+    /// The pauses between dials of a static peer.
+    public var staticPeerBackoff: StaticPeers.Backoff { StaticPeers.Backoff() }
+
     /// Stops accepting, disconnects every peer with "client quitting", and returns once they are gone.
     public func shutdown() async {
+        staticPeersBox.withLockedValue { $0 }?.stop()
         await server.close()
         let all = sessions.withLockedValue { Array($0.values) }
         await withTaskGroup(of: Void.self) { group in
@@ -119,11 +142,34 @@ public final class MailServerNode: Sendable {
     func serve(_ peer: RLPxPeer) async {
         let session = PeerSession(peer: peer, node: self)
         let id = ObjectIdentifier(session)
+        let log = session.logger
+        let protocols = session.machine.withLockedValue { $0.protocols }
+        log.info(
+            "peer connected",
+            metadata: [
+                "address": "\(peer.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?")",
+                "client": "\(peer.remoteHello.clientID)",
+                "protocols": "\(protocols.map(\.capabilityName).joined(separator: ","))",
+            ]
+        )
         sessions.withLockedValue { $0[id] = session }
-        metrics.set("whisper_archive_peers", Double(peerCount))
+        updatePeerGauges()
+        let started = Self.now()
         await session.run()
+        let why = await peer.waitUntilClosed()
         sessions.withLockedValue { $0[id] = nil }
-        metrics.set("whisper_archive_peers", Double(peerCount))
+        updatePeerGauges()
+        log.info("peer disconnected", metadata: ["reason": "\(why)", "seconds": "\(Int(Self.now() - started))"])
+    }
+
+    /// `whisper_archive_peers{protocol}`: each peer counted once, under the newest protocol it shares with us (the
+    /// one relays go out on).
+    func updatePeerGauges() {
+        let newest = sessions.withLockedValue { all in all.values.map { $0.machine.withLockedValue { $0.protocols.last } } }
+        for proto in MailProtocol.allCases {
+            let n = newest.filter { $0 == proto }.count
+            metrics.set("whisper_archive_peers{protocol=\"\(proto.capabilityName)\"}", Double(n))
+        }
     }
 
     /// Sends newly archived envelopes to every other peer that wants them.

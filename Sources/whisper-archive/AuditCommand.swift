@@ -8,6 +8,8 @@ import Whisper
 
 /// `whisper-archive audit`: content forensics over an archive — counts, distributions, anomalies, what keys open.
 struct AuditCommand: AsyncParsableCommand {
+    @OptionGroup var logging: LoggingOptions
+
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Report what an archive holds: counts, distributions, anomalies, and what given keys open.",

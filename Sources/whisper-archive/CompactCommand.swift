@@ -5,6 +5,8 @@ import PostgresArchive
 
 /// `whisper-archive compact`: retention, topic removal, duplicate removal and segment merging.
 struct CompactCommand: AsyncParsableCommand {
+    @OptionGroup var logging: LoggingOptions
+
     static let configuration = CommandConfiguration(
         commandName: "compact",
         abstract: "Drop old envelopes and unwanted topics, remove duplicates, and merge small segments.",
@@ -88,8 +90,8 @@ struct CompactCommand: AsyncParsableCommand {
             archive = try Archive(directory: options.archive, configuration: config)
         } catch { throw CLIError(error.description) }
         defer { archive.close() }
-        for cut in archive.recovery.cuts { writeStandardError("whisper-archive: recovered: cut \(cut)\n") }
-        for name in archive.recovery.leftoversRemoved { writeStandardError("whisper-archive: recovered: removed leftover \(name)\n") }
+        for cut in archive.recovery.cuts { LogLine.cli.notice("recovered: cut \(cut)") }
+        for name in archive.recovery.leftoversRemoved { LogLine.cli.notice("recovered: removed leftover \(name)") }
         let report: CompactionReport
         do {
             report = try archive.compact(

@@ -7,6 +7,8 @@ import Whisper
 
 /// `whisper-archive export`: write an archive's envelopes (or a time/topic slice) to a file in a chosen format.
 struct ExportCommand: AsyncParsableCommand {
+    @OptionGroup var logging: LoggingOptions
+
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Export envelopes from an archive to rlp, jsonl, sqlite, LevelDB or another archive.",
@@ -129,7 +131,7 @@ struct ExportCommand: AsyncParsableCommand {
         copier.onBatch = { summary, _ in progress.update("exported", count: summary.imported + summary.duplicates) }
         copier.onInvalid = { error in
             progress.finish()
-            writeStandardError("whisper-archive: \(error.description)\n")
+            LogLine.cli.error("\(error.description)")
         }
         let summary: Importer.Summary
         do {

@@ -6,6 +6,8 @@ import PostgresArchive
 
 /// `whisper-archive import`: load envelopes from files in any supported format into an archive.
 struct ImportCommand: AsyncParsableCommand {
+    @OptionGroup var logging: LoggingOptions
+
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Import envelopes from rlp, jsonl, sqlite, LevelDB or archive inputs into an archive.",
@@ -60,7 +62,7 @@ struct ImportCommand: AsyncParsableCommand {
             do { archive = try Archive(directory: directory, configuration: options.configuration(mode: .writer, sync: sync)) } catch {
                 throw CLIError(error.description)
             }
-            for cut in archive.recovery.cuts { writeStandardError("whisper-archive: recovered: cut \(cut)\n") }
+            for cut in archive.recovery.cuts { LogLine.cli.notice("recovered: cut \(cut)") }
             store = archive
         case .postgres(let database):
             store = try await options.location.openPostgres(database, readOnly: false)
@@ -78,7 +80,7 @@ struct ImportCommand: AsyncParsableCommand {
         importer.batchSize = batchSize
         importer.onInvalid = { error in
             progress.finish()
-            writeStandardError("whisper-archive: \(error.description)\n")
+            LogLine.cli.error("\(error.description)")
         }
         let printAcks = self.printAcks
         importer.onBatch = { summary, acknowledged in

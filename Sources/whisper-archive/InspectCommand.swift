@@ -7,6 +7,8 @@ import Whisper
 
 /// `whisper-archive inspect`: decode envelopes and, with a key, open their messages.
 struct InspectCommand: ParsableCommand {
+    @OptionGroup var logging: LoggingOptions
+
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Decode envelopes and open their messages.",
@@ -64,7 +66,7 @@ struct InspectCommand: ParsableCommand {
                 print(render(envelope, index: index, key: key))
                 index += 1
             case .invalid(let error):
-                writeStandardError("whisper-archive: \(error.description)\n")
+                LogLine.cli.error("\(error.description)")
                 firstError = firstError ?? error
                 invalid += 1
             }

@@ -4,6 +4,8 @@ import EthCrypto
 
 /// `whisper-archive keygen`: write a new node key.
 struct KeygenCommand: ParsableCommand {
+    @OptionGroup var logging: LoggingOptions
+
     static let configuration = CommandConfiguration(
         commandName: "keygen",
         abstract: "Write a new secp256k1 node key and print its public key and node ID.",

@@ -4,6 +4,8 @@ import Foundation
 
 /// `whisper-archive reindex`: rebuild the SQLite index from the segments.
 struct ReindexCommand: AsyncParsableCommand {
+    @OptionGroup var logging: LoggingOptions
+
     static let configuration = CommandConfiguration(
         commandName: "reindex",
         abstract: "Rebuild the archive's index (all of it, or some topics) from its segments.",
@@ -37,12 +39,12 @@ struct ReindexCommand: AsyncParsableCommand {
         let archive: Archive
         do {
             if !check, let aside = try Archive.moveDamagedIndexAside(directory: options.archive) {
-                writeStandardError("whisper-archive: the index could not be read; moved it to \(aside)\n")
+                LogLine.cli.warning("the index could not be read; moved it to \(aside)")
             }
             archive = try Archive(directory: options.archive, configuration: config)
         } catch { throw CLIError(error.description) }
         defer { archive.close() }
-        for cut in archive.recovery.cuts { writeStandardError("whisper-archive: recovered: cut \(cut)\n") }
+        for cut in archive.recovery.cuts { LogLine.cli.notice("recovered: cut \(cut)") }
         let started = Date()
         let report: ReindexReport
         do { report = try archive.reindex(topics: topic.isEmpty ? nil : topic.map(\.topic), dryRun: check) } catch {

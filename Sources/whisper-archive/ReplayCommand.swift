@@ -8,6 +8,8 @@ import Whisper
 
 /// `whisper-archive replay`: push archived envelopes to peers.
 struct ReplayCommand: AsyncParsableCommand {
+    @OptionGroup var logging: LoggingOptions
+
     static let configuration = CommandConfiguration(
         commandName: "replay",
         abstract: "Push archived envelopes to peers, as history (0x7f) or as live traffic (code 1).",

@@ -8,6 +8,8 @@ import Whisper
 
 /// `whisper-archive request`: fetch history from any mailserver.
 struct RequestCommand: AsyncParsableCommand {
+    @OptionGroup var logging: LoggingOptions
+
     static let configuration = CommandConfiguration(
         commandName: "request",
         abstract: "Fetch history from a mailserver (ours, status-go, or any compatible one).",
@@ -129,10 +131,10 @@ struct RequestCommand: AsyncParsableCommand {
         // Said before the first page is asked for, so that a default window never goes unseen (a failure to
         // connect stays the one line of its error).
         let topicText = topics.isEmpty ? "all" : topics.map { "0x\($0.topic.bytes.hex)" }.joined(separator: ", ")
-        writeStandardError(
-            "request: window \(TimeFormat.iso8601(lower)) (\(lower), \(lowerSource)) to \(TimeFormat.iso8601(upper)) "
-                + "(\(upper), \(upperSource)), topics: \(topicText), peer \(client.address)\n"
-        )
+        let window =
+            ("request: window \(TimeFormat.iso8601(lower)) (\(lower), \(lowerSource)) to \(TimeFormat.iso8601(upper)) "
+                + "(\(upper), \(upperSource)), topics: \(topicText), peer \(client.address)")
+        LogLine.cli.notice("\(window)")
         let start = Date()
         var total = 0
         var pages = 0
@@ -220,10 +222,10 @@ struct RequestCommand: AsyncParsableCommand {
         if json {
             print("{\"envelopes\":\(total),\"pages\":\(pages),\"bytes\":\(bytes),\"stored\":\(added),\"seconds\":\(seconds)}")
         } else {
-            writeStandardError(
-                "request: \(total) envelopes in \(pages) pages, \(bytes) bytes, \(String(format: "%.2f", seconds)) s"
-                    + (store != nil ? ", \(added) new in \(into!)" : "") + "\n"
-            )
+            let summary =
+                ("request: \(total) envelopes in \(pages) pages, \(bytes) bytes, \(String(format: "%.2f", seconds)) s"
+                    + (store != nil ? ", \(added) new in \(into!)" : ""))
+            LogLine.cli.notice("\(summary)")
         }
     }
 }

@@ -6,6 +6,8 @@ import Whisper
 
 /// `whisper-archive seal`: build a real envelope with proof of work.
 struct SealCommand: ParsableCommand {
+    @OptionGroup var logging: LoggingOptions
+
     static let configuration = CommandConfiguration(
         commandName: "seal",
         abstract: "Build an envelope (encrypt, sign, proof of work) and print its RLP as hex.",

@@ -14,6 +14,8 @@ import Whisper
 
 /// `whisper-archive serve`: run a mailserver on an archive.
 struct ServeCommand: AsyncParsableCommand {
+    @OptionGroup var logging: LoggingOptions
+
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run a Whisper/Waku mailserver (shh/6 and waku/1) on an archive.",
@@ -135,8 +137,16 @@ struct ServeCommand: AsyncParsableCommand {
     /// status-go's MailServerDataRetention of 0 means none.
     var retentionDays: Int? { retentionDaysFlag ?? file.mailServerDataRetention.flatMap { $0 == 0 ? nil : $0 } }
 
+    /// The archive: `--archive`/`--archive-url`, else the config's `DataDir` or `PostgresURI`.
+    var archiveTarget: ArchiveLocation<ServedArchive>.Target {
+        get throws { try location.target(orConfig: file.archive) }
+    }
+
     func validate() throws {
         if let config { _ = try ServeConfigFile.load(config) }
+        if location.archive == nil, location.archiveURL == nil, file.archive == nil {
+            throw ValidationError("give --archive or --archive-url (or DataDir or PostgresURI in the --config file)")
+        }
         if let advertise, Self.advertised(advertise) == nil {
             throw ValidationError("--advertise must be an IP address, optionally with :PORT, got \(advertise)")
         }
@@ -159,7 +169,7 @@ struct ServeCommand: AsyncParsableCommand {
         if !(shutdownTimeout > 0) || !shutdownTimeout.isFinite { throw ValidationError("--shutdown-timeout must be a positive number of seconds") }
         for p in peers where EnodeURL(p) == nil { throw ValidationError("--peer: not an enode URL: \(p)") }
         if let retentionDays, retentionDays < 1 { throw ValidationError("--retention-days must be at least 1") }
-        if case .postgres = try location.target, keys.nodeKey == nil, file.nodeKeyFile == nil, file.nodeKey == nil {
+        if case .postgres = try archiveTarget, keys.nodeKey == nil, file.nodeKeyFile == nil, file.nodeKey == nil {
             throw ValidationError("with a PostgreSQL archive, give --node-key FILE (whisper-archive keygen --output FILE makes one)")
         }
     }
@@ -184,17 +194,18 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
-        var logger = Logger(label: "whisper-archive.serve")
-        logger.logLevel = .info
+        let logger = Logger(label: "whisper-archive.serve")
+        // The level: --log-level, else LOG_LEVEL, else the config's LogLevel, else info.
+        let levelFixed = logging.level != nil || ProcessInfo.processInfo.environment["LOG_LEVEL"].map { !$0.isEmpty } == true
+        if !levelFixed, let level = file.logLevel { LogLine.level.withLock { $0 = level.level } }
         // One registry for the whole process: the mail server's series, and whatever the store and DevP2P report
         // through swift-metrics.
-        let registry = MailServerMetrics(db: Self.dbLabel(try location.target))
+        let registry = MailServerMetrics(db: Self.dbLabel(try archiveTarget))
         MetricsSystem.bootstrap(registry.factory)
         let store: any EnvelopeStore
         let archive: Archive?
         let key: PrivateKey
-        switch try location.target {
+        switch try archiveTarget {
         case .directory(let directory):
             // A key named by a flag or the config is read first: a missing one fails before the archive is
             // created or opened. The archive's own node.key is made, when missing, once the directory exists.
@@ -285,9 +296,7 @@ struct ServeCommand: AsyncParsableCommand {
                 service: ClosureService {
                     try await withGracefulShutdownHandler {
                         try await Self.announce(announced, enodeFile: enodeFile, store: store, logger: log)
-                        for p in peers {
-                            do { try await node.connect(to: EnodeURL(p)!) } catch { log.warning("cannot dial \(p): \(error)") }
-                        }
+                        node.setStaticPeers(peers.compactMap(EnodeURL.init))
                         await node.run()
                     } onGracefulShutdown: {
                         Task { await node.shutdown() }
@@ -320,6 +329,22 @@ struct ServeCommand: AsyncParsableCommand {
         // durable; the next open recovers the rest).
         let signals = StopSignals(timeout: shutdownTimeout, logger: log) { Task { await group.triggerGracefulShutdown() } }
         defer { signals.cancel() }
+        let reload = self.config.map { path in
+            ConfigReload(
+                path: path,
+                file: file,
+                live: .init(logLevel: levelFixed ? nil : file.logLevel, rateLimit: rateLimit, peers: peers),
+                fixed: .init(logLevel: levelFixed, rateLimit: rateLimitFlag != nil, peers: !peerFlags.isEmpty),
+                defaults: .init(logLevel: .info, rateLimit: 0, peers: []),
+                node: node,
+                logger: log
+            )
+        }
+        let hangUp = ReloadSignal {
+            guard let reload else { return log.notice("SIGHUP: serve was started without --config; nothing to read again") }
+            reload.reload()
+        }
+        defer { hangUp.cancel() }
         do { try await group.run() } catch {
             await store.close()
             if let e = error as? CLIError { throw e }
@@ -363,7 +388,7 @@ extension ServeCommand {
             logger.info(
                 "archive blocks checked",
                 metadata: [
-                    "bytes": "\(bytes)", "damaged": "\(damaged.count)", "seconds": "\(ContinuousClock.now - start)",
+                    "bytes": "\(bytes)", "damaged": "\(damaged.count)", "ms": "\((ContinuousClock.now - start) / .milliseconds(1))",
                 ]
             )
         } catch {

@@ -4,6 +4,8 @@ import Foundation
 
 /// `whisper-archive verify`: prove an archive intact, or say exactly where it is not.
 struct VerifyCommand: AsyncParsableCommand {
+    @OptionGroup var logging: LoggingOptions
+
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Check an archive's manifest, segments, blocks and index; optionally repair it.",
@@ -110,7 +112,7 @@ struct VerifyCommand: AsyncParsableCommand {
         progressLine.finish()
         var actions: [RepairAction] = []
         if repair && !report.isClean {
-            writeStandardError("whisper-archive: REPAIRING \(archive): \(report.findings.count) findings\n")
+            LogLine.cli.notice("REPAIRING \(archive): \(report.findings.count) findings")
             do { actions = try Archive.repair(directory: archive) } catch {
                 throw CLIError("repair failed: \(error)", exitCode: report.exitCode | 1)
             }

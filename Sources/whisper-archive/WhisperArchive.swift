@@ -40,6 +40,12 @@ struct WhisperArchive: AsyncParsableCommand {
     /// Parses, runs, and maps failures to the documented exit codes (usage errors exit 2).
     static func main() async {
         do {
+            try LogLine.bootstrap()
+        } catch {
+            LogLine.cli.error("\(error.description)")
+            Glibc.exit(2)
+        }
+        do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
@@ -47,7 +53,7 @@ struct WhisperArchive: AsyncParsableCommand {
                 try command.run()
             }
         } catch let error as CLIError {
-            writeStandardError("whisper-archive: \(error.description)\n")
+            LogLine.cli.error("\(error.description)")
             Glibc.exit(error.exitCode)
         } catch {
             let code = exitCode(for: error)
@@ -56,11 +62,11 @@ struct WhisperArchive: AsyncParsableCommand {
             }
             if code.rawValue == 1 {
                 // A failure that no command put into words: still one plain line, no type dump.
-                writeStandardError("whisper-archive: \(SystemErrorText.describe(error))\n")
+                LogLine.cli.error("\(SystemErrorText.describe(error))")
                 Glibc.exit(1)
             }
             // Usage and validation errors: one line naming the flag (and, for a refused value, why), then exit 2.
-            writeStandardError("whisper-archive: \(usageLine(for: error))\n")
+            LogLine.cli.error("\(usageLine(for: error))")
             Glibc.exit(code == .validationFailure || code.rawValue == 64 ? 2 : code.rawValue)
         }
     }

@@ -34,7 +34,7 @@ struct OutputTests {
         try Data("precious".utf8).write(to: URL(fileURLWithPath: dir + "/out.rlp"))
         let refused = try await CLI.run(["export", "--archive", a, "--format", "rlp", "--output", dir + "/out.rlp"])
         #expect(refused.status == 1)
-        #expect(refused.stderr == "whisper-archive: \(dir)/out.rlp exists; pass --force to replace it\n", "\(refused.stderr)")
+        #expect(refused.stderr == "whisper-archive: error: \(dir)/out.rlp exists; pass --force to replace it\n", "\(refused.stderr)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/out.rlp")) == Data("precious".utf8))
         let forced = try await CLI.run(["export", "--archive", a, "--format", "rlp", "--output", dir + "/out.rlp", "--force"])
         #expect(forced.status == 0, "\(forced.stderr)")

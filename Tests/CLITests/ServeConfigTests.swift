@@ -37,7 +37,8 @@ struct ServeConfigTests {
               "MaxPeers": 7,
               "Metrics": "127.0.0.1:\(metricsPort)",
               "Peers": [],
-              "ShutdownTimeout": 5
+              "ShutdownTimeout": 5,
+              "LogLevel": "notice"
             }
             """,
             in: dir
@@ -67,6 +68,21 @@ struct ServeConfigTests {
         )
         #expect(try await Self.request(fromFlag, password: "from-flag") == 0)
         #expect(fromFlag.stop() == 0)
+    }
+
+    @Test("DataDir names the archive when --archive is not given; with neither, a usage error")
+    func dataDirNamesTheArchive() async throws {
+        let dir = try CLI.temporaryDirectory("wa-config")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let archive = dir.appendingPathComponent("from-config").path
+        let config = try Self.write(#"{"DataDir": "\#(archive)", "ListenAddr": "127.0.0.1:0", "LogLevel": "warning"}"#, in: dir)
+        let none = try await CLI.run(["serve", "--config", try Self.write("{}", in: dir)])
+        #expect(none.status == 2 && none.stderr.contains("DataDir or PostgresURI"), "\(none.stderr)")
+        let server = try await ServerProcess(rawArguments: ["serve", "--config", config])
+        #expect(FileManager.default.fileExists(atPath: archive + "/node.key"))
+        #expect(server.stop() == 0)
+        // At warning, serve's start and stop lines are not shown.
+        #expect(!server.stderrAfterExit().contains("info:"), "\(server.stderrAfterExit())")
     }
 
     @Test("--advertise (or AdvertiseAddr) is the address the enode carries; the listening port unless it names one")
@@ -103,6 +119,10 @@ struct ServeConfigTests {
             (#"{"NodeKey": "abc"}"#, "NodeKey must be a secp256k1 private key in hex"),
             (#"{"Peers": ["enode://nope"]}"#, "Peers must be a list of enode URLs"),
             (#"{"ShutdownTimeout": 0}"#, "ShutdownTimeout must be a number of seconds > 0"),
+            (#"{"LogLevel": "loud"}"#, "LogLevel must be one of trace, debug, info, notice, warning, error, got \"loud\""),
+            (#"{"DataDir": 7}"#, "DataDir must be a string, got 7"),
+            (#"{"PostgresURI": "mysql://x"}"#, "PostgresURI must be a postgres:// URL"),
+            (#"{"DataDir": "/tmp/x", "PostgresURI": "postgres://u@h/d"}"#, "give DataDir or PostgresURI, not both"),
             ("[1, 2]", "not a JSON object of settings"),
         ]
     )
@@ -124,7 +144,7 @@ struct ServeConfigTests {
         let text = try String(contentsOfFile: sample, encoding: .utf8)
         for key in [
             "ListenAddr", "MailServerPassword", "MailServerRateLimit", "MailServerDataRetention", "MinimumPoW", "MaxMessageSize",
-            "MaxPeers", "Metrics", "Peers", "ShutdownTimeout",
+            "MaxPeers", "Metrics", "Peers", "ShutdownTimeout", "LogLevel",
         ] {
             #expect(text.contains("\"\(key)\""), "\(key)")
         }

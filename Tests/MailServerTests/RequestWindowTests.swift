@@ -53,7 +53,7 @@ struct RequestWindowTests {
         let copy = dir.appendingPathComponent("copy")
         let r = try await CLI.run(["request", "--peer", server.enode, "--password", "pw", "--all", "--limit", "97", "--into", copy.path])
         #expect(r.status == 0, "\(r.stderr)")
-        let window = try #require(r.stderr.split(separator: "\n").first { $0.hasPrefix("request: window") }, "\(r.stderr)")
+        let window = try #require(r.stderr.split(separator: "\n").first { $0.hasPrefix("whisper-archive: notice: request: window") }, "\(r.stderr)")
         #expect(window.contains("1970-01-01T00:00:00Z (0, --all"), "\(window)")
         #expect(window.contains("topics: all"), "\(window)")
 
@@ -85,7 +85,7 @@ struct RequestWindowTests {
             "--topic", "f26e7702",
         ])
         #expect(r.status == 0, "\(r.stderr)")
-        let window = try #require(r.stderr.split(separator: "\n").first { $0.hasPrefix("request: window") }, "\(r.stderr)")
+        let window = try #require(r.stderr.split(separator: "\n").first { $0.hasPrefix("whisper-archive: notice: request: window") }, "\(r.stderr)")
         #expect(window.contains("default: 24 hours ago") && window.contains("default: now"), "\(window)")
         #expect(window.contains("topics: 0xf26e7700, 0xf26e7701, 0xf26e7702"), "\(window)")
         #expect(Self.hashes(jsonl: r.stdout) == Set(envelopes.suffix(10).map(\.hash.hex)))

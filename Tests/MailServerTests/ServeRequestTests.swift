@@ -359,11 +359,24 @@ struct ServeRequestTests {
             "whisper_envelopes_validated_total 1",
             "whisper_envelopes_cached_total{cache=\"miss\"} 1",
             "mailserver_archived_envelope_size_bytes_count{db=\"archive\"} 1",
-            "whisper_archive_peers 1.0",
+            "whisper_archive_peers{protocol=\"shh\"} 1.0",
+            "whisper_archive_peers{protocol=\"waku\"} 0.0",
             "# TYPE mailserver_archived_envelopes_total gauge",
         ] {
             #expect(lines.contains(expected), "\(expected): \(lines.filter { $0.hasPrefix(expected.prefix { $0 != " " && $0 != "{" }) }.sorted())")
         }
+        // The store's own series, reported through swift-metrics: one segment, its bytes, the span of sent times
+        // (the post is the newest), and the post's group commit among the fsyncs.
+        func value(_ name: String) -> Double? {
+            lines.first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+        }
+        #expect(value("whisper_archive_segments") == 1, "\(lines.filter { $0.hasPrefix("whisper_archive_segments") })")
+        #expect((value("whisper_archive_segment_bytes") ?? 0) > 30 * 100)
+        #expect(value("whisper_archive_newest_sent_seconds") == Double(now))
+        #expect((value("whisper_archive_oldest_sent_seconds") ?? 0) > 0 && value("whisper_archive_oldest_sent_seconds")! < Double(now))
+        #expect((value("whisper_archive_fsyncs_total") ?? 0) >= 1)
+        #expect((value("whisper_archive_fsync_seconds_count") ?? 0) >= 1)
+        #expect(lines.contains("whisper_archive_refused_connections_total{reason=\"max_peers\"} 0"))
         // The gauge is read from the store at start and every 10 s: 30, or 31 once the post was counted.
         #expect(
             lines.contains("mailserver_archived_envelopes_total{db=\"archive\"} 30.0")

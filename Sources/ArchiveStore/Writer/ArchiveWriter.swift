@@ -42,7 +42,12 @@ final class ArchiveWriter: QueueThread<ArchiveWriter.Request>, @unchecked Sendab
     private let configuration: ArchiveConfiguration
     private let limits: AppendPlanner.Limits
     private let index: ArchiveIndex
-    private var manifest: Manifest
+    private var manifest: Manifest {
+        didSet { sealedSummary = SegmentSummary(manifest.segments) }
+    }
+    /// The sealed segments' count, bytes and span, for the gauges (summed once per manifest).
+    private var sealedSummary: SegmentSummary
+    private let metrics = StoreMetrics()
     /// The active segment and the next sequence number, as they are between two groups.
     private var position: WriterPosition
     private var activeFile: SegmentFile
@@ -80,6 +85,7 @@ final class ArchiveWriter: QueueThread<ArchiveWriter.Request>, @unchecked Sendab
         self.limits = AppendPlanner.Limits(configuration)
         self.index = index
         self.manifest = manifest
+        self.sealedSummary = SegmentSummary(manifest.segments)
         self.position = WriterPosition(active: active, nextSequence: nextSequence)
         self.activeFile = activeFile
         self.encoder = BlockEncoder(capacity: configuration.blockMaxBytes + 64 * 1024)
@@ -87,6 +93,7 @@ final class ArchiveWriter: QueueThread<ArchiveWriter.Request>, @unchecked Sendab
     }
 
     func start() {
+        metrics.report(sealed: sealedSummary, active: position.active)
         // Checkpoints run on the checkpointer's thread, not inside this thread's commits.
         index.tuneForWriter()
         start(name: "whisper-archive.writer")
@@ -215,7 +222,7 @@ final class ArchiveWriter: QueueThread<ArchiveWriter.Request>, @unchecked Sendab
     private func syncNow() {
         do {
             try blockWriter.waitWritten()
-            try activeFile.sync()
+            try metrics.timedSync { () throws(ArchiveError) in try activeFile.sync() }
             dirty = false
             lastSync = DispatchTime.now()
         } catch {
@@ -265,6 +272,7 @@ final class ArchiveWriter: QueueThread<ArchiveWriter.Request>, @unchecked Sendab
     override func process(_ group: [Request]) -> () -> Void {
         stateLock.lock()
         let outcome = execute(group)
+        metrics.report(sealed: sealedSummary, active: position.active)
         if let blocks = outcome.blocks, !blocks.isEmpty || outcome.needsSync {
             // Handed over before the state lock is released, so that a commit (which waits for the blocks
             // handed over) never publishes rows whose blocks are not written. The block writer writes the

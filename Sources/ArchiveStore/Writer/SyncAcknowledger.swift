@@ -16,6 +16,7 @@ final class SyncAcknowledger: QueueThread<SyncAcknowledger.Entry>, @unchecked Se
     }
 
     private var syncs = 0
+    private let metrics = StoreMetrics()
 
     /// fsyncs run so far.
     var syncCount: Int {
@@ -46,7 +47,7 @@ final class SyncAcknowledger: QueueThread<SyncAcknowledger.Entry>, @unchecked Se
         for entry in batch where entry.sync && entry.error == nil {
             for file in entry.files where outcome[ObjectIdentifier(file)] == nil {
                 do throws(ArchiveError) {
-                    try file.sync()
+                    try metrics.timedSync { () throws(ArchiveError) in try file.sync() }
                     outcome[ObjectIdentifier(file)] = .some(nil)
                 } catch {
                     outcome[ObjectIdentifier(file)] = error

@@ -1,4 +1,6 @@
 import EthCrypto
+import Logging
+import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -27,14 +29,18 @@ public final class RLPxServer: Sendable {
         var perIP: [String: TokenBucket] = [:]
 
         /// Admits a new connection from `ip` now, or says why not.
-        mutating func admitConnection(from ip: String, configuration: RLPxConfiguration) -> String? {
-            if closed { return "server closing" }
-            if pending >= configuration.maxPendingHandshakes { return "\(pending) handshakes already running" }
+        mutating func admitConnection(from ip: String, configuration: RLPxConfiguration) -> Refusal? {
+            if closed { return Refusal(.closing, "server closing") }
+            if pending >= configuration.maxPendingHandshakes {
+                return Refusal(.handshakes, "\(pending) handshakes already running")
+            }
             if let rate = configuration.connectionsPerSecondPerIP {
                 let now = configuration.connectionBudgetClock()
                 if perIP.count > 4096 { perIP = perIP.filter { !$0.value.isFull(now: now) } }
                 var budget = perIP[ip] ?? TokenBucket(ratePerSecond: rate, burst: 2 * rate, now: now)
-                guard budget.take(1, now: now) else { return "more than \(rate) new connections per second from \(ip)" }
+                guard budget.take(1, now: now) else {
+                    return Refusal(.addressRate, "more than \(rate) new connections per second from \(ip)")
+                }
                 perIP[ip] = budget
             }
             pending += 1
@@ -50,6 +56,43 @@ public final class RLPxServer: Sendable {
             var budget = perIP[ip] ?? TokenBucket(ratePerSecond: rate, burst: 2 * rate, now: now)
             budget.charge(configuration.violationPenalty, now: now, floor: budget.burst)
             perIP[ip] = budget
+        }
+    }
+
+    /// Why a connection was refused: the `reason` label of `whisper_archive_refused_connections_total`, and the
+    /// words of the log line.
+    public struct Refusal: Sendable, CustomStringConvertible {
+        /// The label values, one per rule.
+        public enum Reason: String, Sendable, CaseIterable {
+            /// The server is stopping.
+            case closing
+            /// Too many handshakes running at once.
+            case handshakes
+            /// The remote address opened connections faster than its budget.
+            case addressRate = "address_rate"
+            /// `maxPeers` peers are connected.
+            case maxPeers = "max_peers"
+            /// The node is connected already.
+            case duplicate
+        }
+
+        /// The rule.
+        public var reason: Reason
+        /// The detail.
+        public var description: String
+
+        init(_ reason: Reason, _ description: String) {
+            self.reason = reason
+            self.description = description
+        }
+
+        /// The metric name.
+        public static let metric = "whisper_archive_refused_connections_total"
+
+        /// Counts the refusal and logs it (info: an operator sees every refusal and its reason).
+        func record(ip: String, logger: Logger) {
+            Counter(label: Self.metric, dimensions: [("reason", reason.rawValue)]).increment()
+            logger.info("refused a connection", metadata: ["address": "\(ip)", "reason": "\(reason.rawValue)", "detail": "\(description)"])
         }
     }
 
@@ -82,10 +125,14 @@ public final class RLPxServer: Sendable {
         let state = NIOLockedValueBox(State())
         let (stream, continuation) = AsyncStream<RLPxPeer>.makeStream()
         let admission: RLPxHandler.Admission = { info, channel in
-            state.withLockedValue { s -> RLPxError? in
-                if s.closed { return RLPxError(.tooManyPeers, "server closing") }
-                if s.connected[info.remotePublicKey] != nil { return RLPxError(.alreadyConnected) }
-                if s.connected.count >= maxPeers { return RLPxError(.tooManyPeers, "\(maxPeers) peers connected") }
+            let refusal = state.withLockedValue { s -> (Refusal, RLPxError)? in
+                if s.closed { return (Refusal(.closing, "server closing"), RLPxError(.tooManyPeers, "server closing")) }
+                if s.connected[info.remotePublicKey] != nil {
+                    return (Refusal(.duplicate, "node already connected"), RLPxError(.alreadyConnected))
+                }
+                if s.connected.count >= maxPeers {
+                    return (Refusal(.maxPeers, "\(maxPeers) peers connected"), RLPxError(.tooManyPeers, "\(maxPeers) peers connected"))
+                }
                 s.connected[info.remotePublicKey] = channel
                 channel.closeFuture.whenComplete { _ in
                     state.withLockedValue { s in
@@ -94,6 +141,9 @@ public final class RLPxServer: Sendable {
                 }
                 return nil
             }
+            guard let refusal else { return nil }
+            refusal.0.record(ip: channel.remoteAddress?.ipAddress ?? "?", logger: configuration.logger)
+            return refusal.1
         }
         let channel: Channel
         do {
@@ -104,8 +154,8 @@ public final class RLPxServer: Sendable {
                 .childChannelInitializer { channel in
                     let ip = channel.remoteAddress?.ipAddress ?? "?"
                     if let refusal = state.withLockedValue({ $0.admitConnection(from: ip, configuration: configuration) }) {
-                        configuration.logger.debug("refusing a connection before its handshake", metadata: ["reason": "\(refusal)"])
-                        return channel.eventLoop.makeFailedFuture(RLPxError(.tooManyPeers, refusal))
+                        refusal.record(ip: ip, logger: configuration.logger)
+                        return channel.eventLoop.makeFailedFuture(RLPxError(.tooManyPeers, refusal.description))
                     }
                     return channel.eventLoop.makeCompletedFuture {
                         let pending: RLPxChannelSetup.Pending

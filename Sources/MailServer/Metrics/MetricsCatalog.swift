@@ -1,3 +1,5 @@
+import ArchiveStore
+import DevP2P
 import Foundation
 import Whisper
 
@@ -109,7 +111,36 @@ public enum MetricsCatalog {
             ),
             Family("whisper_archive_bytes_in_total", .counter, "Bytes of devp2p message payloads received from peers."),
             Family("whisper_archive_bytes_out_total", .counter, "Bytes of devp2p message payloads sent to peers."),
-            Family("whisper_archive_peers", .gauge, "Connected peers."),
+            Family(
+                "whisper_archive_peers",
+                .gauge,
+                "Connected peers, by the newest protocol each shares with this server (shh: shh/6 only, waku: waku/1).",
+                labels: MailProtocol.allCases.map { [("protocol", $0.capabilityName)] }
+            ),
+            Family(StoreMetrics.fsyncsName, .counter, "fsyncs of segment files (each group commit shares one)."),
+            Family(
+                StoreMetrics.fsyncSecondsName,
+                .histogram([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]),
+                "Seconds each fsync of a segment file took."
+            ),
+            Family(StoreMetrics.segmentsName, .gauge, "Segment files of the archive, the active one included (embedded archive only)."),
+            Family(StoreMetrics.bytesName, .gauge, "Bytes of the archive's segment files (embedded archive only)."),
+            Family(
+                StoreMetrics.oldestSentName,
+                .gauge,
+                "Sent time (UNIX seconds) of the oldest envelope in the archive's segments; 0 when empty (embedded archive only)."
+            ),
+            Family(
+                StoreMetrics.newestSentName,
+                .gauge,
+                "Sent time (UNIX seconds) of the newest envelope in the archive's segments; 0 when empty (embedded archive only)."
+            ),
+            Family(
+                RLPxServer.Refusal.metric,
+                .counter,
+                "Connections the server closed before serving them, by reason: closing (stopping), handshakes (too many running), address_rate (the address's connection budget), max_peers, duplicate (the node is connected already).",
+                labels: RLPxServer.Refusal.Reason.allCases.map { [("reason", $0.rawValue)] }
+            ),
             Family(
                 "whisper_archive_store_errors_total",
                 .counter,

@@ -95,7 +95,7 @@ final class PeerSession: Sendable {
             case .observeRequest(let seconds):
                 node.metrics.record("mailserver_delivery_duration_seconds", seconds)
             case .disconnect(let reason, let log):
-                if let log { logger.info("\(log)") }
+                if let log { logger.info("dropping the peer", metadata: ["reason": "\(log)"]) }
                 await peer.disconnect(reason: reason)
                 return false
             case .stop:
@@ -112,7 +112,7 @@ final class PeerSession: Sendable {
             recordArchivedSizes(job, result)
             return .stored(added: result.added)
         } catch {
-            logger.error("archiving failed: \(error)")
+            logger.error("archiving failed", metadata: ["error": "\(error)", "envelopes": "\(job.envelopes.count)"])
             return .failed
         }
     }
@@ -163,6 +163,7 @@ final class PeerSession: Sendable {
             metrics.increment("mailserver_envelope_queries_total{filter=\"\(filter)\",history=\"\(history)\"}")
         }
         let delivered = await sender.value
+        logRequest(answer, job: job, delivered: delivered)
         return .init(
             invalid: answer.disconnect,
             failure: answer.failure,
@@ -171,6 +172,31 @@ final class PeerSession: Sendable {
             delivered: delivered,
             storeFailed: answer.storeFailed
         )
+    }
+
+    /// One info line per request: answered (dialect, window, topics, count, milliseconds) or refused, with why.
+    func logRequest(_ answer: RequestProcessor.Answer, job: PeerStateMachine.RequestJob, delivered: Bool) {
+        var metadata: Logger.Metadata = [
+            "proto": "\(job.proto.capabilityName)",
+            "ms": "\(Int(((MailServerNode.now() - job.received) * 1000).rounded()))",
+        ]
+        if let id = answer.requestID { metadata["request"] = "\(id.hex.prefix(16))" }
+        if let r = answer.request {
+            metadata["dialect"] = "\(r.dialect.rawValue)"
+            metadata["from"] = "\(r.lower)"
+            metadata["to"] = "\(r.upper)"
+            metadata["topics"] = (r.topics ?? []).isEmpty ? "bloom" : "\(r.topics!.count)"
+            metadata["limit"] = "\(r.limit)"
+            metadata["cursor"] = r.cursor.isEmpty ? "no" : "yes"
+        }
+        if let failure = answer.failure {
+            metadata["reason"] = "\(failure)"
+            logger.info("request refused", metadata: metadata)
+        } else {
+            metadata["count"] = "\(answer.envelopes)"
+            if !delivered { metadata["delivered"] = "no" }
+            logger.info("request answered", metadata: metadata)
+        }
     }
 
     /// Queues the envelopes of another peer's batch that this peer wants.

@@ -6,6 +6,8 @@ import Whisper
 
 /// `whisper-archive bench compact`: retention by whole-segment drops, and the rewrite rate of compaction.
 struct BenchCompactCommand: AsyncParsableCommand {
+    @OptionGroup var logging: LoggingOptions
+
     static let configuration = CommandConfiguration(
         commandName: "compact",
         abstract: "Time retention (dropping a day) and compaction throughput (dropping a topic, merging).",

@@ -7,6 +7,8 @@ import Whisper
 
 /// `whisper-archive bench core`: Keccak-256, CRC32C, envelope decoding, message seal/open.
 struct BenchCoreCommand: ParsableCommand {
+    @OptionGroup var logging: LoggingOptions
+
     static let configuration = CommandConfiguration(
         commandName: "core",
         abstract: "Keccak-256, envelope decode+hash, and seal/open rates on one core.",

@@ -6,6 +6,8 @@ import NIOPosix
 
 /// `whisper-archive bench net`: RLPx throughput and handshake rate over loopback.
 struct BenchNetCommand: AsyncParsableCommand {
+    @OptionGroup var logging: LoggingOptions
+
     static let configuration = CommandConfiguration(
         commandName: "net",
         abstract: "RLPx payload throughput on one loopback connection, and handshakes per second.",

@@ -13,6 +13,8 @@ import Whisper
 
 /// `whisper-archive bench serve`: the mailserver answering history requests on loopback.
 struct BenchServeCommand: AsyncParsableCommand {
+    @OptionGroup var logging: LoggingOptions
+
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Envelopes/s to one requesting client, page latency with 1 and 50 clients, and under a flood.",
@@ -74,11 +76,8 @@ struct BenchServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var h = StreamLogHandler.standardError(label: label)
-            h.logLevel = .critical
-            return h
-        }
+        // The servers' lines would drown the figures: errors only, unless --log-level asks for more.
+        if logging.level == nil { LogLine.level.withLock { $0 = .error } }
         let work = try directoryOption.workDirectory(prefix: "wa-bench-serve")
         defer { work.removeIfTemporary() }
         let start: UInt32 = 1_700_000_000

@@ -8,6 +8,8 @@ import Whisper
 
 /// `whisper-archive bench store`: the archive store against status-go's schema in SQLite, on the same data.
 struct BenchStoreCommand: AsyncParsableCommand {
+    @OptionGroup var logging: LoggingOptions
+
     static let configuration = CommandConfiguration(
         commandName: "store",
         abstract: "Durable ingest, request pages, export, size and memory of the archive store vs. a SQLite baseline.",

@@ -6,6 +6,8 @@ import Whisper
 
 /// `whisper-archive bench verify`: quick and full verification rates against Keccak-256 in the same run.
 struct BenchVerifyCommand: AsyncParsableCommand {
+    @OptionGroup var logging: LoggingOptions
+
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "verify and verify --full over an archive of 1 KiB envelopes, against Keccak-256 in the same run.",

@@ -46,7 +46,9 @@ struct ArchiveLocation<Use: ArchiveUse>: ParsableArguments {
 
     func validate() throws {
         switch (archive, archiveURL) {
-        case (nil, nil): throw ValidationError("give --archive\(Use.acceptsPostgres ? " or --archive-url" : "")")
+        case (nil, nil):
+            // The command checks the config's archive itself.
+            if !Use.mayComeFromConfig { throw ValidationError("give --archive\(Use.acceptsPostgres ? " or --archive-url" : "")") }
         case (.some, .some): throw ValidationError("give --archive or --archive-url, not both")
         default: break
         }
@@ -62,11 +64,14 @@ struct ArchiveLocation<Use: ArchiveUse>: ParsableArguments {
 
     /// The archive named, parsed: a `postgres://` or `postgresql://` value is a database.
     var target: Target {
-        get throws {
-            let value = archive ?? archiveURL ?? ""
-            guard PostgresLocation.isURL(value) else { return .directory(value) }
-            do { return .postgres(try PostgresLocation(url: value)) } catch { throw ValidationError(error.message) }
-        }
+        get throws { try target(orConfig: nil) }
+    }
+
+    /// The archive named by the flags, else `configured` (a config file's directory or URL).
+    func target(orConfig configured: String?) throws -> Target {
+        let value = archive ?? archiveURL ?? configured ?? ""
+        guard PostgresLocation.isURL(value) else { return .directory(value) }
+        do { return .postgres(try PostgresLocation(url: value)) } catch { throw ValidationError(error.message) }
     }
 
     /// The archive directory (``validate()`` has refused a database for a command that takes only directories).

@@ -2,12 +2,14 @@ import ArgumentParser
 import DevP2P
 import EthCrypto
 import Foundation
+import PostgresArchive
 import SystemErrorText
 
 /// `serve --config FILE`: a JSON object whose keys follow status-go's node config where it has one
 /// (`ListenAddr`, `AdvertiseAddr`, `NodeKey`, `MailServerPassword`, `MailServerRateLimit`, `MailServerDataRetention`, `MinimumPoW`,
-/// `MaxMessageSize`, `MaxPeers`), and otherwise name serve's flags (`NodeKeyFile`, `Metrics`, `Peers`,
-/// `ShutdownTimeout`). A flag given on the command line wins over the file.
+/// `MaxMessageSize`, `MaxPeers`, `DataDir`, and `PostgresURI` for status-go's `PGConfig.URI`), and otherwise name
+/// serve's flags (`NodeKeyFile`, `Metrics`, `Peers`, `ShutdownTimeout`, `LogLevel`). A flag given on the command
+/// line wins over the file. SIGHUP reads it again: `LogLevel`, `MailServerRateLimit` and `Peers` change live.
 ///
 /// Read strictly: an unknown key, a value of the wrong type or out of range is a usage error naming the file and
 /// the key. (swift-configuration reads keys it is asked for and cannot tell an unknown key, which a typo makes.)
@@ -28,11 +30,16 @@ struct ServeConfigFile: Sendable {
     var metrics: String?
     var peers: [String]?
     var shutdownTimeout: Double?
+    /// `LogLevel`: trace … error.
+    var logLevel: LogLevelOption?
+    /// The archive: `DataDir` (a directory, as status-go's data directory) or `PostgresURI` (status-go's
+    /// `PGConfig.URI`, a `postgres://` URL).
+    var archive: String?
 
     /// Every key, for the unknown-key message.
     static let keys = [
         "ListenAddr", "AdvertiseAddr", "NodeKey", "NodeKeyFile", "MailServerPassword", "MailServerRateLimit", "MailServerDataRetention",
-        "MinimumPoW", "MaxMessageSize", "MaxPeers", "Metrics", "Peers", "ShutdownTimeout",
+        "MinimumPoW", "MaxMessageSize", "MaxPeers", "Metrics", "Peers", "ShutdownTimeout", "LogLevel", "DataDir", "PostgresURI",
     ]
 
     /// A JSON value as decoded, telling booleans, numbers and strings apart.
@@ -143,6 +150,18 @@ struct ServeConfigFile: Sendable {
             }
         }
         c.shutdownTimeout = try number("ShutdownTimeout", "a number of seconds > 0") { $0 > 0 }
+        if let level = try string("LogLevel") {
+            guard let l = LogLevelOption(rawValue: level.lowercased()) else {
+                throw fail("LogLevel", "one of " + LogLevelOption.allCases.map(\.rawValue).joined(separator: ", "), object["LogLevel"]!)
+            }
+            c.logLevel = l
+        }
+        let dataDir = try string("DataDir")
+        let uri = try string("PostgresURI")
+        if dataDir != nil && uri != nil { throw ValidationError("config \(path): give DataDir or PostgresURI, not both") }
+        if let dataDir, dataDir.isEmpty { throw fail("DataDir", "a directory", object["DataDir"]!) }
+        if let uri, !PostgresLocation.isURL(uri) { throw fail("PostgresURI", "a postgres:// URL", .string("…")) }
+        c.archive = dataDir ?? uri
         return c
     }
 
