@@ -65,7 +65,7 @@ struct AuditCommand: AsyncParsableCommand {
     @Flag(help: "Print the report as one JSON document.")
     var json = false
 
-    @Option(help: ArgumentHelp("Write the report as a self-contained HTML page to this file.", valueName: "file"))
+    @Option(help: ArgumentHelp("Write the report as a self-contained HTML page to this file.", valueName: "file"), completion: .file())
     var html: String?
 
     @Flag(help: "Exit 1 when there are anomalies.")

@@ -37,7 +37,7 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "The output format.")
     var format: ArchiveFormat
 
-    @Option(help: ArgumentHelp("The output file or directory; - for standard output (rlp, jsonl).", valueName: "path"))
+    @Option(help: ArgumentHelp("The output file or directory; - for standard output (rlp, jsonl).", valueName: "path"), completion: .file())
     var output: String
 
     @Flag(help: "Replace an existing output file.")

@@ -46,7 +46,7 @@ struct ImportCommand: AsyncParsableCommand {
     @Flag(help: ArgumentHelp("Print `ack N` after each acknowledged batch (N input records so far).", visibility: .hidden))
     var printAcks = false
 
-    @Argument(help: ArgumentHelp("Input files or directories.", valueName: "path"))
+    @Argument(help: ArgumentHelp("Input files or directories.", valueName: "path"), completion: .file())
     var paths: [String]
 
     func validate() throws {

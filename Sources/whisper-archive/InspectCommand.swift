@@ -27,7 +27,7 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "An envelope's RLP as hex.")
     var hex: String?
 
-    @Option(help: "A file of concatenated envelope RLPs.")
+    @Option(help: "A file of concatenated envelope RLPs.", completion: .file())
     var file: String?
 
     @OptionGroup var keys: OpeningKeyOptions

@@ -18,13 +18,13 @@ struct KeygenCommand: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Where to write the key (must not exist).", valueName: "file"))
+    @Option(help: ArgumentHelp("Where to write the key (must not exist).", valueName: "file"), completion: .file())
     var output: String
 
     func run() throws {
         let key = PrivateKey.generate()
         try KeyFile.write(key, to: output)
-        print("public key: \(key.publicKey.bytes.hex)")
-        print("node id:    \(key.publicKey.nodeID.hex)")
+        print("public key: 0x\(key.publicKey.bytes.hex)")
+        print("node id:    0x\(key.publicKey.nodeID.hex)")
     }
 }

@@ -48,6 +48,13 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .customLong("protocol"), help: "Sub-protocol to speak.")
     var proto: MailProtocol = .whisper
 
+    @Option(
+        name: .customLong("node-key"),
+        help: ArgumentHelp("Our node key file: the identity a peer trusts as its mailserver (default: a fresh key).", valueName: "file"),
+        completion: .file()
+    )
+    var nodeKey: String?
+
     @Flag(help: "Print the per-peer summary as JSON lines.")
     var json = false
 
@@ -77,13 +84,14 @@ struct ReplayCommand: AsyncParsableCommand {
                 envelopes.append(e)
             }
         } catch { throw CLIError("reading \(archive) failed: \(String(describing: error))") }
+        let key = try nodeKey.map(KeyFile.read) ?? .generate()
         var failed = false
         for p in peers {
             let node = EnodeURL(p)!
             let start = Date()
             var sent = 0
             do {
-                let client = try await MailClient.connect(to: node, key: .generate(), proto: proto)
+                let client = try await MailClient.connect(to: node, key: key, proto: proto)
                 let batch = rate > 0 ? max(1, Int(rate / 10)) : 256
                 var i = 0
                 while i < envelopes.count {

@@ -41,6 +41,9 @@ struct RequestCommand: AsyncParsableCommand {
     @Option(help: "The mailserver password (default: encrypt to the server's node key).")
     var password: String?
 
+    @Option(name: .customLong("password-file"), help: ArgumentHelp("As --password, with the password read from this file.", valueName: "file"), completion: .file())
+    var passwordFile: String?
+
     @Option(help: ArgumentHelp("Earliest sent time (default: 24 hours ago; with --all: 0, the whole history).", valueName: "time"))
     var from: TimeArgument?
 
@@ -62,7 +65,7 @@ struct RequestCommand: AsyncParsableCommand {
     @Option(name: .customLong("protocol"), help: "Sub-protocol to speak.")
     var proto: MailProtocol = .whisper
 
-    @Option(help: ArgumentHelp("Store the envelopes in this archive (created if missing).", valueName: "dir"))
+    @Option(help: ArgumentHelp("Store the envelopes in this archive (created if missing).", valueName: "dir"), completion: .directory)
     var into: String?
 
     @Flag(help: "Print the summary as JSON (envelopes go to --into, or as JSON lines before it).")
@@ -71,7 +74,7 @@ struct RequestCommand: AsyncParsableCommand {
     @Option(help: "Seconds to wait for each page.")
     var timeout = 30.0
 
-    @Option(name: .customLong("node-key"), help: ArgumentHelp("Our key file (default: a fresh key).", valueName: "file"))
+    @Option(name: .customLong("node-key"), help: ArgumentHelp("Our key file (default: a fresh key).", valueName: "file"), completion: .file())
     var nodeKey: String?
 
     @Option(name: .customLong("pow"), help: "PoW of the request envelope.")
@@ -80,6 +83,7 @@ struct RequestCommand: AsyncParsableCommand {
     func validate() throws {
         guard EnodeURL(peer)?.isDialable == true else { throw ValidationError("--peer must be an enode URL with host and port") }
         if dialect == .legacy && proto == .waku { throw ValidationError("waku has no legacy binary requests") }
+        if password != nil && passwordFile != nil { throw ValidationError("give --password or --password-file, not both") }
         if limit > 1000 { throw ValidationError("--limit must be at most 1000") }
         if !(timeout > 0) || !timeout.isFinite { throw ValidationError("--timeout must be a positive number of seconds") }
         if !(pow >= 0) || !pow.isFinite { throw ValidationError("--pow must be a finite number ≥ 0") }
@@ -114,6 +118,8 @@ struct RequestCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Read before anything is dialled: a missing file fails at once.
+        let mailPassword = try passwordFile.map(PasswordFile.read) ?? password
         let node = EnodeURL(peer)!
         let key = try nodeKey.map(KeyFile.read) ?? PrivateKey.generate()
         let now = currentUnixTime()
@@ -181,7 +187,7 @@ struct RequestCommand: AsyncParsableCommand {
                         "--dialect legacy spans at most 24 hours (status-go rejects wider windows): give --from and --to closer together"
                     )
                 }
-                let sealing: SealingKey = password.map { .password($0) } ?? .asymmetric(node.publicKey)
+                let sealing: SealingKey = mailPassword.map { .password($0) } ?? .asymmetric(node.publicKey)
                 let envelope = try MailClient.requestEnvelope(request, sealing: sealing, signer: key, pow: pow)
                 payload = envelope.rlp
                 requestID = envelope.hash

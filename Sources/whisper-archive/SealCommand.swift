@@ -31,13 +31,20 @@ struct SealCommand: ParsableCommand {
     @Option(help: "Encrypt with the key derived from this password.")
     var password: String?
 
+    @Option(name: .customLong("password-file"), help: ArgumentHelp("As --password, with the password read from this file.", valueName: "file"), completion: .file())
+    var passwordFile: String?
+
     @Option(name: .customLong("sym-key"), help: ArgumentHelp("Encrypt with this 32-byte symmetric key (64 hex digits).", valueName: "hex"))
     var symKey: SymmetricKeyArgument?
 
     @Option(name: .customLong("public-key"), help: ArgumentHelp("Encrypt to this public key (64 or 65 bytes, hex).", valueName: "hex"))
     var publicKey: PublicKeyArgument?
 
-    @Option(name: .customLong("sign-with"), help: ArgumentHelp("Sign with the private key in this file.", valueName: "file"))
+    @Option(
+        name: [.customLong("private-key"), .customLong("sign-with")],
+        help: ArgumentHelp("Sign with the private key in this file (--sign-with is the older name).", valueName: "file"),
+        completion: .file()
+    )
     var signWith: String?
 
     @Option(help: "Time to live in seconds.")
@@ -50,8 +57,8 @@ struct SealCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        let given = [password != nil, symKey != nil, publicKey != nil].filter { $0 }.count
-        if given != 1 { throw ValidationError("give exactly one of --password, --sym-key, --public-key") }
+        let given = [password != nil, passwordFile != nil, symKey != nil, publicKey != nil].filter { $0 }.count
+        if given != 1 { throw ValidationError("give exactly one of --password, --password-file, --sym-key, --public-key") }
         if ttl == 0 { throw ValidationError("--ttl must be at least 1") }
         if !(pow >= 0) || !pow.isFinite { throw ValidationError("--pow must be a finite number ≥ 0") }
     }
@@ -69,6 +76,8 @@ struct SealCommand: ParsableCommand {
         let key: SealingKey
         if let password {
             key = .password(password)
+        } else if let passwordFile {
+            key = .password(try PasswordFile.read(passwordFile))
         } else if let symKey {
             key = .symmetric(symKey.bytes)
         } else {
@@ -81,6 +90,6 @@ struct SealCommand: ParsableCommand {
         } catch {
             throw CLIError("seal: \(error)")
         }
-        print(json ? EnvelopeJSON.encode(envelope) : envelope.rlp.hex)
+        print(json ? EnvelopeJSON.encode(envelope) : "0x" + envelope.rlp.hex)
     }
 }

@@ -40,7 +40,8 @@ struct ServeCommand: AsyncParsableCommand {
         help: ArgumentHelp(
             "A JSON config file (keys as status-go's: ListenAddr, AdvertiseAddr, NodeKey, MailServerPassword, MailServerRateLimit, MailServerDataRetention, MinimumPoW, MaxMessageSize, MaxPeers; and NodeKeyFile, Metrics, Peers, ShutdownTimeout). Flags win over it.",
             valueName: "file"
-        )
+        ),
+        completion: .file()
     )
     var config: String?
 
@@ -100,7 +101,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("metrics"), help: ArgumentHelp("Serve Prometheus metrics on this address.", valueName: "host:port"))
     var metricsFlag: String?
 
-    @Option(name: .customLong("enode-file"), help: "Also write the enode URL to this file (a device or FIFO is written in place).")
+    @Option(
+        name: .customLong("enode-file"),
+        help: "Also write the enode URL to this file (a device or FIFO is written in place).",
+        completion: .file()
+    )
     var enodeFile: String?
 
     @Option(help: "Durability of archived envelopes: always, none, or interval:MS.")

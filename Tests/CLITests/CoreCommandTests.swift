@@ -105,8 +105,9 @@ struct CoreCommandTests {
         let keyFile = dir.appendingPathComponent("node.key").path
         let gen = try await CLI.run(["keygen", "--output", keyFile])
         #expect(gen.status == 0, "\(gen.stderr)")
-        let publicKey = try #require(gen.stdout.split(separator: "\n").first?.split(separator: " ").last.map(String.init))
-        #expect(publicKey.count == 128)
+        let printed = try #require(gen.stdout.split(separator: "\n").first?.split(separator: " ").last.map(String.init))
+        #expect(printed.hasPrefix("0x") && printed.count == 130, "hex is printed with 0x: \(printed)")
+        let publicKey = String(printed.dropFirst(2))
         let attributes = try FileManager.default.attributesOfItem(atPath: keyFile)
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
         #expect(try await CLI.run(["keygen", "--output", keyFile]).status == 1, "keygen must not overwrite")

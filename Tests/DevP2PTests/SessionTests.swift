@@ -117,6 +117,8 @@ struct SessionTests {
         #expect(d.host == "::1" && d.udpPort == 30301)
         #expect(d.description == "enode://\(key)@[::1]:30303?discport=30301")
         #expect(try EnodeURL(parsing: key).isDialable == false)
+        // Hex with 0x is accepted everywhere; the URL is printed without it.
+        #expect(try EnodeURL(parsing: "enode://0x\(key)@127.0.0.1:30303").description == "enode://\(key)@127.0.0.1:30303")
         #expect(try EnodeURL(parsing: "enode://\(key)@node.example:1").host == "node.example")
         for bad in [
             "enode://\(key.dropLast(2))@127.0.0.1:1", "enr://\(key)@1.2.3.4:1", "enode://\(key)@1.2.3.4",

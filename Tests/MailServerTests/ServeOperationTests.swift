@@ -49,7 +49,7 @@ struct ServeOperationTests {
         let connected = try #require(line("peer connected "), "\(log)")
         #expect(connected.contains("protocols=waku") && connected.contains("client=whisper-archive/"), "\(connected)")
         let answered = try #require(line("request answered "), "\(log)")
-        for field in ["dialect=rlp7", "count=10", "topics=1", "limit=10", "proto=waku", "request=\(first.hash.hex.prefix(16))", "ms="] {
+        for field in ["dialect=rlp7", "count=10", "topics=1", "limit=10", "proto=waku", "request=0x\(first.hash.hex.prefix(16))", "ms="] {
             #expect(answered.contains(field), "\(field): \(answered)")
         }
         #expect(answered.contains("from=\(currentUnixTime() - 7200)") || answered.contains("from="), "\(answered)")

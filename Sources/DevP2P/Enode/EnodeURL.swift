@@ -28,7 +28,7 @@ public struct EnodeURL: Hashable, Sendable, CustomStringConvertible, LosslessStr
         } else if rest.contains("://") {
             throw RLPxError(.invalidEnode, "scheme must be enode://")
         }
-        let keyText: Substring
+        var keyText: Substring
         var hostPart: Substring?
         if let at = rest.firstIndex(of: "@") {
             keyText = rest[..<at]
@@ -36,6 +36,8 @@ public struct EnodeURL: Hashable, Sendable, CustomStringConvertible, LosslessStr
         } else {
             keyText = rest
         }
+        // Hex is accepted with or without 0x everywhere, the key of an enode URL included (it is printed without).
+        if keyText.hasPrefix("0x") || keyText.hasPrefix("0X") { keyText = keyText.dropFirst(2) }
         guard keyText.count == 128, let keyBytes = try? Hex.decode(keyText), let key = try? PublicKey(bytes: keyBytes) else {
             throw RLPxError(.invalidEnode, "the node key must be 128 hex digits of a secp256k1 point")
         }

@@ -34,7 +34,7 @@ final class PeerSession: Sendable {
 
     var logger: Logger {
         var l = node.logger
-        l[metadataKey: "peer"] = "\(peer.remotePublicKey.bytes.hex.prefix(16))"
+        l[metadataKey: "peer"] = "0x\(peer.remotePublicKey.bytes.hex.prefix(16))"
         return l
     }
 
@@ -180,7 +180,7 @@ final class PeerSession: Sendable {
             "proto": "\(job.proto.capabilityName)",
             "ms": "\(Int(((MailServerNode.now() - job.received) * 1000).rounded()))",
         ]
-        if let id = answer.requestID { metadata["request"] = "\(id.hex.prefix(16))" }
+        if let id = answer.requestID { metadata["request"] = "0x\(id.hex.prefix(16))" }
         if let r = answer.request {
             metadata["dialect"] = "\(r.dialect.rawValue)"
             metadata["from"] = "\(r.lower)"

@@ -7,7 +7,7 @@ import PostgresArchive
 /// One declaration for every command that takes an archive; `Use` says, in the help, what the command does with
 /// it, and whether a PostgreSQL database (a `postgres://` URL) may stand in for a directory.
 struct ArchiveLocation<Use: ArchiveUse>: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(Use.help, valueName: Use.acceptsPostgres ? "dir|url" : "dir"))
+    @Option(name: .long, help: ArgumentHelp(Use.help, valueName: Use.acceptsPostgres ? "dir|url" : "dir"), completion: .directory)
     var archive: String?
 
     @Option(

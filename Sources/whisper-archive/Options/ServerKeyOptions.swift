@@ -5,7 +5,7 @@ import SystemErrorText
 
 /// The keys of `serve`: its node key (`--node-key`) and the mailserver password (`--password`, `--password-file`).
 struct ServerKeyOptions: ParsableArguments {
-    @Option(name: .customLong("node-key"), help: "The node key file (default: DIR/node.key, created on first start).")
+    @Option(name: .customLong("node-key"), help: "The node key file (default: DIR/node.key, created on first start).", completion: .file())
     var nodeKey: String?
 
     @Option(
@@ -13,7 +13,7 @@ struct ServerKeyOptions: ParsableArguments {
     )
     var password: String?
 
-    @Option(name: .customLong("password-file"), help: "Read the mailserver password from this file.")
+    @Option(name: .customLong("password-file"), help: "Read the mailserver password from this file.", completion: .file())
     var passwordFile: String?
 
     func validate() throws {
@@ -54,10 +54,6 @@ struct ServerKeyOptions: ParsableArguments {
             return environment[Self.passwordVariable] ?? config.mailServerPassword
         }
         guard let passwordFile else { return password }
-        let text: String
-        do { text = try String(contentsOfFile: passwordFile, encoding: .utf8) } catch {
-            throw CLIError("cannot read the password file: \(SystemErrorText.describe(error, subject: passwordFile))")
-        }
-        return text.trimmingCharacters(in: .newlines)
+        return try PasswordFile.read(passwordFile)
     }
 }
