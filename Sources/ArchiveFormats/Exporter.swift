@@ -17,7 +17,7 @@ public enum Exporter {
         public var megabytesPerSecond: Double { seconds > 0 ? Double(bytes) / seconds / 1e6 : 0 }
     }
 
-    /// Exports to `path` in `format`, in storage order; `progress` is called every 10,000 envelopes. Damaged
+    /// Exports to `path` in `format`, in storage order; `progress` is called every 1,000 envelopes. Damaged
     /// blocks are skipped (with a warning on the store's logger) and listed in the summary. A file output appears
     /// only when the export succeeds; an existing one is replaced only when `replacing` is true (see ``OutputFile``).
     public static func run(
@@ -35,7 +35,7 @@ public enum Exporter {
             try sink.write(e)
             summary.exported += 1
             summary.bytes += Int64(e.rlp.count)
-            if summary.exported % 10_000 == 0 {
+            if summary.exported % 1_000 == 0 {
                 summary.seconds = Date().timeIntervalSince(start)
                 progress(summary)
             }

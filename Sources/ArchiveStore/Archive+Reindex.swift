@@ -4,10 +4,17 @@ import Whisper
 extension Archive {
     /// Rebuilds the index (all of it, or the rows of `topics`) from the segments and reports how the old one differed.
     ///
-    /// - Parameter dryRun: only compare; leave the index as it is.
+    /// - Parameters:
+    ///   - dryRun: only compare; leave the index as it is.
+    ///   - progress: told the segment bytes read so far, of all of them, as the rebuild reads them.
     /// A reader (beside a running writer, or on a read-only archive) can only compare (`dryRun`); it writes nothing:
     /// the rebuilt rows go to a temporary table outside the archive.
-    public func reindex(topics: [Topic]? = nil, dryRun: Bool = false) throws(ArchiveError) -> ReindexReport {
+    public func reindex(
+        topics: [Topic]? = nil,
+        dryRun: Bool = false,
+        progress: WorkProgress.Report? = nil
+    ) throws(ArchiveError) -> ReindexReport {
+        let work = WorkProgress(progress)
         guard let writer else {
             guard dryRun else { throw ArchiveError(.readOnly, "reindex needs the archive open as the writer") }
             return try swapLock.withReadLock { () throws(ArchiveError) -> ReindexReport in
@@ -23,7 +30,7 @@ extension Archive {
                             }
                             sources.append((info, file))
                         }
-                        return try Archive.compareWithSegments(index: index, sources: sources, topics: topics, replace: nil)
+                        return try Archive.compareWithSegments(index: index, sources: sources, topics: topics, replace: nil, work: work)
                     }
                 }
             }
@@ -36,7 +43,8 @@ extension Archive {
                 index: index,
                 sources: sources,
                 topics: topics,
-                replace: dryRun ? nil : (segments.active.firstSequence, segments.active.bytes)
+                replace: dryRun ? nil : (segments.active.firstSequence, segments.active.bytes),
+                work: work
             )
         }
     }
@@ -47,8 +55,10 @@ extension Archive {
         index: ArchiveIndex,
         sources: [(SegmentInfo, SegmentFile)],
         topics: [Topic]?,
-        replace: (segment: UInt64, offset: Int64)?
+        replace: (segment: UInt64, offset: Int64)?,
+        work: WorkProgress
     ) throws(ArchiveError) -> ReindexReport {
+        work.start(total: sources.reduce(0) { $0 + $1.0.bytes })
         do {
             let selected = topics.map { Set($0.map(\.rawValue)) }
             let rebuild = try index.beginRebuild(topics: selected)
@@ -59,6 +69,7 @@ extension Archive {
                 for (s, file) in sources {
                     let (end, invalid) = try SegmentScanner.forEachValidBlock(file, segment: s.firstSequence, to: s.bytes) {
                         (block, raw) throws(ArchiveError) in
+                        work.at(block.offset)
                         for range in BlockRecords(raw).map(\.rlp) {
                             let rlp = Array(raw[range])
                             guard let f = EnvelopeFields.parse(rlp) else { continue }
@@ -83,6 +94,7 @@ extension Archive {
                             offset: end
                         )
                     }
+                    work.finishPart(s.bytes)
                 }
             }
             report.entries = try rebuild.count()

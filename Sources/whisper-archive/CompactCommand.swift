@@ -93,16 +93,16 @@ struct CompactCommand: AsyncParsableCommand {
         for cut in archive.recovery.cuts { LogLine.cli.notice("recovered: cut \(cut)") }
         for name in archive.recovery.leftoversRemoved { LogLine.cli.notice("recovered: removed leftover \(name)") }
         let report: CompactionReport
+        let progress = ProgressLine()
+        var compaction = CompactionOptions(before: cutoff, dropTopics: dropTopic.map(\.topic), dryRun: dryRun, mergeBelow: mergeBelow)
+        compaction.progress = { done, total in progress.update("compacting MB", count: Int(done / 1_000_000), done: done, of: total) }
         do {
-            report = try archive.compact(
-                CompactionOptions(
-                    before: cutoff,
-                    dropTopics: dropTopic.map(\.topic),
-                    dryRun: dryRun,
-                    mergeBelow: mergeBelow
-                )
-            )
-        } catch { throw CLIError("compaction failed: \(error.description)") }
+            report = try archive.compact(compaction)
+            progress.finish()
+        } catch {
+            progress.finish()
+            throw CLIError("compaction failed: \(error.description)")
+        }
         if options.json {
             print(jsonLine(report))
             return

@@ -74,15 +74,18 @@ struct ExportCommand: AsyncParsableCommand {
         case .postgres(let database):
             source = try await options.location.openPostgres(database, readOnly: true)
         }
+        // The total is known, at O(1), when every envelope goes out; a filtered export shows its count and rate.
+        let unfiltered = from == nil && to == nil && topic.isEmpty
+        let total = unfiltered && isatty(2) == 1 ? try? await source.count() : nil
         if format.isStore {
-            try await exportToDatabase(from: source, filter: filter)
+            try await exportToDatabase(from: source, filter: filter, total: total)
             return
         }
         let progress = ProgressLine()
         let summary: Exporter.Summary
         do {
             summary = try await Exporter.run(store: source, filter: filter, format: format, path: output, replacing: force) { s in
-                progress.update("exported", count: s.exported)
+                progress.update("exported", count: s.exported, total: total)
             }
             await source.close()
         } catch let error as FormatError where error.code == .exists {
@@ -115,7 +118,7 @@ struct ExportCommand: AsyncParsableCommand {
 
     /// `--format postgres --output URL`: adds the envelopes the database lacks (a second run after an interrupted
     /// one adds the rest), with the import's progress line and summary.
-    func exportToDatabase(from source: any EnvelopeStore, filter: EnvelopeFilter) async throws {
+    func exportToDatabase(from source: any EnvelopeStore, filter: EnvelopeFilter, total: Int?) async throws {
         let database: PostgresLocation
         do { database = try PostgresLocation(url: output) } catch {
             await source.close()
@@ -128,7 +131,7 @@ struct ExportCommand: AsyncParsableCommand {
         }
         let progress = ProgressLine()
         var copier = Importer(store: target)
-        copier.onBatch = { summary, _ in progress.update("exported", count: summary.imported + summary.duplicates) }
+        copier.onBatch = { summary, _ in progress.update("exported", count: summary.imported + summary.duplicates, total: total) }
         copier.onInvalid = { error in
             progress.finish()
             LogLine.cli.error("\(error.description)")

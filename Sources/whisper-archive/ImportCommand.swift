@@ -68,6 +68,7 @@ struct ImportCommand: AsyncParsableCommand {
             store = try await options.location.openPostgres(database, readOnly: false)
         }
         let progress = ProgressLine()
+        let inputBytes = Self.inputBytes(paths: paths, format: format)
         var importer = Importer(store: store)
         let location = options.location
         // A database input is opened read only: the session refuses writes, and nothing is created in it.
@@ -88,7 +89,7 @@ struct ImportCommand: AsyncParsableCommand {
                 var line = "ack \(acknowledged)\n"
                 line.withUTF8 { _ = write(1, $0.baseAddress, $0.count) }
             }
-            progress.update("imported", count: summary.imported + summary.duplicates)
+            progress.update("imported", count: summary.imported + summary.duplicates, done: summary.bytes, of: inputBytes)
         }
         let summary: Importer.Summary
         do {
@@ -115,5 +116,24 @@ struct ImportCommand: AsyncParsableCommand {
             )
         }
         if summary.stopped || summary.unreadableFiles > 0 || summary.rejected > 0 { throw ExitCode(1) }
+    }
+}
+
+extension ImportCommand {
+    /// The bytes the import will read, when they are known: plain rlp or jsonl files (a directory, a database or a
+    /// compressed file reads a different amount than its size).
+    static func inputBytes(paths: [String], format: ArchiveFormat?) -> Int64? {
+        var total: Int64 = 0
+        for path in paths {
+            guard !path.hasSuffix(".lz4"), !PostgresLocation.isURL(path),
+                let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+                attributes[.type] as? FileAttributeType == .typeRegular,
+                let size = attributes[.size] as? NSNumber
+            else { return nil }
+            let kind = format ?? ArchiveFormat.guess(fromName: path)
+            guard kind == .rlp || kind == .jsonl else { return nil }
+            total += size.int64Value
+        }
+        return total
     }
 }

@@ -47,7 +47,14 @@ struct ReindexCommand: AsyncParsableCommand {
         for cut in archive.recovery.cuts { LogLine.cli.notice("recovered: cut \(cut)") }
         let started = Date()
         let report: ReindexReport
-        do { report = try archive.reindex(topics: topic.isEmpty ? nil : topic.map(\.topic), dryRun: check) } catch {
+        let progress = ProgressLine()
+        do {
+            report = try archive.reindex(topics: topic.isEmpty ? nil : topic.map(\.topic), dryRun: check) { done, total in
+                progress.update(check ? "checking MB" : "reindexing MB", count: Int(done / 1_000_000), done: done, of: total)
+            }
+            progress.finish()
+        } catch {
+            progress.finish()
             throw CLIError(error.description)
         }
         if options.json {

@@ -94,7 +94,7 @@ struct VerifyCommand: AsyncParsableCommand {
                     if json {
                         writeLine(jsonLine(Event(event: "progress", data: p)))
                     } else {
-                        progressLine.update("verified MB", count: Int(p.bytes / 1_000_000), total: Int(p.totalBytes / 1_000_000))
+                        progressLine.update("verified MB", count: Int(p.bytes / 1_000_000), done: Int64(p.bytes), of: Int64(p.totalBytes))
                     }
                 },
                 finding: { f in

@@ -53,6 +53,7 @@ struct Compactor {
     let dropTopics: Set<UInt32>
     var report = CompactionReport()
     let started = Date()
+    let work: WorkProgress
 
     /// A record kept by a rewrite, and what its index row needs.
     struct Kept {
@@ -130,6 +131,7 @@ struct Compactor {
     init(archive: Archive, options: CompactionOptions) {
         self.archive = archive
         self.options = options
+        self.work = WorkProgress(options.progress)
         self.segDir = archive.segmentsDirectory
         self.dropTopics = Set(options.dropTopics.map(\.rawValue))
         report.dryRun = options.dryRun
@@ -268,6 +270,8 @@ struct Compactor {
     func decide(_ units: inout [Unit], index: ArchiveIndex) throws(ArchiveError) {
         let segs = units.flatMap { $0.sources.map(\.info.firstSequence) }
         guard !segs.isEmpty else { return }
+        // Each source is read twice: here to decide, then to copy what it keeps.
+        work.start(total: 2 * units.reduce(0) { $0 + $1.sources.reduce(0) { $0 + $1.info.bytes } })
         let rows = try index.rowsInStorageOrder(inSegments: segs)
         let lookup = try index.keyLookup()
         var row: ArchiveIndex.SegmentRows.Row?
@@ -284,6 +288,7 @@ struct Compactor {
                 var duplicates = 0
                 let (end, invalid) = try SegmentScanner.forEachValidBlock(file, segment: seg, to: plan.info.bytes) {
                     (block, raw) throws(ArchiveError) in
+                    work.at(block.offset)
                     var keep: [Bool] = []
                     var kept: [Kept] = []
                     var failure: ArchiveError?
@@ -336,6 +341,7 @@ struct Compactor {
                 }
                 plan.removed = Removed(expired: expired, topicDropped: topicDropped, duplicates: duplicates)
                 units[u].sources[si] = plan
+                work.finishPart(plan.info.bytes)
             }
         }
         rows.reset()
@@ -390,6 +396,7 @@ struct Compactor {
             for b in s.blocks where !b.kept.isEmpty {
                 try copyBlock(b, from: file, to: &out, info: &info, sequence: &sequence, output: &output)
             }
+            work.finishPart(s.info.bytes)
         }
         try out.sync()
         output.segment = info

@@ -61,6 +61,9 @@ public struct CompactionOptions: Sendable {
     /// Also rewrite segments holding records the index does not list (second copies of an envelope that
     /// slipped in); finding them costs one pass over the whole index.
     public var removeDuplicates = true
+    /// Told the work done so far, of all of it (bytes of the segments rewritten, read once to decide and once to
+    /// copy), as the run goes; called on the compacting thread.
+    public var progress: (@Sendable (_ done: Int64, _ total: Int64) -> Void)?
 
     /// Creates options.
     public init(
