@@ -27,7 +27,8 @@ public enum AuditHTML {
             th{background:#f4f4f4}td.n{text-align:right;font-variant-numeric:tabular-nums}
             code{font:12px ui-monospace,monospace}.legend span{display:inline-block;margin-right:14px}
             .sw{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
-            svg text{font:11px system-ui,sans-serif;fill:#444}
+            svg text{font:11px system-ui,sans-serif;fill:#444}svg{max-width:100%;height:auto}
+            body{max-width:1320px}td code{overflow-wrap:anywhere}
             </style></head><body>
             <h1>\(esc(title))</h1>
 
@@ -109,49 +110,115 @@ public enum AuditHTML {
     static let chartHeight = 240.0
     static let left = 56.0, right = 12.0, top = 12.0, bottom = 72.0
 
-    /// A stacked bar per hour (or per group of hours when the span is long), one colour per busy topic.
-    static func hourChart(_ report: AuditReport) -> String {
-        guard let firstHour = report.hours.first?.hour, let lastHour = report.hours.last?.hour else {
-            return "<p>No envelopes.</p>"
-        }
-        let busiest = Array(report.topics.prefix(topicColors.count).map(\.topic))
-        let span = Int((lastHour - firstHour) / 3600) + 1
-        let hoursPerBar = max(1, (span + 599) / 600)
-        let bars = (span + hoursPerBar - 1) / hoursPerBar
-        var stacks = [[Int]](repeating: [Int](repeating: 0, count: busiest.count + 1), count: bars)
+    /// The bin widths of the time chart, in hours, tried in order: the first that needs at most ``maxTimeBars``
+    /// slots (bars and collapsed gaps) is used, so an archive of a few days gets hourly bars and one of years weekly
+    /// or monthly ones, each still several pixels wide.
+    public static let binHours = [1, 3, 6, 12, 24, 24 * 7, 24 * 30, 24 * 365]
+    /// Most slots the time chart draws (about 4 px each).
+    public static let maxTimeBars = 240
+    /// A run of at least this many empty bins is drawn as one narrow gap, labelled with the time it spans, so two
+    /// busy stretches far apart stay readable.
+    public static let collapsedGap = 4
+
+    /// One slot of the time chart: a bin of `hours` from `start` with its stack, or a collapsed empty stretch.
+    enum TimeSlot {
+        case bin(start: UInt32, stack: [Int])
+        case gap(from: UInt32, to: UInt32)
+    }
+
+    /// The slots of the time chart for bins of `hours`: each bin holds the counts of the busiest topics and "other".
+    static func timeSlots(_ report: AuditReport, hours: Int, busiest: [String]) -> [TimeSlot] {
+        guard let firstHour = report.hours.first?.hour else { return [] }
+        let width = UInt32(hours) * 3600
+        let origin = firstHour - firstHour % (hours >= 24 ? 86_400 : 3600)
+        var bins: [UInt32: [Int]] = [:]
         for hour in report.hours {
-            let b = Int((hour.hour - firstHour) / 3600) / hoursPerBar
-            for (topic, n) in hour.topics {
-                stacks[b][busiest.firstIndex(of: topic) ?? busiest.count] += n
-            }
+            let b = (hour.hour - origin) / width
+            var stack = bins[b] ?? [Int](repeating: 0, count: busiest.count + 1)
+            for (topic, n) in hour.topics { stack[busiest.firstIndex(of: topic) ?? busiest.count] += n }
+            bins[b] = stack
         }
-        let maxTotal = max(1, stacks.map { $0.reduce(0, +) }.max() ?? 1)
+        var slots: [TimeSlot] = []
+        var previous: UInt32?
+        for b in bins.keys.sorted() {
+            if let p = previous, b > p + 1 {
+                let empty = Int(b - p - 1)
+                if empty >= collapsedGap {
+                    slots.append(.gap(from: origin + (p + 1) * width, to: origin + b * width))
+                } else {
+                    for k in 1...empty { slots.append(.bin(start: origin + (p + UInt32(k)) * width, stack: [])) }
+                }
+            }
+            slots.append(.bin(start: origin + b * width, stack: bins[b]!))
+            previous = b
+        }
+        return slots
+    }
+
+    /// "hour", "3 hours", "day", "week", "30 days", "year"; with `plural`, "hours", "3-hour bins", "days", …
+    static func binName(_ hours: Int, plural: Bool = false) -> String {
+        let name: String
+        switch hours {
+        case 1: name = "hour"
+        case 24: name = "day"
+        case 24 * 7: name = "week"
+        case 24 * 365: name = "year"
+        case let h where h % 24 == 0: return plural ? "\(h / 24)-day bins" : "\(h / 24) days"
+        default: return plural ? "\(hours)-hour bins" : "\(hours) hours"
+        }
+        return plural ? name + "s" : name
+    }
+
+    /// A stacked bar per hour (or per day, week, … when the span is long), one colour per busy topic; long empty
+    /// stretches collapse into a narrow hatched gap.
+    static func hourChart(_ report: AuditReport) -> String {
+        guard !report.hours.isEmpty else { return "<p>No envelopes.</p>" }
+        let busiest = Array(report.topics.prefix(topicColors.count).map(\.topic))
+        var hours = binHours.last!
+        var slots: [TimeSlot] = []
+        for h in binHours {
+            slots = timeSlots(report, hours: h, busiest: busiest)
+            hours = h
+            if slots.count <= maxTimeBars { break }
+        }
+        let maxTotal = max(1, slots.map { if case .bin(_, let stack) = $0 { return stack.reduce(0, +) } else { return 0 } }.max() ?? 1)
         let plotW = chartWidth - left - right
         let plotH = chartHeight - top - bottom
-        let barW = plotW / Double(bars)
+        let barW = plotW / Double(max(1, slots.count))
         var s = svgOpen(id: "chart-hours") + axes(maxValue: maxTotal)
-        for (b, stack) in stacks.enumerated() {
-            var y = top + plotH
-            for (i, n) in stack.enumerated() where n > 0 {
-                let hgt = plotH * Double(n) / Double(maxTotal)
-                y -= hgt
-                let color = i < busiest.count ? topicColors[i] : otherColor
-                let name = i < busiest.count ? busiest[i] : "other"
-                let t = firstHour + UInt32(b * hoursPerBar * 3600)
-                s += "<rect class=\"bar\" x=\"\(f(left + Double(b) * barW))\" y=\"\(f(y))\" width=\"\(f(max(1, barW - (barW > 3 ? 1 : 0))))\" "
-                s += "height=\"\(f(hgt))\" fill=\"\(color)\" data-count=\"\(n)\"><title>\(iso(t)) \(name): \(n)</title></rect>"
+        s += "<defs><pattern id=\"gap\" width=\"4\" height=\"4\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
+        s += "<rect width=\"2\" height=\"4\" fill=\"#d8d8d8\"/></pattern></defs>"
+        var gaps = 0
+        for (i, slot) in slots.enumerated() {
+            let x = left + Double(i) * barW
+            switch slot {
+            case .gap(let from, let to):
+                gaps += 1
+                s += "<rect class=\"gap\" x=\"\(f(x))\" y=\"\(f(top))\" width=\"\(f(max(1, barW)))\" height=\"\(f(plotH))\" fill=\"url(#gap)\">"
+                s += "<title>no envelopes from \(iso(from)) to \(iso(to))</title></rect>"
+            case .bin(let start, let stack):
+                var y = top + plotH
+                for (k, n) in stack.enumerated() where n > 0 {
+                    let hgt = plotH * Double(n) / Double(maxTotal)
+                    y -= hgt
+                    let color = k < busiest.count ? topicColors[k] : otherColor
+                    let name = k < busiest.count ? busiest[k] : "other"
+                    s += "<rect class=\"bar\" x=\"\(f(x))\" y=\"\(f(y))\" width=\"\(f(max(1, barW - (barW > 3 ? 1 : 0))))\" "
+                    s += "height=\"\(f(hgt))\" fill=\"\(color)\" data-count=\"\(n)\"><title>\(iso(start)) \(name): \(n)</title></rect>"
+                }
             }
         }
-        // Time ticks: up to 8 labels.
-        let ticks = min(8, bars)
+        // Time ticks: up to 8 labels, on bins (a gap has no single time).
+        let binSlots = slots.indices.filter { if case .bin = slots[$0] { return true } else { return false } }
+        let ticks = min(8, binSlots.count)
         for k in 0..<ticks {
-            let b = ticks == 1 ? 0 : k * (bars - 1) / (ticks - 1)
-            let t = firstHour + UInt32(b * hoursPerBar * 3600)
-            let x = left + (Double(b) + 0.5) * barW
-            s += "<text x=\"\(f(x))\" y=\"\(f(top + plotH + 16))\" text-anchor=\"middle\">\(shortTime(t))</text>"
+            let i = binSlots[ticks == 1 ? 0 : k * (binSlots.count - 1) / (ticks - 1)]
+            guard case .bin(let start, _) = slots[i] else { continue }
+            let x = left + (Double(i) + 0.5) * barW
+            s += "<text x=\"\(f(x))\" y=\"\(f(top + plotH + 16))\" text-anchor=\"middle\">\(hours >= 24 ? String(shortTime(start).prefix(10)) : shortTime(start))</text>"
         }
-        s +=
-            "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(chartHeight - 8))\" text-anchor=\"middle\">sent time (UTC), \(hoursPerBar == 1 ? "one bar per hour" : "one bar per \(hoursPerBar) hours")</text>"
+        let note = gaps > 0 ? "; hatched: \(gaps) empty stretch\(gaps == 1 ? "" : "es") of \(collapsedGap) or more \(binName(hours, plural: true)), collapsed" : ""
+        s += "<text x=\"\(f(left + plotW / 2))\" y=\"\(f(chartHeight - 8))\" text-anchor=\"middle\">sent time (UTC), one bar per \(binName(hours))\(note)</text>"
         s += "</svg>\n<div class=\"legend\">"
         for (i, t) in busiest.enumerated() {
             s += "<span><i class=\"sw\" style=\"background:\(topicColors[i])\"></i><code>\(t)</code></span>"
