@@ -79,11 +79,11 @@ public struct Auditor {
         do {
             envelope = try stored.envelope()
         } catch {
-            let hash = stored.hash.hex
+            let hash = "0x" + stored.hash.hex
             anomaly(.malformed, hash: hash, topic: stored.topic, sent: stored.sentTime, stored: stored, detail: error.description)
             return
         }
-        let hash = envelope.hash.hex
+        let hash = "0x" + envelope.hash.hex
         report.envelopes += 1
         report.bytes += envelope.rlp.count
         let sent = envelope.sentTime
@@ -185,7 +185,7 @@ public struct Auditor {
         r.payloadBytes += message.payload.count
         r.payloadSizeMin = min(r.payloadSizeMin ?? message.payload.count, message.payload.count)
         r.payloadSizeMax = max(r.payloadSizeMax ?? message.payload.count, message.payload.count)
-        let signer = message.signer?.description
+        let signer = message.signer.map { "0x" + $0.bytes.hex }
         if let signer {
             keySigners[k][signer, default: 0] += 1
             var s = signerKeys[signer] ?? (0, [])
@@ -223,7 +223,7 @@ public struct Auditor {
                     topic: envelope.topic.description,
                     sent: envelope.sentTime,
                     signer: signer,
-                    payload: message.payload.hex,
+                    payload: "0x" + message.payload.hex,
                     text: text
                 )
             )

@@ -41,7 +41,7 @@ public struct Topic: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The topic's 64-byte bloom, with the implementations' assignment quirk.
     public var bloom: Bloom { Bloom(topic: self) }
 
-    public var description: String { bytes.hex }
+    public var description: String { "0x" + bytes.hex }
 
     public static func < (a: Topic, b: Topic) -> Bool { a.rawValue < b.rawValue }
 }

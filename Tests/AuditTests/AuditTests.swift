@@ -37,7 +37,7 @@ struct AuditScenario {
                 now: Self.t0 + UInt32(i * 60)
             )
             add(e, arrival: e.sentTime + 1)
-            if i == 10 { duplicateMessage.insert(e.hash.hex) }
+            if i == 10 { duplicateMessage.insert("0x" + e.hash.hex) }
         }
         // Hour 1: four ECIES messages to `recipient` on topic B, signed by signer1.
         for j in 0..<4 {
@@ -65,27 +65,27 @@ struct AuditScenario {
         for k in 0..<2 {  // the same Data as earlier C envelopes, another expiry
             let e = Envelope.seal(expiry: h3 + 500 + UInt32(k), ttl: 500, topic: Self.topicC, data: cData[k], targetPoW: 0.002)
             add(e, arrival: h3 + UInt32(k) + 1)
-            duplicateData.insert(e.hash.hex)
+            duplicateData.insert("0x" + e.hash.hex)
         }
         for k in 0..<2 {  // sent 100 s after arrival
             let e = Envelope.seal(expiry: h3 + 100 + 60, ttl: 60, topic: Self.topicC, data: random(64 + k), targetPoW: 0.002)
             add(e, arrival: h3 + UInt32(k))
-            futureDated.insert(e.hash.hex)
+            futureDated.insert("0x" + e.hash.hex)
         }
         for k in 0..<3 {  // arrived 50 s after expiry
             let e = Envelope.seal(expiry: h3 + 60 + UInt32(k), ttl: 60, topic: Self.topicC, data: random(80 + k), targetPoW: 0.002)
             add(e, arrival: e.expiry + 50)
-            expired.insert(e.hash.hex)
+            expired.insert("0x" + e.hash.hex)
         }
         for k in 0..<4 {  // a week's TTL and no work: PoW far below 0.001
             let e = Envelope(expiry: h3 + 604_800, ttl: 604_800, topic: Self.topicC, data: random(1000 + k), nonce: 0)
             add(e, arrival: h3 + 1)
-            lowPoW.insert(e.hash.hex)
+            lowPoW.insert("0x" + e.hash.hex)
         }
         for k in 0..<2 {  // larger than --max-size 2000
             let e = Envelope.seal(expiry: h3 + 60, ttl: 60, topic: Self.topicC, data: random(3000 + k), targetPoW: 0.001)
             add(e, arrival: h3 + 1)
-            oversize.insert(e.hash.hex)
+            oversize.insert("0x" + e.hash.hex)
         }
     }
 
@@ -154,17 +154,17 @@ struct AuditTests {
         let pw = try #require(report.keys.first { $0.label == "password #1" })
         #expect(pw.opened == 11)
         #expect(pw.unsigned == 3)
-        #expect(Set(pw.envelopes) == Set(scenario.envelopes.filter { $0.topic == AuditScenario.topicA }.map(\.hash.hex)))
+        #expect(Set(pw.envelopes) == Set(scenario.envelopes.filter { $0.topic == AuditScenario.topicA }.map { "0x" + $0.hash.hex }))
         #expect(
             Dictionary(uniqueKeysWithValues: pw.signers.map { ($0.publicKey, $0.count) })
-                == [scenario.signer1.publicKey.description: 5, scenario.signer2.publicKey.description: 3]
+                == ["0x" + scenario.signer1.publicKey.bytes.hex: 5, "0x" + scenario.signer2.publicKey.bytes.hex: 3]
         )
         #expect(pw.payloadSizeMin == 4 && pw.payloadSizeMax == 4)
         #expect(report.keys.first { $0.label == "password #2" }?.opened == 0)
         let ecies = try #require(report.keys.first { $0.kind == .privateKey })
         #expect(ecies.opened == 4)
-        #expect(ecies.signers.map(\.publicKey) == [scenario.signer1.publicKey.description])
-        #expect(report.signers.map(\.publicKey) == [scenario.signer1.publicKey.description, scenario.signer2.publicKey.description])
+        #expect(ecies.signers.map(\.publicKey) == ["0x" + scenario.signer1.publicKey.bytes.hex])
+        #expect(report.signers.map(\.publicKey) == ["0x" + scenario.signer1.publicKey.bytes.hex, "0x" + scenario.signer2.publicKey.bytes.hex])
         #expect(report.signers.map(\.count) == [9, 3])
         let texts = Set(report.payloads?.compactMap(\.text) ?? [])
         #expect(texts == Set((0..<10).map { "pw-\($0)" } + (0..<4).map { "asym-\($0)" }))
@@ -239,7 +239,7 @@ struct AuditTests {
         let counts = html.components(separatedBy: "<svg id=\"chart-hours\"")[1].components(separatedBy: "</svg>")[0]
             .components(separatedBy: "data-count=\"").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
         #expect(counts.reduce(0, +) == scenario.envelopes.count)
-        #expect(html.contains(scenario.signer1.publicKey.description))
+        #expect(html.contains("0x" + scenario.signer1.publicKey.bytes.hex))
 
         // Render it as a browser would and look for the charts' colours in the picture.
         let png = dir.path + "/audit.png"

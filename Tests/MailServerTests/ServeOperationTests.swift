@@ -31,7 +31,11 @@ struct ServeOperationTests {
         )
         defer { server.stop() }
         let node = try EnodeURL(parsing: server.enode)
-        let client = try await MailClient.connect(to: node, key: .generate(), proto: .waku)
+        let client: MailClient
+        do { client = try await MailClient.connect(to: node, key: .generate(), proto: .waku) } catch {
+            Issue.record("connecting failed: \(error); the server's log: \(server.stderrSoFar())")
+            return
+        }
         let signer = PrivateKey.generate()
         let first = try Self.request(topic: ServeRequestTests.topics[0], signer: signer)
         let page = try await client.exchange(payload: first.rlp, requestID: first.hash, timeout: 10)

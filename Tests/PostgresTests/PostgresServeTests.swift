@@ -293,7 +293,9 @@ struct PostgresServeTests {
         let stderr = status == 1 ? "" : server.stderrAfterExit()
         let answered = status == 1 ? nil : try? await request.value
         #expect(status == 1, "exit status \(status): \(stderr.suffix(3000)); stopped: \(stopped); the request: \(String(describing: answered))")
-        #expect(took < .seconds(secondSignal ? 5 : 8), "took \(took)")
+        // Far below what waiting would take (the 60 s deadline, or the 60 s statement timeout), with room for a loaded
+        // machine: an exit time, not a speed.
+        #expect(took < .seconds(30), "took \(took)")
         if !secondSignal { #expect(took >= .seconds(2), "exited before its --shutdown-timeout: \(took)") }
         try await Self.pause(cluster, "CONT")
         _ = try? await request.value

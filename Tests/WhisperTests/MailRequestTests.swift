@@ -31,7 +31,7 @@ struct MailRequestTests {
             #expect(r.limit == UInt32(try d.uint64("limit")), "\(name)")
             #expect(r.cursor.hex == (try d.string("cursor")), "\(name)")
             #expect(r.batch == (d["batch"] as? Bool), "\(name)")
-            #expect(r.topics?.map(\.description) == (d["topics"] as? [String]), "\(name)")
+            #expect(r.topics?.map(\.bytes.hex) == (d["topics"] as? [String]), "\(name)")
             if let id = c["request_id"] as? String { #expect(r.directRequestID?.hex == id, "\(name)") }
             // Re-encoding in the same dialect gives the same bytes.
             #expect(r.encoded() == payload, "\(name)")
@@ -95,7 +95,7 @@ struct MailRequestTests {
                 #expect(status.lightNode == (d["light_node"] as? Bool))
                 #expect(status.confirmationsEnabled == (d["confirmations_enabled"] as? Bool))
                 #expect(status.bloom?.bytes.hex == (d["bloom"] as? String))
-                #expect(status.topicInterest?.map(\.description) == (d["topic_interest"] as? [String]))
+                #expect(status.topicInterest?.map(\.bytes.hex) == (d["topic_interest"] as? [String]))
                 #expect(status.encoded == payload)
             } else {
                 let status = try WhisperStatus(payload: payload)
