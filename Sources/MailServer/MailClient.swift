@@ -262,6 +262,13 @@ public final class MailClient: Sendable {
         throw Failure("the mailserver closed the connection", await peer.waitUntilClosed(), peer: address)
     }
 
+    /// Sends one message of our protocol (a sync request, say).
+    public func send(code: UInt64, payload: [UInt8]) async throws {
+        do { try await peer.send(capability: proto.capabilityName, code: code, payload: payload) } catch {
+            throw Failure("sending failed", error, peer: address)
+        }
+    }
+
     /// Sends envelopes as live traffic (code 1, one list per call).
     public func post(_ envelopes: [Envelope]) async throws {
         let payload = Envelope.encodeList(envelopes.map(\.rlp))

@@ -29,6 +29,9 @@ public struct MailServerConfiguration: Sendable {
     public var maxLimit: UInt32 = 1000
     /// Seconds added to "now" when a request's upper bound is 0.
     public var upperSafety: UInt32 = 60
+    /// The peers whose sync requests (code 123) are answered (`--trusted-peer`, and every `--sync-peer`); any
+    /// other peer gets the error response. status-go answers anyone; a whole archive on request is not for them.
+    public var trustedPeers: Set<PublicKey> = []
 
     public init(nodeKey: PrivateKey, password: String? = nil) {
         self.nodeKey = nodeKey

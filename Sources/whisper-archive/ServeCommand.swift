@@ -126,6 +126,30 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var retentionDaysFlag: Int?
 
+    @Option(
+        name: .customLong("sync-peer"),
+        help: ArgumentHelp(
+            "Pull what this mailserver has and we lack, at start and every --sync-interval (repeatable; it is also trusted with our sync answers).",
+            valueName: "enode"
+        )
+    )
+    var syncPeerFlags: [String] = []
+
+    @Option(name: .customLong("sync-interval"), help: ArgumentHelp("Seconds between two syncs with each sync peer (default: 300).", valueName: "seconds"))
+    var syncIntervalFlag: Double?
+
+    @Option(
+        name: .customLong("sync-window"),
+        help: ArgumentHelp("Seconds of history each sync covers, back from now (default: the retention window, else 86400).", valueName: "seconds")
+    )
+    var syncWindowFlag: Double?
+
+    @Option(
+        name: .customLong("trusted-peer"),
+        help: ArgumentHelp("Answer this peer's sync requests (code 123); others get the error response (repeatable).", valueName: "enode")
+    )
+    var trustedPeerFlags: [String] = []
+
     /// The config file's settings (none without `--config`); `validate()` has read it once already.
     var file: ServeConfigFile { (try? config.map(ServeConfigFile.load)) ?? ServeConfigFile() }
 
@@ -141,6 +165,10 @@ struct ServeCommand: AsyncParsableCommand {
     var shutdownTimeout: Double { shutdownTimeoutFlag ?? file.shutdownTimeout ?? 10 }
     /// status-go's MailServerDataRetention of 0 means none.
     var retentionDays: Int? { retentionDaysFlag ?? file.mailServerDataRetention.flatMap { $0 == 0 ? nil : $0 } }
+    var syncPeers: [String] { syncPeerFlags.isEmpty ? file.syncPeers ?? [] : syncPeerFlags }
+    var trustedPeers: [String] { trustedPeerFlags.isEmpty ? file.trustedPeers ?? [] : trustedPeerFlags }
+    var syncInterval: Double { syncIntervalFlag ?? file.syncInterval ?? 300 }
+    var syncWindow: Double { syncWindowFlag ?? file.syncWindow ?? retentionDays.map { Double($0) * 86_400 } ?? 86_400 }
 
     /// The archive: `--archive`/`--archive-url`, else the config's `DataDir` or `PostgresURI`.
     var archiveTarget: ArchiveLocation<ServedArchive>.Target {
@@ -173,6 +201,10 @@ struct ServeCommand: AsyncParsableCommand {
         if maxPeers < 1 { throw ValidationError("--max-peers must be at least 1") }
         if !(shutdownTimeout > 0) || !shutdownTimeout.isFinite { throw ValidationError("--shutdown-timeout must be a positive number of seconds") }
         for p in peers where EnodeURL(p) == nil { throw ValidationError("--peer: not an enode URL: \(p)") }
+        for p in syncPeers where EnodeURL(p)?.isDialable != true { throw ValidationError("--sync-peer: not a dialable enode URL: \(p)") }
+        for p in trustedPeers where EnodeURL(p) == nil { throw ValidationError("--trusted-peer: not an enode URL or node key: \(p)") }
+        if !(syncInterval >= 1) || !syncInterval.isFinite { throw ValidationError("--sync-interval must be at least 1 second") }
+        if !(syncWindow >= 1) || !syncWindow.isFinite { throw ValidationError("--sync-window must be at least 1 second") }
         if let retentionDays, retentionDays < 1 { throw ValidationError("--retention-days must be at least 1") }
         if case .postgres = try archiveTarget, keys.nodeKey == nil, file.nodeKeyFile == nil, file.nodeKey == nil {
             throw ValidationError("with a PostgreSQL archive, give --node-key FILE (whisper-archive keygen --output FILE makes one)")
@@ -205,7 +237,8 @@ struct ServeCommand: AsyncParsableCommand {
         if !levelFixed, let level = file.logLevel { LogLine.level.withLock { $0 = level.level } }
         // One registry for the whole process: the mail server's series, and whatever the store and DevP2P report
         // through swift-metrics.
-        let registry = MailServerMetrics(db: Self.dbLabel(try archiveTarget))
+        let syncNodes = syncPeers.compactMap(EnodeURL.init)
+        let registry = MailServerMetrics(db: Self.dbLabel(try archiveTarget), syncPeers: syncNodes.map { MetricsCatalog.peerLabel($0.publicKey) })
         MetricsSystem.bootstrap(registry.factory)
         let store: any EnvelopeStore
         let archive: Archive?
@@ -235,6 +268,7 @@ struct ServeCommand: AsyncParsableCommand {
         config.peerBytesPerSecond = peerBytesPerSecond
         config.connectionsPerSecondPerIP = connectionsPerIP
         config.violationPenalty = violationPenalty
+        config.trustedPeers = Set((syncPeers + trustedPeers).compactMap { EnodeURL($0)?.publicKey })
 
         let address = HostPort(listen)!
         let node: MailServerNode
@@ -318,6 +352,19 @@ struct ServeCommand: AsyncParsableCommand {
                 )
             )
         }
+        if !syncNodes.isEmpty {
+            let options = (window: syncWindow, interval: syncInterval, key: key, password: password)
+            services.append(
+                .init(
+                    service: ClosureService {
+                        await cancelWhenGracefulShutdown {
+                            await Self.syncLoop(syncNodes, store: store, options: options, metrics: registry, logger: log)
+                        }
+                    },
+                    serviceName: "sync"
+                )
+            )
+        }
         if let archive {
             services.append(
                 .init(
@@ -393,7 +440,7 @@ extension ServeCommand {
             logger.info(
                 "archive blocks checked",
                 metadata: [
-                    "bytes": "\(bytes)", "damaged": "\(damaged.count)", "ms": "\((ContinuousClock.now - start) / .milliseconds(1))",
+                    "bytes": "\(bytes)", "damaged": "\(damaged.count)", "ms": "\(Int((ContinuousClock.now - start) / .milliseconds(1)))",
                 ]
             )
         } catch {
@@ -412,6 +459,52 @@ extension ServeCommand {
                 logger.error("retention failed: \(error)")
             }
             try? await Task.sleep(for: .seconds(3600))
+        }
+    }
+}
+
+extension ServeCommand {
+    /// The sync service: at start and then every `interval`, one pull from each sync peer of the last `window`
+    /// seconds, logged and counted; a failure is counted and retried at the next interval.
+    static func syncLoop(
+        _ peers: [EnodeURL],
+        store: any EnvelopeStore,
+        options: (window: Double, interval: Double, key: PrivateKey, password: String?),
+        metrics: MailServerMetrics,
+        logger: Logger
+    ) async {
+        while !Task.isCancelled {
+            for peer in peers {
+                if Task.isCancelled { return }
+                let now = UInt32(clamping: Int(Date().timeIntervalSince1970))
+                let lower = now > UInt32(options.window) ? now - UInt32(options.window) : 0
+                var pull = SyncPull.Options(lower: lower, upper: now &+ ReceivePolicy.syncAllowance, key: options.key)
+                pull.password = options.password
+                let label = MetricsCatalog.peerLabel(peer.publicKey)
+                var metadata: Logger.Metadata = ["peer": "\(label)", "address": "\(MailClient.address(of: peer))"]
+                func count(_ s: SyncPull.Summary) {
+                    metrics.increment("whisper_archive_sync_envelopes_fetched_total{peer=\"\(label)\"}", by: Double(s.fetched))
+                    metrics.increment("whisper_archive_sync_envelopes_added_total{peer=\"\(label)\"}", by: Double(s.added))
+                    metrics.increment("whisper_archive_sync_bytes_fetched_total{peer=\"\(label)\"}", by: Double(s.bytes))
+                    metadata["method"] = "\(s.method)"
+                    metadata["fetched"] = "\(s.fetched)"
+                    metadata["added"] = "\(s.added)"
+                    metadata["bytes"] = "\(s.bytes)"
+                    metadata["ms"] = "\(Int((s.seconds * 1000).rounded()))"
+                }
+                do {
+                    let s = try await SyncPull.run(from: peer, into: store, options: pull)
+                    count(s)
+                    metrics.set("whisper_archive_sync_last_success_seconds{peer=\"\(label)\"}", Double(now))
+                    logger.info("synced", metadata: metadata)
+                } catch {
+                    count(error.summary)
+                    metrics.increment("mailserver_sync_failures_total{type=\"\(error.type)\"}")
+                    metadata["error"] = "\(error.description)"
+                    logger.warning("sync failed; trying again at the next interval", metadata: metadata)
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(Int64(options.interval * 1000)))
         }
     }
 }

@@ -29,6 +29,7 @@ struct WhisperArchive: AsyncParsableCommand {
             BenchCommand.self,
             ServeCommand.self,
             RequestCommand.self,
+            SyncCommand.self,
             ReplayCommand.self,
             ImportCommand.self, ExportCommand.self, ReindexCommand.self,
             AuditCommand.self,

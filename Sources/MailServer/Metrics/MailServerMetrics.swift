@@ -21,9 +21,10 @@ public final class MailServerMetrics: Sendable {
     private let gauges: NIOLockedValueBox<[String: CoreMetrics.Gauge]>
     private let histograms: NIOLockedValueBox<[String: CoreMetrics.Recorder]>
 
-    /// A registry with every series of the catalog at 0, for a store of engine `db` (`archive`, `postgres`).
-    public init(db: String = "archive", registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
-        let families = MetricsCatalog.families(db: db)
+    /// A registry with every series of the catalog at 0, for a store of engine `db` (`archive`, `postgres`) that
+    /// syncs from `syncPeers` (their ``MetricsCatalog/peerLabel(_:)`` values).
+    public init(db: String = "archive", syncPeers: [String] = [], registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        let families = MetricsCatalog.families(db: db, syncPeers: syncPeers)
         self.registry = registry
         self.db = db
         let factory = CatalogMetricsFactory(registry: registry, families: families)

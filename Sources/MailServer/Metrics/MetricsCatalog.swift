@@ -1,5 +1,6 @@
 import ArchiveStore
 import DevP2P
+import EthCrypto
 import Foundation
 import Whisper
 
@@ -51,8 +52,16 @@ public enum MetricsCatalog {
     /// The `db` label of the archive engine (status-go writes `leveldb` or `postgres`).
     public static func dbLabel(_ db: String) -> [[(String, String)]] { [[("db", db)]] }
 
-    /// The families of a server whose store is the `db` engine.
-    public static func families(db: String) -> [Family] {
+    /// The sync failure types: status-go's answering side (validation, peer_req_limit, process) and ours (untrusted:
+    /// a sync request from a peer that is no sync partner), then the pulling side (dial, request, store).
+    public static let syncFailureTypes = ["validation", "untrusted", "peer_req_limit", "process", "dial", "request", "store"]
+
+    /// The `peer` label of a sync peer: the first 16 hex digits of its node key.
+    public static func peerLabel(_ key: PublicKey) -> String { "0x" + String(key.bytes.hex.prefix(16)) }
+
+    /// The families of a server whose store is the `db` engine and which syncs from `syncPeers` (peer labels).
+    public static func families(db: String, syncPeers: [String] = []) -> [Family] {
+        let perPeer = syncPeers.map { [("peer", $0)] }
         var all: [Family] = [
             Family(
                 "mailserver_delivery_attempts_total",
@@ -147,6 +156,34 @@ public enum MetricsCatalog {
                 "Failed archive calls (appends, queries, the envelope count): how often the archive or its database was unavailable."
             ),
         ]
+        all += [
+            Family("mailserver_sync_attempts_total", .counter, "Sync requests (code 123) received from peers."),
+            Family(
+                "mailserver_sync_failures_total",
+                .counter,
+                "Sync failures by type: answering (validation, untrusted, peer_req_limit, process) and pulling from a sync peer (dial, request, store).",
+                labels: syncFailureTypes.map { [("type", $0)] }
+            ),
+        ]
+        // Per sync peer: only when there are some (a family without a series would be exported without values).
+        if !perPeer.isEmpty {
+            all += [
+                Family(
+                    "whisper_archive_sync_envelopes_fetched_total",
+                    .counter,
+                    "Envelopes fetched from each sync peer (new or already stored).",
+                    labels: perPeer
+                ),
+                Family("whisper_archive_sync_envelopes_added_total", .counter, "Envelopes from each sync peer that were new here.", labels: perPeer),
+                Family("whisper_archive_sync_bytes_fetched_total", .counter, "Bytes of envelopes fetched from each sync peer.", labels: perPeer),
+                Family(
+                    "whisper_archive_sync_last_success_seconds",
+                    .gauge,
+                    "UNIX time of the last complete sync with each sync peer (0: none yet).",
+                    labels: perPeer
+                ),
+            ]
+        }
         for prefix in ["whisper", "waku"] {
             all += [
                 Family("\(prefix)_envelopes_received_total", .counter, "Envelopes received in messages packets (code 1)."),

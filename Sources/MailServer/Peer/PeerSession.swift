@@ -25,7 +25,11 @@ final class PeerSession: Sendable {
         machine = NIOLockedValueBox(
             PeerStateMachine(
                 protocols: protocols,
-                configuration: .init(minPoW: c.minPoW, maxMessageSize: c.maxMessageSize)
+                configuration: .init(
+                    minPoW: c.minPoW,
+                    maxMessageSize: c.maxMessageSize,
+                    trusted: c.trustedPeers.contains(peer.remotePublicKey)
+                )
             )
         )
         (relayQueue, relayContinuation) = AsyncStream<[Envelope]>.makeStream(bufferingPolicy: .bufferingNewest(64))
@@ -88,6 +92,8 @@ final class PeerSession: Sendable {
                 queue = handle(.stored(job, await store(job)))[...] + queue
             case .query(let job):
                 queue = handle(.answered(job, await answer(job)))[...] + queue
+            case .sync(let job):
+                await answerSync(job)
             case .relay(let accepted):
                 node.relay(accepted, from: self)
             case .count(let name, let amount):
@@ -197,6 +203,74 @@ final class PeerSession: Sendable {
             if !delivered { metadata["delivered"] = "no" }
             logger.info("request answered", metadata: metadata)
         }
+    }
+
+    /// Answers a trusted partner's sync request (code 123) as status-go does: the page in code-124 bundles of about
+    /// `bundleBytes`, then a final response with the next page's cursor (empty when none remains); a request over
+    /// the rate limit, or a page the archive could not read, gets the error response instead.
+    func answerSync(_ job: PeerStateMachine.SyncJob) async {
+        let r = job.request
+        let metrics = node.metrics
+        let peer = self.peer
+        let shh = MailProtocol.whisper.capabilityName
+        @Sendable func send(_ response: SyncResponse) async -> Bool {
+            let payload = response.encoded
+            do { try await peer.send(capability: shh, code: SyncCode.response, payload: payload) } catch { return false }
+            metrics.increment("whisper_archive_bytes_out_total", by: Double(payload.count))
+            return true
+        }
+        guard node.processor.limiter.allow(peer: peerID, now: job.received) else {
+            metrics.increment("\(PeerStateMachine.syncFailures){type=\"peer_req_limit\"}")
+            _ = await send(SyncResponse(error: RequestProcessor.rateLimitFailure))
+            return
+        }
+        let padded = r.bloom.count >= 64 ? Array(r.bloom.suffix(64)) : [UInt8](repeating: 0, count: 64 - r.bloom.count) + r.bloom
+        let bloom = (try? Bloom(bytes: padded)) ?? .full
+        let cursor = r.cursor.count >= Cursor.length ? try? Cursor(bytes: r.cursor.prefix(Cursor.length)) : nil
+        let (bundles, queue) = AsyncStream.makeStream(of: [[UInt8]].self)
+        let sender = Task { () -> Bool in
+            var delivered = true
+            for await bundle in bundles where delivered { delivered = await send(SyncResponse(envelopes: bundle)) }
+            return delivered
+        }
+        let budget = node.configuration.bundleBytes
+        var bundle: [[UInt8]] = []
+        var size = 0
+        var count = 0
+        let page: QueryPage
+        do {
+            page = try await node.store.query(EnvelopeFilter(from: r.lower, to: r.upper, topics: .bloom(bloom)), limit: Int(r.limit), after: cursor) {
+                envelope in
+                if !bundle.isEmpty && size + envelope.rlp.count > budget {
+                    queue.yield(bundle)
+                    bundle = []
+                    size = 0
+                }
+                bundle.append(envelope.rlp)
+                size += envelope.rlp.count
+                count += 1
+            }
+        } catch {
+            queue.finish()
+            _ = await sender.value
+            metrics.increment("\(PeerStateMachine.syncFailures){type=\"process\"}")
+            metrics.increment(PeerStateMachine.storeErrors)
+            _ = await send(SyncResponse(error: "failed to process all envelopes"))
+            logger.warning("sync request failed", metadata: ["error": "\(error)"])
+            return
+        }
+        if !bundle.isEmpty { queue.yield(bundle) }
+        queue.finish()
+        guard await sender.value else { return }
+        _ = await send(SyncResponse(cursor: page.cursor?.bytes ?? [], final: true))
+        logger.info(
+            "sync request answered",
+            metadata: [
+                "from": "\(r.lower)", "to": "\(r.upper)", "limit": "\(r.limit)", "count": "\(count)",
+                "cursor": r.cursor.isEmpty ? "no" : "yes",
+                "ms": "\(Int(((MailServerNode.now() - job.received) * 1000).rounded()))",
+            ]
+        )
     }
 
     /// Queues the envelopes of another peer's batch that this peer wants.

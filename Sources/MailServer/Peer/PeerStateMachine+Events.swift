@@ -60,6 +60,13 @@ extension PeerStateMachine {
         }
     }
 
+    /// A sync request (code 123) from a trusted peer, to answer from the archive.
+    public struct SyncJob: Sendable, Equatable {
+        public var request: SyncRequest
+        /// When it arrived, UNIX seconds.
+        public var received: Double
+    }
+
     /// How answering a ``RequestJob`` went.
     public struct RequestOutcome: Sendable, Equatable {
         /// True when the payload was not a request at all.
@@ -115,6 +122,8 @@ extension PeerStateMachine {
         case store(StoreJob)
         /// Answer this request from the archive, then report ``Event/answered(_:_:)``.
         case query(RequestJob)
+        /// Answer this sync request from the archive with code-124 bundles and a final response.
+        case sync(SyncJob)
         /// Relay these newly stored envelopes to the other peers that want them.
         case relay([AcceptedEnvelope])
         /// Add to a counter of ``MailServerMetrics``.

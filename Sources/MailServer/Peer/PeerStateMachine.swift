@@ -21,12 +21,15 @@ public struct PeerStateMachine: Sendable {
         public var maxMessageSize: Int
         /// Seconds a peer has to send its status before it is dropped.
         public var statusTimeout: Double
+        /// True when the peer is a trusted sync partner: its sync requests (code 123) are answered.
+        public var trusted: Bool
 
         /// A configuration.
-        public init(minPoW: Double, maxMessageSize: Int, statusTimeout: Double = 10) {
+        public init(minPoW: Double, maxMessageSize: Int, statusTimeout: Double = 10, trusted: Bool = false) {
             self.minPoW = minPoW
             self.maxMessageSize = maxMessageSize
             self.statusTimeout = statusTimeout
+            self.trusted = trusted
         }
     }
 
@@ -165,6 +168,8 @@ public struct PeerStateMachine: Sendable {
             do { try applyStatus(message.payload, proto) } catch {
                 return [bytesIn, .disconnect(.protocolError, log: nil)]
             }
+        case SyncCode.request where proto == .whisper:
+            return [bytesIn] + receiveSyncRequest(message.payload, now: now)
         case MailCode.p2pRequest:
             return [
                 bytesIn, .count("mailserver_delivery_attempts_total", by: 1),
@@ -250,6 +255,30 @@ public struct PeerStateMachine: Sendable {
             }
         }
         if let fatal = job.fatal { actions.append(.disconnect(.protocolError, log: "rejected envelope: \(fatal); disconnecting")) }
+        return actions
+    }
+
+    // MARK: - Sync (code 123, whisper §5.9)
+
+    /// The sync failures counter with status-go's name.
+    static let syncFailures = "mailserver_sync_failures_total"
+
+    /// A sync request: answered for a trusted peer whose request is valid; otherwise the error response, which
+    /// ends nothing (the partner may ask again).
+    func receiveSyncRequest(_ payload: [UInt8], now: Double) -> [Action] {
+        var actions: [Action] = [.count("mailserver_sync_attempts_total", by: 1)]
+        func refuse(_ type: String, _ error: String) -> [Action] {
+            let response = SyncResponse(error: error)
+            return actions + [
+                .count("\(Self.syncFailures){type=\"\(type)\"}", by: 1),
+                .send(RLPxMessage(capability: MailProtocol.whisper.capabilityName, code: SyncCode.response, payload: response.encoded)),
+            ]
+        }
+        guard configuration.trusted else { return refuse("untrusted", "sync requests are answered only for trusted peers") }
+        let request: SyncRequest
+        do { request = try SyncRequest(payload: payload) } catch { return refuse("validation", "invalid sync request: \(error)") }
+        if let why = request.invalidity { return refuse("validation", why) }
+        actions.append(.sync(SyncJob(request: request, received: now)))
         return actions
     }
 

@@ -35,11 +35,17 @@ struct ServeConfigFile: Sendable {
     /// The archive: `DataDir` (a directory, as status-go's data directory) or `PostgresURI` (status-go's
     /// `PGConfig.URI`, a `postgres://` URL).
     var archive: String?
+    /// `SyncPeers`, `TrustedPeers` (enode URLs), `SyncInterval` and `SyncWindow` (seconds): serve's sync flags.
+    var syncPeers: [String]?
+    var trustedPeers: [String]?
+    var syncInterval: Double?
+    var syncWindow: Double?
 
     /// Every key, for the unknown-key message.
     static let keys = [
         "ListenAddr", "AdvertiseAddr", "NodeKey", "NodeKeyFile", "MailServerPassword", "MailServerRateLimit", "MailServerDataRetention",
         "MinimumPoW", "MaxMessageSize", "MaxPeers", "Metrics", "Peers", "ShutdownTimeout", "LogLevel", "DataDir", "PostgresURI",
+        "SyncPeers", "TrustedPeers", "SyncInterval", "SyncWindow",
     ]
 
     /// A JSON value as decoded, telling booleans, numbers and strings apart.
@@ -142,13 +148,19 @@ struct ServeConfigFile: Sendable {
             guard HostPort(metrics) != nil else { throw fail("Metrics", "HOST:PORT", object["Metrics"]!) }
             c.metrics = metrics
         }
-        if let v = object["Peers"] {
-            guard case .array(let items) = v else { throw fail("Peers", "a list of enode URLs", v) }
-            c.peers = try items.map { item in
-                guard case .string(let s) = item, EnodeURL(s) != nil else { throw fail("Peers", "a list of enode URLs", item) }
+        func enodes(_ key: String) throws -> [String]? {
+            guard let v = object[key] else { return nil }
+            guard case .array(let items) = v else { throw fail(key, "a list of enode URLs", v) }
+            return try items.map { item in
+                guard case .string(let s) = item, EnodeURL(s) != nil else { throw fail(key, "a list of enode URLs", item) }
                 return s
             }
         }
+        c.peers = try enodes("Peers")
+        c.syncPeers = try enodes("SyncPeers")
+        c.trustedPeers = try enodes("TrustedPeers")
+        c.syncInterval = try number("SyncInterval", "a number of seconds ≥ 1") { $0 >= 1 }
+        c.syncWindow = try number("SyncWindow", "a number of seconds ≥ 1") { $0 >= 1 }
         c.shutdownTimeout = try number("ShutdownTimeout", "a number of seconds > 0") { $0 > 0 }
         if let level = try string("LogLevel") {
             guard let l = LogLevelOption(rawValue: level.lowercased()) else {
