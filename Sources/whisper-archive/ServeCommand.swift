@@ -10,6 +10,7 @@ import Logging
 import MailServer
 import PostgresArchive
 import ServiceLifecycle
+import Synchronization
 import Whisper
 
 /// `whisper-archive serve`: run a mailserver on an archive.
@@ -231,6 +232,37 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // An archive this run creates (in a missing or empty directory) is removed again when serve fails before it
+        // announced its enode (a port in use, say): a start that failed leaves nothing behind.
+        var fresh: (path: String, existed: Bool)?
+        if case .directory(let d)? = try? archiveTarget {
+            if !FileManager.default.fileExists(atPath: d) {
+                fresh = (d, false)
+            } else if (try? FileManager.default.contentsOfDirectory(atPath: d))?.isEmpty == true {
+                fresh = (d, true)
+            }
+        }
+        let announced = Announced()
+        do { try await serve(announced: announced) } catch {
+            if let fresh, !announced.done.withLock({ $0 }) {
+                if fresh.existed {
+                    for name in (try? FileManager.default.contentsOfDirectory(atPath: fresh.path)) ?? [] {
+                        try? FileManager.default.removeItem(atPath: fresh.path + "/" + name)
+                    }
+                } else {
+                    try? FileManager.default.removeItem(atPath: fresh.path)
+                }
+            }
+            throw error
+        }
+    }
+
+    /// Set once the enode is announced.
+    final class Announced: Sendable {
+        let done = Mutex(false)
+    }
+
+    func serve(announced: Announced) async throws {
         let logger = Logger(label: "whisper-archive.serve")
         // The level: --log-level, else LOG_LEVEL, else the config's LogLevel, else info.
         let levelFixed = logging.level != nil || ProcessInfo.processInfo.environment["LOG_LEVEL"].map { !$0.isEmpty } == true
@@ -327,14 +359,16 @@ struct ServeCommand: AsyncParsableCommand {
                 enode.udpPort = port
             }
         }
-        let announced = enode
+        let announcedEnode = enode
+        let announcedFlag = announced
         let enodeFile = self.enodeFile
         let peers = self.peers
         services.append(
             .init(
                 service: ClosureService {
                     try await withGracefulShutdownHandler {
-                        try await Self.announce(announced, enodeFile: enodeFile, store: store, logger: log)
+                        try await Self.announce(announcedEnode, enodeFile: enodeFile, store: store, logger: log)
+                        announcedFlag.done.withLock { $0 = true }
                         node.setStaticPeers(peers.compactMap(EnodeURL.init))
                         await node.run()
                     } onGracefulShutdown: {

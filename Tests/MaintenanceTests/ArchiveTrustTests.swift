@@ -98,6 +98,41 @@ struct ArchiveTrustTests {
         #expect(v.stdout.contains("torn-tail"), "\(v.stdout)")
     }
 
+    @Test("serve that fails to start (its metrics port is taken) leaves no new archive, and an existing one as it was")
+    func failedServeLeavesNothingBehind() async throws {
+        let dir = try CLI.temporaryDirectory("wa-trust")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A port that is taken: a listener of our own.
+        let busy = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(busy) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(busy, $0, length) } }
+        #expect(listen(busy, 1) == 0)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(busy, $0, &length) } }
+        let metrics = "127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
+
+        let missing = dir.appendingPathComponent("new").path
+        let r = try await CLI.run(["serve", "--archive", missing, "--listen", "127.0.0.1:0", "--metrics", metrics])
+        #expect(r.status == 1 && r.stderr.contains("address already in use"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: missing), "serve left the archive it created")
+        let empty = dir.appendingPathComponent("empty").path
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        #expect(try await CLI.run(["serve", "--archive", empty, "--listen", "127.0.0.1:0", "--metrics", metrics]).status == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: empty).isEmpty)
+        // An archive that was there stays, byte for byte.
+        let existing = dir.appendingPathComponent("existing").path
+        let samples = Vectors.repositoryRoot.appendingPathComponent("Samples/envelopes.rlp").path
+        #expect(try await CLI.run(["import", "--archive", existing, samples]).status == 0)
+        let before = try DirectorySnapshot(existing)
+        #expect(try await CLI.run(["serve", "--archive", existing, "--listen", "127.0.0.1:0", "--metrics", metrics]).status == 1)
+        let after = try DirectorySnapshot(existing)
+        #expect(Set(after.entries.keys).isSuperset(of: before.entries.keys.filter { !$0.hasSuffix(".lock") }), "\(after)")
+        #expect(FileManager.default.fileExists(atPath: existing + "/node.key") || !before.entries.keys.contains("node.key"))
+    }
+
     @Test("serve and import create an archive only in a missing or empty directory", arguments: ["leveldb", "file", "unreadable"])
     func noArchiveWhereSomethingElseIs(_ kind: String) async throws {
         let dir = try CLI.temporaryDirectory("wa-foreign")
