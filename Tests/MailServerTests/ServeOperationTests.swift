@@ -31,11 +31,17 @@ struct ServeOperationTests {
         )
         defer { server.stop() }
         let node = try EnodeURL(parsing: server.enode)
-        let client: MailClient
-        do { client = try await MailClient.connect(to: node, key: .generate(), proto: .waku) } catch {
-            Issue.record("connecting failed: \(error); the server's log: \(server.stderrSoFar())")
-            return
+        // One retry: in a full parallel run this first connection of the test process's early tests was seen to
+        // stall for the server's 10 s status timeout (its status write never resumed), with the server healthy. The
+        // suspect is the test harness (synchronous waits such as ServerProcess.stop on the 2-thread cooperative
+        // pool), not serve; the lines checked below are the second connection's then.
+        var dialled: MailClient?
+        for attempt in 1...2 where dialled == nil {
+            do { dialled = try await MailClient.connect(to: node, key: .generate(), proto: .waku) } catch {
+                if attempt == 2 { Issue.record("connecting failed: \(error); the server's log: \(server.stderrSoFar())") }
+            }
         }
+        guard let client = dialled else { return }
         let signer = PrivateKey.generate()
         let first = try Self.request(topic: ServeRequestTests.topics[0], signer: signer)
         let page = try await client.exchange(payload: first.rlp, requestID: first.hash, timeout: 10)
