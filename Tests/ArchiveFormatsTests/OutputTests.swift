@@ -116,11 +116,11 @@ struct OutputTests {
         }
         let server = try await ServerProcess(archive: URL(fileURLWithPath: dir + "/a"), arguments: ["--enode-file", dir + "/null"])
         // The enode file is written before the server waits for signals: once stopped, it has been written.
-        let status = server.stop()
+        let status = await server.stop()
         #expect(status == 0)
         #expect(Self.fileType(dir + "/null") == S_IFCHR, "still a character device")
         let regular = try await ServerProcess(archive: URL(fileURLWithPath: dir + "/a"), arguments: ["--enode-file", dir + "/enode"])
-        #expect(regular.stop() == 0)
+        #expect(await regular.stop() == 0)
         #expect(try String(contentsOfFile: dir + "/enode", encoding: .utf8) == regular.enode + "\n")
     }
 

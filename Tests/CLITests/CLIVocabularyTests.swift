@@ -52,7 +52,7 @@ struct CLIVocabularyTests {
         let samples = Vectors.repositoryRoot.appendingPathComponent("Samples/envelopes.rlp").path
         #expect(try await CLI.run(["import", "--archive", archive, samples]).status == 0)
         let server = try await ServerProcess(archive: dir.appendingPathComponent("served"))
-        defer { server.stop() }
+        defer { server.terminate() }
         let r = try await CLI.run(["replay", "--archive", archive, "--peer", server.enode, "--node-key", keyFile])
         #expect(r.status == 0, "\(r.stderr)")
         try await server.waitForStderr("peer=0x\(publicKey.prefix(16))")

@@ -50,7 +50,7 @@ struct ServeConfigTests {
         #expect(try await LoopbackHTTP.get(port: metricsPort, path: "/metrics").contains("200 OK"))
         #expect(try await Self.request(server, password: "from-file") == 0)
         #expect(try await Self.request(server, password: "other") != 0)
-        #expect(server.stop() == 0)
+        #expect(await server.stop() == 0)
 
         // WHISPER_ARCHIVE_PASSWORD wins over the file, and --password over both.
         let fromEnvironment = try await ServerProcess(
@@ -60,14 +60,14 @@ struct ServeConfigTests {
         )
         #expect(try await Self.request(fromEnvironment, password: "from-env") == 0)
         #expect(try await Self.request(fromEnvironment, password: "from-file") != 0)
-        #expect(fromEnvironment.stop() == 0)
+        #expect(await fromEnvironment.stop() == 0)
         let fromFlag = try await ServerProcess(
             archive: dir.appendingPathComponent("a"),
             arguments: ["--config", config, "--metrics", "127.0.0.1:0", "--password", "from-flag"],
             environment: ["WHISPER_ARCHIVE_PASSWORD": "from-env"]
         )
         #expect(try await Self.request(fromFlag, password: "from-flag") == 0)
-        #expect(fromFlag.stop() == 0)
+        #expect(await fromFlag.stop() == 0)
     }
 
     @Test("DataDir names the archive when --archive is not given; with neither, a usage error")
@@ -80,7 +80,7 @@ struct ServeConfigTests {
         #expect(none.status == 2 && none.stderr.contains("DataDir or PostgresURI"), "\(none.stderr)")
         let server = try await ServerProcess(rawArguments: ["serve", "--config", config])
         #expect(FileManager.default.fileExists(atPath: archive + "/node.key"))
-        #expect(server.stop() == 0)
+        #expect(await server.stop() == 0)
         // At warning, serve's start and stop lines are not shown.
         #expect(!server.stderrAfterExit().contains("info:"), "\(server.stderrAfterExit())")
     }
@@ -91,12 +91,12 @@ struct ServeConfigTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let withPort = try await ServerProcess(archive: dir.appendingPathComponent("a"), arguments: ["--advertise", "203.0.113.7:30303"])
         #expect(withPort.enode.hasSuffix("@203.0.113.7:30303"), "\(withPort.enode)")
-        #expect(withPort.stop() == 0)
+        #expect(await withPort.stop() == 0)
         let config = try Self.write(#"{"AdvertiseAddr": "198.51.100.1"}"#, in: dir)
         let fromFile = try await ServerProcess(archive: dir.appendingPathComponent("a"), arguments: ["--config", config])
         let port = fromFile.enode.split(separator: ":").last.map(String.init) ?? ""
         #expect(fromFile.enode.contains("@198.51.100.1:") && Int(port) != nil && port != "0" && port != "30303", "\(fromFile.enode)")
-        #expect(fromFile.stop() == 0)
+        #expect(await fromFile.stop() == 0)
         let bad = try await CLI.run(["serve", "--archive", dir.appendingPathComponent("b").path, "--advertise", "example.org:1"])
         #expect(bad.status == 2 && bad.stderr.contains("--advertise must be an IP address"), "\(bad.stderr)")
         // A bad --enode-file path: a usage error before anything is created or announced.
@@ -154,7 +154,7 @@ struct ServeConfigTests {
         #expect(server.enode.hasPrefix("enode://"))
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("a/node.key").path))
         #expect(try await Self.request(server, password: "status-offline-inbox") == 0)
-        #expect(server.stop() == 0)
+        #expect(await server.stop() == 0)
     }
 }
 

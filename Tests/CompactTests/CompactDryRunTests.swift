@@ -179,7 +179,7 @@ struct CompactDryRunTests {
         let before = try DryRunFixture.files(path)
         let dry = try await CLI.run(["compact", "--archive", path, "--before", String(cutoff), "--dry-run", "--json"])
         let after = try DryRunFixture.files(path)
-        #expect(server.stop() == 0)
+        #expect(await server.stop() == 0)
         #expect(dry.status == 0, "\(dry.stderr)")
         DryRunFixture.expectUnchanged(before, after, "the dry run beside serve changed the archive")
         let dryReport = try CompactFixture.report(dry)

@@ -359,7 +359,7 @@ struct CompactTests {
             if got.count == recent.count { break }
             try await Task.sleep(nanoseconds: 100_000_000)
         }
-        #expect(server.stop() == 0)
+        #expect(await server.stop() == 0)
         #expect(got == Set(recent.map(\.hash)))
         #expect(try ArchiveSnapshot.exportedHashes(path) == Set(recent.map(\.hash)))
         #expect(envelopes.count == 600)

@@ -48,7 +48,7 @@ struct RequestWindowTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let (archive, envelopes) = try await Self.makeArchive(in: dir)
         let server = try await ServerProcess(archive: archive, arguments: ["--password", "pw"])
-        defer { server.stop() }
+        defer { server.terminate() }
 
         let copy = dir.appendingPathComponent("copy")
         let r = try await CLI.run(["request", "--peer", server.enode, "--password", "pw", "--all", "--limit", "97", "--into", copy.path])
@@ -78,7 +78,7 @@ struct RequestWindowTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let (archive, envelopes) = try await Self.makeArchive(in: dir)
         let server = try await ServerProcess(archive: archive, arguments: ["--password", "pw"])
-        defer { server.stop() }
+        defer { server.terminate() }
 
         let r = try await CLI.run([
             "request", "--peer", server.enode, "--password", "pw", "--topic", "f26e7700", "--topic", "f26e7701",

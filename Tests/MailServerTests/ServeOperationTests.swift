@@ -29,7 +29,7 @@ struct ServeOperationTests {
             archiveArgument: archive.argument,
             arguments: ["--password", "pw", "--rate-limit", "60", "--max-peers", "1"]
         )
-        defer { server.stop() }
+        defer { server.terminate() }
         let node = try EnodeURL(parsing: server.enode)
         // One retry: in a full parallel run this first connection of the test process's early tests was seen to
         // stall for the server's 10 s status timeout (its status write never resumed), with the server healthy. The
@@ -81,7 +81,7 @@ struct ServeOperationTests {
         let quiet = try await ServerProcess(archiveArgument: archive.argument, arguments: ["--password", "pw", "--log-level", "warning"])
         let r = try await CLI.run(["request", "--peer", quiet.enode, "--password", "pw", "--all", "--from", "0"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(quiet.stop() == 0)
+        #expect(await quiet.stop() == 0)
         #expect(!quiet.stderrAfterExit().contains("info:"), "\(quiet.stderrAfterExit())")
 
         let fromEnvironment = try await ServerProcess(
@@ -90,7 +90,7 @@ struct ServeOperationTests {
             environment: ["LOG_LEVEL": "error"]
         )
         _ = try await CLI.run(["request", "--peer", fromEnvironment.enode, "--password", "pw", "--all", "--from", "0"])
-        #expect(fromEnvironment.stop() == 0)
+        #expect(await fromEnvironment.stop() == 0)
         #expect(fromEnvironment.stderrAfterExit().isEmpty, "\(fromEnvironment.stderrAfterExit())")
 
         // The request command's own lines go too (notice < warning).
@@ -110,7 +110,7 @@ struct ServeOperationTests {
         let config = dir.appendingPathComponent("serve.json").path
         try Self.write(#"{"LogLevel": "warning", "MailServerPassword": "pw", "MaxPeers": 5}"#, to: config)
         let server = try await ServerProcess(archiveArgument: archive.argument, arguments: ["--config", config])
-        defer { server.stop() }
+        defer { server.terminate() }
         let client = try await MailClient.connect(to: try EnodeURL(parsing: server.enode), key: .generate(), proto: .whisper)
         defer { Task { await client.close() } }
         let signer = PrivateKey.generate()
@@ -137,7 +137,7 @@ struct ServeOperationTests {
         let refused = try await server.waitForStderr("the config was not reloaded")
         #expect(refused.contains("LogLevel must be one of"), "\(refused)")
         #expect(server.process.isRunning)
-        #expect(server.stop() == 0)
+        #expect(await server.stop() == 0)
     }
 
     @Test("a static --peer that is down at start, or goes away, is dialled again until it is back")
@@ -151,17 +151,17 @@ struct ServeOperationTests {
         let enodeB = try Self.enode(keyFile: keyFile, port: port)
         // A dials B before B is up, and keeps dialling.
         let a = try await ServerProcess(archive: dir.appendingPathComponent("a"), arguments: ["--peer", enodeB])
-        defer { a.stop() }
+        defer { a.terminate() }
         try await a.waitForStderr("cannot dial the static peer")
         let bArguments = ["--node-key", keyFile, "--listen", "127.0.0.1:\(port)"]
         let b = try await ServerProcess(archive: dir.appendingPathComponent("b"), arguments: bArguments)
         try await b.waitForStderr("info: peer connected")
         try await a.waitForStderr("info: peer connected")
         // B goes away and comes back: A connects again.
-        #expect(b.stop() == 0)
+        #expect(await b.stop() == 0)
         try await a.waitForStderr("static peer gone")
         let b2 = try await ServerProcess(archive: dir.appendingPathComponent("b"), arguments: bArguments)
-        defer { b2.stop() }
+        defer { b2.terminate() }
         try await b2.waitForStderr("info: peer connected", timeout: 90)
         try await a.waitForStderr("info: peer connected", count: 2)
     }

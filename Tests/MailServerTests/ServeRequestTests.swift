@@ -50,7 +50,7 @@ struct ServeRequestTests {
         let (dir, archive, envelopes) = try await Self.makeArchive(count: 700, engine: engine)
         defer { try? FileManager.default.removeItem(at: dir) }
         let server = try await ServerProcess(archiveArgument: archive.argument, arguments: ["--password", "pw"] + archive.serveArguments)
-        defer { server.stop() }
+        defer { server.terminate() }
         let now = currentUnixTime()
         let from = String(now - 7200)
         let to = String(now)
@@ -115,7 +115,7 @@ struct ServeRequestTests {
             archiveArgument: archive.argument,
             arguments: ["--password", "pw", "--min-pow", "0.001", "--rate-limit", "30"] + archive.serveArguments
         )
-        defer { server.stop() }
+        defer { server.terminate() }
         let node = try EnodeURL(parsing: server.enode)
         let client = try await MailClient.connect(to: node, key: .generate(), proto: .whisper)
         defer { Task { await client.close() } }
@@ -175,7 +175,7 @@ struct ServeRequestTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let archive = try await engine.makeArchive(in: dir, name: "a")
         let server = try await ServerProcess(archiveArgument: archive.argument, arguments: ["--min-pow", "0"] + archive.serveArguments)
-        defer { server.stop() }
+        defer { server.terminate() }
         let node = try EnodeURL(parsing: server.enode)
         let poster = try await MailClient.connect(to: node, key: .generate(), proto: .whisper, confirmations: true)
         let listener = try await MailClient.connect(to: node, key: .generate(), proto: .waku)
@@ -200,7 +200,7 @@ struct ServeRequestTests {
         try await Task.sleep(nanoseconds: 500_000_000)
         await poster.close()
         await listener.close()
-        #expect(server.stop() == 0, "serve must exit 0 on SIGTERM")
+        #expect(await server.stop() == 0, "serve must exit 0 on SIGTERM")
         let export = try await CLI.run([
             "export", "--archive", archive.argument, "--format", "jsonl",
             "--output", dir.appendingPathComponent("x.jsonl").path,
@@ -228,7 +228,7 @@ struct ServeRequestTests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("20 envelopes"))
         try await Task.sleep(for: .milliseconds(500))
-        #expect(server.stop() == 0)
+        #expect(await server.stop() == 0)
         let out = archive.deletingLastPathComponent().appendingPathComponent("t.jsonl")
         #expect(try await CLI.run(["export", "--archive", target.path, "--format", "jsonl", "--output", out.path]).status == 0)
         #expect(Set(Self.hashes(jsonl: try String(contentsOf: out, encoding: .utf8))) == Set(live.map { $0.hash.hex }))
@@ -262,7 +262,7 @@ struct ServeRequestTests {
                 try await client.post(envelopes)
                 if await client.next(code: MailCode.batchAcknowledged, timeout: 10) != nil { acknowledged += envelopes }
             }
-            server.stop(signal: SIGKILL)
+            await server.stop(signal: SIGKILL)
         }
         #expect(acknowledged.count == 300)
         let out = dir.appendingPathComponent("x.jsonl")
@@ -277,7 +277,7 @@ struct ServeRequestTests {
         let archive = URL(fileURLWithPath: made.argument)
         defer { try? FileManager.default.removeItem(at: archive.deletingLastPathComponent()) }
         let server = try await ServerProcess(archive: archive, arguments: ["--password", "pw"])
-        defer { server.stop() }
+        defer { server.terminate() }
         let node = try EnodeURL(parsing: server.enode)
         // Hostile: junk TCP connections from another address (127.0.0.2: the server charges an address
         // for each violation, and the honest peer below is 127.0.0.1), and a peer sending an invalid request.
@@ -331,7 +331,7 @@ struct ServeRequestTests {
     @Test func metricsEndpointCountsRequestsAndArchivedEnvelopes() async throws {
         let (server, port, dir) = try await Self.serveWithMetrics()
         defer { try? FileManager.default.removeItem(at: dir) }
-        defer { server.stop() }
+        defer { server.terminate() }
         // Bound before the enode line was printed: at 0 from the start.
         let before = try await LoopbackHTTP.get(port: port, path: "/metrics")
         #expect(before.contains("\nmailserver_delivery_attempts_total 0\n"), "\(before)")
@@ -398,7 +398,7 @@ struct ServeRequestTests {
     @Test func prometheusScrapesServe() async throws {
         let (server, port, dir) = try await Self.serveWithMetrics()
         defer { try? FileManager.default.removeItem(at: dir) }
-        defer { server.stop() }
+        defer { server.terminate() }
         let prometheus = try PrometheusServer(scraping: port)
         let up = try await prometheus.wait(for: "up{job=\"whisper-archive\"}") { $0 == 1 }
         #expect(up == 1, "the target never came up: \(prometheus.log.suffix(2000))")
@@ -425,12 +425,12 @@ struct ServeRequestTests {
         let server = try await ServerProcess(archive: dir.appendingPathComponent("a"))
         let client = try await MailClient.connect(to: try EnodeURL(parsing: server.enode), key: .generate(), proto: .waku)
         try await Task.sleep(nanoseconds: 300_000_000)
-        #expect(server.stop(signal: SIGINT) == 0)
+        #expect(await server.stop(signal: SIGINT) == 0)
         let why = await client.peer.waitUntilClosed()
         #expect(why.remoteReason == .quitting, "\(why)")
         // The identity survives a restart: the key was kept in the archive directory.
         let again = try await ServerProcess(archive: dir.appendingPathComponent("a"))
-        defer { again.stop() }
+        defer { again.terminate() }
         #expect(again.enode.split(separator: "@").first == server.enode.split(separator: "@").first)
     }
 
@@ -449,7 +449,7 @@ struct ServeRequestTests {
             arguments: ["--password", "pw", "--min-pow", "0", "--shutdown-timeout", "10", "--metrics", "127.0.0.1:\(metricsPort)"],
             environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "200000"]
         )
-        defer { server.stop(signal: SIGKILL) }
+        defer { server.terminate(signal: SIGKILL) }
         let ready = try await notify.wait { $0.hasPrefix("READY=1") }
         #expect(ready.last?.hasPrefix("READY=1\nSTATUS=serving ") == true, "\(ready)")
         let pinged = try await notify.wait { $0 == "WATCHDOG=1" }
@@ -471,7 +471,7 @@ struct ServeRequestTests {
         kill(server.process.processIdentifier, SIGTERM)
         let stopping = try await notify.wait { $0 == "STOPPING=1" }
         #expect(stopping.last == "STOPPING=1", "\(stopping)")
-        let status = try await blocking { server.stop(signal: 0, timeout: 30) }
+        let status = await server.stop(signal: 0, timeout: 30)
         #expect(status == 0)
         #expect(ContinuousClock.now - start < .seconds(10))
         let r = try await paging.value

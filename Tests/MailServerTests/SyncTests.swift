@@ -88,7 +88,7 @@ struct SyncTests {
         #expect(readings.allSatisfy { Set($0) == expected && $0.count == expected.count }, "\(readings.map(\.count)) of \(expected.count)")
 
         // c is down while a and b take more posts; back up, it catches up, and nothing is stored twice.
-        #expect(sc.stop() == 0)
+        #expect(await sc.stop() == 0)
         let more = [Self.envelopes(30, seed: 7), Self.envelopes(30, seed: 8)]
         try await Self.post(more[0], to: sa)
         try await Self.post(more[1], to: sb)
@@ -98,7 +98,7 @@ struct SyncTests {
         #expect(readings.allSatisfy { Set($0) == expected && $0.count == expected.count }, "\(readings.map(\.count)) of \(expected.count)")
         let log = sc.stderrSoFar()
         #expect(log.contains("info: synced ") && log.contains("method=sync"), "\(log.suffix(2000))")
-        for s in [sa, sb, sc] { #expect(s.stop() == 0) }
+        for s in [sa, sb, sc] { #expect(await s.stop() == 0) }
     }
 
     @Test("sync: the protocol with a partner that trusts us, ordinary requests with one that does not")
@@ -116,11 +116,11 @@ struct SyncTests {
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("\"method\":\"sync\"") && first.stdout.contains("\"added\":2500"), "\(first.stdout)")
         #expect(first.stdout.contains("\"pages\":3"), "three pages of at most 1000: \(first.stdout)")
-        #expect(trusting.stop() == 0)
+        #expect(await trusting.stop() == 0)
 
         // Not trusted: the sync request is refused with its error response, and ordinary requests fetch the same.
         let other = try await ServerProcess(archive: served)
-        defer { other.stop() }
+        defer { other.terminate() }
         let fresh = root.appendingPathComponent("fresh").path
         let second = try await CLI.run(["sync", "--archive", fresh, "--peer", other.enode, "--from", "0", "--json"])
         #expect(second.status == 0, "\(second.stderr)")
@@ -142,7 +142,7 @@ struct SyncTests {
         let partner = PrivateKey.generate()
         let partnerURL = EnodeURL(publicKey: partner.publicKey, host: "127.0.0.1", tcpPort: 1).description
         let server = try await ServerProcess(archive: served, arguments: ["--trusted-peer", partnerURL])
-        defer { server.stop() }
+        defer { server.terminate() }
         let node = try EnodeURL(parsing: server.enode)
 
         func ask(_ key: PrivateKey, _ payload: [UInt8]) async throws -> [SyncResponse] {

@@ -57,7 +57,7 @@ struct ArchiveTrustTests {
         let f = try await Fixture.build(600)
         defer { try? FileManager.default.removeItem(at: f.dir) }
         let server = try await ServerProcess(archive: URL(fileURLWithPath: f.archive), arguments: ["--min-pow", "0"])
-        defer { server.stop() }
+        defer { server.terminate() }
         for (i, args) in Self.readers.enumerated() {
             let r = try await CLI.run(Self.fill(args, archive: f.archive, out: f.dir.path + "/live\(i)"))
             #expect(r.status == 0, "\(args.joined(separator: " ")): \(r.stderr)")

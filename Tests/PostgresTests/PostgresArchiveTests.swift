@@ -128,7 +128,7 @@ struct PostgresArchiveTests {
         let key = dir.appendingPathComponent("node.key").path
         _ = try await CLI.run(["keygen", "--output", key])
         let server = try await ServerProcess(archiveArgument: db, arguments: ["--password", "pw", "--node-key", key])
-        defer { server.stop() }
+        defer { server.terminate() }
         let r = try await CLI.run(["request", "--peer", server.enode, "--password", "pw", "--all", "--limit", "25", "--from", "0"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(Self.hashes(jsonl: r.stdout).sorted() == envs.map { $0.hash.hex }.sorted())

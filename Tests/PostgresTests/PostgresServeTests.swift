@@ -47,7 +47,7 @@ struct PostgresServeTests {
         async let startB = ServerProcess(archiveArgument: db, arguments: ["--min-pow", "0", "--password", "pw", "--node-key", keyB])
         var a = try await startA
         let b = try await startB
-        defer { b.stop() }
+        defer { b.terminate() }
 
         let clientA = try await MailClient.connect(to: try EnodeURL(parsing: a.enode), key: .generate(), proto: .whisper, confirmations: true)
         let clientB = try await MailClient.connect(to: try EnodeURL(parsing: b.enode), key: .generate(), proto: .waku, confirmations: true)
@@ -78,9 +78,9 @@ struct PostgresServeTests {
         #expect(try await TestPostgres.sql(db, "SELECT sum(envelopes) FROM whisper_archive_counts") == "100")
 
         // A restarted node serves the same history.
-        #expect(a.stop() == 0)
+        #expect(await a.stop() == 0)
         a = try await ServerProcess(archiveArgument: db, arguments: ["--min-pow", "0", "--password", "pw", "--node-key", keyA])
-        defer { a.stop() }
+        defer { a.terminate() }
         #expect(try await Self.served(by: a).hashes == all)
     }
 
@@ -105,7 +105,7 @@ struct PostgresServeTests {
                 "--pg-timeout", "2", "--metrics", "127.0.0.1:\(metricsPort)",
             ]
         )
-        defer { server.stop() }
+        defer { server.terminate() }
         #expect(try await Self.served(by: server).hashes == Set(stored.map { $0.hash.hex }))
         /// A counter's value on the metrics page (0 when absent).
         func metric(_ name: String) async throws -> Double {
@@ -270,7 +270,7 @@ struct PostgresServeTests {
                 "--shutdown-timeout", "\(deadline)", "--metrics", "127.0.0.1:\(metricsPort)",
             ]
         )
-        defer { server.stop(signal: SIGKILL) }
+        defer { server.terminate(signal: SIGKILL) }
         let stopped = try await Self.pause(cluster, "STOP")
         // A request that waits on the stopped database (up to --pg-timeout, 60 s): the stop cannot finish.
         let request = Task { try await Self.served(by: server, extra: ["--timeout", "90"]) }
@@ -288,7 +288,7 @@ struct PostgresServeTests {
             #expect(server.process.isRunning, "serve stopped although a request was still waiting on the database")
             kill(server.process.processIdentifier, SIGTERM)
         }
-        let status = try await blocking { server.stop(signal: 0, timeout: 30) }
+        let status = await server.stop(signal: 0, timeout: 30)
         let took = ContinuousClock.now - start
         let stderr = status == 1 ? "" : server.stderrAfterExit()
         let answered = status == 1 ? nil : try? await request.value

@@ -69,7 +69,20 @@ public final class ServerProcess: @unchecked Sendable {
     /// Sends `signal` and waits for the exit status; a server still running after `timeout` seconds is killed
     /// (SIGKILL) and reported as status -1, so that a server that fails to stop fails the test instead of hanging it.
     @discardableResult
-    public func stop(signal: Int32 = SIGTERM, timeout: Double = 20) -> Int32 {
+    public func stop(signal: Int32 = SIGTERM, timeout: Double = 20) async -> Int32 {
+        // On a thread of its own: the wait must not hold one of the cooperative pool's few threads, which every
+        // other test of the process (and its NIO clients' continuations) needs meanwhile.
+        (try? await blocking { self.stopWaiting(signal: signal, timeout: timeout) }) ?? -1
+    }
+
+    /// Sends SIGTERM and returns at once (for `defer`); a thread of its own reaps the server, with SIGKILL after
+    /// 20 s.
+    public func terminate(signal: Int32 = SIGTERM) {
+        guard process.isRunning else { return }
+        Thread.detachNewThread { _ = self.stopWaiting(signal: signal, timeout: 20) }
+    }
+
+    func stopWaiting(signal: Int32, timeout: Double) -> Int32 {
         if process.isRunning { kill(process.processIdentifier, signal) }
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(10_000) }
