@@ -106,6 +106,12 @@ enum PostgresQueries {
     /// The trigger-kept envelope count.
     static let count: PostgresQuery = "SELECT coalesce(sum(envelopes), 0)::bigint FROM whisper_archive_counts"
 
+    /// The smallest and largest ids (two index reads) and the table's size with its indexes, for the gauges.
+    static let span: PostgresQuery = """
+        SELECT (SELECT id FROM envelopes ORDER BY id ASC LIMIT 1), (SELECT id FROM envelopes ORDER BY id DESC LIMIT 1),
+               pg_total_relation_size('envelopes')::bigint
+        """
+
     /// Inserts rows (sorted by id, each id once), skipping ids already stored; returns the ids inserted.
     static func insert(ids: [ByteBuffer], data: [ByteBuffer], topics: [ByteBuffer], blooms: [BloomBits]) -> PostgresQuery {
         var binds = PostgresBindings()

@@ -39,6 +39,7 @@ public final class PostgresStore: EnvelopeStore {
     let client: PostgresClient
     let runner: Task<Void, Never>
     let writer: PostgresWriter?
+    let metrics = StoreMetrics()
     var logger: Logger { configuration.logger }
 
     private init(location: PostgresLocation, configuration: Configuration) {
@@ -149,11 +150,26 @@ public final class PostgresStore: EnvelopeStore {
 
     /// The envelopes stored, from the trigger-kept counter: 16 rows read, whatever the table's size.
     public func count() async throws(ArchiveError) -> Int {
-        try await bounded("counting envelopes") { () async throws -> Int in
+        let n = try await bounded("counting envelopes") { () async throws -> Int in
             let rows = try await self.client.query(PostgresQueries.count, logger: self.logger)
             for try await n in rows.decode(Int64.self) { return Int(n) }
             return 0
         }
+        // The gauges the embedded archive's writer keeps, refreshed with the count (which `serve` polls): the oldest
+        // and newest sent time, from the first and last id, and the bytes of the table.
+        try await bounded("reading the envelopes' span") { () async throws -> Void in
+            let rows = try await self.client.query(PostgresQueries.span, logger: self.logger)
+            for try await (first, last, bytes) in rows.decode((ByteBuffer?, ByteBuffer?, Int64).self) {
+                func sent(_ b: ByteBuffer?) -> Int64 {
+                    guard let b, let t = b.getInteger(at: b.readerIndex, endianness: .big, as: UInt32.self) else { return 0 }
+                    return Int64(t)
+                }
+                self.metrics.oldestSent.record(sent(first))
+                self.metrics.newestSent.record(sent(last))
+                self.metrics.bytes.record(bytes)
+            }
+        }
+        return n
     }
 
     /// Deletes what was sent before `cutoff` in batches of 10,000 keys, on one node at a time: the node that holds

@@ -116,6 +116,14 @@ struct PostgresServeTests {
             return 0
         }
         #expect(try await metric("whisper_archive_store_errors_total") == 0)
+        // The span gauges, read from the database with the count (at start, then every 10 s).
+        let deadline = ContinuousClock.now + .seconds(20)
+        while try await metric("whisper_archive_newest_sent_seconds") == 0 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(try await metric("whisper_archive_newest_sent_seconds") == Double(stored.map(\.sentTime).max()!))
+        #expect(try await metric("whisper_archive_oldest_sent_seconds") == Double(stored.map(\.sentTime).min()!))
+        #expect(try await metric("whisper_archive_segment_bytes") > 0)
 
         try await cluster.kill()
         let start = ContinuousClock.now

@@ -5,16 +5,19 @@ import Metrics
 /// it writes. Every value is set as it changes, so a scrape costs nothing here.
 public struct StoreMetrics: Sendable {
     /// fsyncs (`fdatasync`) of segment files: group commits and `--sync interval:MS` syncs.
-    let fsyncs = Counter(label: StoreMetrics.fsyncsName)
+    public let fsyncs = Counter(label: StoreMetrics.fsyncsName)
     /// How long each took, in seconds (a histogram: a recorder that aggregates, as the mail server's own).
-    let fsyncSeconds = Recorder(label: StoreMetrics.fsyncSecondsName, aggregate: true)
+    public let fsyncSeconds = Recorder(label: StoreMetrics.fsyncSecondsName, aggregate: true)
     /// Segment files in the archive, the active one included.
-    let segments = Gauge(label: StoreMetrics.segmentsName)
-    /// Bytes of every segment file.
-    let bytes = Gauge(label: StoreMetrics.bytesName)
+    public let segments = Gauge(label: StoreMetrics.segmentsName)
+    /// Bytes of every segment file (of the envelopes table and its indexes, for PostgreSQL).
+    public let bytes = Gauge(label: StoreMetrics.bytesName)
     /// The sent time (UNIX seconds) of the oldest and newest envelope stored; 0 while the archive is empty.
-    let oldestSent = Gauge(label: StoreMetrics.oldestSentName)
-    let newestSent = Gauge(label: StoreMetrics.newestSentName)
+    public let oldestSent = Gauge(label: StoreMetrics.oldestSentName)
+    public let newestSent = Gauge(label: StoreMetrics.newestSentName)
+
+    /// The handles, from the process's metrics backend.
+    public init() {}
 
     public static let fsyncsName = "whisper_archive_fsyncs_total"
     public static let fsyncSecondsName = "whisper_archive_fsync_seconds"

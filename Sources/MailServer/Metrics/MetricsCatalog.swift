@@ -133,16 +133,16 @@ public enum MetricsCatalog {
                 "Seconds each fsync of a segment file took."
             ),
             Family(StoreMetrics.segmentsName, .gauge, "Segment files of the archive, the active one included (embedded archive only)."),
-            Family(StoreMetrics.bytesName, .gauge, "Bytes of the archive's segment files (embedded archive only)."),
+            Family(StoreMetrics.bytesName, .gauge, "Bytes of the archive's segment files (PostgreSQL: of the envelopes table and its indexes, refreshed every 10 s)."),
             Family(
                 StoreMetrics.oldestSentName,
                 .gauge,
-                "Sent time (UNIX seconds) of the oldest envelope in the archive's segments; 0 when empty (embedded archive only)."
+                "Sent time (UNIX seconds) of the oldest envelope stored; 0 when empty (PostgreSQL: refreshed every 10 s)."
             ),
             Family(
                 StoreMetrics.newestSentName,
                 .gauge,
-                "Sent time (UNIX seconds) of the newest envelope in the archive's segments; 0 when empty (embedded archive only)."
+                "Sent time (UNIX seconds) of the newest envelope stored; 0 when empty (PostgreSQL: refreshed every 10 s)."
             ),
             Family(
                 RLPxServer.Refusal.metric,
