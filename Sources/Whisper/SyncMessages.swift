@@ -31,33 +31,22 @@ public struct SyncRequest: Sendable, Equatable {
         self.cursor = cursor
     }
 
+    /// The payload: the same five-item layout as the `rlp5` history request (Status specs 4/11), so one codec
+    /// (``MailRequest``) writes and reads both.
     public var encoded: [UInt8] {
-        var w = RLPWriter(reservingCapacity: 128)
-        w.list { w in
-            w.append(uint: UInt64(lower))
-            w.append(uint: UInt64(upper))
-            w.append(bytes: bloom)
-            w.append(uint: UInt64(limit))
-            w.append(bytes: cursor)
-        }
-        return w.bytes
+        MailRequest(lower: lower, upper: upper, bloom: bloom, limit: limit, cursor: cursor, batch: false, dialect: .rlp5).encoded()
     }
 
-    /// Decodes a code-123 payload (exactly five items, canonical integers, as Go's decoder insists).
+    /// Decodes a code-123 payload: exactly the five items, canonical integers, as Go's decoder insists.
     public init(payload: [UInt8]) throws(WhisperError) {
-        do {
-            var outer = RLPReader(payload)
-            var r = try outer.readList()
-            try outer.finish()
-            lower = try r.readUInt32()
-            upper = try r.readUInt32()
-            bloom = Array(try r.readBytes())
-            limit = try r.readUInt32()
-            cursor = Array(try r.readBytes())
-            try r.finish()
-        } catch {
-            throw WhisperError(.invalidPacket, "sync request is not [Lower, Upper, Bloom, Limit, Cursor]: \(error)", offset: error.offset)
+        let r: MailRequest
+        do { r = try MailRequest.decodeRLP(payload) } catch {
+            throw WhisperError(.invalidPacket, "sync request is not [Lower, Upper, Bloom, Limit, Cursor]: \(error.detail)", offset: error.offset)
         }
+        guard r.dialect == .rlp5 else {
+            throw WhisperError(.invalidPacket, "sync request is not [Lower, Upper, Bloom, Limit, Cursor]: it has more items")
+        }
+        self.init(lower: r.lower, upper: r.upper, bloom: r.bloom, limit: r.limit, cursor: r.cursor)
     }
 
     /// status-go's `Validate`: a limit of 1…1000 and Lower ≤ Upper; the reason otherwise.
