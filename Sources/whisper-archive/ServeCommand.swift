@@ -419,7 +419,7 @@ struct ServeCommand: AsyncParsableCommand {
             ConfigReload(
                 path: path,
                 file: file,
-                live: .init(logLevel: levelFixed ? nil : file.logLevel, rateLimit: rateLimit, peers: peers),
+                live: .init(logLevel: levelFixed ? nil : file.logLevel ?? .info, rateLimit: rateLimit, peers: peers),
                 fixed: .init(logLevel: levelFixed, rateLimit: rateLimitFlag != nil, peers: !peerFlags.isEmpty),
                 defaults: .init(logLevel: .info, rateLimit: 0, peers: []),
                 node: node,
