@@ -93,6 +93,10 @@ final class ConfigReload: Sendable {
         check("Metrics", a.metrics, b.metrics)
         check("ShutdownTimeout", a.shutdownTimeout.map { "\($0)" }, b.shutdownTimeout.map { "\($0)" })
         check("DataDir/PostgresURI", a.archive, b.archive)
+        check("SyncPeers", a.syncPeers?.joined(separator: ","), b.syncPeers?.joined(separator: ","))
+        check("TrustedPeers", a.trustedPeers?.joined(separator: ","), b.trustedPeers?.joined(separator: ","))
+        check("SyncInterval", a.syncInterval.map { "\($0)" }, b.syncInterval.map { "\($0)" })
+        check("SyncWindow", a.syncWindow.map { "\($0)" }, b.syncWindow.map { "\($0)" })
         return keys
     }
 }
