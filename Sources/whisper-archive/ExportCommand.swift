@@ -65,15 +65,7 @@ struct ExportCommand: AsyncParsableCommand {
             to: to?.seconds ?? .max,
             topics: topic.isEmpty ? .all : .list(topic.map(\.topic))
         )
-        let source: any EnvelopeStore
-        switch try options.location.target {
-        case .directory(let directory):
-            do { source = try Archive(directory: directory, configuration: options.configuration(mode: .reader)) } catch {
-                throw CLIError(error.description)
-            }
-        case .postgres(let database):
-            source = try await options.location.openPostgres(database, readOnly: true)
-        }
+        let source = try await options.openStore(mode: .reader)
         // The total is known, at O(1), when every envelope goes out; a filtered export shows its count and rate.
         let unfiltered = from == nil && to == nil && topic.isEmpty
         let total = unfiltered && isatty(2) == 1 ? try? await source.count() : nil

@@ -74,15 +74,7 @@ struct SyncCommand: AsyncParsableCommand {
         pull.topics = topic.map(\.topic)
         pull.password = mailPassword
         pull.useSyncProtocol = !requestsOnly
-        let store: any EnvelopeStore
-        switch try options.location.target {
-        case .directory(let directory):
-            do { store = try Archive(directory: directory, configuration: options.configuration(mode: .writer)) } catch {
-                throw CLIError(error.description)
-            }
-        case .postgres(let database):
-            store = try await options.location.openPostgres(database, readOnly: false)
-        }
+        let store = try await options.openStore(mode: .writer)
         let summary: SyncPull.Summary
         do { summary = try await SyncPull.run(from: node, into: store, options: pull) } catch {
             await store.close()

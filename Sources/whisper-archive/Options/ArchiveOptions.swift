@@ -17,4 +17,17 @@ struct ArchiveOptions<Use: ArchiveUse>: ParsableArguments {
         c.sync = sync
         return c
     }
+
+    /// The store named: the archive directory opened in `mode`, or the database (read only for a reader); a
+    /// failure is the command's one line.
+    func openStore(mode: ArchiveConfiguration.Mode) async throws -> any EnvelopeStore {
+        switch try location.target {
+        case .directory(let directory):
+            do { return try Archive(directory: directory, configuration: configuration(mode: mode)) } catch {
+                throw CLIError(error.description)
+            }
+        case .postgres(let database):
+            return try await location.openPostgres(database, readOnly: mode == .reader)
+        }
+    }
 }
