@@ -80,7 +80,30 @@ public enum SyncPull {
                 throw fail("dial", "\(error)")
             }
         }
-        defer { Task { [client] in await client.close() } }
+        // Closed (with Disconnect) before returning, whatever happened: the caller may exit at once.
+        let result: Result<Summary, Failure>
+        do throws(Failure) {
+            result = .success(try await pull(client, peer: peer, into: store, options: options, started: started))
+        } catch {
+            result = .failure(error)
+        }
+        await client.close()
+        return try result.get()
+    }
+
+    /// The pull over a connected `client`.
+    static func pull(
+        _ client: MailClient,
+        peer: EnodeURL,
+        into store: any EnvelopeStore,
+        options: Options,
+        started: Date
+    ) async throws(Failure) -> Summary {
+        var summary = Summary()
+        func fail(_ type: String, _ text: String) -> Failure {
+            summary.seconds = Date().timeIntervalSince(started)
+            return Failure(type: type, description: text, summary: summary)
+        }
         let arrival = UInt32(clamping: Int(Date().timeIntervalSince1970))
         func keep(_ records: [[UInt8]]) async throws(Failure) {
             var envelopes: [Envelope] = []
