@@ -145,9 +145,11 @@ struct SyncTests {
         defer { server.terminate() }
         let node = try EnodeURL(parsing: server.enode)
 
+        // Each question on a connection of its own; the next one waits until the server has seen this one go (the
+        // partner's key may be connected once at a time: a second connection would be refused as a duplicate).
+        var asked = 0
         func ask(_ key: PrivateKey, _ payload: [UInt8]) async throws -> [SyncResponse] {
             let client = try await MailClient.connect(to: node, key: key, proto: .whisper)
-            defer { Task { await client.close() } }
             try await client.send(code: SyncCode.request, payload: payload)
             var responses: [SyncResponse] = []
             while let m = await client.next(code: SyncCode.response, timeout: 10) {
@@ -155,6 +157,9 @@ struct SyncTests {
                 responses.append(r)
                 if r.final || !r.error.isEmpty { break }
             }
+            await client.close()
+            asked += 1
+            try await server.waitForStderr("info: peer disconnected", count: asked)
             return responses
         }
         let now = currentUnixTime()
