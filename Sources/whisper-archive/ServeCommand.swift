@@ -204,8 +204,9 @@ struct ServeCommand: AsyncParsableCommand {
         for p in peers where EnodeURL(p) == nil { throw ValidationError("--peer: not an enode URL: \(p)") }
         for p in syncPeers where EnodeURL(p)?.isDialable != true { throw ValidationError("--sync-peer: not a dialable enode URL: \(p)") }
         for p in trustedPeers where EnodeURL(p) == nil { throw ValidationError("--trusted-peer: not an enode URL or node key: \(p)") }
-        if !(syncInterval >= 1) || !syncInterval.isFinite { throw ValidationError("--sync-interval must be at least 1 second") }
-        if !(syncWindow >= 1) || !syncWindow.isFinite { throw ValidationError("--sync-window must be at least 1 second") }
+        // Bounded before they become whole milliseconds or 32-bit seconds.
+        if !(syncInterval >= 1 && syncInterval <= 31_536_000) { throw ValidationError("--sync-interval must be 1…31536000 seconds") }
+        if !(syncWindow >= 1 && syncWindow <= Double(UInt32.max)) { throw ValidationError("--sync-window must be 1…4294967295 seconds") }
         if let retentionDays, retentionDays < 1 { throw ValidationError("--retention-days must be at least 1") }
         if case .postgres = try archiveTarget, keys.nodeKey == nil, file.nodeKeyFile == nil, file.nodeKey == nil {
             throw ValidationError("with a PostgreSQL archive, give --node-key FILE (whisper-archive keygen --output FILE makes one)")

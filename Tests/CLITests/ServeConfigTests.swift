@@ -121,6 +121,8 @@ struct ServeConfigTests {
             (#"{"ShutdownTimeout": 0}"#, "ShutdownTimeout must be a number of seconds > 0"),
             (#"{"LogLevel": "loud"}"#, "LogLevel must be one of trace, debug, info, notice, warning, error, got \"loud\""),
             (#"{"DataDir": 7}"#, "DataDir must be a string, got 7"),
+            (#"{"SyncWindow": 1e12}"#, "SyncWindow must be a number of seconds in 1…4294967295"),
+            (#"{"SyncInterval": 0}"#, "SyncInterval must be a number of seconds in 1…31536000, got 0"),
             (#"{"PostgresURI": "mysql://x"}"#, "PostgresURI must be a postgres:// URL"),
             (#"{"DataDir": "/tmp/x", "PostgresURI": "postgres://u@h/d"}"#, "give DataDir or PostgresURI, not both"),
             ("[1, 2]", "not a JSON object of settings"),

@@ -159,8 +159,8 @@ struct ServeConfigFile: Sendable {
         c.peers = try enodes("Peers")
         c.syncPeers = try enodes("SyncPeers")
         c.trustedPeers = try enodes("TrustedPeers")
-        c.syncInterval = try number("SyncInterval", "a number of seconds ≥ 1") { $0 >= 1 }
-        c.syncWindow = try number("SyncWindow", "a number of seconds ≥ 1") { $0 >= 1 }
+        c.syncInterval = try number("SyncInterval", "a number of seconds in 1…31536000") { $0 >= 1 && $0 <= 31_536_000 }
+        c.syncWindow = try number("SyncWindow", "a number of seconds in 1…4294967295") { $0 >= 1 && $0 <= Double(UInt32.max) }
         c.shutdownTimeout = try number("ShutdownTimeout", "a number of seconds > 0") { $0 > 0 }
         if let level = try string("LogLevel") {
             guard let l = LogLevelOption(rawValue: level.lowercased()) else {
